@@ -1,0 +1,93 @@
+"""The named cast every test can use: one town with two villages, their grids and branches, and
+one account of each role (two grid workers in different grids)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+PASSWORD = "Zhenwu#2026"
+
+
+def build_cast():
+    from zhenwu.accounts.models import Role, User
+    from zhenwu.org.models import Area, AreaLevel, Department, Household, Member, PartyOrg, PartyOrgKind, Resident
+
+    county = Area.add_root(name="浏阳市", level=AreaLevel.COUNTY, code="430181")
+    town = county.add_child(name="官桥镇", level=AreaLevel.TOWN, code="430181110")
+    jiulong = town.add_child(name="九龙村", level=AreaLevel.VILLAGE, code="430181110201")
+    jizhen = town.add_child(name="集镇村", level=AreaLevel.VILLAGE, code="430181110202")
+    jiulong_grid = jiulong.add_child(name="九龙村第一网格", level=AreaLevel.GRID, code="430181110201-01")
+    jiulong_grid2 = jiulong.add_child(name="九龙村第二网格", level=AreaLevel.GRID, code="430181110201-02")
+    jizhen_grid = jizhen.add_child(name="集镇村第一网格", level=AreaLevel.GRID, code="430181110202-01")
+
+    committee = PartyOrg.add_root(name="中共官桥镇委员会", kind=PartyOrgKind.COMMITTEE, area=town)
+    jiulong_org = committee.add_child(name="九龙村党总支", kind=PartyOrgKind.GENERAL_BRANCH, area=jiulong)
+    jiulong_branch = jiulong_org.add_child(name="九龙村第一党支部", kind=PartyOrgKind.BRANCH, area=jiulong)
+    jizhen_org = committee.add_child(name="集镇村党总支", kind=PartyOrgKind.GENERAL_BRANCH, area=jizhen)
+
+    urban = Department.objects.create(name="城建办", town=town)
+    Department.objects.create(name="党建办", town=town)
+
+    h1 = Household.objects.create(grid=jiulong_grid, number="JL-0001", address="九龙村一组12号")
+    h2 = Household.objects.create(grid=jiulong_grid2, number="JL-0002", address="九龙村二组3号")
+    h3 = Household.objects.create(grid=jizhen_grid, number="JZ-0001", address="集镇村老街8号")
+    r1 = Resident.objects.create(household=h1, name="黎明", relation="户主", id_number="430181195001011236",
+                                 phone="13800138000", tags=["living_alone_elderly"], sensitive_tags=["disabled"])
+    r2 = Resident.objects.create(household=h2, name="王芳", relation="户主", phone="13912345678")
+    r3 = Resident.objects.create(household=h3, name="张强", relation="户主", phone="13700001111")
+
+    m_jl = Member.objects.create(party_org=jiulong_branch, name="黎干亮", phone="13600000001", is_elderly=True)
+    m_jz = Member.objects.create(party_org=jizhen_org, name="彭镇铭", phone="13600000002", is_migrant=True)
+
+    def user(username, role, **scope):
+        u = User(username=username, role=role, full_name=username, **scope)
+        u.set_password(PASSWORD)
+        u.save()
+        return u
+
+    users = SimpleNamespace(
+        town_admin=user("admin1", Role.TOWN_ADMIN, area=town, party_org=committee),
+        leader=user("leader1", Role.LEADER, area=town, party_org=committee),
+        dispatcher=user("dispatch1", Role.DISPATCHER, area=town),
+        handler=user("handler1", Role.HANDLER, department=urban),
+        secretary=user("secretary1", Role.SECRETARY, area=jiulong, party_org=jiulong_org),
+        grid_worker=user("grid1", Role.GRID_WORKER, area=jiulong_grid),
+        other_grid_worker=user("grid2", Role.GRID_WORKER, area=jizhen_grid),
+        instructor=user("instructor1", Role.INSTRUCTOR, party_org=jiulong_org),
+        member=user("member1", Role.MEMBER),
+    )
+    m_jl.user = users.member
+    m_jl.save(update_fields=["user"])
+    return SimpleNamespace(
+        county=county, town=town, jiulong=jiulong, jizhen=jizhen, jiulong_grid=jiulong_grid,
+        jiulong_grid2=jiulong_grid2, jizhen_grid=jizhen_grid, committee=committee, jiulong_org=jiulong_org,
+        jiulong_branch=jiulong_branch, jizhen_org=jizhen_org, urban=urban,
+        households=SimpleNamespace(jiulong=h1, jiulong2=h2, jizhen=h3),
+        residents=SimpleNamespace(jiulong=r1, jiulong2=r2, jizhen=r3),
+        members=SimpleNamespace(jiulong=m_jl, jizhen=m_jz),
+        users=users,
+    )
+
+
+@pytest.fixture
+def cast(db):
+    return build_cast()
+
+
+@pytest.fixture
+def login(client):
+    """Log a cast user in through the real login form (second factor marked done for admins)."""
+
+    def _login(user, *, verified=True):
+        response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.content[:500]
+        if verified and user.needs_second_factor:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+            session = client.session
+            session["otp_device_id"] = device.persistent_id
+            session.save()
+        return client
+
+    return _login

@@ -1,0 +1,76 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class Role(models.TextChoices):
+    TOWN_ADMIN = "town_admin", "镇管理员"
+    LEADER = "leader", "镇领导"
+    DISPATCHER = "dispatcher", "民情受理员"
+    HANDLER = "handler", "职能部门办理人"
+    SECRETARY = "secretary", "村(社区)支部书记"
+    GRID_WORKER = "grid_worker", "网格员"
+    INSTRUCTOR = "instructor", "主题教育指导员"
+    MEMBER = "member", "党员"
+
+
+class User(AbstractUser):
+    """账号. Every account has one role and the scope that role needs.
+
+    Scope fields by role: town-wide roles (town_admin, leader, dispatcher) and secretaries and
+    grid workers carry an `area`; secretaries and instructors a `party_org` (instructors may have
+    more branches through study assignments); handlers a `department`; members are linked from
+    org.Member.user.
+    """
+
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    area = models.ForeignKey(
+        "org.Area", verbose_name="所辖区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    party_org = models.ForeignKey(
+        "org.PartyOrg",
+        verbose_name="所属党组织",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name="所属部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "账号"
+        verbose_name_plural = "账号"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]),
+                name="user_role_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def display_name(self):
+        return self.full_name or self.username
+
+    @property
+    def needs_second_factor(self):
+        from django.conf import settings
+
+        return self.role in settings.ZHENWU_SECOND_FACTOR_ROLES
+
+    @property
+    def is_town_wide(self):
+        return self.role in (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)

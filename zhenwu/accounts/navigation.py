@@ -1,0 +1,32 @@
+"""Navigation by role. Each entry: (label, url name, roles that see it). Apps add their entries here
+as they land; a url name that does not resolve yet is skipped."""
+
+from django.urls import NoReverseMatch, reverse
+
+ALL_STAFF = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker", "instructor")
+EVERYONE = ALL_STAFF + ("member",)
+
+MENU = [
+    ("首页", "reports:home", EVERYONE),
+    ("住户", "org:household_list", ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")),
+    ("党员", "org:member_list", ("town_admin", "leader", "secretary", "instructor")),
+    ("区域", "org:area_list", ALL_STAFF),
+    ("部门", "org:department_list", ALL_STAFF),
+    ("花名册导入", "org:roster_import", ("town_admin", "secretary")),
+    ("账号", "accounts:user_list", ("town_admin",)),
+    ("审计日志", "audit:entry_list", ("town_admin",)),
+]
+
+
+def menu_for(user, current_path=""):
+    items = []
+    for label, name, roles in MENU:
+        if user.role not in roles:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = current_path == url or (url != "/" and current_path.startswith(url))
+        items.append({"label": label, "url": url, "active": active})
+    return items

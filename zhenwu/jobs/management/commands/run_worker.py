@@ -1,0 +1,24 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from zhenwu.jobs.services import requeue_stale_jobs, run_pending_jobs
+
+
+class Command(BaseCommand):
+    help = "Run background jobs (imports, exports, documents) until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run what is pending, then exit")
+        parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+
+    def handle(self, *args, once=False, interval=1.0, **options):
+        requeue_stale_jobs()
+        if once:
+            ran = run_pending_jobs()
+            self.stdout.write(f"ran {ran} job(s)")
+            return
+        self.stdout.write("worker started")
+        while True:
+            if not run_pending_jobs():
+                time.sleep(interval)

@@ -1,0 +1,39 @@
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the app with gunicorn on 127.0.0.1 and run the background worker beside it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("ZHENWU_BIND_HOST", "127.0.0.1"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("ZHENWU_WEB_WORKERS", "3")))
+
+    def handle(self, *args, port, host, workers, **options):
+        python = sys.executable
+        worker = subprocess.Popen([python, "manage.py", "run_worker"])
+        self.stdout.write(f"镇务通已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        gunicorn = [
+            os.path.join(os.path.dirname(python), "gunicorn"),
+            "zhenwu.wsgi:application",
+            "--bind", f"{host}:{port}",
+            "--workers", str(workers),
+            "--threads", "4",
+            "--timeout", "60",
+            "--graceful-timeout", "20",
+            "--access-logfile", "-",
+        ]
+        server = subprocess.Popen(gunicorn)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.send_signal(signal.SIGTERM)
+            server.wait()
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)

@@ -1,0 +1,120 @@
+"""Queueing, claiming and running background jobs.
+
+A job is a row; a worker (`manage.py run_worker`, started by `make run` beside the web server)
+claims pending rows one at a time and runs the handler registered for the job's kind. Claiming
+uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL so several workers on several machines
+share the queue; on SQLite the IMMEDIATE write lock makes the claim exclusive.
+"""
+
+import logging
+import time
+import traceback
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+_HANDLERS = {}
+
+
+def job_handler(kind):
+    """Register `func(job, report)` as the handler of `kind`; `report(progress, total, message)`."""
+
+    def decorator(func):
+        _HANDLERS[kind] = func
+        return func
+
+    return decorator
+
+
+class JobError(Exception):
+    """A handler's failure with a message for the user (Chinese)."""
+
+
+def enqueue_job(*, kind, created_by=None, payload=None, input_file=None):
+    job = Job(kind=kind, created_by=created_by, payload=payload or {}, message="排队中，请稍候")
+    if input_file is not None:
+        job.input_file.save(getattr(input_file, "name", "upload"), input_file, save=False)
+    job.save()
+    return job
+
+
+def _claim_next():
+    with transaction.atomic():
+        qs = Job.objects.filter(status=JobStatus.PENDING).order_by("id")
+        if connection.vendor == "postgresql":
+            qs = qs.select_for_update(skip_locked=True)
+        job = qs.first()
+        if job is None:
+            return None
+        now = timezone.now()
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, message="开始处理"
+        )
+        job.refresh_from_db()
+        return job
+
+
+def run_job(job):
+    """Run one claimed job to its end, recording progress, result or failure."""
+    handler = _HANDLERS.get(job.kind)
+    last_write = [0.0]
+
+    def report(progress, total=None, message=None):
+        job.progress = progress
+        if total is not None:
+            job.total = total
+        if message is not None:
+            job.message = message[:300]
+        now = time.monotonic()
+        if now - last_write[0] >= 0.5 or (total and progress >= total):
+            last_write[0] = now
+            Job.objects.filter(pk=job.pk).update(
+                progress=job.progress, total=job.total, message=job.message, heartbeat_at=timezone.now()
+            )
+
+    try:
+        if handler is None:
+            raise JobError(f"未知的任务类型：{job.kind}")
+        result = handler(job, report) or {}
+    except JobError as exc:
+        _finish(job, JobStatus.FAILED, message=str(exc))
+    except Exception:  # a bug: keep the trace for the operator, tell the user plainly
+        log.error("job %s failed:\n%s", job.pk, traceback.format_exc())
+        _finish(job, JobStatus.FAILED, message="处理过程中出现系统错误，请联系管理员")
+    else:
+        _finish(job, JobStatus.DONE, result=result, message=result.get("message", "已完成"))
+    job.refresh_from_db()
+    return job
+
+
+def _finish(job, status, *, message, result=None):
+    fields = {"status": status, "message": message[:300], "finished_at": timezone.now()}
+    if result is not None:
+        fields["result"] = result
+    if job.output_file:
+        fields["output_file"] = job.output_file.name
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def run_pending_jobs(*, limit=None):
+    """Claim and run pending jobs until none is left (or `limit` ran). Returns how many ran."""
+    ran = 0
+    while limit is None or ran < limit:
+        job = _claim_next()
+        if job is None:
+            break
+        run_job(job)
+        ran += 1
+    return ran
+
+
+def requeue_stale_jobs(*, older_than_seconds=300):
+    """Jobs whose worker died (no heartbeat for a while) go back to the queue."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=JobStatus.PENDING, message="处理进程中断，已重新排队"
+    )

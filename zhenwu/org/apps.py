@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    name = "zhenwu.org"
+    verbose_name = "区域、人员与组织"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "zhenwu.reports"
+    verbose_name = "台账与简报"

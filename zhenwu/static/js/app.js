@@ -1,0 +1,12 @@
+// Small progressive enhancements; every page works without this file.
+document.addEventListener("htmx:responseError", function (evt) {
+  var box = document.getElementById("htmx-error");
+  if (!box) {
+    box = document.createElement("p");
+    box.id = "htmx-error";
+    box.className = "msg msg-error";
+    box.setAttribute("role", "alert");
+    document.querySelector("main").prepend(box);
+  }
+  box.textContent = evt.detail.xhr.status === 403 ? "没有权限执行此操作" : "操作未成功，请稍后重试";
+});

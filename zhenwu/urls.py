@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "镇务通 配置管理"
+admin.site.site_title = "镇务通"
+admin.site.index_title = "配置"
+
+# Uploaded files are never served as a public /media/ tree: each app serves its files through a
+# view that checks who is asking (rosters hold ID numbers).
+urlpatterns = [
+    path("", include("zhenwu.reports.urls")),
+    path("", include("zhenwu.accounts.urls")),
+    path("org/", include("zhenwu.org.urls")),
+    path("audit/", include("zhenwu.audit.urls")),
+    path("jobs/", include("zhenwu.jobs.urls")),
+    path("admin/", admin.site.urls),
+]
