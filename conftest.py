@@ -10,20 +10,43 @@ PASSWORD = "Zhenwu#2026"
 
 def build_cast():
     from zhenwu.accounts.models import Role, User
-    from zhenwu.org.models import Area, AreaLevel, Department, Household, Member, PartyOrg, PartyOrgKind, Resident
+    from zhenwu.org.models import (
+        Area,
+        AreaLevel,
+        Department,
+        Household,
+        Member,
+        PartyOrg,
+        PartyOrgKind,
+        Resident,
+    )
 
-    county = Area.add_root(name="浏阳市", level=AreaLevel.COUNTY, code="430181")
-    town = county.add_child(name="官桥镇", level=AreaLevel.TOWN, code="430181110")
-    jiulong = town.add_child(name="九龙村", level=AreaLevel.VILLAGE, code="430181110201")
-    jizhen = town.add_child(name="集镇村", level=AreaLevel.VILLAGE, code="430181110202")
-    jiulong_grid = jiulong.add_child(name="九龙村第一网格", level=AreaLevel.GRID, code="430181110201-01")
-    jiulong_grid2 = jiulong.add_child(name="九龙村第二网格", level=AreaLevel.GRID, code="430181110201-02")
-    jizhen_grid = jizhen.add_child(name="集镇村第一网格", level=AreaLevel.GRID, code="430181110202-01")
+    county = Area.objects.add_root(dict(name="浏阳市", level=AreaLevel.COUNTY, code="430181"))
+    town = Area.objects.add_child(county, dict(name="官桥镇", level=AreaLevel.TOWN, code="430181110"))
+    jiulong = Area.objects.add_child(town, dict(name="九龙村", level=AreaLevel.VILLAGE, code="430181110201"))
+    jizhen = Area.objects.add_child(town, dict(name="集镇村", level=AreaLevel.VILLAGE, code="430181110202"))
+    jiulong_grid = Area.objects.add_child(
+        jiulong, dict(name="九龙村第一网格", level=AreaLevel.GRID, code="430181110201-01")
+    )
+    jiulong_grid2 = Area.objects.add_child(
+        jiulong, dict(name="九龙村第二网格", level=AreaLevel.GRID, code="430181110201-02")
+    )
+    jizhen_grid = Area.objects.add_child(
+        jizhen, dict(name="集镇村第一网格", level=AreaLevel.GRID, code="430181110202-01")
+    )
 
-    committee = PartyOrg.add_root(name="中共官桥镇委员会", kind=PartyOrgKind.COMMITTEE, area=town)
-    jiulong_org = committee.add_child(name="九龙村党总支", kind=PartyOrgKind.GENERAL_BRANCH, area=jiulong)
-    jiulong_branch = jiulong_org.add_child(name="九龙村第一党支部", kind=PartyOrgKind.BRANCH, area=jiulong)
-    jizhen_org = committee.add_child(name="集镇村党总支", kind=PartyOrgKind.GENERAL_BRANCH, area=jizhen)
+    committee = PartyOrg.objects.add_root(
+        dict(name="中共官桥镇委员会", kind=PartyOrgKind.COMMITTEE, area=town)
+    )
+    jiulong_org = PartyOrg.objects.add_child(
+        committee, dict(name="九龙村党总支", kind=PartyOrgKind.GENERAL_BRANCH, area=jiulong)
+    )
+    jiulong_branch = PartyOrg.objects.add_child(
+        jiulong_org, dict(name="九龙村第一党支部", kind=PartyOrgKind.BRANCH, area=jiulong)
+    )
+    jizhen_org = PartyOrg.objects.add_child(
+        committee, dict(name="集镇村党总支", kind=PartyOrgKind.GENERAL_BRANCH, area=jizhen)
+    )
 
     urban = Department.objects.create(name="城建办", town=town)
     Department.objects.create(name="党建办", town=town)
@@ -31,12 +54,21 @@ def build_cast():
     h1 = Household.objects.create(grid=jiulong_grid, number="JL-0001", address="九龙村一组12号")
     h2 = Household.objects.create(grid=jiulong_grid2, number="JL-0002", address="九龙村二组3号")
     h3 = Household.objects.create(grid=jizhen_grid, number="JZ-0001", address="集镇村老街8号")
-    r1 = Resident.objects.create(household=h1, name="黎明", relation="户主", id_number="430181195001011236",
-                                 phone="13800138000", tags=["living_alone_elderly"], sensitive_tags=["disabled"])
+    r1 = Resident.objects.create(
+        household=h1,
+        name="黎明",
+        relation="户主",
+        id_number="430181195001011236",
+        phone="13800138000",
+        tags=["living_alone_elderly"],
+        sensitive_tags=["disabled"],
+    )
     r2 = Resident.objects.create(household=h2, name="王芳", relation="户主", phone="13912345678")
     r3 = Resident.objects.create(household=h3, name="张强", relation="户主", phone="13700001111")
 
-    m_jl = Member.objects.create(party_org=jiulong_branch, name="黎干亮", phone="13600000001", is_elderly=True)
+    m_jl = Member.objects.create(
+        party_org=jiulong_branch, name="黎干亮", phone="13600000001", is_elderly=True
+    )
     m_jz = Member.objects.create(party_org=jizhen_org, name="彭镇铭", phone="13600000002", is_migrant=True)
 
     def user(username, role, **scope):
@@ -59,9 +91,18 @@ def build_cast():
     m_jl.user = users.member
     m_jl.save(update_fields=["user"])
     return SimpleNamespace(
-        county=county, town=town, jiulong=jiulong, jizhen=jizhen, jiulong_grid=jiulong_grid,
-        jiulong_grid2=jiulong_grid2, jizhen_grid=jizhen_grid, committee=committee, jiulong_org=jiulong_org,
-        jiulong_branch=jiulong_branch, jizhen_org=jizhen_org, urban=urban,
+        county=county,
+        town=town,
+        jiulong=jiulong,
+        jizhen=jizhen,
+        jiulong_grid=jiulong_grid,
+        jiulong_grid2=jiulong_grid2,
+        jizhen_grid=jizhen_grid,
+        committee=committee,
+        jiulong_org=jiulong_org,
+        jiulong_branch=jiulong_branch,
+        jizhen_org=jizhen_org,
+        urban=urban,
         households=SimpleNamespace(jiulong=h1, jiulong2=h2, jizhen=h3),
         residents=SimpleNamespace(jiulong=r1, jiulong2=r2, jizhen=r3),
         members=SimpleNamespace(jiulong=m_jl, jizhen=m_jz),

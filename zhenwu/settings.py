@@ -176,6 +176,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "zhenwu" / "static"]
+WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves straight from the source tree
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("ZHENWU_MEDIA_ROOT", DATA_DIR / "media"))
 

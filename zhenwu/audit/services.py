@@ -105,6 +105,45 @@ def record_event(
     return entry
 
 
+@transaction.atomic
+def record_created_many(objs, *, note="", batch_size=2000):
+    """One CREATE entry per object for bulk writes (imports, the demo loader): the chain is
+    computed in memory under the lock and written with bulk_create. Returns the count."""
+    actor = current_actor()
+    _lock_chain()
+    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    if last is None:
+        last = AuditAnchor.objects.order_by("-id").values_list("prev_hash", flat=True).first() or GENESIS_HASH
+    now = timezone.now()
+    batch = []
+    count = 0
+    for obj in objs:
+        entry = AuditEntry(
+            at=now,
+            actor_id=actor.user_id if actor else None,
+            actor_label=(actor.label if actor else "") or "系统",
+            ip=(actor.ip if actor else "") or "",
+            request_id=(actor.request_id if actor else "") or "",
+            action=AuditAction.CREATE,
+            object_type=obj._meta.label,
+            object_id=str(obj.pk),
+            object_repr=_label(obj),
+            changes=diff({}, snapshot(obj)),
+            note=note[:300],
+            prev_hash=last,
+        )
+        entry.hash = entry.compute_hash()
+        last = entry.hash
+        batch.append(entry)
+        count += 1
+        if len(batch) >= batch_size:
+            AuditEntry.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        AuditEntry.objects.bulk_create(batch)
+    return count
+
+
 def record_create(obj, *, note=""):
     return record_event(action=AuditAction.CREATE, obj=obj, changes=diff({}, snapshot(obj)), note=note)
 
@@ -174,6 +213,7 @@ def prune_entries(*, older_than_days=None, now=None):
 __all__ = [
     "record_event",
     "record_create",
+    "record_created_many",
     "record_update",
     "record_delete",
     "record_reveal",

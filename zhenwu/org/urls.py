@@ -1,5 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .views import people, roster
 
 app_name = "org"
 
-urlpatterns = []
+urlpatterns = [
+    path("areas/", people.area_list, name="area_list"),
+    path("departments/", people.department_list, name="department_list"),
+    path("households/", people.household_list, name="household_list"),
+    path("households/<int:pk>/", people.household_detail, name="household_detail"),
+    path("residents/<int:pk>/reveal/<str:field>/", people.resident_reveal, name="resident_reveal"),
+    path("members/", people.member_list, name="member_list"),
+    path("members/<int:pk>/", people.member_detail, name="member_detail"),
+    path("members/<int:pk>/reveal/<str:field>/", people.member_reveal, name="member_reveal"),
+    path("roster/import/", roster.roster_import, name="roster_import"),
+    path("roster/jobs/<int:pk>/", roster.roster_job, name="roster_job"),
+    path("roster/jobs/<int:pk>/commit/", roster.roster_commit, name="roster_commit"),
+    path("roster/export/<str:kind>/", roster.roster_export, name="roster_export"),
+    path("roster/samples/<str:kind>/", roster.roster_sample, name="roster_sample"),
+]
