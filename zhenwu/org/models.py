@@ -75,6 +75,15 @@ class PartyOrg(MP_Node):
         return PartyOrg.objects.filter(path__startswith=self.path)
 
 
+class DepartmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Every staff account sees the departments of its own town; members see none."""
+        town = town_of(user)
+        if town is None or getattr(user, "role", None) == "member":
+            return self.none()
+        return self.filter(town__path__startswith=town.path)
+
+
 class Department(models.Model):
     """职能部门 / 条线."""
 
@@ -82,6 +91,8 @@ class Department(models.Model):
     town = models.ForeignKey(Area, verbose_name="所属镇", on_delete=models.PROTECT, related_name="departments")
     description = models.CharField("职责", max_length=200, blank=True)
     is_active = models.BooleanField("启用", default=True)
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "职能部门"
@@ -99,17 +110,53 @@ ORG_SCOPED_ROLES = ("town_admin", "leader", "secretary", "instructor")
 ORG_EDITOR_ROLES = ("town_admin", "secretary")
 
 
+def town_of(user):
+    """The town (or the wider area, for a county account) whose places and departments a staff
+    account may list: found from its area, department or party organisation. None if unscoped."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    area = None
+    if user.area_id:
+        area = user.area
+    elif user.department_id:
+        area = user.department.town
+    elif user.party_org_id and user.party_org.area_id:
+        area = user.party_org.area
+    else:
+        member = Member.objects.filter(user=user).select_related("party_org__area").first()
+        if member is not None:
+            area = member.party_org.area
+    if area is None or area.level in (AreaLevel.COUNTY, AreaLevel.TOWN):
+        return area
+    town_paths = [area.path[:pos] for pos in range(area.steplen, len(area.path), area.steplen)]
+    return Area.objects.filter(path__in=town_paths, level=AreaLevel.TOWN).first() or area
+
+
+def _role(user):
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
 def _area_prefix(user):
     """The area path a user's scope covers, or None when the role sees no area records."""
-    if not user.is_authenticated or user.role not in AREA_SCOPED_ROLES or user.area_id is None:
+    if _role(user) not in AREA_SCOPED_ROLES or user.area_id is None:
         return None
     return user.area.path
 
 
-def _org_prefix(user):
-    if not user.is_authenticated or user.role not in ORG_SCOPED_ROLES or user.party_org_id is None:
+def _org_filter(user):
+    """The Q over `party_org` a user's member scope covers, or None when it covers nothing.
+
+    Town-wide roles without a party organisation of their own fall back to the organisations
+    placed in their area (a town admin must not lose the members because a field was left empty).
+    """
+    role = _role(user)
+    if role not in ORG_SCOPED_ROLES:
         return None
-    return user.party_org.path
+    if user.party_org_id is not None:
+        return models.Q(party_org__path__startswith=user.party_org.path)
+    if role in ("town_admin", "leader") and user.area_id is not None:
+        return models.Q(party_org__area__path__startswith=user.area.path)
+    return None
 
 
 class HouseholdQuerySet(models.QuerySet):
@@ -118,7 +165,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.none() if prefix is None else self.filter(grid__path__startswith=prefix)
 
     def editable_by(self, user):
-        return self.visible_to(user) if user.role in AREA_EDITOR_ROLES else self.none()
+        return self.visible_to(user) if _role(user) in AREA_EDITOR_ROLES else self.none()
 
 
 class ResidentQuerySet(models.QuerySet):
@@ -127,20 +174,21 @@ class ResidentQuerySet(models.QuerySet):
         return self.none() if prefix is None else self.filter(household__grid__path__startswith=prefix)
 
     def editable_by(self, user):
-        return self.visible_to(user) if user.role in AREA_EDITOR_ROLES else self.none()
+        return self.visible_to(user) if _role(user) in AREA_EDITOR_ROLES else self.none()
 
 
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if not user.is_authenticated:
+        role = _role(user)
+        if role is None:
             return self.none()
-        if user.role == "member":
+        if role == "member":
             return self.filter(user=user)
-        prefix = _org_prefix(user)
-        return self.none() if prefix is None else self.filter(party_org__path__startswith=prefix)
+        scope = _org_filter(user)
+        return self.none() if scope is None else self.filter(scope)
 
     def editable_by(self, user):
-        return self.visible_to(user) if user.role in ORG_EDITOR_ROLES else self.none()
+        return self.visible_to(user) if _role(user) in ORG_EDITOR_ROLES else self.none()
 
 
 class Household(models.Model):

@@ -1,0 +1,112 @@
+"""Permission-checked fetches for the org pages: the one place views get scoped records from.
+
+A record outside the user's scope is a 404 (its existence is not confirmed); a record the user may
+see but not change, asked for change, is a 403. The rules themselves live in the querysets
+(`visible_to` / `editable_by` in org/models.py).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import (
+    ORG_SCOPED_ROLES,
+    Area,
+    AreaLevel,
+    Department,
+    Household,
+    Member,
+    PartyOrg,
+    Resident,
+    town_of,
+)
+
+STAFF_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker", "instructor")
+
+
+def _fetch(model, user, pk, *, for_change, related=()):
+    visible = model.objects.visible_to(user).select_related(*related)
+    try:
+        obj = visible.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if for_change and not model.objects.editable_by(user).filter(pk=obj.pk).exists():
+        raise PermissionDenied("没有修改此记录的权限")
+    return obj
+
+
+def get_household_for_user(user, pk, *, for_change=False):
+    return _fetch(Household, user, pk, for_change=for_change, related=("grid",))
+
+
+def get_resident_for_user(user, pk, *, for_change=False):
+    return _fetch(Resident, user, pk, for_change=for_change, related=("household__grid",))
+
+
+def get_member_for_user(user, pk, *, for_change=False):
+    return _fetch(Member, user, pk, for_change=for_change, related=("party_org", "resident__household"))
+
+
+def can_change(user, obj):
+    """Whether `user` may change this household, resident or member (one query)."""
+    return type(obj).objects.editable_by(user).filter(pk=obj.pk).exists()
+
+
+def can_add_household(user):
+    return user.role in ("town_admin", "secretary", "grid_worker") and user.area_id is not None
+
+
+def can_add_member(user):
+    return user.role in ("town_admin", "secretary") and (user.party_org_id is not None or user.role == "town_admin")
+
+
+def require_staff(user):
+    if getattr(user, "role", None) not in STAFF_ROLES:
+        raise PermissionDenied("仅限工作人员")
+
+
+def visible_areas(user):
+    """Places a staff account may list: its town's tree (county accounts: the county's)."""
+    if getattr(user, "role", None) not in STAFF_ROLES:
+        return Area.objects.none()
+    town = town_of(user)
+    if town is None:
+        return Area.objects.none()
+    return Area.objects.filter(path__startswith=town.path)
+
+
+def visible_departments(user):
+    return Department.objects.visible_to(user)
+
+
+def scope_area(user):
+    """The area whose households the user sees, or None (the household pages' filter root)."""
+    if user.role not in ("town_admin", "leader", "dispatcher", "secretary", "grid_worker"):
+        return None
+    return user.area
+
+
+def household_filter_areas(user):
+    """Villages/communities and grids inside the user's household scope, for the list filters."""
+    root = scope_area(user)
+    if root is None:
+        return [], []
+    areas = list(
+        Area.objects.filter(path__startswith=root.path)
+        .filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID))
+        .only("id", "name", "level", "path", "depth")
+    )
+    villages = [a for a in areas if a.level != AreaLevel.GRID]
+    grids = [a for a in areas if a.level == AreaLevel.GRID]
+    return villages, grids
+
+
+def visible_party_orgs(user):
+    """Party organisations whose members the user may list (a member sees none here)."""
+    role = getattr(user, "role", None)
+    if role not in ORG_SCOPED_ROLES:
+        return PartyOrg.objects.none()
+    if user.party_org_id is not None:
+        return PartyOrg.objects.filter(path__startswith=user.party_org.path)
+    if role in ("town_admin", "leader") and user.area_id is not None:
+        return PartyOrg.objects.filter(area__path__startswith=user.area.path)
+    return PartyOrg.objects.none()

@@ -1,0 +1,501 @@
+"""Writes to the org tree: places, party organisations, departments, households, residents, members.
+
+Every function is keyword-only after the object it acts on, runs in one transaction and writes the
+audit log. Bad input raises django.core.exceptions.ValidationError with a Chinese message keyed by
+the field, so forms can show it beside the input and importers can name the row.
+
+The `*_many` variants create many rows with bulk_create and one audit entry per row
+(record_created_many); the importer and the demo loader use them. They prepare each row exactly as
+the single-row services do.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from zhenwu.audit.services import record_create, record_created_many, record_reveal, record_update, snapshot
+from zhenwu.lib.crypto import blind_index
+from zhenwu.lib.idnumber import InvalidIdNumber, gender_from_id_number, validate_id_number, validate_phone
+from zhenwu.lib.request_context import Actor, acting_as, current_actor
+
+from .models import (
+    SENSITIVE_TAGS,
+    Area,
+    AreaLevel,
+    Department,
+    Gender,
+    Household,
+    Member,
+    MemberStatus,
+    PartyOrg,
+    PartyOrgKind,
+    PersonalNumbersMixin,
+    Resident,
+    ResidentTag,
+)
+
+ID_NUMBER_PURPOSE = "id_number"
+
+# Which level may sit under which (None = a root).
+_AREA_PARENT_LEVELS = {
+    AreaLevel.COUNTY: (None,),
+    AreaLevel.TOWN: (None, AreaLevel.COUNTY),
+    AreaLevel.VILLAGE: (AreaLevel.TOWN,),
+    AreaLevel.COMMUNITY: (AreaLevel.TOWN,),
+    AreaLevel.GRID: (AreaLevel.VILLAGE, AreaLevel.COMMUNITY),
+}
+_ORG_PARENT_KINDS = {
+    PartyOrgKind.COMMITTEE: (None, PartyOrgKind.COMMITTEE),
+    PartyOrgKind.GENERAL_BRANCH: (PartyOrgKind.COMMITTEE,),
+    PartyOrgKind.BRANCH: (PartyOrgKind.COMMITTEE, PartyOrgKind.GENERAL_BRANCH),
+    PartyOrgKind.GROUP: (PartyOrgKind.BRANCH,),
+}
+
+REVEALABLE_FIELDS = {"phone": "联系电话", "id_number": "身份证号"}
+
+_UNSET = object()
+
+
+def id_number_hash(normalised):
+    """The blind index of a normalised ID number; Resident and Member share the purpose so a
+    member can be matched to a resident (and the roster importer finds both)."""
+    return blind_index(normalised, purpose=ID_NUMBER_PURPOSE)
+
+
+# --- places and organisations -----------------------------------------------------------------
+
+
+def _required(value, field, label):
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: f"请填写{label}"})
+    return value
+
+
+@transaction.atomic
+def create_area(*, name, level, parent=None, code=""):
+    """Add a place to the area tree under `parent` (None for a root)."""
+    name = _required(name, "name", "名称")
+    if level not in AreaLevel.values:
+        raise ValidationError({"level": "层级无效"})
+    allowed = _AREA_PARENT_LEVELS[AreaLevel(level)]
+    parent_level = parent.level if parent is not None else None
+    if parent_level not in allowed:
+        where = parent.get_level_display() if parent is not None else "顶层"
+        raise ValidationError({"level": f"{AreaLevel(level).label}不能设在{where}之下"})
+    code = (code or "").strip()
+    if code and Area.objects.filter(code=code).exists():
+        raise ValidationError({"code": f"区划代码 {code} 已被使用"})
+    data = {"name": name, "level": level, "code": code}
+    area = Area.objects.add_root(data) if parent is None else Area.objects.add_child(parent, data)
+    record_create(area)
+    return area
+
+
+@transaction.atomic
+def create_party_org(*, name, kind, parent=None, area=None):
+    """Add a party organisation under `parent` (None for a committee at the top)."""
+    name = _required(name, "name", "名称")
+    if kind not in PartyOrgKind.values:
+        raise ValidationError({"kind": "党组织类型无效"})
+    allowed = _ORG_PARENT_KINDS[PartyOrgKind(kind)]
+    parent_kind = parent.kind if parent is not None else None
+    if parent_kind not in allowed:
+        where = parent.get_kind_display() if parent is not None else "顶层"
+        raise ValidationError({"kind": f"{PartyOrgKind(kind).label}不能设在{where}之下"})
+    data = {"name": name, "kind": kind, "area": area}
+    org = PartyOrg.objects.add_root(data) if parent is None else PartyOrg.objects.add_child(parent, data)
+    record_create(org)
+    return org
+
+
+@transaction.atomic
+def create_department(*, town, name, description=""):
+    name = _required(name, "name", "部门名称")
+    if town.level not in (AreaLevel.TOWN, AreaLevel.COUNTY):
+        raise ValidationError({"town": "部门须属于镇（乡）"})
+    if Department.objects.filter(town=town, name=name).exists():
+        raise ValidationError({"name": f"{town.name}已有部门“{name}”"})
+    department = Department.objects.create(town=town, name=name, description=(description or "").strip())
+    record_create(department)
+    return department
+
+
+# --- households -------------------------------------------------------------------------------
+
+
+def _check_grid(grid):
+    if grid is None or grid.level != AreaLevel.GRID:
+        raise ValidationError({"grid": "户须登记在网格下"})
+
+
+def _prepare_household(*, grid, number, address, exclude_pk=None):
+    _check_grid(grid)
+    number = _required(number, "number", "户编号")
+    address = _required(address, "address", "地址")
+    clash = Household.objects.filter(number=number)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"number": f"户编号 {number} 已存在"})
+    return {"grid": grid, "number": number, "address": address}
+
+
+@transaction.atomic
+def create_household(*, grid, number, address):
+    household = Household.objects.create(**_prepare_household(grid=grid, number=number, address=address))
+    record_create(household)
+    return household
+
+
+@transaction.atomic
+def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
+    before = snapshot(household)
+    data = _prepare_household(
+        grid=household.grid if grid is _UNSET else grid,
+        number=household.number if number is _UNSET else number,
+        address=household.address if address is _UNSET else address,
+        exclude_pk=household.pk,
+    )
+    for field, value in data.items():
+        setattr(household, field, value)
+    household.save()
+    record_update(household, before)
+    return household
+
+
+@transaction.atomic
+def create_households_many(rows, *, note=""):
+    """Bulk variant of create_household for loaders: `rows` are dicts of its arguments."""
+    prepared = []
+    seen = set()
+    for row in rows:
+        _check_grid(row["grid"])
+        number = _required(row["number"], "number", "户编号")
+        if number in seen:
+            raise ValidationError({"number": f"户编号 {number} 重复"})
+        seen.add(number)
+        prepared.append(Household(grid=row["grid"], number=number, address=_required(row["address"], "address", "地址")))
+    if _any_taken(Household, "number", seen):
+        raise ValidationError({"number": "部分户编号已存在"})
+    households = Household.objects.bulk_create(prepared, batch_size=1000)
+    record_created_many(households, note=note)
+    return households
+
+
+# --- personal numbers and tags ------------------------------------------------------------------
+
+
+def _personal_fields(*, id_number, phone, gender, birth_date):
+    """Normalise and check the ID and phone numbers; the ID number decides gender and birth date."""
+    data = {}
+    id_number = (id_number or "").strip()
+    if id_number:
+        try:
+            normalised, birth = validate_id_number(id_number)
+        except InvalidIdNumber as exc:
+            raise ValidationError({"id_number": str(exc)}) from None
+        data.update(
+            id_number=normalised,
+            id_number_hash=id_number_hash(normalised),
+            birth_date=birth,
+            gender=gender_from_id_number(normalised),
+        )
+    else:
+        if gender not in ("", None) and gender not in Gender.values:
+            raise ValidationError({"gender": "性别无效"})
+        data.update(id_number="", id_number_hash="", birth_date=birth_date, gender=gender or "")
+    phone = (phone or "").strip()
+    if phone:
+        try:
+            phone = validate_phone(phone)
+        except ValueError as exc:
+            raise ValidationError({"phone": str(exc)}) from None
+    data["phone"] = phone
+    return data
+
+
+def split_tags(tags):
+    """(tags, sensitive_tags): sensitive ones (health, special identity) are stored encrypted."""
+    plain, sensitive = [], []
+    for tag in tags or ():
+        tag = str(tag)
+        if tag not in ResidentTag.values:
+            raise ValidationError({"tags": f"未知的标签“{tag}”"})
+        target = sensitive if tag in SENSITIVE_TAGS else plain
+        if tag not in target:
+            target.append(tag)
+    return plain, sensitive
+
+
+def _any_taken(model, field, values):
+    """Whether any of `values` is already stored in `field` (checked in chunks: SQLite caps the
+    number of query parameters)."""
+    values = list(values)
+    for start in range(0, len(values), 500):
+        if model.objects.filter(**{f"{field}__in": values[start : start + 500]}).exists():
+            return True
+    return False
+
+
+def _check_id_unique(model, hash_value, exclude_pk=None):
+    if not hash_value:
+        return
+    clash = model.objects.filter(id_number_hash=hash_value)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        kind = "居民" if model is Resident else "党员"
+        raise ValidationError({"id_number": f"该身份证号已登记在其他{kind}档案中"})
+
+
+def _save_unique(obj, **kwargs):
+    """Save, turning a lost race on a unique ID number into the same error the check gives."""
+    try:
+        with transaction.atomic():
+            obj.save(**kwargs)
+    except IntegrityError as exc:
+        message = str(exc)
+        if "id_number_hash" in message or "_id_unique" in message:
+            raise ValidationError({"id_number": "该身份证号已被登记"}) from None
+        raise
+
+
+# --- residents --------------------------------------------------------------------------------
+
+
+def _prepare_resident(*, name, relation="", id_number="", phone="", gender="", birth_date=None, tags=()):
+    data = {"name": _required(name, "name", "姓名"), "relation": (relation or "").strip()}
+    data.update(_personal_fields(id_number=id_number, phone=phone, gender=gender, birth_date=birth_date))
+    data["tags"], data["sensitive_tags"] = split_tags(tags)
+    return data
+
+
+@transaction.atomic
+def add_resident(*, household, name, relation="", id_number="", phone="", gender="", birth_date=None, tags=()):
+    """Register a resident in a household. `tags` mixes ordinary and sensitive tags."""
+    data = _prepare_resident(
+        name=name, relation=relation, id_number=id_number, phone=phone, gender=gender,
+        birth_date=birth_date, tags=tags,
+    )
+    _check_id_unique(Resident, data["id_number_hash"])
+    resident = Resident(household=household, **data)
+    _save_unique(resident)
+    record_create(resident)
+    return resident
+
+
+@transaction.atomic
+def update_resident(
+    resident, *, household=_UNSET, name=_UNSET, relation=_UNSET, id_number=_UNSET, phone=_UNSET,
+    gender=_UNSET, birth_date=_UNSET, tags=_UNSET,
+):
+    """Change a resident; omitted arguments keep their value. `tags` replaces both tag lists."""
+
+    def pick(value, current):
+        return current if value is _UNSET else value
+
+    before = snapshot(resident)
+    data = _prepare_resident(
+        name=pick(name, resident.name),
+        relation=pick(relation, resident.relation),
+        id_number=pick(id_number, resident.id_number),
+        phone=pick(phone, resident.phone),
+        gender=pick(gender, resident.gender),
+        birth_date=pick(birth_date, resident.birth_date),
+        tags=pick(tags, list(resident.tags) + list(resident.sensitive_tags)),
+    )
+    _check_id_unique(Resident, data["id_number_hash"], exclude_pk=resident.pk)
+    if household is not _UNSET:
+        resident.household = household
+    for field, value in data.items():
+        setattr(resident, field, value)
+    _save_unique(resident)
+    record_update(resident, before)
+    return resident
+
+
+@transaction.atomic
+def add_residents_many(rows, *, note=""):
+    """Bulk variant of add_resident: `rows` are dicts of its arguments (household included)."""
+    prepared = []
+    hashes = set()
+    for index, row in enumerate(rows, start=1):
+        row = dict(row)
+        household = row.pop("household")
+        try:
+            data = _prepare_resident(**row)
+        except ValidationError as exc:
+            raise ValidationError(f"第{index}条居民（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
+        if data["id_number_hash"]:
+            if data["id_number_hash"] in hashes:
+                raise ValidationError(f"第{index}条居民（{data['name']}）：身份证号重复")
+            hashes.add(data["id_number_hash"])
+        prepared.append(Resident(household=household, **data))
+    if _any_taken(Resident, "id_number_hash", hashes):
+        raise ValidationError({"id_number": "部分身份证号已登记在其他居民档案中"})
+    residents = Resident.objects.bulk_create(prepared, batch_size=1000)
+    record_created_many(residents, note=note)
+    return residents
+
+
+# --- members ----------------------------------------------------------------------------------
+
+_MEMBER_FLAGS = ("is_elderly", "is_ill", "is_migrant", "is_active")
+
+
+def _prepare_member(
+    *, party_org, name, resident=None, id_number="", phone="", gender="", birth_date=None, joined_on=None,
+    status=MemberStatus.FULL, is_elderly=False, is_ill=False, is_migrant=False, migrant_location="",
+    is_active=True,
+):
+    if party_org is None:
+        raise ValidationError({"party_org": "请选择所在党组织"})
+    if status not in MemberStatus.values:
+        raise ValidationError({"status": "党员类型无效"})
+    data = {
+        "party_org": party_org,
+        "resident": resident,
+        "name": _required(name, "name", "姓名"),
+        "joined_on": joined_on,
+        "status": status,
+        "is_elderly": bool(is_elderly),
+        "is_ill": bool(is_ill),
+        "is_migrant": bool(is_migrant),
+        "migrant_location": (migrant_location or "").strip() if is_migrant else "",
+        "is_active": bool(is_active),
+    }
+    data.update(_personal_fields(id_number=id_number, phone=phone, gender=gender, birth_date=birth_date))
+    if data["birth_date"] and joined_on and joined_on < data["birth_date"]:
+        raise ValidationError({"joined_on": "入党日期不能早于出生日期"})
+    if resident is not None and data["id_number_hash"] and resident.id_number_hash not in ("", data["id_number_hash"]):
+        raise ValidationError({"resident": "党员与所选居民的身份证号不一致"})
+    return data
+
+
+def _member_defaults_from_resident(resident, id_number, phone):
+    if resident is None:
+        return id_number, phone
+    return (id_number or resident.id_number, phone or resident.phone)
+
+
+@transaction.atomic
+def create_member(
+    *, party_org, name, resident=None, id_number="", phone="", gender="", birth_date=None, joined_on=None,
+    status=MemberStatus.FULL, is_elderly=False, is_ill=False, is_migrant=False, migrant_location="",
+    is_active=True,
+):
+    """Register a party member; when linked to a resident, missing numbers are taken from the resident."""
+    id_number, phone = _member_defaults_from_resident(resident, id_number, phone)
+    data = _prepare_member(
+        party_org=party_org, name=name, resident=resident, id_number=id_number, phone=phone, gender=gender,
+        birth_date=birth_date if birth_date or resident is None else resident.birth_date, joined_on=joined_on,
+        status=status, is_elderly=is_elderly, is_ill=is_ill, is_migrant=is_migrant,
+        migrant_location=migrant_location, is_active=is_active,
+    )
+    _check_id_unique(Member, data["id_number_hash"])
+    if resident is not None and Member.objects.filter(resident=resident).exists():
+        raise ValidationError({"resident": "该居民已有党员档案"})
+    member = Member(**data)
+    _save_unique(member)
+    record_create(member)
+    return member
+
+
+@transaction.atomic
+def update_member(member, **changes):
+    """Change a member; accepts the arguments of create_member (keyword-only), omitted ones keep
+    their value."""
+    allowed = {
+        "party_org", "name", "resident", "id_number", "phone", "gender", "birth_date", "joined_on", "status",
+        "is_elderly", "is_ill", "is_migrant", "migrant_location", "is_active",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"update_member() got unexpected arguments: {', '.join(sorted(unknown))}")
+    before = snapshot(member)
+    current = {field: getattr(member, field) for field in allowed}
+    current.update(changes)
+    data = _prepare_member(**current)
+    _check_id_unique(Member, data["id_number_hash"], exclude_pk=member.pk)
+    resident = data["resident"]
+    if resident is not None and Member.objects.filter(resident=resident).exclude(pk=member.pk).exists():
+        raise ValidationError({"resident": "该居民已有党员档案"})
+    for field, value in data.items():
+        setattr(member, field, value)
+    _save_unique(member)
+    record_update(member, before)
+    return member
+
+
+@transaction.atomic
+def create_members_many(rows, *, note=""):
+    """Bulk variant of create_member: `rows` are dicts of its arguments."""
+    prepared = []
+    hashes = set()
+    residents = set()
+    for index, row in enumerate(rows, start=1):
+        row = dict(row)
+        resident = row.get("resident")
+        row["id_number"], row["phone"] = _member_defaults_from_resident(
+            resident, row.get("id_number", ""), row.get("phone", "")
+        )
+        if resident is not None and not row.get("birth_date"):
+            row["birth_date"] = resident.birth_date
+        try:
+            data = _prepare_member(**row)
+        except ValidationError as exc:
+            raise ValidationError(f"第{index}名党员（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
+        if data["id_number_hash"]:
+            if data["id_number_hash"] in hashes:
+                raise ValidationError(f"第{index}名党员（{data['name']}）：身份证号重复")
+            hashes.add(data["id_number_hash"])
+        if resident is not None:
+            if resident.pk in residents:
+                raise ValidationError(f"第{index}名党员（{data['name']}）：居民档案重复关联")
+            residents.add(resident.pk)
+        prepared.append(Member(**data))
+    if _any_taken(Member, "id_number_hash", hashes):
+        raise ValidationError({"id_number": "部分身份证号已登记在其他党员档案中"})
+    members = Member.objects.bulk_create(prepared, batch_size=1000)
+    record_created_many(members, note=note)
+    return members
+
+
+@transaction.atomic
+def link_member_account(member, *, user):
+    """Link a login account to a member record (None unlinks). An account belongs to one member."""
+    if user is not None:
+        if not isinstance(user, get_user_model()):
+            raise ValidationError({"user": "账号无效"})
+        if Member.objects.filter(user=user).exclude(pk=member.pk).exists():
+            raise ValidationError({"user": f"账号 {user.username} 已关联其他党员"})
+    before = snapshot(member)
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    record_update(member, before, note="关联登录账号" if user is not None else "解除登录账号关联")
+    return member
+
+
+# --- revealing a full number --------------------------------------------------------------------
+
+
+def can_reveal(obj, *, by):
+    """Only those who may change a record may see its full numbers."""
+    return type(obj).objects.editable_by(by).filter(pk=obj.pk).exists()
+
+
+@transaction.atomic
+def reveal_personal_number(obj, *, field, by):
+    """Return the full phone or ID number of a resident or member, and log that `by` saw it.
+
+    Raises PermissionDenied unless `by` may change the record."""
+    if not isinstance(obj, PersonalNumbersMixin) or field not in REVEALABLE_FIELDS:
+        raise ValidationError("只能查看身份证号或联系电话")
+    if not can_reveal(obj, by=by):
+        raise PermissionDenied("没有查看完整信息的权限")
+    # Outside a request (a shell, a command) the audit actor is the user named here.
+    actor = current_actor() or Actor(user_id=by.pk, label=by.get_username())
+    with acting_as(actor):
+        record_reveal(obj, field=REVEALABLE_FIELDS[field])
+    return getattr(obj, field)
