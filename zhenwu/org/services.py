@@ -15,7 +15,13 @@ from django.db import IntegrityError, transaction
 
 from zhenwu.audit.services import record_create, record_created_many, record_reveal, record_update, snapshot
 from zhenwu.lib.crypto import blind_index
-from zhenwu.lib.idnumber import InvalidIdNumber, gender_from_id_number, validate_id_number, validate_phone
+from zhenwu.lib.idnumber import (
+    InvalidIdNumber,
+    gender_from_id_number,
+    normalize_id_number,
+    validate_id_number,
+    validate_phone,
+)
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 
 from .models import (
@@ -157,10 +163,10 @@ def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
         address=household.address if address is _UNSET else address,
         exclude_pk=household.pk,
     )
-    for field, value in data.items():
-        setattr(household, field, value)
-    household.save()
-    record_update(household, before)
+    changed = _assign_changes(household, data)
+    if changed:
+        household.save()
+        record_update(household, before)
     return household
 
 
@@ -186,11 +192,23 @@ def create_households_many(rows, *, note=""):
 # --- personal numbers and tags ------------------------------------------------------------------
 
 
-def _personal_fields(*, id_number, phone, gender, birth_date):
-    """Normalise and check the ID and phone numbers; the ID number decides gender and birth date."""
+def _personal_fields(*, id_number, phone, gender, birth_date, stored_id_number=None, stored_phone=None):
+    """Normalise and check the ID and phone numbers; the ID number decides gender and birth date.
+
+    Numbers equal to the stored ones (`stored_*`) are kept as they are even if they would fail the
+    check today: editing a resident's address must not be blocked by a number recorded years ago.
+    """
     data = {}
     id_number = (id_number or "").strip()
-    if id_number:
+    if id_number and stored_id_number and id_number == stored_id_number:
+        data.update(id_number=id_number, id_number_hash=id_number_hash(normalize_id_number(id_number)))
+        try:
+            normalised, birth = validate_id_number(id_number)
+        except InvalidIdNumber:
+            data.update(birth_date=birth_date, gender=gender or "")
+        else:
+            data.update(birth_date=birth, gender=gender_from_id_number(normalised))
+    elif id_number:
         try:
             normalised, birth = validate_id_number(id_number)
         except InvalidIdNumber as exc:
@@ -206,7 +224,7 @@ def _personal_fields(*, id_number, phone, gender, birth_date):
             raise ValidationError({"gender": "性别无效"})
         data.update(id_number="", id_number_hash="", birth_date=birth_date, gender=gender or "")
     phone = (phone or "").strip()
-    if phone:
+    if phone and not (stored_phone and phone == stored_phone):
         try:
             phone = validate_phone(phone)
         except ValueError as exc:
@@ -249,6 +267,17 @@ def _check_id_unique(model, hash_value, exclude_pk=None):
         raise ValidationError({"id_number": f"该身份证号已登记在其他{kind}档案中"})
 
 
+def _assign_changes(obj, data):
+    """Set the fields whose value differs and return their names (nothing to save or log when
+    none does: `updated_at` alone is not a change)."""
+    changed = []
+    for field, value in data.items():
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            changed.append(field)
+    return changed
+
+
 def _save_unique(obj, **kwargs):
     """Save, turning a lost race on a unique ID number into the same error the check gives."""
     try:
@@ -264,9 +293,13 @@ def _save_unique(obj, **kwargs):
 # --- residents --------------------------------------------------------------------------------
 
 
-def _prepare_resident(*, name, relation="", id_number="", phone="", gender="", birth_date=None, tags=()):
+def _prepare_resident(*, name, relation="", id_number="", phone="", gender="", birth_date=None, tags=(),
+                      stored=None):
     data = {"name": _required(name, "name", "姓名"), "relation": (relation or "").strip()}
-    data.update(_personal_fields(id_number=id_number, phone=phone, gender=gender, birth_date=birth_date))
+    data.update(_personal_fields(
+        id_number=id_number, phone=phone, gender=gender, birth_date=birth_date,
+        stored_id_number=stored.id_number if stored else None, stored_phone=stored.phone if stored else None,
+    ))
     data["tags"], data["sensitive_tags"] = split_tags(tags)
     return data
 
@@ -304,14 +337,15 @@ def update_resident(
         gender=pick(gender, resident.gender),
         birth_date=pick(birth_date, resident.birth_date),
         tags=pick(tags, list(resident.tags) + list(resident.sensitive_tags)),
+        stored=resident,
     )
     _check_id_unique(Resident, data["id_number_hash"], exclude_pk=resident.pk)
     if household is not _UNSET:
-        resident.household = household
-    for field, value in data.items():
-        setattr(resident, field, value)
-    _save_unique(resident)
-    record_update(resident, before)
+        data["household"] = household
+    changed = _assign_changes(resident, data)
+    if changed:
+        _save_unique(resident)
+        record_update(resident, before)
     return resident
 
 
@@ -347,7 +381,7 @@ _MEMBER_FLAGS = ("is_elderly", "is_ill", "is_migrant", "is_active")
 def _prepare_member(
     *, party_org, name, resident=None, id_number="", phone="", gender="", birth_date=None, joined_on=None,
     status=MemberStatus.FULL, is_elderly=False, is_ill=False, is_migrant=False, migrant_location="",
-    is_active=True,
+    is_active=True, stored=None,
 ):
     if party_org is None:
         raise ValidationError({"party_org": "请选择所在党组织"})
@@ -365,7 +399,10 @@ def _prepare_member(
         "migrant_location": (migrant_location or "").strip() if is_migrant else "",
         "is_active": bool(is_active),
     }
-    data.update(_personal_fields(id_number=id_number, phone=phone, gender=gender, birth_date=birth_date))
+    data.update(_personal_fields(
+        id_number=id_number, phone=phone, gender=gender, birth_date=birth_date,
+        stored_id_number=stored.id_number if stored else None, stored_phone=stored.phone if stored else None,
+    ))
     if data["birth_date"] and joined_on and joined_on < data["birth_date"]:
         raise ValidationError({"joined_on": "入党日期不能早于出生日期"})
     if resident is not None and data["id_number_hash"] and resident.id_number_hash not in ("", data["id_number_hash"]):
@@ -391,7 +428,7 @@ def create_member(
         party_org=party_org, name=name, resident=resident, id_number=id_number, phone=phone, gender=gender,
         birth_date=birth_date if birth_date or resident is None else resident.birth_date, joined_on=joined_on,
         status=status, is_elderly=is_elderly, is_ill=is_ill, is_migrant=is_migrant,
-        migrant_location=migrant_location, is_active=is_active,
+        migrant_location=migrant_location, is_active=is_active, stored=resident,
     )
     _check_id_unique(Member, data["id_number_hash"])
     if resident is not None and Member.objects.filter(resident=resident).exists():
@@ -416,15 +453,15 @@ def update_member(member, **changes):
     before = snapshot(member)
     current = {field: getattr(member, field) for field in allowed}
     current.update(changes)
-    data = _prepare_member(**current)
+    data = _prepare_member(**current, stored=member)
     _check_id_unique(Member, data["id_number_hash"], exclude_pk=member.pk)
     resident = data["resident"]
     if resident is not None and Member.objects.filter(resident=resident).exclude(pk=member.pk).exists():
         raise ValidationError({"resident": "该居民已有党员档案"})
-    for field, value in data.items():
-        setattr(member, field, value)
-    _save_unique(member)
-    record_update(member, before)
+    changed = _assign_changes(member, data)
+    if changed:
+        _save_unique(member)
+        record_update(member, before)
     return member
 
 
@@ -443,7 +480,7 @@ def create_members_many(rows, *, note=""):
         if resident is not None and not row.get("birth_date"):
             row["birth_date"] = resident.birth_date
         try:
-            data = _prepare_member(**row)
+            data = _prepare_member(**row, stored=resident)
         except ValidationError as exc:
             raise ValidationError(f"第{index}名党员（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
         if data["id_number_hash"]:
