@@ -1,23 +1,158 @@
-"""What each role's home page shows: the role, its scope, and counts within that scope."""
+"""What each role's home page shows: its scope, the counts that matter within it, and the people
+who need attention first (members who need lessons at home, elderly people living alone).
 
-from django.db.models import Q
+Every figure is read through the scoped querysets, so a home page never counts beyond its scope.
+The number of queries does not depend on the size of the town.
+"""
 
-from zhenwu.org.models import Household, Member, Resident
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from zhenwu.org.access import visible_party_orgs
+from zhenwu.org.models import Area, AreaLevel, Department, Household, Member, Resident, ResidentTag, town_of
+
+HOUSEHOLD_ROLES = ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")
+MEMBER_ROLES = ("town_admin", "leader", "secretary", "instructor")
+TOWN_OVERVIEW_ROLES = ("town_admin", "leader")
+ATTENTION_LIMIT = 8
+
+
+def _home_study(members):
+    return members.filter(is_active=True).filter(Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True))
 
 
 def home_context(user):
     cards = []
-    households = Household.objects.visible_to(user)
-    members = Member.objects.visible_to(user)
-    if user.role in ("town_admin", "leader", "dispatcher", "secretary", "grid_worker"):
-        cards.append({"label": "住户", "value": households.count(), "unit": "户"})
-        cards.append({"label": "居民", "value": Resident.objects.visible_to(user).count(), "unit": "人"})
-    if user.role in ("town_admin", "leader", "secretary", "instructor"):
-        cards.append({"label": "党员", "value": members.count(), "unit": "名"})
-        home_study = members.filter(is_active=True).filter(Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True))
-        cards.append({"label": "需送学上门", "value": home_study.count(), "unit": "名"})
-    own_member = members.first() if user.role == "member" else None
-    return {"cards": cards, "own_member": own_member, "scope_label": scope_label(user)}
+    context = {"scope_label": scope_label(user), "cards": cards}
+    role = user.role
+
+    if role in HOUSEHOLD_ROLES:
+        residents = Resident.objects.visible_to(user)
+        cards.append({"label": "住户", "value": Household.objects.visible_to(user).count(), "unit": "户"})
+        cards.append({"label": "居民", "value": residents.count(), "unit": "人"})
+        if role in ("grid_worker", "secretary"):
+            context["living_alone"] = _living_alone(residents)
+            cards.append({"label": "独居老人", "value": len(context["living_alone"]), "unit": "人"})
+            context["living_alone"] = context["living_alone"][:ATTENTION_LIMIT]
+
+    if role in MEMBER_ROLES:
+        members = Member.objects.visible_to(user).filter(is_active=True)
+        home_study = _home_study(members)
+        counts = members.aggregate(
+            total=Count("id"),
+            home=Count("id", filter=Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True)),
+            migrant=Count("id", filter=Q(is_migrant=True)),
+        )
+        cards.append({"label": "党员", "value": counts["total"], "unit": "名"})
+        cards.append({"label": "需送学上门", "value": counts["home"], "unit": "名"})
+        cards.append({"label": "流动党员", "value": counts["migrant"], "unit": "名"})
+        context["home_study"] = list(home_study.select_related("party_org").order_by("birth_date", "name")[:ATTENTION_LIMIT])
+        if role in ("instructor", "secretary"):
+            context["branches"] = _branch_table(user)
+
+    if role in TOWN_OVERVIEW_ROLES:
+        context["villages"] = _village_table(user)
+        town = town_of(user)
+        if town is not None:
+            cards.append({
+                "label": "职能部门",
+                "value": Department.objects.filter(town=town, is_active=True).count(),
+                "unit": "个",
+            })
+
+    if role == "member":
+        context["own_member"] = Member.objects.filter(user=user).select_related("party_org").first()
+    if role == "handler":
+        context["department"] = user.department
+    return context
+
+
+def _living_alone(residents):
+    """Residents tagged 独居老人 (an ordinary tag), oldest first. Tags are JSON lists, which SQLite
+    cannot search inside, so the filter runs here over the scope's (grid- or village-sized) rows."""
+    rows = residents.select_related("household").only(
+        "id", "name", "birth_date", "tags", "household__id", "household__number", "household__address"
+    )
+    found = [r for r in rows if ResidentTag.LIVING_ALONE_ELDERLY.value in (r.tags or [])]
+    found.sort(key=lambda r: (r.birth_date or datetime.date.max, r.name))
+    today = timezone.localdate()
+    for r in found:
+        r.age = _age(r.birth_date, today)
+    return found
+
+
+def _age(birth, today):
+    if birth is None:
+        return None
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _village_table(user):
+    """Per village/community: households, residents and members (three grouped queries)."""
+    town = town_of(user)
+    if town is None or town.level != AreaLevel.TOWN:
+        return []
+    villages = list(
+        Area.objects.filter(path__startswith=town.path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
+        .order_by("path")
+    )
+    if not villages:
+        return []
+    village_len = len(villages[0].path)
+    by_prefix = {v.path: v for v in villages}
+    for v in villages:
+        v.household_count = v.resident_count = v.member_count = v.home_count = 0
+
+    def village_for(path):
+        return by_prefix.get((path or "")[:village_len]) if path and len(path) >= village_len else None
+
+    for path, n in (
+        Household.objects.visible_to(user).values_list("grid__path").annotate(n=Count("id")).order_by()
+    ):
+        v = village_for(path)
+        if v:
+            v.household_count += n
+    for path, n in (
+        Resident.objects.visible_to(user).values_list("household__grid__path").annotate(n=Count("id")).order_by()
+    ):
+        v = village_for(path)
+        if v:
+            v.resident_count += n
+    member_rows = (
+        Member.objects.visible_to(user).filter(is_active=True)
+        .values_list("party_org__area__path")
+        .annotate(n=Count("id"), home=Count("id", filter=Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True)))
+        .order_by()
+    )
+    for path, n, home in member_rows:
+        v = village_for(path)
+        if v:
+            v.member_count += n
+            v.home_count += home
+    return villages
+
+
+def _branch_table(user):
+    """The party organisations under the user's own, with active member counts."""
+    orgs = list(
+        visible_party_orgs(user)
+        .annotate(
+            member_count=Count("members", filter=Q(members__is_active=True)),
+            home_count=Count(
+                "members",
+                filter=Q(members__is_active=True)
+                & (Q(members__is_elderly=True) | Q(members__is_ill=True) | Q(members__is_migrant=True)),
+            ),
+        )
+        .order_by("path")
+    )
+    if orgs:
+        base = orgs[0].depth
+        for org in orgs:
+            org.indent = org.depth - base
+    return orgs
 
 
 def scope_label(user):
@@ -26,6 +161,6 @@ def scope_label(user):
     if user.role in ("instructor",):
         return user.party_org.name if user.party_org_id else "未分配支部"
     if user.role == "member":
-        member = getattr(user, "member", None)
+        member = Member.objects.filter(user=user).select_related("party_org").first()
         return member.party_org.name if member else "未关联党员档案"
     return user.area.name if user.area_id else "未设置区域"
