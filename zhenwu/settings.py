@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "zhenwu.accounts",
     "zhenwu.jobs",
     "zhenwu.org",
+    "zhenwu.concerns",
     "zhenwu.reports",
 ]
 

@@ -1,0 +1,125 @@
+"""Who may see and act on a concern: the one place the rules live.
+
+Views fetch through `get_concern_for_user` (404 outside the user's scope); services check the
+acting user with the `can_*` predicates and raise ConcernPermissionDenied, so the HTML pages,
+htmx fragments, the API and the importers all obey the same rules. Residents have no account:
+they reach their concern through `get_concern_by_follow_token`.
+"""
+
+from django.http import Http404
+
+from .models import Concern, ConcernFollower, hash_token
+from .querysets import AREA_ROLES, TOWN_WIDE_ROLES
+
+DISPATCH_ROLES = ("town_admin", "dispatcher")
+SUPERVISE_ROLES = ("town_admin", "leader")
+# Staff who may register a concern on a resident's behalf (calls, walk-ins, visits, tea rooms).
+REGISTER_ROLES = ("town_admin", "dispatcher", "secretary", "grid_worker", "handler", "member")
+# Staff who may leave internal notes on concerns in their scope (leaders only read).
+NOTE_ROLES = ("town_admin", "dispatcher", "handler", "secretary", "grid_worker")
+
+
+def _role(user):
+    return user.role if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def in_scope(user, concern):
+    """Python twin of ConcernQuerySet.visible_to for one loaded concern (no query if the user's
+    area and the concern's area are already loaded)."""
+    role = _role(user)
+    if role in AREA_ROLES:
+        if user.area_id is None:
+            return False
+        area = user.area
+        if area.level == "town":
+            return concern.town_id == area.pk
+        if area.level in ("village", "community"):
+            return concern.village_id == area.pk
+        if area.level == "grid":
+            return concern.area_id == area.pk
+        return concern.area.path.startswith(area.path)
+    if role == "handler":
+        return user.department_id is not None and concern.department_id == user.department_id
+    return False
+
+
+def can_dispatch(user, concern):
+    """Accept, decline, dispatch, re-categorise, link duplicates, reopen."""
+    return _role(user) in DISPATCH_ROLES and in_scope(user, concern)
+
+
+def can_handle(user, concern):
+    """Act for the department: sign, update publicly, return, resolve."""
+    role = _role(user)
+    if role == "handler":
+        return concern.department_id is not None and concern.department_id == user.department_id
+    return role == "town_admin" and in_scope(user, concern)
+
+
+def can_note(user, concern):
+    return _role(user) in NOTE_ROLES and in_scope(user, concern)
+
+
+def can_call_back(user, concern):
+    return _role(user) in DISPATCH_ROLES and in_scope(user, concern)
+
+
+def can_supervise(user, concern):
+    return _role(user) in SUPERVISE_ROLES and in_scope(user, concern)
+
+
+def can_register(user):
+    return _role(user) in REGISTER_ROLES
+
+
+def can_manage_project(user, project):
+    role = _role(user)
+    if role == "handler":
+        return project.department_id is not None and project.department_id == user.department_id
+    if role in DISPATCH_ROLES and user.area_id is not None and project.town_id is not None:
+        area = user.area
+        return project.town_id == area.pk or project.town.path.startswith(area.path)
+    return False
+
+
+def is_town_wide(user):
+    return _role(user) in TOWN_WIDE_ROLES
+
+
+def get_concern_for_user(user, pk, *, related=("category", "department", "area", "village")):
+    """The concern if `user` may see it, else Http404 (existence is not confirmed)."""
+    try:
+        return Concern.objects.visible_to(user).select_related(*related).get(pk=pk)
+    except (Concern.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_concern_by_follow_token(reference, token):
+    """The concern a private follow link opens, or None for a wrong or forged link. The link
+    carries the reference and the token; the reporter's token and followers' tokens both work.
+    A merged duplicate answers with itself (the page then shows its original)."""
+    if not reference or not token or len(token) > 200:
+        return None
+    token_hash = hash_token(token)
+    concern = (
+        Concern.objects.filter(reference=reference)
+        .select_related("category", "village", "department")
+        .first()
+    )
+    if concern is None:
+        return None
+    if concern.follow_token_hash == token_hash:
+        return concern
+    # Followers of a merged duplicate were moved to its original (perhaps along a chain of merges),
+    # so their link, which names the duplicate, is checked against the chain as well.
+    follower_concerns = set(
+        ConcernFollower.objects.filter(token_hash=token_hash).values_list("concern_id", flat=True)
+    )
+    if not follower_concerns:
+        return None
+    chain = [concern.pk]
+    current = concern
+    while current.duplicate_of_id is not None and len(chain) < 20:
+        chain.append(current.duplicate_of_id)
+        current = Concern.objects.only("id", "duplicate_of_id").get(pk=current.duplicate_of_id)
+    return concern if follower_concerns.intersection(chain) else None

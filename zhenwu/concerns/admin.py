@@ -1,0 +1,81 @@
+"""Configuration screens for the town admin: categories, the working-day calendar, reply templates.
+
+Concerns themselves are read-only here (their changes go through the workflow services); edits
+made here are written to the audit log like any other change.
+"""
+
+from django.contrib import admin
+
+from zhenwu.audit.services import record_create, record_delete, record_update, snapshot
+
+from .models import Category, Concern, ReplyTemplate, WorkdayOverride
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        if change:
+            record_update(obj, before, note="配置管理修改")
+        else:
+            record_create(obj, note="配置管理新增")
+
+    def delete_model(self, request, obj):
+        record_delete(obj, note="配置管理删除")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            record_delete(obj, note="配置管理删除")
+        super().delete_queryset(request, queryset)
+
+
+@admin.register(Category)
+class CategoryAdmin(AuditedAdmin):
+    list_display = (
+        "code",
+        "name",
+        "group",
+        "default_department",
+        "response_limit_days",
+        "resolution_limit_days",
+        "may_become_project",
+        "is_active",
+    )
+    list_filter = ("is_active", "may_become_project", "group")
+    search_fields = ("code", "name", "keywords")
+    list_select_related = ("default_department",)
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(AuditedAdmin):
+    list_display = ("date", "is_workday", "note")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(AuditedAdmin):
+    list_display = ("title", "status", "is_active", "sort_order")
+    list_filter = ("status", "is_active")
+
+
+@admin.register(Concern)
+class ConcernAdmin(admin.ModelAdmin):
+    list_display = ("reference", "title", "status", "category", "department", "received_at", "resolution_due")
+    list_filter = ("status", "channel", "urgency", "is_supervised")
+    search_fields = ("reference",)
+    list_select_related = ("category", "department")
+    exclude = ("reporter_name", "reporter_phone")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("reporter_name", "reporter_phone")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

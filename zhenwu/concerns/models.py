@@ -1,0 +1,725 @@
+"""民情办理: residents' concerns from intake to call-back, their projects, deadlines and supervision.
+
+States and transitions are changed only by the functions in services.py; the models hold fields,
+constraints and read-only helpers.
+"""
+
+import hashlib
+import os
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from zhenwu.lib.crypto import EncryptedTextField
+from zhenwu.lib.masking import mask_name, mask_phone
+
+from .querysets import ConcernQuerySet, NotificationQuerySet, ProjectQuerySet
+
+
+class Channel(models.TextChoices):
+    TEA_ROOM = "tea_room", "民情茶室"
+    VISIT = "visit", "走访"
+    HOTLINE = "hotline", "电话"
+    WEB = "web", "网页"
+    WALK_IN = "walk_in", "来访"
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", "一般"
+    URGENT = "urgent", "紧急"
+    CRITICAL = "critical", "特急"
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", "待受理"
+    ACCEPTED = "accepted", "已受理"
+    DECLINED = "declined", "不予受理"
+    DISPATCHED = "dispatched", "已派单"
+    RETURNED = "returned", "已退回"
+    IN_PROGRESS = "in_progress", "办理中"
+    RESOLVED = "resolved", "已办结"
+    CLOSED = "closed", "已关闭"
+    DUPLICATE = "duplicate", "已合并"
+
+
+# Still waiting for someone in the town to act.
+OPEN_STATUSES = (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+# Shown on the public board (accepted and beyond; never declined, unreviewed or merged ones).
+PUBLIC_STATUSES = (
+    Status.ACCEPTED,
+    Status.DISPATCHED,
+    Status.RETURNED,
+    Status.IN_PROGRESS,
+    Status.RESOLVED,
+    Status.CLOSED,
+)
+# With a department that owes a first response.
+AWAITING_RESPONSE_STATUSES = (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED, Status.DISPATCHED)
+
+
+class Outcome(models.TextChoices):
+    FIXED = "fixed", "已解决"
+    PARTLY = "partly", "部分解决"
+    EXPLAINED = "explained", "已解释说明"
+    NOT_OURS = "not_our_responsibility", "不属本镇职责"
+
+
+class CallBackResult(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    BASICALLY_SATISFIED = "basically_satisfied", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class CallBackChannel(models.TextChoices):
+    PHONE = "phone", "电话回访"
+    FOLLOW_PAGE = "follow_page", "居民在线评价"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", "登记"
+    ACCEPTED = "accepted", "受理"
+    DECLINED = "declined", "不予受理"
+    DISPATCHED = "dispatched", "派单"
+    RETURNED = "returned", "退单"
+    UPDATED = "updated", "办理进展"
+    NOTE = "note", "内部备注"
+    REPORTER_ADDED = "reporter_added", "诉求人补充"
+    PHOTO_ADDED = "photo_added", "补充照片"
+    RESOLVED = "resolved", "办结"
+    CALLED_BACK = "called_back", "回访"
+    CLOSED = "closed", "关闭"
+    REOPENED = "reopened", "重办"
+    RECATEGORISED = "recategorised", "调整类别"
+    MERGED = "merged", "合并为重复件"
+    DUPLICATE_LINKED = "duplicate_linked", "并入重复件"
+    SUPERVISED = "supervised", "督办"
+    PROJECT_STARTED = "project_started", "立项"
+    PROJECT_JOINED = "project_joined", "并入项目"
+    PROJECT_STAGE = "project_stage", "项目进展"
+
+
+class Category(models.Model):
+    """诉求类别 (an Open311 service): where concerns of this kind go and how fast.
+
+    Limits are in working days (zhenwu.lib.workdays): response = the department's first contact
+    with the resident after dispatch; resolution = 办结, counted from receipt."""
+
+    code = models.CharField("类别代码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=50)
+    group = models.CharField("大类", max_length=50, blank=True)
+    description = models.TextField("说明", blank=True)
+    default_department = models.ForeignKey(
+        "org.Department",
+        verbose_name="默认承办部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="default_categories",
+    )
+    response_limit_days = models.PositiveSmallIntegerField("响应时限(工作日)", default=1)
+    resolution_limit_days = models.PositiveSmallIntegerField("办结时限(工作日)", default=7)
+    may_become_project = models.BooleanField("可立项", default=False)
+    is_active = models.BooleanField("启用", default=True)
+    keywords = models.TextField(
+        "关键词", blank=True, help_text="以空格或逗号分隔，用于分类建议和相似诉求查找"
+    )
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "诉求类别"
+        verbose_name_plural = "诉求类别"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolution_limit_days__gte=models.F("response_limit_days")),
+                name="category_resolution_after_response",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number issued per prefix and year (allocation: services.next_reference)."""
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "编号计数"
+        verbose_name_plural = "编号计数"
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="reference_counter_unique")]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+
+def hash_token(token):
+    """Follow tokens are 256-bit random values, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Concern(models.Model):
+    """民情诉求 (an Open311 service request). The reporter's name and phone are encrypted and never
+    public; the resident follows the concern through a private link whose token is stored hashed."""
+
+    reference = models.CharField("编号", max_length=24, unique=True)
+    channel = models.CharField("来源渠道", max_length=10, choices=Channel.choices)
+    title = models.CharField("标题", max_length=60)
+    text = models.TextField("诉求内容")
+    category = models.ForeignKey(
+        Category, verbose_name="类别", on_delete=models.PROTECT, related_name="concerns"
+    )
+    urgency = models.CharField("紧急程度", max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    area = models.ForeignKey(
+        "org.Area", verbose_name="村(社区)/网格", on_delete=models.PROTECT, related_name="concerns"
+    )
+    # Denormalised from `area` at intake so rates group by village and scope needs no tree walk.
+    village = models.ForeignKey(
+        "org.Area", verbose_name="村(社区)", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    town = models.ForeignKey(
+        "org.Area", verbose_name="镇", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField("地点", max_length=200, blank=True)
+
+    reporter_name = EncryptedTextField("诉求人姓名", blank=True)
+    reporter_phone = EncryptedTextField("诉求人电话", blank=True)
+    reporter_phone_hash = models.CharField(
+        "诉求人电话索引", max_length=64, blank=True, db_index=True, editable=False
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    follow_token_hash = models.CharField("查询凭据哈希", max_length=64, unique=True, editable=False)
+    idempotency_key = models.CharField(
+        "提交幂等键", max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name="承办部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="concerns",
+    )
+    received_at = models.DateTimeField("登记时间", default=timezone.now)
+    response_due = models.DateTimeField("响应截止")
+    resolution_due = models.DateTimeField("办结截止")
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
+    responded_at = models.DateTimeField("首次响应时间", null=True, blank=True)
+    resolved_at = models.DateTimeField("办结时间", null=True, blank=True)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    outcome = models.CharField("办理结果", max_length=24, choices=Outcome.choices, blank=True)
+    resolution_text = models.TextField("办结答复", blank=True)
+    resolution_workdays = models.PositiveIntegerField("办结用时(工作日)", null=True, blank=True)
+    # The latest call-back, kept on the row so the three rates are plain aggregates.
+    callback_result = models.CharField("回访结果", max_length=20, choices=CallBackResult.choices, blank=True)
+    callback_solved = models.BooleanField("回访确认解决", null=True, blank=True)
+    callback_at = models.DateTimeField("回访时间", null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
+    is_supervised = models.BooleanField("督办件", default=False)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name="重复于",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    project = models.ForeignKey(
+        "Project",
+        verbose_name="所属项目",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="concerns",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = ConcernQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "民情诉求"
+        verbose_name_plural = "民情诉求"
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="concern_status_received_idx"),
+            models.Index(fields=["department", "status", "resolution_due"], name="concern_dept_queue_idx"),
+            models.Index(fields=["category", "received_at"], name="concern_category_idx"),
+            models.Index(fields=["village", "received_at"], name="concern_village_idx"),
+            models.Index(fields=["town", "received_at"], name="concern_town_idx"),
+            models.Index(fields=["area", "received_at"], name="concern_area_idx"),
+            models.Index(fields=["status", "resolution_due"], name="concern_status_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=Status.values), name="concern_status_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(status="duplicate") | models.Q(duplicate_of__isnull=False),
+                name="concern_duplicate_has_original",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(duplicate_of=models.F("id")), name="concern_not_duplicate_of_itself"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_public(self):
+        return self.status in PUBLIC_STATUSES
+
+    def is_overdue(self, now=None):
+        """Open and past its resolution deadline."""
+        return self.is_open and self.resolution_due < (now or timezone.now())
+
+    def is_response_overdue(self, now=None):
+        return (
+            self.status in AWAITING_RESPONSE_STATUSES
+            and self.responded_at is None
+            and self.response_due < (now or timezone.now())
+        )
+
+    @property
+    def reporter_phone_masked(self):
+        return mask_phone(self.reporter_phone)
+
+    @property
+    def reporter_name_masked(self):
+        return mask_name(self.reporter_name)
+
+    def matches_follow_token(self, token):
+        return bool(token) and hash_token(token) == self.follow_token_hash
+
+
+class ConcernEvent(models.Model):
+    """办理记录: one row per transition or update, with who, when and why. `is_public` rows make
+    the resident's and the board's timeline; internal notes never leave the staff pages."""
+
+    concern = models.ForeignKey(Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField("时间", default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField("操作人", max_length=80, blank=True)
+    kind = models.CharField("类型", max_length=20, choices=EventKind.choices)
+    from_status = models.CharField("原状态", max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField("新状态", max_length=12, choices=Status.choices, blank=True)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name="部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    public_text = models.TextField("公开内容", blank=True)
+    internal_note = models.TextField("内部备注", blank=True)
+    reason = models.CharField("理由", max_length=500, blank=True)
+    is_public = models.BooleanField("公开", default=False)
+    data = models.JSONField("附加信息", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "办理记录"
+        verbose_name_plural = "办理记录"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["concern", "at"], name="concern_event_timeline_idx")]
+
+    def __str__(self):
+        return f"{self.concern_id} {self.get_kind_display()}"
+
+
+def _photo_path(instance, filename):
+    ext = os.path.splitext(filename)[1].lower()[:6]
+    now = timezone.now()
+    return f"concerns/{now:%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+MAX_PHOTOS_PER_CONCERN = 9
+
+
+class ConcernPhoto(models.Model):
+    """诉求照片 (up to MAX_PHOTOS_PER_CONCERN per concern), stored through the storage API under a
+    random name; served later through a view that checks who asks."""
+
+    concern = models.ForeignKey(Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="photos")
+    file = models.FileField("照片", upload_to=_photo_path)
+    content_type = models.CharField("类型", max_length=40)
+    size = models.PositiveIntegerField("大小(字节)")
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "诉求照片"
+        verbose_name_plural = "诉求照片"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.concern_id} 照片{self.pk}"
+
+
+class FollowerSource(models.TextChoices):
+    FOLLOW = "follow", "关注"
+    DUPLICATE = "duplicate", "重复件转入"
+    STAFF = "staff", "工作人员关注"
+
+
+class ConcernFollower(models.Model):
+    """关注: a resident (by a private token, optionally a phone for SMS) or a staff account that
+    follows a concern. Followers of a duplicate move to its original."""
+
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="followers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="账号",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    token_hash = models.CharField("查询凭据哈希", max_length=64, blank=True, db_index=True, editable=False)
+    phone = EncryptedTextField("短信通知电话", blank=True)
+    source = models.CharField(
+        "来源", max_length=10, choices=FollowerSource.choices, default=FollowerSource.FOLLOW
+    )
+    created_at = models.DateTimeField("关注时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "关注人"
+        verbose_name_plural = "关注人"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(token_hash=""),
+                name="follower_has_user_or_token",
+            ),
+            models.UniqueConstraint(
+                fields=["concern", "user"],
+                condition=models.Q(user__isnull=False),
+                name="follower_user_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["concern", "token_hash"],
+                condition=~models.Q(token_hash=""),
+                name="follower_token_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.concern_id} 关注人{self.pk}"
+
+
+class ProjectStageKind(models.TextChoices):
+    INITIATION = "initiation", "立项"
+    DESIGN_REVIEW = "design_review", "初步设计评审"
+    ESTIMATE_APPROVAL = "estimate_approval", "概算审批"
+    BUDGET = "budget", "工程预算"
+    FINANCE_APPROVAL = "finance_approval", "财政审批"
+    TENDERING = "tendering", "招投标"
+    CONSTRUCTION = "construction", "施工"
+    COMPLETION = "completion", "竣工"
+
+
+PROJECT_STAGE_ORDER = list(ProjectStageKind)
+
+
+class Project(models.Model):
+    """项目: works that one or more concerns need, moving through the eight stages in order.
+    `progress` (0–100) is the overall figure for progress bars: finished stages plus the current
+    stage's own percentage, each stage weighing one eighth."""
+
+    name = models.CharField("项目名称", max_length=100)
+    description = models.TextField("项目概况", blank=True)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name="牵头部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    town = models.ForeignKey(
+        "org.Area", verbose_name="镇", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(
+        "当前阶段", max_length=20, choices=ProjectStageKind.choices, default=ProjectStageKind.INITIATION
+    )
+    progress = models.PositiveSmallIntegerField("总体进度(%)", default=0)
+    is_completed = models.BooleanField("已竣工", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "项目"
+        verbose_name_plural = "项目"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="project_progress_max_100"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectStage(models.Model):
+    """项目阶段 with planned and actual dates and its own progress."""
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="stages")
+    kind = models.CharField("阶段", max_length=20, choices=ProjectStageKind.choices)
+    order = models.PositiveSmallIntegerField("顺序")
+    planned_start = models.DateField("计划开始", null=True, blank=True)
+    planned_end = models.DateField("计划完成", null=True, blank=True)
+    actual_start = models.DateField("实际开始", null=True, blank=True)
+    actual_end = models.DateField("实际完成", null=True, blank=True)
+    progress = models.PositiveSmallIntegerField("阶段进度(%)", default=0)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "项目阶段"
+        verbose_name_plural = "项目阶段"
+        ordering = ["project_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "kind"], name="project_stage_unique"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="project_stage_progress_max_100"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project} · {self.get_kind_display()}"
+
+    @property
+    def is_done(self):
+        return self.actual_end is not None
+
+
+def _document_path(instance, filename):
+    ext = os.path.splitext(filename)[1].lower()[:6]
+    return f"projects/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+class ProjectDocument(models.Model):
+    """项目附件 (approvals, drawings, tender notices) attached to a stage."""
+
+    stage = models.ForeignKey(
+        ProjectStage, verbose_name="阶段", on_delete=models.CASCADE, related_name="documents"
+    )
+    title = models.CharField("名称", max_length=100)
+    file = models.FileField("文件", upload_to=_document_path)
+    is_public = models.BooleanField("公开", default=True)
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "项目附件"
+        verbose_name_plural = "项目附件"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class WorkdayOverride(models.Model):
+    """工作日调整: a date whose working-day status differs from (or is missing in) the published
+    schedule, e.g. next year's 调休 before the package is upgraded, or a local day off."""
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("是工作日")
+    note = models.CharField("说明", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "工作日调整"
+        verbose_name_plural = "工作日调整"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '休息'}"
+
+
+class SupervisionKind(models.TextChoices):
+    OVERDUE_RESPONSE = "overdue_response", "超期未响应"
+    OVERDUE_RESOLUTION = "overdue_resolution", "超期未办结"
+    LEADER = "leader", "领导督办"
+
+
+class Supervision(models.Model):
+    """督办: raised automatically when a deadline passes (once per concern, kind and deadline) or by
+    a leader; closed when the concern is resolved, declined or merged."""
+
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="supervisions"
+    )
+    kind = models.CharField("类型", max_length=20, choices=SupervisionKind.choices)
+    due_at = models.DateTimeField("所超时限", null=True, blank=True)
+    note = models.CharField("督办意见", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="督办人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("督办时间", default=timezone.now)
+    closed_at = models.DateTimeField("解除时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "督办"
+        verbose_name_plural = "督办"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concern", "kind", "due_at"], name="supervision_once_per_deadline"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.concern_id} {self.get_kind_display()}"
+
+
+class CallBack(models.Model):
+    """回访: the resident's verdict on a resolution, by phone or on the follow page. Two answers,
+    as in 接诉即办: whether the problem is solved, and how satisfied they are."""
+
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="call_backs"
+    )
+    result = models.CharField("满意度", max_length=20, choices=CallBackResult.choices)
+    solved = models.BooleanField("问题已解决")
+    channel = models.CharField("回访方式", max_length=12, choices=CallBackChannel.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="回访人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField("回访时间", default=timezone.now)
+    note = models.TextField("回访记录", blank=True)
+    round = models.PositiveSmallIntegerField("办理轮次", default=1)
+
+    class Meta:
+        verbose_name = "回访"
+        verbose_name_plural = "回访"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.concern_id} {self.get_result_display()}"
+
+
+class ReplyTemplate(models.Model):
+    """答复模板 per state: text a dispatcher or handler starts from. Placeholders: {reference},
+    {category}, {department}, {village}, {due_date}."""
+
+    status = models.CharField("适用状态", max_length=12, choices=Status.choices)
+    title = models.CharField("名称", max_length=50)
+    text = models.TextField("模板内容")
+    is_active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "答复模板"
+        verbose_name_plural = "答复模板"
+        ordering = ["status", "sort_order", "id"]
+
+    def __str__(self):
+        return f"{self.get_status_display()} · {self.title}"
+
+    def render(self, concern):
+        """The template filled in for `concern`; unknown placeholders are left as written."""
+        values = {
+            "reference": concern.reference,
+            "category": concern.category.name,
+            "department": concern.department.name if concern.department_id else "",
+            "village": concern.village.name if concern.village_id else "",
+            "due_date": f"{timezone.localtime(concern.resolution_due):%Y年%m月%d日}",
+        }
+
+        class _Keep(dict):
+            def __missing__(self, key):
+                return "{" + key + "}"
+
+        try:
+            return self.text.format_map(_Keep(values))
+        except (ValueError, IndexError):
+            return self.text
+
+
+class Notification(models.Model):
+    """站内通知 for a staff account: new dispatches, returns, supervision."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接收人",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    text = models.CharField("内容", max_length=300)
+    link = models.CharField("链接", max_length=200, blank=True)
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "站内通知"
+        verbose_name_plural = "站内通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox_idx")]
+
+    def __str__(self):
+        return self.text[:40]

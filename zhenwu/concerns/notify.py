@@ -1,0 +1,85 @@
+"""Telling people about concerns: in-app notifications for staff, SMS for residents.
+
+In-app notifications are rows written in the same transaction as the change they report (they
+commit or roll back with it). SMS leave only after the commit (transaction.on_commit) through
+zhenwu.lib.sms, so a rolled-back change never texts anyone. Texts carry the reference number and
+never a name or phone number.
+"""
+
+from django.db import transaction
+
+from zhenwu.accounts.models import Role, User
+from zhenwu.lib.sms import send_sms
+
+from .models import ConcernFollower, Notification
+
+
+def staff_link(concern):
+    """Where a notification about a concern points (the staff detail page, built in a later step)."""
+    return f"/concerns/{concern.pk}/"
+
+
+def department_handlers(department):
+    if department is None:
+        return User.objects.none()
+    return User.objects.filter(role=Role.HANDLER, department=department, is_active=True)
+
+
+def _town_users(role, concern):
+    """Active accounts of `role` whose area contains the concern (town or county accounts)."""
+    users = User.objects.filter(role=role, is_active=True, area__isnull=False).select_related("area")
+    town = concern.town
+    if town is None:
+        return []
+    return [u for u in users if town.path.startswith(u.area.path)]
+
+
+def town_dispatchers(concern):
+    return _town_users(Role.DISPATCHER, concern)
+
+
+def town_leaders(concern):
+    return _town_users(Role.LEADER, concern)
+
+
+def notify_users(users, *, text, concern=None, exclude=None):
+    """One unread notification per distinct recipient; returns how many were written."""
+    seen = set()
+    rows = []
+    for user in users:
+        if user is None or user.pk in seen or (exclude is not None and user.pk == exclude.pk):
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user, text=text[:300], concern=concern, link=staff_link(concern) if concern else ""
+            )
+        )
+    Notification.objects.bulk_create(rows)
+    return len(rows)
+
+
+def resident_phones(concern):
+    """The reporter's phone and the phones of followers who asked for texts (deduplicated)."""
+    phones = [concern.reporter_phone] if concern.reporter_phone else []
+    for phone in ConcernFollower.objects.filter(concern=concern).values_list("phone", flat=True):
+        if phone and phone not in phones:
+            phones.append(phone)
+    return phones
+
+
+def sms_after_commit(phones, text):
+    phones = [p for p in phones if p]
+    if not phones:
+        return
+
+    def _send():
+        for phone in phones:
+            send_sms(phone, text)
+
+    transaction.on_commit(_send)
+
+
+def tell_residents(concern, text):
+    """Text the reporter and followers once the current transaction commits."""
+    sms_after_commit(resident_phones(concern), text)

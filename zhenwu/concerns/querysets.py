@@ -1,0 +1,135 @@
+"""Reusable reads of concerns, projects and notifications, scope (`visible_to`) first among them.
+
+Scope of a concern (tested as a matrix in tests/test_scope.py):
+- town_admin, leader, dispatcher: every concern in their area (a town; a county account sees its towns);
+- handler: the concerns currently assigned to their department;
+- secretary: their village (or community); grid_worker: their grid;
+- instructor, member, anonymous: none (residents follow their own concern by its private link).
+"""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+TOWN_WIDE_ROLES = ("town_admin", "leader", "dispatcher")
+AREA_ROLES = TOWN_WIDE_ROLES + ("secretary", "grid_worker")
+
+# Lists never need the text or the reporter (decrypting every row would dominate a page).
+LIST_DEFERRED = ("text", "reporter_name", "reporter_phone", "resolution_text")
+
+
+def area_scope_q(area, *, prefix=""):
+    """Q for concerns inside `area`, using the denormalised column that matches its level."""
+    level = area.level
+    if level == "town":
+        return Q(**{f"{prefix}town_id": area.pk})
+    if level in ("village", "community"):
+        return Q(**{f"{prefix}village_id": area.pk})
+    if level == "grid":
+        return Q(**{f"{prefix}area_id": area.pk})
+    return Q(**{f"{prefix}area__path__startswith": area.path})
+
+
+def concern_scope_q(user, *, prefix=""):
+    """The Q that limits concerns to `user`'s scope, or None when the user sees none."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    role = user.role
+    if role in AREA_ROLES:
+        if user.area_id is None:
+            return None
+        return area_scope_q(user.area, prefix=prefix)
+    if role == "handler":
+        if user.department_id is None:
+            return None
+        return Q(**{f"{prefix}department_id": user.department_id})
+    return None
+
+
+class ConcernQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        q = concern_scope_q(user)
+        return self.none() if q is None else self.filter(q)
+
+    def for_list(self):
+        """What list pages need, in one query: related names joined, heavy fields deferred."""
+        return self.select_related("category", "department", "village", "area").defer(*LIST_DEFERRED)
+
+    def open(self):
+        from .models import OPEN_STATUSES
+
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def public(self):
+        from .models import PUBLIC_STATUSES
+
+        return self.filter(status__in=PUBLIC_STATUSES)
+
+    def overdue(self, now=None):
+        return self.open().filter(resolution_due__lt=now or timezone.now())
+
+    def response_overdue(self, now=None):
+        from .models import AWAITING_RESPONSE_STATUSES
+
+        return self.filter(
+            status__in=AWAITING_RESPONSE_STATUSES,
+            responded_at__isnull=True,
+            response_due__lt=now or timezone.now(),
+        )
+
+    def urgent_first(self):
+        """Earliest deadline first, so overdue items lead; then the oldest."""
+        return self.order_by("resolution_due", "received_at", "id")
+
+    def inbox(self):
+        """The dispatcher's inbox: new, accepted but not dispatched, and returned concerns."""
+        from .models import Status
+
+        return self.filter(status__in=(Status.RECEIVED, Status.ACCEPTED, Status.RETURNED)).order_by(
+            "response_due", "received_at", "id"
+        )
+
+    def department_queue(self, department):
+        from .models import Status
+
+        return self.filter(
+            department=department, status__in=(Status.DISPATCHED, Status.IN_PROGRESS)
+        ).urgent_first()
+
+    def awaiting_call_back(self):
+        from .models import Status
+
+        return self.filter(status=Status.RESOLVED).order_by("resolved_at", "id")
+
+    def supervised(self):
+        return self.open().filter(is_supervised=True).urgent_first()
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Town-wide roles: the projects of their town; others: projects of concerns they see."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.role in TOWN_WIDE_ROLES and user.area_id is not None:
+            area = user.area
+            if area.level == "town":
+                return self.filter(town_id=area.pk)
+            return self.filter(town__path__startswith=area.path)
+        from .models import Concern
+
+        q = concern_scope_q(user)
+        if q is None:
+            return self.none()
+        if user.role == "handler":
+            q |= Q(project__department_id=user.department_id)
+        return self.filter(Exists(Concern.objects.filter(q, project=OuterRef("pk"))))
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)

@@ -1,0 +1,209 @@
+"""The three rates of 接诉即办 (响应率, 解决率, 满意率) and the median time to resolve.
+
+Definitions (the public board and the staff dashboard show exactly these):
+
+Population. Concerns are counted in the month they were received (local date, Asia/Shanghai),
+optionally limited to a period [start, end] of received dates and to a queryset (e.g. one town or
+the user's scope). Merged duplicates (已合并) are left out: their original carries the matter.
+A concern counts for the department that holds it now (after returns and re-routing). Figures of
+recent months move as concerns progress; a month is settled when its concerns are closed.
+
+- 响应率 (response rate) = responded in time / due for a response.
+  Due for a response: held by a department (dispatched at least once and not handed back or
+  declined since) and either already responded or past its response deadline. A concern whose
+  response deadline is still ahead and that has no response yet is not counted either way.
+  Responded in time: the department's first public update or its resolution (responded_at) at or
+  before response_due (end of the due working day; see zhenwu.lib.workdays).
+- 解决率 (resolution rate) = solved / assessed.
+  Assessed: concerns with a call-back verdict (the latest one, whether by phone or on the follow
+  page). Solved: the resident confirmed at that call-back that the problem is solved.
+- 满意率 (satisfaction rate) = (满意 + 基本满意) / assessed, on the same latest verdicts; the
+  counts of each answer are returned too, so a weighted variant can be computed.
+- Median working days to resolve: the median of resolution_workdays (working days from receipt to
+  the latest resolution, zhenwu.lib.workdays.workdays_between) over concerns currently resolved or
+  closed; for an even count, the mean of the two middle values.
+
+Rates are percentages rounded half-up to one decimal, or None when the denominator is zero.
+
+Each call runs two aggregate queries (counts; a histogram of working days for the median), never a
+loop over concerns.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from zhenwu.lib import workdays
+
+from .models import CallBackResult, Concern, Status
+
+DIMENSIONS = {
+    # name: (value key, label key or None)
+    "department": ("department_id", "department__name"),
+    "village": ("village_id", "village__name"),
+    "category": ("category_id", "category__name"),
+    "town": ("town_id", "town__name"),
+    "month": ("month", None),
+}
+EMPTY_LABELS = {"department": "未派单", "village": "未指定村", "category": "未分类", "town": "未指定镇"}
+
+
+def percent(numerator, denominator):
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def median_from_histogram(histogram):
+    """Median of a multiset given as {value: count}; None if empty."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    wanted = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
+    found = []
+    seen = 0
+    for value in sorted(histogram):
+        count = histogram[value]
+        for position in wanted:
+            if seen <= position < seen + count:
+                found.append(value)
+        seen += count
+    return (Decimal(found[0]) + Decimal(found[1])) / 2
+
+
+@dataclass
+class RateRow:
+    key: dict
+    label: str
+    received: int = 0
+    due_for_response: int = 0
+    responded_in_time: int = 0
+    assessed: int = 0
+    solved: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    unsatisfied: int = 0
+    resolved: int = 0
+    median_workdays: Decimal | None = None
+    histogram: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def response_rate(self):
+        return percent(self.responded_in_time, self.due_for_response)
+
+    @property
+    def resolution_rate(self):
+        return percent(self.solved, self.assessed)
+
+    @property
+    def satisfaction_rate(self):
+        return percent(self.satisfied + self.basically_satisfied, self.assessed)
+
+
+def _day_start(day):
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=workdays.local_zone())
+
+
+def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
+    """Rates grouped by the named dimensions (any of department, village, category, town, month),
+    ordered by the dimensions; by=() gives one overall row. `start`/`end` are local dates of
+    receipt, both included."""
+    if isinstance(by, str):
+        by = (by,)
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension(s): {', '.join(unknown)}")
+    now = now or timezone.now()
+    qs = Concern.objects.all() if queryset is None else queryset
+    qs = qs.exclude(status=Status.DUPLICATE)
+    if start is not None:
+        qs = qs.filter(received_at__gte=_day_start(start))
+    if end is not None:
+        qs = qs.filter(received_at__lte=workdays.end_of_day(end))
+    if "month" in by:
+        qs = qs.annotate(month=TruncMonth("received_at", tzinfo=workdays.local_zone()))
+
+    keys = []
+    for dim in by:
+        value_key, label_key = DIMENSIONS[dim]
+        keys.append(value_key)
+        if label_key:
+            keys.append(label_key)
+
+    held = Q(department__isnull=False, dispatched_at__isnull=False)
+    due = held & (Q(responded_at__isnull=False) | Q(response_due__lt=now))
+    in_time = held & Q(responded_at__isnull=False, responded_at__lte=F("response_due"))
+    aggregates = dict(
+        received=Count("id"),
+        due_for_response=Count("id", filter=due),
+        responded_in_time=Count("id", filter=in_time),
+        assessed=Count("id", filter=Q(callback_at__isnull=False)),
+        solved=Count("id", filter=Q(callback_at__isnull=False, callback_solved=True)),
+        satisfied=Count("id", filter=Q(callback_result=CallBackResult.SATISFIED)),
+        basically_satisfied=Count("id", filter=Q(callback_result=CallBackResult.BASICALLY_SATISFIED)),
+        unsatisfied=Count("id", filter=Q(callback_result=CallBackResult.UNSATISFIED)),
+        resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+    )
+    if keys:
+        counts = qs.values(*keys).annotate(**aggregates).order_by(*keys)
+    else:
+        counts = [qs.aggregate(**aggregates)]
+    histogram_rows = (
+        qs.filter(resolved_at__isnull=False, resolution_workdays__isnull=False)
+        .values(*keys, "resolution_workdays")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+    def group_key(row):
+        return tuple(_normalise(k, row[k]) for k in keys)
+
+    histograms = {}
+    for row in histogram_rows:
+        histograms.setdefault(group_key(row), {})[row["resolution_workdays"]] = row["n"]
+
+    result = []
+    for row in counts:
+        gk = group_key(row)
+        key = {}
+        labels = []
+        for dim in by:
+            value_key, label_key = DIMENSIONS[dim]
+            value = _normalise(value_key, row[value_key])
+            key[dim] = value
+            if dim == "month":
+                labels.append(f"{value:%Y-%m}" if value else "")
+            else:
+                labels.append(row[label_key] or EMPTY_LABELS[dim])
+        hist = histograms.get(gk, {})
+        result.append(
+            RateRow(
+                key=key,
+                label=" · ".join(labels) or "全部",
+                received=row["received"],
+                due_for_response=row["due_for_response"],
+                responded_in_time=row["responded_in_time"],
+                assessed=row["assessed"],
+                solved=row["solved"],
+                satisfied=row["satisfied"],
+                basically_satisfied=row["basically_satisfied"],
+                unsatisfied=row["unsatisfied"],
+                resolved=row["resolved"],
+                median_workdays=median_from_histogram(hist),
+                histogram=hist,
+            )
+        )
+    return result
+
+
+def _normalise(key, value):
+    """Months come back as aware datetimes (or dates on some backends): use the local date."""
+    if key == "month" and value is not None and hasattr(value, "hour"):
+        if timezone.is_aware(value):
+            value = value.astimezone(workdays.local_zone())
+        return value.date()
+    return value
