@@ -8,6 +8,13 @@ import pytest
 PASSWORD = "Zhenwu#2026"
 
 
+def pytest_configure(config):
+    # The cast hashes nine passwords per test; PBKDF2 at production strength makes that ~3 s.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def build_cast():
     from zhenwu.accounts.models import Role, User
     from zhenwu.org.models import (

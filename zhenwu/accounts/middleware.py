@@ -1,12 +1,51 @@
+"""Gates between a password login and the rest of the site.
+
+A signed-in user may owe two steps: a TOTP second factor (roles in ZHENWU_SECOND_FACTOR_ROLES and
+staff) and, after that, a new password (`must_change_password`). Until then only the pages that
+complete those steps are reachable; everything else redirects there.
+"""
+
+from functools import cache
+from urllib.parse import urlencode
+
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
-# Paths a user who still owes the second factor may reach.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/media/", "/healthz")
+_ALWAYS_OPEN_PREFIXES = ("/static/",)
+
+
+@cache
+def _paths(*names):
+    return frozenset(reverse(name) for name in names)
+
+
+def _second_factor_paths():
+    return _paths("accounts:login", "accounts:logout", "accounts:otp_setup", "accounts:otp_verify",
+                  "accounts:healthz")
+
+
+def _password_change_paths():
+    return _paths("accounts:login", "accounts:logout", "accounts:otp_setup", "accounts:otp_verify",
+                  "accounts:password_change", "accounts:healthz")
+
+
+def _redirect(request, name, *, keep_next=True):
+    url = reverse(name)
+    if keep_next and request.method == "GET":
+        url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+    if request.headers.get("HX-Request") == "true":
+        # htmx would swap the next step's whole page into a fragment; send the browser there.
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _open(request, paths):
+    return request.path_info in paths or request.path_info.startswith(_ALWAYS_OPEN_PREFIXES)
 
 
 class SecondFactorMiddleware:
-    """Roles listed in ZHENWU_SECOND_FACTOR_ROLES reach no page until a TOTP device verified this session."""
+    """Users who need a second factor reach no page until a TOTP device verified this session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,7 +57,25 @@ class SecondFactorMiddleware:
             and user.is_authenticated
             and user.needs_second_factor
             and not user.is_verified()
-            and not request.path.startswith(_OPEN_PREFIXES)
+            and not _open(request, _second_factor_paths())
         ):
-            return redirect(f"{reverse('accounts:otp_verify')}?next={request.get_full_path()}")
+            return _redirect(request, "accounts:otp_verify")
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Accounts flagged `must_change_password` (new, or reset by an administrator) change it first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and not _open(request, _password_change_paths())
+        ):
+            return _redirect(request, "accounts:password_change", keep_next=False)
         return self.get_response(request)

@@ -67,9 +67,10 @@ class User(AbstractUser):
 
     @property
     def needs_second_factor(self):
+        """Administrators of the town and anyone who can open the configuration admin."""
         from django.conf import settings
 
-        return self.role in settings.ZHENWU_SECOND_FACTOR_ROLES
+        return self.is_staff or self.is_superuser or self.role in settings.ZHENWU_SECOND_FACTOR_ROLES
 
     @property
     def is_town_wide(self):

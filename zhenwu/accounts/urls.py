@@ -11,5 +11,13 @@ urlpatterns = [
     path("accounts/otp/verify/", views.otp_verify, name="otp_verify"),
     path("accounts/password/", views.password_change, name="password_change"),
     path("accounts/users/", views.user_list, name="user_list"),
+    path("accounts/users/new/", views.user_create, name="user_create"),
+    path("accounts/users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("accounts/users/<int:pk>/edit/", views.user_edit, name="user_edit"),
+    path("accounts/users/<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
+    path("accounts/users/<int:pk>/reactivate/", views.user_reactivate, name="user_reactivate"),
+    path("accounts/users/<int:pk>/reset-password/", views.user_reset_password, name="user_reset_password"),
+    path("accounts/users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("accounts/users/<int:pk>/reset-otp/", views.user_reset_otp, name="user_reset_otp"),
     path("healthz", views.healthz, name="healthz"),
 ]
