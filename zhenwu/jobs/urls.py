@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "jobs"
 
-urlpatterns = []
+urlpatterns = [
+    path("<int:pk>/status/", views.job_status, name="job_status"),
+    path("<int:pk>/download/", views.job_download, name="job_download"),
+]

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class OrgConfig(AppConfig):
     name = "zhenwu.org"
     verbose_name = "区域、人员与组织"
+
+    def ready(self):
+        from . import roster  # noqa: F401  (registers the roster import job handlers)
