@@ -100,6 +100,16 @@ class EventKind(models.TextChoices):
     PROJECT_STAGE = "project_stage", "项目进展"
 
 
+# Events a resident causes without an account (web form, follow page).
+RESIDENT_EVENT_KINDS = (
+    EventKind.SUBMITTED,
+    EventKind.REPORTER_ADDED,
+    EventKind.PHOTO_ADDED,
+    EventKind.CALLED_BACK,
+    EventKind.CLOSED,
+)
+
+
 class Category(models.Model):
     """诉求类别 (an Open311 service): where concerns of this kind go and how fast.
 
@@ -352,6 +362,15 @@ class ConcernEvent(models.Model):
 
     def __str__(self):
         return f"{self.concern_id} {self.get_kind_display()}"
+
+    @property
+    def public_actor_label(self):
+        """Who acted, as the public timeline names it: a unit or the resident, never a person."""
+        if self.actor_id is None:
+            return "诉求人" if self.kind in RESIDENT_EVENT_KINDS else "系统"
+        if self.department_id and self.kind not in (EventKind.DISPATCHED, EventKind.RECATEGORISED):
+            return self.department.name
+        return "民情受理中心"
 
 
 def _photo_path(instance, filename):

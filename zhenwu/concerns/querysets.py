@@ -53,7 +53,9 @@ class ConcernQuerySet(models.QuerySet):
 
     def for_list(self):
         """What list pages need, in one query: related names joined, heavy fields deferred."""
-        return self.select_related("category", "department", "village", "area").defer(*LIST_DEFERRED)
+        return self.select_related("category", "department", "village", "area", "project").defer(
+            *LIST_DEFERRED
+        )
 
     def open(self):
         from .models import OPEN_STATUSES

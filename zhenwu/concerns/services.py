@@ -58,6 +58,7 @@ from .models import (
     ConcernPhoto,
     EventKind,
     FollowerSource,
+    Notification,
     Outcome,
     Project,
     ProjectDocument,
@@ -624,6 +625,25 @@ def dispatch_concern(concern, *, by, department=None, note=""):
         concern=concern,
     )
     return concern
+
+
+@dataclass
+class BulkDispatchResult:
+    dispatched: list = field(default_factory=list)  # the dispatched concerns
+    refused: list = field(default_factory=list)  # (reference, message) per concern left as it was
+
+
+def dispatch_concerns(concerns, *, by, department=None):
+    """Bulk dispatch from the inbox: each concern is dispatched in its own transaction (to
+    `department`, or else its category's default one); refusals are reported, not raised, so one
+    concern in the wrong state does not hold up the rest."""
+    result = BulkDispatchResult()
+    for concern in concerns:
+        try:
+            result.dispatched.append(dispatch_concern(concern, by=by, department=department))
+        except ConcernError as exc:
+            result.refused.append((concern.reference, exc.message))
+    return result
 
 
 @transaction.atomic
@@ -1323,3 +1343,12 @@ def add_project_document(stage, *, by, title, file, is_public=True):
     document.save()
     _audit(document, None, by=by, note=f"上传项目附件：{title}")
     return document
+
+
+def mark_notifications_read(*, user, ids=None):
+    """Mark the user's unread notifications (all, or those in `ids`) read; returns how many.
+    Only ever touches the user's own rows, whatever ids are passed."""
+    qs = Notification.objects.for_user(user).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=[i for i in ids if str(i).isdigit()])
+    return qs.update(read_at=timezone.now())

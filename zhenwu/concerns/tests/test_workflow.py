@@ -358,3 +358,50 @@ def test_reply_templates_fill_in_the_concern(dispatched):
         text
         == f"您的诉求{dispatched.reference}（道路交通）已转城建办办理，预计{due:%Y年%m月%d日}前办结。{{unknown}}"
     )
+
+
+def test_bulk_dispatch_sends_each_to_its_default_department_and_reports_refusals(submit, world):
+    u = world.users
+    road = submit().concern
+    sewage = submit(category=world.sanitation).concern
+    lamp = submit(category=world.lamp).concern
+    closed = submit().concern
+    services.decline_concern(closed, by=u.dispatcher, reason="重复来电")
+    result = services.dispatch_concerns([road, sewage, lamp, closed], by=u.dispatcher)
+    assert [(c.reference, c.department.name) for c in result.dispatched] == [
+        (road.reference, "城建办"),
+        (sewage.reference, "环保办"),
+    ]
+    assert result.refused == [
+        (lamp.reference, "请选择承办部门（该类别没有默认承办部门）"),
+        (closed.reference, "当前状态为不予受理，不能派单"),
+    ]
+
+
+def test_notifications_are_marked_read_only_for_their_recipient(dispatched, world):
+    mine = Notification.objects.get(recipient=world.users.handler, concern=dispatched)
+    others = list(Notification.objects.exclude(recipient=world.users.handler).values_list("pk", flat=True))
+    assert services.mark_notifications_read(user=world.users.handler, ids=[mine.pk, *others, "x"]) == 1
+    assert Notification.objects.for_user(world.users.handler).unread().count() == 0
+    assert Notification.objects.filter(pk__in=others, read_at__isnull=True).count() == len(others) > 0
+
+
+def test_the_public_timeline_names_units_and_the_resident_never_a_person(dispatched, world):
+    services.post_update(dispatched, by=world.users.handler, text="已到现场", public=True)
+    services.resolve_concern(dispatched, by=world.users.handler, outcome=Outcome.FIXED, text="好了")
+    services.record_call_back(
+        dispatched, result="satisfied", solved=True, channel=CallBackChannel.FOLLOW_PAGE
+    )
+    labels = [
+        (e.kind, e.public_actor_label)
+        for e in ConcernEvent.objects.filter(concern=dispatched, is_public=True).select_related("department")
+    ]
+    assert labels == [
+        ("submitted", "诉求人"),
+        ("accepted", "民情受理中心"),
+        ("dispatched", "民情受理中心"),
+        ("updated", "城建办"),
+        ("resolved", "城建办"),
+        ("called_back", "诉求人"),
+        ("closed", "诉求人"),
+    ]

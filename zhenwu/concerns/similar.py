@@ -1,0 +1,105 @@
+"""Finding concerns that are probably the same matter, by Chinese text similarity.
+
+Used before a resident submits ("is it one of these? follow it instead") and by dispatchers
+looking for the original of a duplicate. Text is segmented with jieba; two texts are compared by
+the Ochiai coefficient of their sets of content words (|A∩B| / sqrt(|A|·|B|)), which, unlike
+Jaccard, does not punish a short report of a matter described at length elsewhere.
+
+Candidates are limited to recent concerns of the same village or category (newest first, at most
+`candidates` rows), so the cost stays flat however many concerns the town has.
+"""
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jieba
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern, Status
+
+jieba.setLogLevel(logging.WARNING)
+
+# Words that say nothing about which matter it is.
+STOPWORDS = frozenset(
+    """
+    的 了 在 是 我 我们 你们 他们 有 和 与 及 或 也 都 就 要 会 能 可以 没有 不 很 还 又 把 被 给 让
+    这个 那个 这里 那里 这边 那边 一个 一些 什么 怎么 为什么 如何 问题 情况 反映 希望 请求 要求 请
+    帮忙 解决 处理 尽快 政府 领导 相关 部门 现在 已经 一直 目前 多次 经常 每天 今天 昨天 谢谢 麻烦
+    村民 居民 群众 百姓 附近 周边 门口 旁边 这条 那条 非常 特别 严重 影响 存在 导致 造成 进行
+    """.split()
+)
+_WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[a-zA-Z0-9]{3,}")
+
+
+def content_words(text):
+    """The set of content words of a text (two or more CJK characters, or 3+ letters/digits)."""
+    words = set()
+    for word in jieba.lcut(text or ""):
+        word = word.strip().lower()
+        if _WORD.fullmatch(word) and word not in STOPWORDS:
+            words.add(word)
+    return words
+
+
+def similarity(a, b):
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+@dataclass
+class Match:
+    concern: Concern
+    score: float
+    shared: list
+
+
+def find_similar_concerns(
+    text,
+    *,
+    village=None,
+    category=None,
+    queryset=None,
+    include_unreviewed=False,
+    exclude=None,
+    limit=5,
+    min_score=0.3,
+    window_days=180,
+    candidates=300,
+    now=None,
+):
+    """Open concerns of the same village or category whose text looks like `text`, best first.
+
+    Residents are offered only concerns already on the public board (accepted and open);
+    dispatchers may pass include_unreviewed=True to see new ones too."""
+    words = content_words(text)
+    if not words or (village is None and category is None):
+        return []
+    statuses = (
+        OPEN_STATUSES if include_unreviewed else tuple(s for s in OPEN_STATUSES if s in PUBLIC_STATUSES)
+    )
+    qs = Concern.objects.all() if queryset is None else queryset
+    place = Q()
+    if village is not None:
+        place |= Q(village=village)
+    if category is not None:
+        place |= Q(category=category)
+    since = (now or timezone.now()) - timedelta(days=window_days)
+    qs = qs.filter(place, status__in=statuses, received_at__gte=since).exclude(status=Status.DUPLICATE)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    rows = qs.select_related("category", "village").defer(
+        "reporter_name", "reporter_phone", "resolution_text"
+    )
+    matches = []
+    for concern in rows.order_by("-received_at", "-id")[:candidates]:
+        other = content_words(f"{concern.title} {concern.text}")
+        score = similarity(words, other)
+        if score >= min_score:
+            matches.append(Match(concern, round(score, 3), sorted(words & other)))
+    matches.sort(key=lambda m: (-m.score, -m.concern.received_at.timestamp()))
+    return matches[:limit]
