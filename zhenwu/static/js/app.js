@@ -10,3 +10,11 @@ document.addEventListener("htmx:responseError", function (evt) {
   }
   box.textContent = evt.detail.xhr.status === 403 ? "没有权限执行此操作" : "操作未成功，请稍后重试";
 });
+
+// On a phone the menu scrolls sideways: keep the current entry in view.
+document.addEventListener("DOMContentLoaded", function () {
+  var current = document.querySelector('.mainnav a[aria-current="page"]');
+  if (current && current.scrollIntoView) {
+    current.scrollIntoView({ block: "nearest", inline: "center" });
+  }
+});
