@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .. import access, services
@@ -237,6 +238,7 @@ def _reveal(request, obj, field):
     return render(request, "org/_revealed.html", {"value": value, "label": services.REVEALABLE_FIELDS[field]})
 
 
+@never_cache
 @require_POST
 @login_required
 def resident_reveal(request, pk, field):
@@ -354,6 +356,7 @@ def member_edit(request, pk):
     return render(request, "org/member_form.html", {"form": form, "member": member})
 
 
+@never_cache
 @require_POST
 @login_required
 def member_reveal(request, pk, field):
