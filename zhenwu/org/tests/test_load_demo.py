@@ -114,3 +114,20 @@ def test_a_second_run_changes_nothing_and_the_printed_logins_work_through_the_lo
     assert 0 < Household.objects.visible_to(grid).count() < 120
     assert Household.objects.visible_to(grid).filter(residents__name="黎干亮").exists()
     assert list(Member.objects.visible_to(member).values_list("name", flat=True)) == ["尹东辉"]
+
+
+@pytest.mark.django_db
+def test_a_clash_with_existing_data_is_reported_in_chinese_and_nothing_is_loaded():
+    from django.core.management.base import CommandError
+
+    from zhenwu.org import services
+
+    county = services.create_area(name="浏阳市", level=AreaLevel.COUNTY, code="430181")
+    other_town = services.create_area(parent=county, name="别的镇", level=AreaLevel.TOWN, code="430181999")
+    village = services.create_area(parent=other_town, name="别的村", level=AreaLevel.VILLAGE)
+    grid = services.create_area(parent=village, name="别的网格", level=AreaLevel.GRID)
+    services.create_household(grid=grid, number="JL-0001", address="别处1号")
+    with pytest.raises(CommandError, match="演示数据未载入"):
+        load()
+    assert not Area.objects.filter(name="官桥镇").exists()
+    assert Household.objects.count() == 1

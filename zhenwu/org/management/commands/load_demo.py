@@ -2,7 +2,8 @@
 
 import unicodedata
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from zhenwu.lib.request_context import Actor, acting_as
 from zhenwu.org.demo import DEMO_PASSWORD, demo_logins, load_demo_town
@@ -20,8 +21,12 @@ class Command(BaseCommand):
     help = "载入演示镇（官桥镇）：区域、党组织、部门、住户居民、党员和各角色演示账号；已载入时只打印账号。"
 
     def handle(self, *args, **options):
-        with acting_as(Actor(user_id=None, label="load_demo")):
-            result = load_demo_town()
+        try:
+            with acting_as(Actor(user_id=None, label="load_demo")):
+                result = load_demo_town()
+        except ValidationError as exc:
+            # E.g. a household number or account name already used by other data: nothing was written.
+            raise CommandError(f"演示数据未载入（数据库中已有冲突的数据）：{'；'.join(exc.messages)}") from None
         if result.loaded:
             c = result.counts
             self.stdout.write(
