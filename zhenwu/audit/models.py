@@ -1,8 +1,12 @@
+import datetime
 import hashlib
 import json
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+from .display import change_rows, object_type_label
 
 
 class AuditAction(models.TextChoices):
@@ -32,7 +36,9 @@ class AuditEntry(models.Model):
         verbose_name="操作人",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # Never touch an entry when its user goes: SET_NULL would rewrite actor_id and break the
+        # chain. actor_label keeps the username; the id may then point at nobody.
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )
@@ -45,22 +51,33 @@ class AuditEntry(models.Model):
     object_repr = models.CharField("对象", max_length=200, blank=True)
     changes = models.JSONField("变更(前/后)", default=dict, blank=True)
     note = models.CharField("说明", max_length=300, blank=True)
-    prev_hash = models.CharField("前一条哈希", max_length=64)
+    # Unique: two entries chaining from the same hash would be a fork; the database refuses it
+    # even if the append lock were ever bypassed.
+    prev_hash = models.CharField("前一条哈希", max_length=64, unique=True)
     hash = models.CharField("哈希", max_length=64, unique=True)
 
     class Meta:
         verbose_name = "审计日志"
         verbose_name_plural = "审计日志"
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["actor_label"], name="audit_actor_label_idx"),
+        ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.get_action_display()} {self.object_repr}"
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.get_action_display()} {self.object_repr}"
 
     def payload(self):
-        """The canonical content the hash covers (everything but the hashes themselves)."""
+        """The canonical content the hash covers (everything but the hashes themselves).
+
+        The time is written in UTC with six decimals whatever time zone the value carries, so
+        the hash is the same before the row is saved and after it is read back from SQLite or
+        PostgreSQL. `changes` must already be canonical JSON (services.canonical_json) so that
+        jsonb's key reordering and number formatting cannot change it; keys are sorted here."""
         return {
-            "at": self.at.isoformat(timespec="microseconds"),
+            "at": self.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
             "actor": self.actor_id,
             "actor_label": self.actor_label,
             "ip": self.ip,
@@ -74,8 +91,18 @@ class AuditEntry(models.Model):
         }
 
     def compute_hash(self):
-        body = json.dumps(self.payload(), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+        body = json.dumps(
+            self.payload(), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+        )
         return hashlib.sha256(f"{self.prev_hash}|{body}".encode()).hexdigest()
+
+    def change_rows(self):
+        """`changes` as (field label, before, after) rows for people to read (see display.py)."""
+        return change_rows(self.object_type, self.changes)
+
+    @property
+    def object_type_label(self):
+        return object_type_label(self.object_type)
 
 
 class AuditAnchor(models.Model):
@@ -88,3 +115,6 @@ class AuditAnchor(models.Model):
     class Meta:
         verbose_name = "审计链起点"
         verbose_name_plural = "审计链起点"
+
+    def __str__(self):
+        return f"清理至第{self.pruned_before_id}条"

@@ -7,9 +7,13 @@ the IMMEDIATE write lock on SQLite) so concurrent writers never fork the chain.
 """
 
 import datetime
+import hashlib
+import json
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -20,6 +24,17 @@ from zhenwu.lib.request_context import current_actor
 from .models import GENESIS_HASH, AuditAction, AuditAnchor, AuditEntry
 
 _CHAIN_LOCK_KEY = 0x7A68656E  # "zhen"
+MIN_RETENTION_DAYS = 180
+
+
+class Snapshot(dict):
+    """Masked field values of one instance. `digests` holds a SHA-256 of each encrypted field's
+    real value, kept in memory only, so that a change the mask hides (a middle digit of a phone,
+    a sensitive tag) is still noticed by `diff`."""
+
+    def __init__(self, *args, digests=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.digests = digests or {}
 
 
 def _mask_sensitive(field, value):
@@ -44,20 +59,60 @@ def _plain(value):
 
 def snapshot(instance):
     """Field values of a model instance for the log; encrypted fields are masked, hashes left out."""
-    data = {}
+    data = Snapshot()
     for field in instance._meta.concrete_fields:
         if field.name.endswith("_hash") or field.name in ("password",):
             continue
         value = getattr(instance, field.attname)
         if isinstance(field, EncryptedTextField):
+            raw = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+            data.digests[field.attname] = hashlib.sha256(raw.encode()).hexdigest()
             value = _mask_sensitive(field, value)
         data[field.attname] = _plain(value)
     return data
 
 
 def diff(before, after):
-    keys = sorted(set(before) | set(after))
-    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+    """{field: [before, after]} for the fields that differ. A masked value whose real value changed
+    behind the same mask is logged as changed, still masked."""
+    before_digests = getattr(before, "digests", {})
+    after_digests = getattr(after, "digests", {})
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changes[key] = [old, new]
+        elif key in before_digests and key in after_digests and before_digests[key] != after_digests[key]:
+            changes[key] = [old, f"{new}（已修改）"]
+    return changes
+
+
+def _canonical(value):
+    if isinstance(value, dict):
+        return {_canonical(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, str):
+        # PostgreSQL text and jsonb cannot hold NUL.
+        return value.replace("\x00", "")
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)  # jsonb has no NaN or Infinity
+        if value.is_integer() and abs(value) >= 1e16:
+            return int(value)  # jsonb prints 1e16 as 10000000000000000, which reads back as an int
+        if value == 0:
+            return 0.0  # jsonb has no negative zero
+    return value
+
+
+def canonical_json(value):
+    """`value` as it will read back from any database's JSON column: only JSON types (dates,
+    decimals, UUIDs become strings), string keys, no NUL, no numbers jsonb would rewrite."""
+    return _canonical(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
+
+
+def _text(value, length):
+    return str(value or "").replace("\x00", "")[:length]
 
 
 def _lock_chain():
@@ -67,8 +122,41 @@ def _lock_chain():
     # SQLite: transactions start with BEGIN IMMEDIATE (settings), which already serialises writers.
 
 
+def _chain_head():
+    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    if last is None:
+        last = AuditAnchor.objects.order_by("-id").values_list("prev_hash", flat=True).first()
+    return last or GENESIS_HASH
+
+
 def _label(obj):
     return str(obj)[:200]
+
+
+def _new_entry(*, at, actor, action, object_type, object_id, object_repr, changes, note, prev_hash):
+    if actor is None:
+        actor_label = "系统"
+    else:
+        # A request without a login (a resident's form, a failed login) is anonymous, not the system.
+        actor_label = actor.label or (
+            "匿名访客" if actor.user_id is None and (actor.ip or actor.request_id) else "系统"
+        )
+    entry = AuditEntry(
+        at=at,
+        actor_id=actor.user_id if actor else None,
+        actor_label=_text(actor_label, 150),
+        ip=_text(actor.ip if actor else "", 45),
+        request_id=_text(actor.request_id if actor else "", 32),
+        action=action,
+        object_type=_text(object_type, 60),
+        object_id=_text(object_id, 40),
+        object_repr=_text(object_repr, 200),
+        changes=canonical_json(changes or {}),
+        note=_text(note, 300),
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry.compute_hash()
+    return entry
 
 
 @transaction.atomic
@@ -82,25 +170,17 @@ def record_event(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or _label(obj)
     _lock_chain()
-    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-    if last is None:
-        anchor = AuditAnchor.objects.order_by("-id").values_list("prev_hash", flat=True).first()
-        last = anchor or GENESIS_HASH
-    entry = AuditEntry(
+    entry = _new_entry(
         at=timezone.now(),
-        actor_id=actor.user_id if actor else None,
-        actor_label=(actor.label if actor else "") or "系统",
-        ip=(actor.ip if actor else "") or "",
-        request_id=(actor.request_id if actor else "") or "",
+        actor=actor,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        object_repr=object_repr[:200],
-        changes=changes or {},
-        note=note[:300],
-        prev_hash=last,
+        object_repr=object_repr,
+        changes=changes,
+        note=note,
+        prev_hash=_chain_head(),
     )
-    entry.hash = entry.compute_hash()
     entry.save(force_insert=True)
     return entry
 
@@ -111,28 +191,22 @@ def record_created_many(objs, *, note="", batch_size=2000):
     computed in memory under the lock and written with bulk_create. Returns the count."""
     actor = current_actor()
     _lock_chain()
-    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-    if last is None:
-        last = AuditAnchor.objects.order_by("-id").values_list("prev_hash", flat=True).first() or GENESIS_HASH
+    last = _chain_head()
     now = timezone.now()
     batch = []
     count = 0
     for obj in objs:
-        entry = AuditEntry(
+        entry = _new_entry(
             at=now,
-            actor_id=actor.user_id if actor else None,
-            actor_label=(actor.label if actor else "") or "系统",
-            ip=(actor.ip if actor else "") or "",
-            request_id=(actor.request_id if actor else "") or "",
+            actor=actor,
             action=AuditAction.CREATE,
             object_type=obj._meta.label,
             object_id=str(obj.pk),
             object_repr=_label(obj),
             changes=diff({}, snapshot(obj)),
-            note=note[:300],
+            note=note,
             prev_hash=last,
         )
-        entry.hash = entry.compute_hash()
         last = entry.hash
         batch.append(entry)
         count += 1
@@ -157,6 +231,7 @@ def record_update(obj, before, *, note=""):
 
 
 def record_delete(obj, *, note=""):
+    """Call before deleting (the primary key is still set); the entry keeps the masked values."""
     return record_event(action=AuditAction.DELETE, obj=obj, changes=diff(snapshot(obj), {}), note=note)
 
 
@@ -171,9 +246,19 @@ class ChainReport:
     first_bad_id: int | None = None
     reason: str = ""
 
+    @property
+    def message(self):
+        if self.ok:
+            return f"审计链完整：已校验 {self.checked} 条记录"
+        return f"审计链校验失败：编号 {self.first_bad_id} {self.reason}（此前 {self.checked} 条完好）"
+
 
 def verify_chain(*, batch_size=5000):
-    """Recompute every hash from the anchor on; report the first entry that does not match."""
+    """Recompute every hash from the anchor on; report the first entry that does not match.
+
+    Detects a changed entry (its hash), a deleted or inserted one (the next entry's link) and a
+    deletion at the start (the first link is neither the genesis nor the prune anchor). Removing
+    the newest entries leaves a shorter valid chain; compare `checked` with an earlier run."""
     anchor = AuditAnchor.objects.order_by("-id").first()
     expected_prev = anchor.prev_hash if anchor else GENESIS_HASH
     checked = 0
@@ -186,27 +271,38 @@ def verify_chain(*, batch_size=5000):
             if entry.prev_hash != expected_prev:
                 return ChainReport(False, checked, entry.id, "与前一条记录的链接断开（记录被删除或插入）")
             if entry.compute_hash() != entry.hash:
-                return ChainReport(False, checked, entry.id, "记录内容与哈希不符（记录被篡改）")
+                return ChainReport(False, checked, entry.id, "内容与哈希不符（记录被篡改）")
             expected_prev = entry.hash
             checked += 1
             last_id = entry.id
     return ChainReport(True, checked)
 
 
+class RetentionTooShort(ValueError):
+    """Raised with a Chinese message when asked to keep less than the minimum retention."""
+
+
 @transaction.atomic
 def prune_entries(*, older_than_days=None, now=None):
-    """Delete entries older than the retention period (never under 180 days), keeping the chain
-    verifiable through an anchor. Returns the number deleted."""
-    days = max(180, older_than_days or settings.AUDIT_RETENTION_DAYS)
+    """Delete entries older than the retention period, keeping the chain verifiable through an
+    anchor (the hash the oldest kept entry chains from). Refuses less than 180 days (等保2.0:
+    audit records kept at least six months). Returns the number deleted."""
+    days = settings.AUDIT_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days < MIN_RETENTION_DAYS:
+        raise RetentionTooShort(f"审计日志至少保留{MIN_RETENTION_DAYS}天，不能清理{days}天内的记录")
     cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
     _lock_chain()
-    old = AuditEntry.objects.filter(at__lt=cutoff).order_by("-id")
-    newest_old = old.first()
+    newest_old = AuditEntry.objects.filter(at__lt=cutoff).order_by("-id").only("id", "hash").first()
     if newest_old is None:
         return 0
     AuditAnchor.objects.create(pruned_before_id=newest_old.id, prev_hash=newest_old.hash, at=timezone.now())
     deleted, _ = AuditEntry.objects.filter(id__lte=newest_old.id).delete()
-    record_event(action=AuditAction.PRUNE, note=f"清理{days}天前的审计日志{deleted}条")
+    record_event(
+        action=AuditAction.PRUNE,
+        object_type=AuditEntry._meta.label,
+        object_id=str(newest_old.id),
+        note=f"清理{days}天前的审计日志{deleted}条（编号{newest_old.id}及以前），链起点哈希{newest_old.hash[:12]}…",
+    )
     return deleted
 
 
@@ -219,6 +315,8 @@ __all__ = [
     "record_reveal",
     "snapshot",
     "diff",
+    "canonical_json",
     "verify_chain",
     "prune_entries",
+    "RetentionTooShort",
 ]
