@@ -10,42 +10,14 @@ from django.db import transaction
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from zhenwu.audit.admin import AuditedAdminMixin, AuditedModelAdmin
 from zhenwu.audit.models import AuditAction
-from zhenwu.audit.services import record_create, record_delete, record_event, record_update, snapshot
+from zhenwu.audit.services import record_event
 
 from .models import Area, Department, PartyOrg
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Writes every admin save and delete to the audit chain, inside the admin's transaction."""
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj._audit_before = snapshot(obj)
-        return obj
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        before = getattr(obj, "_audit_before", None)
-        if change and before is not None:
-            record_update(obj, before, note="配置管理修改")
-        else:
-            record_create(obj, note="配置管理新增")
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            record_delete(obj, note="配置管理删除")
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                record_delete(obj, note="配置管理删除")
-            super().delete_queryset(request, queryset)
-
-
-class AuditedTreeAdmin(AuditedAdmin, TreeAdmin):
+class AuditedTreeAdmin(AuditedAdminMixin, TreeAdmin):
     def move_node(self, request):
         with transaction.atomic():
             response = super().move_node(request)
@@ -76,7 +48,7 @@ class PartyOrgAdmin(AuditedTreeAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(AuditedAdmin):
+class DepartmentAdmin(AuditedModelAdmin):
     list_display = ("name", "town", "is_active", "description")
     list_filter = ("is_active",)
     search_fields = ("name",)
