@@ -227,6 +227,9 @@ class Concern(models.Model):
         related_name="concerns",
     )
     received_at = models.DateTimeField("登记时间", default=timezone.now)
+    # First day of the local (Asia/Shanghai) month of receipt: the rates group by it without
+    # converting every timestamp's time zone.
+    received_month = models.DateField("登记月份", null=True, editable=False)
     response_due = models.DateTimeField("响应截止")
     resolution_due = models.DateTimeField("办结截止")
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
@@ -276,6 +279,18 @@ class Concern(models.Model):
             models.Index(fields=["town", "received_at"], name="concern_town_idx"),
             models.Index(fields=["area", "received_at"], name="concern_area_idx"),
             models.Index(fields=["status", "resolution_due"], name="concern_status_due_idx"),
+            models.Index(fields=["received_month", "department"], name="concern_month_dept_idx"),
+            # The department queue and the dispatcher's inbox read their first page straight off these.
+            models.Index(
+                fields=["department", "resolution_due"],
+                condition=models.Q(status__in=["dispatched", "in_progress"]),
+                name="concern_dept_open_due_idx",
+            ),
+            models.Index(
+                fields=["response_due"],
+                condition=models.Q(status__in=["received", "accepted", "returned"]),
+                name="concern_inbox_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="concern_status_valid"),

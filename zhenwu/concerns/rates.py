@@ -2,9 +2,9 @@
 
 Definitions (the public board and the staff dashboard show exactly these):
 
-Population. Concerns are counted in the month they were received (local date, Asia/Shanghai),
-optionally limited to a period [start, end] of received dates and to a queryset (e.g. one town or
-the user's scope). Merged duplicates (已合并) are left out: their original carries the matter.
+Population. Concerns are counted in the month they were received (local date, Asia/Shanghai,
+kept at intake as received_month), optionally limited to a period [start, end] of received dates
+and to a queryset (e.g. one town or the user's scope). Merged duplicates (已合并) are left out: their original carries the matter.
 A concern counts for the department that holds it now (after returns and re-routing). Figures of
 recent months move as concerns progress; a month is settled when its concerns are closed.
 
@@ -25,8 +25,8 @@ recent months move as concerns progress; a month is settled when its concerns ar
 
 Rates are percentages rounded half-up to one decimal, or None when the denominator is zero.
 
-Each call runs two aggregate queries (counts; a histogram of working days for the median), never a
-loop over concerns.
+Each call runs two aggregate queries over the concerns (counts; a histogram of working days for
+the median) plus one small query per named dimension for its labels, never a loop over concerns.
 """
 
 import datetime
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from zhenwu.lib import workdays
@@ -42,12 +41,12 @@ from zhenwu.lib import workdays
 from .models import CallBackResult, Concern, Status
 
 DIMENSIONS = {
-    # name: (value key, label key or None)
-    "department": ("department_id", "department__name"),
-    "village": ("village_id", "village__name"),
-    "category": ("category_id", "category__name"),
-    "town": ("town_id", "town__name"),
-    "month": ("month", None),
+    # name: grouped column; labels are looked up afterwards (no join over the concerns)
+    "department": "department_id",
+    "village": "village_id",
+    "category": "category_id",
+    "town": "town_id",
+    "month": "received_month",
 }
 EMPTY_LABELS = {"department": "未派单", "village": "未指定村", "category": "未分类", "town": "未指定镇"}
 
@@ -124,15 +123,8 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
         qs = qs.filter(received_at__gte=_day_start(start))
     if end is not None:
         qs = qs.filter(received_at__lte=workdays.end_of_day(end))
-    if "month" in by:
-        qs = qs.annotate(month=TruncMonth("received_at", tzinfo=workdays.local_zone()))
 
-    keys = []
-    for dim in by:
-        value_key, label_key = DIMENSIONS[dim]
-        keys.append(value_key)
-        if label_key:
-            keys.append(label_key)
+    keys = [DIMENSIONS[dim] for dim in by]
 
     held = Q(department__isnull=False, dispatched_at__isnull=False)
     due = held & (Q(responded_at__isnull=False) | Q(response_due__lt=now))
@@ -149,7 +141,7 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
         resolved=Count("id", filter=Q(resolved_at__isnull=False)),
     )
     if keys:
-        counts = qs.values(*keys).annotate(**aggregates).order_by(*keys)
+        counts = qs.values(*keys).annotate(**aggregates).order_by()
     else:
         counts = [qs.aggregate(**aggregates)]
     histogram_rows = (
@@ -160,25 +152,25 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
     )
 
     def group_key(row):
-        return tuple(_normalise(k, row[k]) for k in keys)
+        return tuple(row[k] for k in keys)
 
     histograms = {}
     for row in histogram_rows:
         histograms.setdefault(group_key(row), {})[row["resolution_workdays"]] = row["n"]
 
+    names = _labels(by, counts)
     result = []
-    for row in counts:
+    for row in sorted(counts, key=lambda r: tuple((r[k] is None, r[k]) for k in keys)):
         gk = group_key(row)
         key = {}
         labels = []
         for dim in by:
-            value_key, label_key = DIMENSIONS[dim]
-            value = _normalise(value_key, row[value_key])
+            value = row[DIMENSIONS[dim]]
             key[dim] = value
             if dim == "month":
                 labels.append(f"{value:%Y-%m}" if value else "")
             else:
-                labels.append(row[label_key] or EMPTY_LABELS[dim])
+                labels.append(names[dim].get(value) or EMPTY_LABELS[dim])
         hist = histograms.get(gk, {})
         result.append(
             RateRow(
@@ -200,10 +192,17 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
     return result
 
 
-def _normalise(key, value):
-    """Months come back as aware datetimes (or dates on some backends): use the local date."""
-    if key == "month" and value is not None and hasattr(value, "hour"):
-        if timezone.is_aware(value):
-            value = value.astimezone(workdays.local_zone())
-        return value.date()
-    return value
+def _labels(by, counts):
+    """{dimension: {id: name}} for the ids present, one small query per named dimension."""
+    from zhenwu.org.models import Area, Department
+
+    from .models import Category
+
+    models = {"department": Department, "village": Area, "town": Area, "category": Category}
+    names = {}
+    for dim in by:
+        if dim == "month":
+            continue
+        ids = {row[DIMENSIONS[dim]] for row in counts} - {None}
+        names[dim] = dict(models[dim].objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    return names

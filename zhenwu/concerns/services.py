@@ -400,6 +400,7 @@ def submit_concern(
         idempotency_key=idempotency_key,
         status=Status.RECEIVED,
         received_at=now,
+        received_month=workdays.local_date(now).replace(day=1),
         response_due=workdays.add_workdays(now, response_limit_days(category, urgency), overrides),
         resolution_due=workdays.add_workdays(now, category.resolution_limit_days, overrides),
     )

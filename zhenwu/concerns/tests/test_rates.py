@@ -44,6 +44,7 @@ def make(world, *, received, category, village, department=None, responded=None,
         town=world.cast.town,
         follow_token_hash=f"{n:064d}",
         received_at=received_at,
+        received_month=received_at.date().replace(day=1),
         response_due=response_due or received_at + datetime.timedelta(days=2),
         resolution_due=received_at + datetime.timedelta(days=10),
         department=department,
@@ -166,8 +167,9 @@ def test_rates_by_village_and_by_category(data):
     }
 
 
-def test_rates_by_department_and_month(data):
-    rows = by_label(concern_rates(by=("department", "month"), now=NOW))
+def test_rates_by_department_and_month(data, django_assert_num_queries):
+    with django_assert_num_queries(3):  # counts, histogram, department names
+        rows = by_label(concern_rates(by=("department", "month"), now=NOW))
     assert rows["城建办 · 2026-09"] == (3, 3, 2, P("66.7"), 3, 2, P("66.7"), P("66.7"), P("4"))
     assert rows["城建办 · 2026-10"] == (2, 1, 1, P("100.0"), 0, 0, None, None, P("4"))
 
@@ -185,16 +187,14 @@ def test_a_pending_response_counts_once_its_deadline_passes(data):
     assert (row.due_for_response, row.responded_in_time) == (7, 4)
 
 
-def test_the_month_boundary_follows_beijing_time(world):
+def test_the_month_boundary_follows_beijing_time(submit, time_machine):
     utc = datetime.UTC
-    late_sep = make(world, received=(9, 1), category=world.road, village=world.cast.jiulong)
-    early_oct = make(world, received=(9, 1), category=world.road, village=world.cast.jiulong)
-    Concern.objects.filter(pk=late_sep.pk).update(
-        received_at=datetime.datetime(2026, 9, 30, 15, 30, tzinfo=utc)
-    )
-    Concern.objects.filter(pk=early_oct.pk).update(
-        received_at=datetime.datetime(2026, 9, 30, 16, 30, tzinfo=utc)
-    )
+    time_machine.move_to(datetime.datetime(2026, 9, 30, 15, 30, tzinfo=utc), tick=False)  # 23:30 in Beijing
+    late_september = submit().concern
+    time_machine.move_to(datetime.datetime(2026, 9, 30, 16, 30, tzinfo=utc), tick=False)  # 00:30 on 1 Oct
+    early_october = submit().concern
+    assert late_september.received_month == datetime.date(2026, 9, 1)
+    assert early_october.received_month == datetime.date(2026, 10, 1)
     rows = {row.label: row.received for row in concern_rates(by="month", now=NOW)}
     assert rows == {"2026-09": 1, "2026-10": 1}
     (row,) = concern_rates(now=NOW, start=datetime.date(2026, 10, 1))
