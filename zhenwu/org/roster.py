@@ -476,7 +476,7 @@ class _Scan:
         self.header_row = None
         self.headers = {}  # key -> header text as written in the file
         self.sheet_title = ""
-        self.seen_ids = {}  # id-number hash -> first Excel row
+        self.seen_ids = {}  # id-number hash (as an int) -> first Excel row
         self._present = []
         self._row_bad = False
 
@@ -603,9 +603,10 @@ class _Scan:
             self.error(number, "id_number", str(exc))
             return "", None, ""
         digest = id_number_hash(value)
-        first = self.seen_ids.get(digest)
+        key = int(digest[:32], 16)  # 128 bits of the hash: a third of the memory of the hex string
+        first = self.seen_ids.get(key)
         if first is None:
-            self.seen_ids[digest] = number
+            self.seen_ids[key] = number
         else:
             self.error(number, "id_number", f"与第{first}行的身份证号重复")
         return value, birth, digest

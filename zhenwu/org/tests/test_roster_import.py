@@ -435,3 +435,13 @@ def test_the_birth_date_check_uses_beijing_today(cast):
     row = resident_row(id_no=id_number(birth="20260301", seq=43))
     summary = roster.validate_roster(kind=roster.RESIDENTS, fileobj=xlsx([row]), user=cast.users.town_admin).summary()
     assert summary["error_count"] == 0
+
+
+def test_a_town_admin_without_a_party_org_imports_members_of_the_orgs_placed_in_the_town(cast):
+    admin = cast.users.town_admin
+    admin.party_org = None
+    admin.save(update_fields=["party_org"])
+    summary = check(roster.MEMBERS, [member_row(org="集镇村党总支", seq=71)], admin)
+    assert summary["error_count"] == 0
+    commit(roster.MEMBERS, [member_row(org="集镇村党总支", seq=71)], admin)
+    assert Member.objects.visible_to(admin).filter(name="李四").exists()

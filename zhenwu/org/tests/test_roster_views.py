@@ -259,3 +259,13 @@ def test_the_upload_form_still_checks_the_csrf_token(cast, login):
     )
     assert response.status_code == 403
     assert not Job.objects.exists()
+
+
+def test_the_import_page_lists_recent_jobs_in_a_bounded_number_of_queries(client, cast, login,
+                                                                          django_assert_max_num_queries):
+    login(cast.users.secretary)
+    for _ in range(12):
+        upload(client, good_residents(1))
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("org:roster_import")).content.decode()
+    assert page.count("住户花名册.xlsx") == 10
