@@ -103,6 +103,23 @@ class ConcernQuerySet(models.QuerySet):
 
         return self.filter(status=Status.RESOLVED).order_by("resolved_at", "id")
 
+    def with_reporter_phone(self, phone):
+        """Concerns reported from this phone number (through its blind index; the number itself is
+        stored encrypted), e.g. for a dispatcher taking a repeat call. Malformed numbers match none."""
+        from zhenwu.lib.crypto import blind_index
+
+        from .services import ConcernError, normalise_phone
+
+        try:
+            phone = normalise_phone(phone)
+        except ConcernError:
+            return self.none()
+        return (
+            self.filter(reporter_phone_hash=blind_index(phone, purpose="concern_phone"))
+            if phone
+            else self.none()
+        )
+
     def supervised(self):
         return self.open().filter(is_supervised=True).urgent_first()
 

@@ -232,3 +232,12 @@ def test_a_critical_concern_received_before_midnight_beijing_is_due_that_same_da
     concern = submit(urgency=Urgency.CRITICAL).concern
     assert concern.response_due == end_of_day(datetime.date(2026, 9, 30))
     assert concern.response_due > concern.received_at
+
+
+def test_a_dispatcher_finds_earlier_concerns_from_the_same_phone_without_decrypting(submit):
+    first = submit(reporter_phone="138 0013 8000").concern
+    second = submit(reporter_phone="+8613800138000").concern
+    submit(reporter_phone="13912345678")
+    assert set(Concern.objects.with_reporter_phone("13800138000")) == {first, second}
+    assert not Concern.objects.with_reporter_phone("12").exists()
+    assert not Concern.objects.with_reporter_phone("").exists()
