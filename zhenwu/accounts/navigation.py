@@ -8,6 +8,11 @@ EVERYONE = ALL_STAFF + ("member",)
 
 MENU = [
     ("首页", "reports:home", EVERYONE),
+    ("民情受理", "concerns:inbox", ("town_admin", "dispatcher")),
+    ("办理队列", "concerns:queue", ("handler",)),
+    ("民情诉求", "concerns:concern_list", ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")),
+    ("督办", "concerns:supervision", ("town_admin", "leader")),
+    ("回访", "concerns:callback_list", ("town_admin", "dispatcher")),
     ("住户", "org:household_list", ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")),
     ("党员", "org:member_list", ("town_admin", "leader", "secretary", "instructor")),
     ("区域", "org:area_list", ALL_STAFF),

@@ -1,0 +1,3 @@
+"""Placeholder: the views of this module are being written."""
+
+urlpatterns = []
