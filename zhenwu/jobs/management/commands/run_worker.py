@@ -1,3 +1,4 @@
+import os
 import time
 
 from django.core.management.base import BaseCommand
@@ -11,14 +12,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run what is pending, then exit")
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+        parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
 
-    def handle(self, *args, once=False, interval=1.0, **options):
+    def handle(self, *args, once=False, interval=1.0, parent_pid=None, **options):
         requeue_stale_jobs()
         if once:
             ran = run_pending_jobs()
             self.stdout.write(f"ran {ran} job(s)")
             return
         self.stdout.write("worker started")
-        while True:
+        while parent_pid is None or _alive(parent_pid):
             if not run_pending_jobs():
                 time.sleep(interval)
+        self.stdout.write("parent process gone; worker stopped")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return os.getppid() == pid

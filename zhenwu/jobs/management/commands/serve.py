@@ -16,8 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, workers, **options):
         python = sys.executable
-        worker = subprocess.Popen([python, "manage.py", "run_worker"])
-        self.stdout.write(f"镇务通已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        # The worker exits by itself if this process dies without stopping it.
+        worker = subprocess.Popen([python, "manage.py", "run_worker", "--parent-pid", str(os.getpid())])
         gunicorn = [
             os.path.join(os.path.dirname(python), "gunicorn"),
             "zhenwu.wsgi:application",
@@ -29,11 +29,19 @@ class Command(BaseCommand):
             "--access-logfile", "-",
         ]
         server = subprocess.Popen(gunicorn)
-        try:
-            server.wait()
-        except KeyboardInterrupt:
+        self.stdout.write(f"镇务通已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        self.stdout.flush()
+
+        def stop(signum, frame):
             server.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
             server.wait()
         finally:
             worker.terminate()
-            worker.wait(timeout=10)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
