@@ -7,11 +7,16 @@ share the queue; on SQLite the IMMEDIATE write lock makes the claim exclusive.
 """
 
 import logging
+import os
+import tempfile
 import time
 import traceback
 
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
+
+from zhenwu.lib.crypto import fernet
 
 from .models import Job, JobStatus
 
@@ -37,9 +42,63 @@ class JobError(Exception):
 def enqueue_job(*, kind, created_by=None, payload=None, input_file=None):
     job = Job(kind=kind, created_by=created_by, payload=payload or {}, message="排队中，请稍候")
     if input_file is not None:
-        job.input_file.save(getattr(input_file, "name", "upload"), input_file, save=False)
+        _save_encrypted(job.input_file, getattr(input_file, "name", "upload"), input_file)
     job.save()
     return job
+
+
+# Job files hold personal data (uploaded rosters, full exports): they are stored encrypted with
+# the field keys, whatever the storage (local disk or S3), and decrypted only when read.
+
+
+def _save_encrypted(field_file, name, fileobj):
+    fileobj.seek(0)
+    token = fernet().encrypt(fileobj.read())
+    field_file.save(f"{os.path.basename(name)}.enc", ContentFile(token), save=False)
+
+
+def _open_decrypted(field_file):
+    with field_file.open("rb") as stored:
+        token = stored.read()
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    out.write(fernet().decrypt(token))
+    out.seek(0)
+    return out
+
+
+def open_job_input(job):
+    """The job's uploaded file, decrypted, as a seekable binary file (close it after use)."""
+    return _open_decrypted(job.input_file)
+
+
+def save_job_output(job, *, name, fileobj):
+    """Store a generated file for the job (encrypted); the caller saves the job or returns from
+    its handler (run_job records output_file)."""
+    _save_encrypted(job.output_file, name, fileobj)
+
+
+def open_job_output(job):
+    return _open_decrypted(job.output_file)
+
+
+def purge_job_files(*, older_than_days=7, now=None):
+    """Delete the files of jobs finished more than `older_than_days` ago (uploaded rosters are not
+    kept once imported). Returns the number of files deleted."""
+    cutoff = (now or timezone.now()) - timezone.timedelta(days=older_than_days)
+    deleted = 0
+    jobs = Job.objects.filter(status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff)
+    for job in jobs.exclude(input_file="", output_file="").iterator():
+        fields = []
+        for name in ("input_file", "output_file"):
+            field_file = getattr(job, name)
+            if field_file:
+                field_file.delete(save=False)
+                setattr(job, name, "")
+                fields.append(name)
+                deleted += 1
+        if fields:
+            job.save(update_fields=fields)
+    return deleted
 
 
 def _claim_next():

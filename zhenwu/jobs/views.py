@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from .models import Job
+from .services import open_job_output
 
 
 def get_job_for_user(user, pk):
@@ -39,8 +40,8 @@ def job_download(request, pk):
     if not job.output_file:
         raise Http404("该任务没有生成文件")
     try:
-        handle = job.output_file.open("rb")
+        handle = open_job_output(job)
     except FileNotFoundError:
         raise Http404("文件已被清理") from None
-    name = (job.result or {}).get("output_name") or os.path.basename(job.output_file.name)
+    name = (job.result or {}).get("output_name") or os.path.basename(job.output_file.name).removesuffix(".enc")
     return FileResponse(handle, as_attachment=True, filename=name)

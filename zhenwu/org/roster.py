@@ -37,7 +37,7 @@ from openpyxl.utils.datetime import from_excel
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.jobs.models import Job, JobStatus
-from zhenwu.jobs.services import JobError, enqueue_job, job_handler
+from zhenwu.jobs.services import JobError, enqueue_job, job_handler, open_job_input, save_job_output
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.idnumber import (
     InvalidIdNumber,
@@ -1131,7 +1131,7 @@ def run_validate_job(job, report):
         raise JobError("未知的花名册类型")
     report(0, 0, "正在读取文件")
     try:
-        with job.input_file.open("rb") as fileobj:
+        with open_job_input(job) as fileobj:
             scan = validate_roster(kind=kind, fileobj=fileobj, user=user, progress=report)
     except (RosterFileError, RosterError) as exc:
         raise JobError(str(exc)) from None
@@ -1144,7 +1144,7 @@ def run_validate_job(job, report):
     error_file = scan.errors.save()
     if error_file is not None:
         with error_file:
-            job.output_file.save(f"roster-errors-{job.pk}.xlsx", File(error_file), save=False)
+            save_job_output(job, name=f"roster-errors-{job.pk}.xlsx", fileobj=error_file)
         result["output_name"] = f"{KIND_LABELS[kind]}错误清单.xlsx"
     if result["error_count"]:
         result["message"] = f"检查完成：{result['rows']}行中发现{result['error_count']}处错误"
@@ -1163,7 +1163,7 @@ def run_commit_job(job, report):
     rows = source.result.get("rows", 0)
     report(0, rows, f"正在写入{rows}行数据，请稍候（完成前不会写入任何一行）")
     try:
-        with acting_as(actor), source.input_file.open("rb") as fileobj:
+        with acting_as(actor), open_job_input(source) as fileobj:
             sha256 = file_sha256(fileobj)
             if sha256 != source.payload.get("sha256"):
                 raise JobError("上传的文件已发生变化，请重新上传")

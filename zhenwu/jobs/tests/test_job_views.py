@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from zhenwu.jobs.models import Job, JobStatus
-from zhenwu.jobs.services import enqueue_job, job_handler, run_pending_jobs
+from zhenwu.jobs.services import enqueue_job, job_handler, run_pending_jobs, save_job_output
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +72,7 @@ def test_an_unknown_job_is_404_and_an_anonymous_visitor_must_log_in(client, cast
 
 
 def test_the_output_file_is_downloaded_by_its_creator_under_its_given_name(client, cast, login, job):
-    job.output_file.save("out.xlsx", ContentFile(b"PK\x03\x04data"), save=False)
+    save_job_output(job, name="out.xlsx", fileobj=ContentFile(b"PK\x03\x04data"))
     job.result = {"output_name": "错误清单.xlsx"}
     job.status = JobStatus.DONE
     job.save()
