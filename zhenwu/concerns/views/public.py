@@ -1,3 +1,724 @@
-"""Placeholder: the views of this module are being written."""
+"""Pages residents use without an account, phone first (most open them inside WeChat):
 
-urlpatterns = []
+- the phone form (/concerns/report/), which offers similar concerns already on the board while the
+  resident types, and answers with the reference number and the private follow link;
+- the private follow page (/concerns/follow/<reference>/<token>/): the public timeline, project
+  progress, adding information and photos, and the call-back once the concern is resolved;
+- the public board 公示栏 (/concerns/board/), its detail pages, and the department rates.
+
+Nothing here shows a reporter's name or phone: the board renders concern text through
+zhenwu.concerns.redaction, and names units, never staff. Photos are served through views that
+check the concern is public (board) or the link is valid (follow page); there is no public media
+tree. Wrong follow links get a Chinese 404, and an address that keeps trying wrong links is
+refused for a while (the tokens are 256-bit random values; this is defence in depth).
+"""
+
+import datetime
+import hmac
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from zhenwu.lib import workdays
+from zhenwu.org.models import Area, AreaLevel
+
+from .. import access, services
+from ..forms_public import (
+    AddInformationForm,
+    AddPhotosForm,
+    CallBackForm,
+    FollowForm,
+    ReportForm,
+    attach_concern_error,
+    new_submission_key,
+)
+from ..models import (
+    OPEN_STATUSES,
+    PUBLIC_STATUSES,
+    CallBackChannel,
+    Category,
+    Channel,
+    Concern,
+    ConcernEvent,
+    ConcernPhoto,
+    EventKind,
+    Project,
+    ProjectStage,
+    Status,
+    hash_token,
+)
+from ..rates import concern_rates
+from ..redaction import redact_concern_text, redact_text
+from ..similar import find_similar_concerns
+
+PAGE_SIZE = 20
+SIMILAR_MIN_CHARS = 6
+SIMILAR_MAX_CHARS = 500
+
+# (attempts, seconds) per client address; settings may override either.
+FOLLOW_FAILURE_LIMIT = (30, 600)  # wrong follow links before the address is refused
+SIMILAR_LIMIT = (120, 60)  # similar-concern look-ups (each segments text with jieba)
+
+# Board status filter: what residents ask ("still being handled?"), not the internal states.
+STATUS_FILTERS = {
+    "processing": ("办理中", Q(status__in=[s for s in OPEN_STATUSES if s in PUBLIC_STATUSES])),
+    "overdue": ("已超期", None),  # open and past the resolution deadline; needs the time
+    "resolved": ("已办结待回访", Q(status=Status.RESOLVED)),
+    "closed": ("已关闭", Q(status=Status.CLOSED)),
+}
+
+# Events a reporter sees on their own follow page besides the public ones: what they added.
+REPORTER_OWN_KINDS = (EventKind.REPORTER_ADDED, EventKind.PHOTO_ADDED)
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _client_address(request):
+    """The client's address: REMOTE_ADDR, or behind N trusted proxies the N-th address from the
+    right of X-Forwarded-For (a client can put anything at the left of that header)."""
+    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None) or 0
+    if proxies:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _limit(name, default):
+    return getattr(settings, f"ZHENWU_{name}", default)
+
+
+def _rate_key(request, scope):
+    return f"zhenwu:concerns:{scope}:{_client_address(request)}"
+
+
+def _over_limit(request, scope, limit):
+    attempts, _window = limit
+    return cache.get(_rate_key(request, scope), 0) >= attempts
+
+
+def _count_attempt(request, scope, limit):
+    _attempts, window = limit
+    key = _rate_key(request, scope)
+    cache.add(key, 0, timeout=window)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+
+
+def _too_many(request):
+    return render(request, "concerns/public_too_many.html", status=429)
+
+
+def _not_found(request, *, title="没有找到该诉求", message=""):
+    return render(request, "concerns/public_not_found.html", {"title": title, "message": message}, status=404)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _querystring(request, drop=("page",)):
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+class _Page:
+    """One page of a list without counting the whole table (the board may hold a county's
+    millions of concerns): fetch one row more than shown to know whether a next page exists."""
+
+    def __init__(self, queryset, number, size=PAGE_SIZE):
+        self.number = max(1, min(number or 1, 10_000))
+        offset = (self.number - 1) * size
+        rows = list(queryset[offset : offset + size + 1])
+        self.object_list = rows[:size]
+        self.has_next = len(rows) > size
+        self.has_previous = self.number > 1
+        self.next_page_number = self.number + 1
+        self.previous_page_number = self.number - 1
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def _towns():
+    return list(Area.objects.filter(level=AreaLevel.TOWN).order_by("path").only("id", "name", "path"))
+
+
+def _villages(town=None):
+    qs = Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
+    if town is not None:
+        qs = qs.filter(path__startswith=town.path)
+    return list(qs.order_by("path").only("id", "name", "path"))
+
+
+def _pick(options, value):
+    pk = _int(value)
+    return next((o for o in options if o.pk == pk), None)
+
+
+def _local_day(value):
+    return workdays.local_date(value) if value else None
+
+
+# --- what the follow page and the board detail share -----------------------------------------
+
+
+def _timeline(concern, *, redact, include_own=False):
+    """The concern's public events (plus, for its reporter, what they added), oldest first, as
+    dicts the templates render; each names a unit or the resident, never a member of staff."""
+    events = ConcernEvent.objects.filter(concern=concern).select_related("department")
+    if include_own:
+        events = events.filter(Q(is_public=True) | Q(kind__in=REPORTER_OWN_KINDS))
+    else:
+        events = events.filter(is_public=True)
+    items = []
+    for event in events.order_by("at", "id"):
+        if event.kind == EventKind.REPORTER_ADDED:
+            text = event.internal_note
+        elif event.kind == EventKind.PHOTO_ADDED:
+            text = f"补充照片{(event.data or {}).get('photos', '')}张"
+        else:
+            text = event.public_text
+        if redact:
+            text = redact_concern_text(concern, text)
+        items.append(
+            {
+                "at": event.at,
+                "label": event.get_kind_display(),
+                "kind": event.kind,
+                "actor": event.public_actor_label,
+                "text": text,
+                "reason": event.reason if event.kind == EventKind.DECLINED else "",
+            }
+        )
+    return items
+
+
+def _project(concern):
+    if concern.project_id is None:
+        return None
+    return (
+        Project.objects.filter(pk=concern.project_id)
+        .select_related("department")
+        .prefetch_related(Prefetch("stages", queryset=ProjectStage.objects.order_by("order")))
+        .first()
+    )
+
+
+def _concern_context(concern, *, redact, include_own=False, now=None):
+    now = now or timezone.now()
+    return {
+        "concern": concern,
+        "title": redact_concern_text(concern, concern.title) if redact else concern.title,
+        "text": redact_concern_text(concern, concern.text) if redact else concern.text,
+        "timeline": _timeline(concern, redact=redact, include_own=include_own),
+        "photos": list(concern.photos.order_by("uploaded_at", "id").only("id", "concern_id")),
+        "project": _project(concern),
+        "due_day": _local_day(concern.resolution_due),
+        "overdue": concern.is_overdue(now),
+        "received_day": _local_day(concern.received_at),
+    }
+
+
+def _serve_photo(photo, *, cache_control):
+    try:
+        handle = photo.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("照片文件不存在") from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = cache_control
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- the phone form --------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report(request):
+    """The resident's phone form. A POST with the key of an earlier successful submission (a
+    double tap, a retried request, the back button) shows that concern again, never a new one."""
+    photos_lost = False
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.submit_concern(
+                    text=data["text"],
+                    category=data["category"],
+                    area=data["area"],
+                    channel=Channel.WEB,
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
+                    latitude=data["latitude"] or None,
+                    longitude=data["longitude"] or None,
+                    photos=data["photos"],
+                    idempotency_key=data["key"],
+                )
+            except services.ConcernError as exc:
+                attach_concern_error(form, exc, fields={"latitude": None, "longitude": None})
+            else:
+                return _show_follow_link(
+                    request,
+                    result.concern,
+                    result.follow_token,
+                    mode="created" if result.created else "repeat",
+                )
+        photos_lost = bool(request.FILES.getlist("photos"))
+        if "key" in form.errors:
+            # A fresh key so the corrected form can be sent; nothing was stored under the old one.
+            form.data = form.data.copy()
+            form.data["key"] = new_submission_key()
+    else:
+        form = ReportForm(initial={"key": new_submission_key()})
+    return render(
+        request,
+        "concerns/public_report.html",
+        {
+            "form": form,
+            "photos_lost": photos_lost,
+            "max_photo_bytes": services.max_photo_bytes(),
+            "max_photo_mb": services.max_photo_bytes() // (1024 * 1024),
+        },
+    )
+
+
+def _follow_url(request, concern, token):
+    return request.build_absolute_uri(reverse("concerns:follow", args=[concern.reference, token]))
+
+
+def _show_follow_link(request, concern, token, *, mode):
+    return render(
+        request,
+        "concerns/public_report_done.html",
+        {
+            "concern": concern,
+            "follow_url": _follow_url(request, concern, token),
+            "follow_path": reverse("concerns:follow", args=[concern.reference, token]),
+            "mode": mode,
+        },
+    )
+
+
+@require_POST
+def report_similar(request):
+    """htmx fragment: open concerns on the board that look like what the resident is typing, in
+    the same village or category, each with a way to follow it instead of reporting it again."""
+    limit = _limit("SIMILAR_LIMIT", SIMILAR_LIMIT)
+    if _over_limit(request, "similar", limit):
+        return render(request, "concerns/public_similar.html", {"matches": []})
+    _count_attempt(request, "similar", limit)
+    text = (request.POST.get("text") or "").strip()[:SIMILAR_MAX_CHARS]
+    category = Category.objects.filter(pk=_int(request.POST.get("category")), is_active=True).first()
+    village = None
+    area = Area.objects.filter(pk=_int(request.POST.get("area"))).first()
+    if area is not None:
+        if area.level == AreaLevel.GRID:
+            village = Area.objects.filter(path=area.path[: -area.steplen]).first()
+        elif area.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
+            village = area
+    matches = []
+    if len(text) >= SIMILAR_MIN_CHARS and (village or category):
+        found = find_similar_concerns(text, village=village, category=category, limit=3)
+        names = dict(
+            Concern.objects.filter(pk__in=[m.concern.pk for m in found]).values_list("pk", "reporter_name")
+        )
+        for match in found:
+            concern = match.concern
+            matches.append(
+                {
+                    "concern": concern,
+                    "title": redact_text(concern.title, names=(names.get(concern.pk, ""),)),
+                }
+            )
+    return render(request, "concerns/public_similar.html", {"matches": matches})
+
+
+# --- the private follow page -----------------------------------------------------------------
+
+
+def _followed(request, reference, token):
+    """(concern, is_reporter, None) for a valid follow link, else (None, False, response)."""
+    limit = _limit("FOLLOW_FAILURE_LIMIT", FOLLOW_FAILURE_LIMIT)
+    if _over_limit(request, "follow", limit):
+        return None, False, _too_many(request)
+    concern = access.get_concern_by_follow_token(reference, token)
+    if concern is None:
+        _count_attempt(request, "follow", limit)
+        return (
+            None,
+            False,
+            _not_found(
+                request,
+                title="查询链接无效",
+                message="这个查询链接不正确或已失效。请检查链接是否完整（提交成功后页面上显示的整条链接），"
+                "或在公示栏按编号查看公开的办理进度。",
+            ),
+        )
+    is_reporter = hmac.compare_digest(concern.follow_token_hash, hash_token(token))
+    return concern, is_reporter, None
+
+
+def _render_follow(request, concern, token, is_reporter, *, forms=None, status=200):
+    editable = concern.status not in (Status.DECLINED, Status.DUPLICATE, Status.CLOSED)
+    forms = forms or {}
+    context = _concern_context(concern, redact=not is_reporter, include_own=is_reporter)
+    context.update(
+        {
+            "token": token,
+            "is_reporter": is_reporter,
+            "editable": editable,
+            "can_call_back": is_reporter and concern.status == Status.RESOLVED,
+            "info_form": forms.get("info") or AddInformationForm(),
+            "photos_form": forms.get("photos") or AddPhotosForm(),
+            "callback_form": forms.get("callback") or CallBackForm(),
+            "photo_room": max(0, services.MAX_PHOTOS_PER_CONCERN - len(context["photos"])),
+            "follow_url": _follow_url(request, concern, token),
+            "submitted": request.GET.get("new") == "1",
+        }
+    )
+    return render(request, "concerns/public_follow.html", context, status=status)
+
+
+def _final_original(concern):
+    current, hops = concern, 0
+    while current.status == Status.DUPLICATE and current.duplicate_of_id and hops < 20:
+        current = Concern.objects.only("id", "reference", "status", "duplicate_of_id").get(
+            pk=current.duplicate_of_id
+        )
+        hops += 1
+    return current
+
+
+@never_cache
+@require_GET
+def follow(request, reference, token):
+    concern, is_reporter, refused = _followed(request, reference, token)
+    if refused:
+        return refused
+    if concern.status == Status.DUPLICATE:
+        original = _final_original(concern)
+        if original.pk != concern.pk and access.get_concern_by_follow_token(original.reference, token):
+            messages.info(
+                request, f"您关注的诉求{concern.reference}与{original.reference}是同一事项，已合并办理。"
+            )
+            return redirect("concerns:follow", original.reference, token)
+    response = _render_follow(request, concern, token, is_reporter)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _follow_post(request, reference, token, *, form_name, form, act):
+    """Shared POST flow of the follow page's forms: check the link, validate, call one service,
+    redirect back with a message; on an error show the page again with what was typed."""
+    concern, is_reporter, refused = _followed(request, reference, token)
+    if refused:
+        return refused
+    if form.is_valid():
+        try:
+            message = act(concern, form.cleaned_data, is_reporter)
+        except services.ConcernError as exc:
+            attach_concern_error(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect("concerns:follow", concern.reference, token)
+    return _render_follow(request, concern, token, is_reporter, forms={form_name: form}, status=200)
+
+
+@never_cache
+@require_POST
+def follow_add_information(request, reference, token):
+    def act(concern, data, is_reporter):
+        services.add_reporter_update(concern, text=data["text"])
+        return "补充说明已提交，承办人员会看到。"
+
+    return _follow_post(
+        request, reference, token, form_name="info", form=AddInformationForm(request.POST), act=act
+    )
+
+
+@never_cache
+@require_POST
+def follow_add_photos(request, reference, token):
+    def act(concern, data, is_reporter):
+        services.add_photos(concern, photos=data["photos"])
+        return f"已补充{len(data['photos'])}张照片。"
+
+    return _follow_post(
+        request,
+        reference,
+        token,
+        form_name="photos",
+        form=AddPhotosForm(request.POST, request.FILES),
+        act=act,
+    )
+
+
+@never_cache
+@require_POST
+def follow_call_back(request, reference, token):
+    def act(concern, data, is_reporter):
+        if not is_reporter:
+            raise services.ConcernError("回访评价由反映人本人填写，关注人不能评价")
+        concern = services.record_call_back(
+            concern,
+            result=data["result"],
+            solved=data["solved"],
+            channel=CallBackChannel.FOLLOW_PAGE,
+            note=data["note"],
+        )
+        if concern.status == Status.CLOSED:
+            return "感谢您的评价，诉求已办结关闭。"
+        return "已收到您的评价。诉求将重新办理，请继续关注进展。"
+
+    return _follow_post(
+        request, reference, token, form_name="callback", form=CallBackForm(request.POST), act=act
+    )
+
+
+@never_cache
+@require_GET
+def follow_photo(request, reference, token, pk):
+    concern, _is_reporter, refused = _followed(request, reference, token)
+    if refused:
+        return refused
+    photo = ConcernPhoto.objects.filter(pk=pk, concern=concern).first()
+    if photo is None:
+        raise Http404("照片不存在")
+    return _serve_photo(photo, cache_control="private, no-store")
+
+
+# --- the public board ------------------------------------------------------------------------
+
+
+def _board_queryset():
+    return (
+        Concern.objects.public()
+        .select_related("category", "department", "village", "project")
+        .defer("text", "reporter_phone", "resolution_text", "address", "latitude", "longitude")
+        .order_by("-received_at", "-id")
+    )
+
+
+@require_GET
+def board(request):
+    """公示栏: accepted concerns, newest first, filterable by town (in a county deployment),
+    village, category and status; a reference number typed in the look-up box opens its page."""
+    wanted = (request.GET.get("ref") or "").strip().upper()[:30]
+    if wanted:
+        if Concern.objects.public().filter(reference=wanted).exists():
+            return redirect("concerns:board_detail", wanted)
+        messages.warning(
+            request,
+            f"没有找到编号为{wanted}的公开诉求。新提交的诉求受理后才会公示；反映人可使用提交后获得的查询链接查看进度。",
+        )
+        return redirect("concerns:board")
+
+    now = timezone.now()
+    towns = _towns()
+    town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
+    villages = _villages(town)
+    village = _pick(villages, request.GET.get("village"))
+    categories = list(
+        Category.objects.filter(is_active=True).order_by("sort_order", "code").only("id", "name")
+    )
+    category = _pick(categories, request.GET.get("category"))
+    status = request.GET.get("status") if request.GET.get("status") in STATUS_FILTERS else ""
+
+    concerns = _board_queryset()
+    if town is not None:
+        concerns = concerns.filter(town=town)
+    if village is not None:
+        concerns = concerns.filter(village=village)
+    if category is not None:
+        concerns = concerns.filter(category=category)
+    if status == "overdue":
+        concerns = concerns.filter(status__in=OPEN_STATUSES, resolution_due__lt=now)
+    elif status:
+        concerns = concerns.filter(STATUS_FILTERS[status][1])
+
+    page = _Page(concerns, _int(request.GET.get("page")))
+    rows = [
+        {
+            "concern": c,
+            "title": redact_concern_text(c, c.title),
+            "overdue": c.is_overdue(now),
+            "due_day": _local_day(c.resolution_due),
+            "received_day": _local_day(c.received_at),
+        }
+        for c in page
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "towns": towns if len(towns) > 1 else [],
+        "town": town,
+        "villages": villages,
+        "village": village,
+        "categories": categories,
+        "category": category,
+        "status": status,
+        "status_filters": [(key, label) for key, (label, _q) in STATUS_FILTERS.items()],
+        "querystring": _querystring(request),
+    }
+    template = "concerns/public_board.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _public_concern(reference):
+    return (
+        Concern.objects.public()
+        .select_related("category", "department", "village", "area")
+        .filter(reference=reference)
+        .first()
+    )
+
+
+@require_GET
+def board_detail(request, reference):
+    concern = _public_concern(reference)
+    if concern is None:
+        return _not_found(
+            request,
+            message="该编号的诉求不存在或尚未公示。新提交的诉求经受理后才会在公示栏显示。",
+        )
+    context = _concern_context(concern, redact=True)
+    context["can_follow"] = concern.status != Status.CLOSED
+    return render(request, "concerns/public_board_detail.html", context)
+
+
+@require_GET
+def board_photo(request, reference, pk):
+    photo = (
+        ConcernPhoto.objects.filter(pk=pk, concern__reference=reference, concern__status__in=PUBLIC_STATUSES)
+        .only("id", "file", "content_type")
+        .first()
+    )
+    if photo is None:
+        raise Http404("照片不存在")
+    return _serve_photo(photo, cache_control="public, max-age=600")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def board_follow(request, reference):
+    """跟进这一条: a resident with the same problem follows a concern on the board instead of
+    reporting it again, and gets their own private follow link."""
+    concern = _public_concern(reference)
+    if concern is None:
+        return _not_found(request, message="该编号的诉求不存在或尚未公示。")
+    if concern.status == Status.CLOSED:
+        messages.info(request, "该诉求已办结关闭。如果问题仍然存在，请重新反映。")
+        return redirect("concerns:board_detail", concern.reference)
+    form = FollowForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token = services.follow_concern(concern, phone=form.cleaned_data["phone"])
+        except services.ConcernError as exc:
+            attach_concern_error(form, exc, fields={"reporter_phone": "phone"})
+        else:
+            return _show_follow_link(request, concern, token, mode="followed")
+    return render(
+        request,
+        "concerns/public_board_follow.html",
+        {"concern": concern, "title": redact_concern_text(concern, concern.title), "form": form},
+    )
+
+
+# --- department performance ------------------------------------------------------------------
+
+
+def _month_options(today, count=12):
+    first = today.replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return months
+
+
+def _month_end(first):
+    return (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+
+
+@require_GET
+def board_rates(request):
+    """部门绩效: 响应率, 解决率, 满意率 and the median working days to resolve (definitions in
+    zhenwu.concerns.rates), by department for a month or the last twelve months, and month by
+    month for the town or for one department."""
+    today = workdays.local_date(timezone.now())
+    months = _month_options(today)
+    month = next((m for m in months if request.GET.get("month") == f"{m:%Y-%m}"), None)
+    start, end = (month, _month_end(month)) if month else (months[-1], today)
+
+    towns = _towns()
+    town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
+    concerns = Concern.objects.all()
+    if town is not None:
+        concerns = concerns.filter(town=town)
+
+    department_rows = concern_rates(queryset=concerns, by=("department",), start=start, end=end)
+    department_rows = [r for r in department_rows if r.key.get("department") is not None]
+    department = next(
+        (r for r in department_rows if str(r.key["department"]) == request.GET.get("department")), None
+    )
+    trend_qs = concerns.filter(department_id=department.key["department"]) if department else concerns
+    trend = concern_rates(queryset=trend_qs, by=("month",), start=months[-1], end=today)
+    trend.reverse()
+    overall = concern_rates(queryset=concerns, start=start, end=end)[0]
+    return render(
+        request,
+        "concerns/public_rates.html",
+        {
+            "months": months,
+            "month": month,
+            "start": start,
+            "end": end,
+            "towns": towns if len(towns) > 1 else [],
+            "town": town,
+            "rows": department_rows,
+            "overall": overall,
+            "department": department,
+            "trend": trend,
+        },
+    )
+
+
+urlpatterns = [
+    path("report/", report, name="report"),
+    path("report/similar/", report_similar, name="report_similar"),
+    path("follow/<str:reference>/<str:token>/", follow, name="follow"),
+    path("follow/<str:reference>/<str:token>/add/", follow_add_information, name="follow_add_information"),
+    path("follow/<str:reference>/<str:token>/photos/", follow_add_photos, name="follow_add_photos"),
+    path("follow/<str:reference>/<str:token>/callback/", follow_call_back, name="follow_call_back"),
+    path("follow/<str:reference>/<str:token>/photos/<int:pk>/", follow_photo, name="follow_photo"),
+    path("board/", board, name="board"),
+    path("board/rates/", board_rates, name="board_rates"),
+    path("board/<str:reference>/", board_detail, name="board_detail"),
+    path("board/<str:reference>/follow/", board_follow, name="board_follow"),
+    path("board/<str:reference>/photos/<int:pk>/", board_photo, name="board_photo"),
+]

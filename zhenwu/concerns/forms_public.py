@@ -1,0 +1,301 @@
+"""Forms residents fill in without an account: the phone form, adding to a concern, the call-back,
+and following a concern someone else reported.
+
+Photos are checked here with Pillow (a real, decodable image, not just the right first bytes)
+and re-encoded before they reach the service: orientation applied, metadata dropped (phones
+write the GPS position of the resident's home into every photo), the longest side brought down
+to MAX_PHOTO_EDGE pixels.
+"""
+
+import io
+import os
+import re
+import secrets
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from zhenwu.org.models import Area, AreaLevel
+
+from .models import MAX_PHOTOS_PER_CONCERN, CallBackResult, Category
+from .services import MAX_TEXT_LENGTH, max_photo_bytes
+
+MAX_PHOTO_EDGE = 2560
+MAX_PHOTO_PIXELS = 50_000_000  # refused before decoding: a small file can claim a huge canvas
+PHOTO_FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "GIF": ("image/gif", ".gif"),
+    "WEBP": ("image/webp", ".webp"),
+}
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+def new_submission_key():
+    """The one-time key a form render carries, so a double tap or a retried POST is one concern."""
+    return secrets.token_urlsafe(24)
+
+
+def _photo_name(upload):
+    return os.path.basename(getattr(upload, "name", "") or "照片")[:60]
+
+
+def _looks_like_heic(head):
+    return head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc")
+
+
+def clean_photo(upload):
+    """Check one uploaded photo and return a cleaned copy (ValidationError in Chinese otherwise)."""
+    name = _photo_name(upload)
+    limit = max_photo_bytes()
+    if upload.size > limit:
+        raise ValidationError(f"照片“{name}”超过{limit // (1024 * 1024)}MB，请压缩后再上传")
+    if upload.size == 0:
+        raise ValidationError(f"照片“{name}”是空文件，请重新选择")
+    head = upload.read(16)
+    upload.seek(0)
+    not_image = ValidationError(f"“{name}”不是有效的图片，请上传JPG、PNG、GIF或WebP格式的照片")
+    if _looks_like_heic(head):
+        raise ValidationError(f"“{name}”是HEIC格式，暂不支持。请在相机设置中选择“兼容性最佳”，或截图后再上传")
+    try:
+        with Image.open(upload) as image:
+            if image.format not in PHOTO_FORMATS:
+                raise not_image
+            if image.width * image.height > MAX_PHOTO_PIXELS:
+                raise ValidationError(f"照片“{name}”像素过大，请压缩后再上传")
+            image.verify()  # structure and checksums, without decoding everything
+        upload.seek(0)
+        with Image.open(upload) as image:
+            return _reencode(image, name)
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise not_image from None
+    finally:
+        upload.seek(0)
+
+
+def _reencode(image, name):
+    fmt = image.format
+    content_type, ext = PHOTO_FORMATS[fmt]
+    if fmt == "GIF":
+        # Kept as sent (an animation would lose its frames); GIFs carry no camera metadata.
+        image.fp.seek(0)
+        data = image.fp.read()
+    else:
+        if fmt == "JPEG":
+            image.draft("RGB", (MAX_PHOTO_EDGE, MAX_PHOTO_EDGE))  # decode at a reduced scale
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((MAX_PHOTO_EDGE, MAX_PHOTO_EDGE))
+        out = io.BytesIO()
+        if fmt == "JPEG":
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            image.save(out, "JPEG", quality=85, optimize=True)
+        elif fmt == "PNG":
+            image.save(out, "PNG", optimize=True)
+        else:
+            image.save(out, "WEBP", quality=85)
+        data = out.getvalue()
+    stem = os.path.splitext(name)[0] or "photo"
+    return SimpleUploadedFile(f"{stem}{ext}", data, content_type=content_type)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to `max_count` photos from one file input; each cleaned with clean_photo."""
+
+    def __init__(self, *, max_count=MAX_PHOTOS_PER_CONCERN, **kwargs):
+        self.max_count = max_count
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if not uploads:
+            if self.required:
+                raise ValidationError("请选择照片")
+            return []
+        if len(uploads) > self.max_count:
+            raise ValidationError(f"最多上传{self.max_count}张照片（本次选择了{len(uploads)}张）")
+        errors, cleaned = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(clean_photo(upload))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def _clean_long_text(value, *, label, required=True):
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(f"请填写{label}")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValidationError(f"{label}不能超过{MAX_TEXT_LENGTH}字（现为{len(value)}字），请精简后再提交")
+    return value
+
+
+def place_choices():
+    """Villages and communities with their grids, as grouped choices (one query). A resident who
+    does not know their grid picks the village itself."""
+    places = list(
+        Area.objects.filter(
+            level__in=(AreaLevel.TOWN, AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
+        )
+        .order_by("path")
+        .only("id", "name", "level", "path", "depth")
+    )
+    towns = [a for a in places if a.level == AreaLevel.TOWN]
+    town_names = {t.path: t.name for t in towns}
+    groups, current = [], None
+    for area in places:
+        if area.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
+            label = area.name
+            if len(towns) > 1:
+                label = f"{town_names.get(area.path[: -area.steplen], '')} · {area.name}"
+            current = (area, label, [(str(area.pk), f"{area.name}（不清楚网格）")])
+            groups.append(current)
+        elif area.level == AreaLevel.GRID and current is not None and area.path.startswith(current[0].path):
+            current[2].append((str(area.pk), area.name))
+    return [(label, options) for _, label, options in groups]
+
+
+class ReportForm(forms.Form):
+    """The resident's phone form (no account)."""
+
+    text = forms.CharField(
+        label="反映的问题",
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "maxlength": MAX_TEXT_LENGTH,
+                "data-counter": "text-counter",
+                "placeholder": "请写明什么地方、出了什么问题、持续多久了，例如：九龙村学校门口下水道堵塞，污水漫到路面",
+            }
+        ),
+    )
+    category = forms.ModelChoiceField(
+        label="问题类别",
+        queryset=Category.objects.filter(is_active=True).order_by("sort_order", "code"),
+        empty_label="请选择",
+        error_messages={"required": "请选择问题类别", "invalid_choice": "所选类别不存在，请重新选择"},
+    )
+    area = forms.TypedChoiceField(
+        label="所在村（社区）或网格",
+        coerce=int,
+        error_messages={
+            "required": "请选择所在村（社区）或网格",
+            "invalid_choice": "所选地点不存在，请重新选择",
+        },
+    )
+    latitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    longitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    photos = PhotosField(label=f"照片（选填，最多{MAX_PHOTOS_PER_CONCERN}张）")
+    reporter_name = forms.CharField(
+        label="您的称呼（选填）",
+        required=False,
+        max_length=50,
+        error_messages={"max_length": "称呼不能超过50字"},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    reporter_phone = forms.CharField(
+        label="联系电话（选填）",
+        required=False,
+        max_length=20,
+        error_messages={"max_length": "联系电话格式不正确"},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [("", "请选择")] + place_choices()
+
+    def clean_text(self):
+        return _clean_long_text(self.cleaned_data.get("text"), label="反映的问题")
+
+    def clean_area(self):
+        pk = self.cleaned_data.get("area")
+        area = Area.objects.filter(
+            pk=pk, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
+        ).first()
+        if area is None:
+            raise ValidationError("所选地点不存在，请重新选择")
+        return area
+
+    def clean_key(self):
+        key = (self.cleaned_data.get("key") or "").strip()
+        if not KEY_RE.match(key):
+            # Not a key this site issued: the page is stale or the request is not from our form.
+            raise ValidationError("页面已过期，请核对内容后重新提交")
+        return key
+
+
+class AddInformationForm(forms.Form):
+    text = forms.CharField(
+        label="补充说明",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT_LENGTH}),
+    )
+
+    def clean_text(self):
+        return _clean_long_text(self.cleaned_data.get("text"), label="补充说明")
+
+
+class AddPhotosForm(forms.Form):
+    photos = PhotosField(label="补充照片", required=True)
+
+
+class CallBackForm(forms.Form):
+    """回访 on the follow page: the two questions of 接诉即办 and a comment."""
+
+    solved = forms.TypedChoiceField(
+        label="您反映的问题是否已解决？",
+        choices=[("yes", "已解决"), ("no", "未解决")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择问题是否已解决", "invalid_choice": "请选择问题是否已解决"},
+    )
+    result = forms.ChoiceField(
+        label="您对办理结果是否满意？",
+        choices=CallBackResult.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择满意程度", "invalid_choice": "请选择满意程度"},
+    )
+    note = forms.CharField(
+        label="意见或建议（选填；选择“不满意”时请说明原因）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT_LENGTH}),
+    )
+
+    def clean_note(self):
+        return _clean_long_text(self.cleaned_data.get("note"), label="意见或建议", required=False)
+
+
+class FollowForm(forms.Form):
+    phone = forms.CharField(
+        label="接收短信提醒的手机号（选填）",
+        required=False,
+        max_length=20,
+        error_messages={"max_length": "手机号格式不正确"},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
+def attach_concern_error(form, exc, *, fields=None):
+    """Put a service ConcernError on the form: on its field when the form has one."""
+    mapping = fields or {}
+    field = mapping.get(exc.field, exc.field)
+    form.add_error(field if field in form.fields else None, exc.message)

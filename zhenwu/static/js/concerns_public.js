@@ -1,0 +1,100 @@
+// Residents' pages: the phone's location, copying the private link, checks on chosen photos.
+// Progressive enhancement only: every form works without this file.
+(function () {
+  "use strict";
+
+  function locate(button) {
+    var form = button.form || document;
+    var lat = form.querySelector("input[name=latitude]");
+    var lng = form.querySelector("input[name=longitude]");
+    var status = document.getElementById(button.getAttribute("data-status"));
+    var clear = document.getElementById(button.getAttribute("data-clear"));
+    if (!lat || !lng || !navigator.geolocation) { return; }
+    button.hidden = false;
+
+    function show(text, attached) {
+      if (status) { status.textContent = text; }
+      if (clear) { clear.hidden = !attached; }
+    }
+    if (lat.value && lng.value) { show("已附上位置", true); }
+
+    button.addEventListener("click", function () {
+      show("正在获取位置…", false);
+      button.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        lat.value = pos.coords.latitude.toFixed(6);
+        lng.value = pos.coords.longitude.toFixed(6);
+        button.disabled = false;
+        show("已附上当前位置（精度约" + Math.round(pos.coords.accuracy) + "米）", true);
+      }, function (err) {
+        button.disabled = false;
+        show(err.code === 1 ? "未获得定位权限，可以不附位置直接提交" : "暂时无法获取位置，可以不附位置直接提交", false);
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+    if (clear) {
+      clear.addEventListener("click", function () {
+        lat.value = ""; lng.value = "";
+        show("已取消位置", false);
+      });
+    }
+  }
+
+  function copier(button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function done(ok) {
+        button.textContent = ok ? "已复制" : "请长按链接复制";
+        setTimeout(function () { button.textContent = "复制链接"; }, 2500);
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(false); });
+        return;
+      }
+      input.focus();
+      input.select();
+      input.setSelectionRange(0, input.value.length);
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
+    });
+  }
+
+  function photoCheck(input) {
+    var hint = document.getElementById(input.getAttribute("data-hint"));
+    var max = parseInt(input.getAttribute("data-max-count"), 10) || 9;
+    var maxBytes = parseInt(input.getAttribute("data-max-bytes"), 10) || 0;
+    if (!hint) { return; }
+    input.addEventListener("change", function () {
+      var files = input.files || [];
+      var big = [];
+      for (var i = 0; i < files.length; i++) {
+        if (maxBytes && files[i].size > maxBytes) { big.push(files[i].name); }
+      }
+      if (files.length > max) {
+        hint.textContent = "最多" + max + "张，您选择了" + files.length + "张，请重新选择";
+      } else if (big.length) {
+        hint.textContent = "以下照片太大，请压缩后再选：" + big.join("、");
+      } else {
+        hint.textContent = files.length ? "已选择" + files.length + "张照片" : "";
+      }
+    });
+  }
+
+  function counter(textarea) {
+    var out = document.getElementById(textarea.getAttribute("data-counter"));
+    var max = textarea.getAttribute("maxlength");
+    if (!out) { return; }
+    function update() { out.textContent = textarea.value.length + (max ? " / " + max : "") + " 字"; }
+    textarea.addEventListener("input", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-locate]").forEach(locate);
+    document.querySelectorAll("[data-copy]").forEach(copier);
+    document.querySelectorAll("input[type=file][data-hint]").forEach(photoCheck);
+    document.querySelectorAll("textarea[data-counter]").forEach(counter);
+  });
+})();
