@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from zhenwu.org.models import Area, AreaLevel
 
 from .models import MAX_PHOTOS_PER_CONCERN, CallBackResult, Category
-from .services import MAX_TEXT_LENGTH, max_photo_bytes
+from .services import MAX_TEXT_LENGTH, ConcernError, max_photo_bytes, normalise_phone
 
 MAX_PHOTO_EDGE = 2560
 MAX_PHOTO_PIXELS = 50_000_000  # refused before decoding: a small file can claim a huge canvas
@@ -145,6 +145,14 @@ def _clean_long_text(value, *, label, required=True):
     return value
 
 
+def _phone(value):
+    """The service's phone rule, checked with the other fields so every error shows at once."""
+    try:
+        return normalise_phone(value)
+    except ConcernError as exc:
+        raise ValidationError(exc.message) from None
+
+
 def place_choices():
     """Villages and communities with their grids, as grouped choices (one query). A resident who
     does not know their grid picks the village itself."""
@@ -234,6 +242,9 @@ class ReportForm(forms.Form):
             raise ValidationError("所选地点不存在，请重新选择")
         return area
 
+    def clean_reporter_phone(self):
+        return _phone(self.cleaned_data.get("reporter_phone"))
+
     def clean_key(self):
         key = (self.cleaned_data.get("key") or "").strip()
         if not KEY_RE.match(key):
@@ -292,6 +303,9 @@ class FollowForm(forms.Form):
         error_messages={"max_length": "手机号格式不正确"},
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
     )
+
+    def clean_phone(self):
+        return _phone(self.cleaned_data.get("phone"))
 
 
 def attach_concern_error(form, exc, *, fields=None):

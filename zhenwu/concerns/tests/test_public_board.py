@@ -249,3 +249,16 @@ def test_the_rates_page_runs_a_bounded_number_of_queries(client, town, django_as
 def test_the_login_page_links_residents_to_the_board_and_the_form(client, db):
     page = client.get("/accounts/login/").content.decode()
     assert 'href="/concerns/board/"' in page and 'href="/concerns/report/"' in page
+
+
+def test_a_title_cut_in_the_middle_of_a_phone_number_gives_no_digits_away(client, world, submit):
+    text = f"梅园到杨梅的路坑洼不平，雨天无法通行，我叫{NAME} {PHONE}"
+    concern = submit(text=text, reporter_name=NAME).concern
+    assert concern.title.endswith("1371…")  # cut at 30 characters, inside the number
+    services.accept_concern(concern, by=world.users.dispatcher)
+    for page in (
+        client.get(BOARD).content.decode(),
+        client.get(f"{BOARD}{concern.reference}/").content.decode(),
+    ):
+        assert "1371…" not in page and PHONE not in page and NAME not in page
+        assert f"我叫{NAME[0]}*** 137*…" in page

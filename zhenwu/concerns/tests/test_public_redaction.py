@@ -18,6 +18,11 @@ from zhenwu.concerns.redaction import redact_text
         ("2026年10月8日下午3点", (), "2026年10月8日下午3点"),
         ("李家的路", ("李",), "李家的路"),  # a one-character "name" would mask half the text
         ("", ("李四",), ""),
+        # titles are cut at 30 characters: what the ellipsis cut off must not give a number away
+        ("路不通，我叫王五 139000…", ("王五",), "路不通，我叫王* 139***…"),
+        ("身份证4301811990…", (), "身份证430*******…"),
+        ("我是欧阳春…", ("欧阳春花",), "我是欧**…"),
+        ("1号楼…", (), "1号楼…"),
     ],
 )
 def test_personal_data_is_masked_and_other_text_is_left_alone(text, names, expected):
