@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "zhenwu.accounts.context_processors.navigation",
+                "zhenwu.concerns.context_processors.notifications",
             ],
         },
     }

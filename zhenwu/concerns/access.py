@@ -8,7 +8,7 @@ they reach their concern through `get_concern_by_follow_token`.
 
 from django.http import Http404
 
-from .models import Concern, ConcernFollower, hash_token
+from .models import Concern, ConcernFollower, Status, hash_token
 from .querysets import AREA_ROLES, TOWN_WIDE_ROLES
 
 DISPATCH_ROLES = ("town_admin", "dispatcher")
@@ -84,6 +84,66 @@ def can_manage_project(user, project):
 
 def is_town_wide(user):
     return _role(user) in TOWN_WIDE_ROLES
+
+
+def can_reveal_reporter(user, concern):
+    """See the reporter's full phone or name: those who must contact the resident (the
+    dispatcher for call-backs, the department holding the concern for its response)."""
+    return can_dispatch(user, concern) or can_handle(user, concern)
+
+
+# The states each staff action starts from; the services check the same states when acting
+# (tests/test_staff_actions.py proves the two agree for every state).
+_OPEN = (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+ACTION_STATES = {
+    "accept": (Status.RECEIVED,),
+    "decline": (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED),
+    "dispatch": (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED),
+    "recategorise": _OPEN,
+    "duplicate": _OPEN,
+    "sign": (Status.DISPATCHED,),
+    "return": (Status.DISPATCHED, Status.IN_PROGRESS),
+    "update": (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS),
+    "note": tuple(s for s in Status if s != Status.DUPLICATE),
+    "resolve": (Status.DISPATCHED, Status.IN_PROGRESS),
+    "call_back": (Status.RESOLVED,),
+    "close": (Status.RESOLVED,),
+    "reopen": (Status.RESOLVED, Status.CLOSED, Status.DECLINED),
+    "supervise": _OPEN,
+    "project": (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS),
+    "photos": (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS,
+               Status.RESOLVED),
+}
+_ACTION_RIGHTS = {
+    "accept": can_dispatch,
+    "decline": can_dispatch,
+    "dispatch": can_dispatch,
+    "recategorise": can_dispatch,
+    "duplicate": can_dispatch,
+    "sign": can_handle,
+    "return": can_handle,
+    "update": lambda user, concern: can_handle(user, concern) or can_dispatch(user, concern),
+    "note": can_note,
+    "resolve": can_handle,
+    "call_back": can_call_back,
+    "close": can_call_back,
+    "reopen": can_dispatch,
+    "supervise": can_supervise,
+    "project": lambda user, concern: can_dispatch(user, concern) or can_handle(user, concern),
+    "photos": lambda user, concern: can_note(user, concern) or can_handle(user, concern),
+}
+
+
+def allowed_actions(user, concern):
+    """The staff actions `user` may take on `concern` in its current state (the buttons its
+    page shows). A project can be started only for categories that allow it, once."""
+    allowed = set()
+    for action, states in ACTION_STATES.items():
+        if concern.status in states and _ACTION_RIGHTS[action](user, concern):
+            allowed.add(action)
+    if "project" in allowed and (not concern.category.may_become_project or concern.project_id is not None):
+        allowed.discard("project")
+    return allowed
 
 
 def get_concern_for_user(user, pk, *, related=("category", "department", "area", "village")):

@@ -36,10 +36,10 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from zhenwu.audit.models import AuditAction
-from zhenwu.audit.services import diff, record_event, snapshot
+from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
 from zhenwu.lib import workdays
 from zhenwu.lib.crypto import blind_index
-from zhenwu.lib.request_context import Actor, current_actor
+from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.org.models import Area, AreaLevel, Department
 
 from . import access, notify
@@ -1353,3 +1353,50 @@ def mark_notifications_read(*, user, ids=None):
     if ids is not None:
         qs = qs.filter(pk__in=[i for i in ids if str(i).isdigit()])
     return qs.update(read_at=timezone.now())
+
+
+# --- staff pages -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_for_concern(concern, *, by):
+    """签收: the department takes up a dispatched concern (已派单 → 办理中). It is not the response
+    to the resident (响应率 counts the first public update or the resolution), so responded_at is
+    left alone; the resident's timeline says the department is on it."""
+    concern = _lock(concern)
+    _require(access.can_handle(by, concern), "只有承办部门可以签收")
+    _check_state(concern, (Status.DISPATCHED,), "签收")
+    before = snapshot(concern)
+    now = timezone.now()
+    concern.status = Status.IN_PROGRESS
+    concern.save()
+    _event(
+        concern,
+        kind=EventKind.UPDATED,
+        by=by,
+        at=now,
+        from_status=Status.DISPATCHED,
+        to_status=Status.IN_PROGRESS,
+        department=concern.department,
+        public_text=f"{concern.department.name}已签收，正在办理。",
+        is_public=True,
+        data={"signed": True},
+    )
+    _audit(concern, before, by=by, note=f"{concern.department.name}签收")
+    return concern
+
+
+REPORTER_FIELDS = {"phone": ("reporter_phone", "诉求人电话"), "name": ("reporter_name", "诉求人姓名")}
+
+
+@transaction.atomic
+def reveal_reporter(concern, *, field, by):
+    """The reporter's full phone number or name for staff who must contact the resident; each
+    look is written to the audit log (REVEAL). Raises ConcernPermissionDenied for anyone else."""
+    if field not in REPORTER_FIELDS:
+        raise ConcernError("只能查看诉求人电话或姓名", field="field")
+    _require(access.can_reveal_reporter(by, concern), "没有查看诉求人联系方式的权限")
+    attname, label = REPORTER_FIELDS[field]
+    with acting_as(_actor(by)):
+        record_reveal(concern, field=label)
+    return getattr(concern, attname)

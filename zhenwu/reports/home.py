@@ -8,14 +8,17 @@ The number of queries does not depend on the size of the town.
 import datetime
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from zhenwu.concerns.models import OPEN_STATUSES, Concern, Status
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import Area, AreaLevel, Department, Household, Member, Resident, ResidentTag, town_of
 
 HOUSEHOLD_ROLES = ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")
 MEMBER_ROLES = ("town_admin", "leader", "secretary", "instructor")
 TOWN_OVERVIEW_ROLES = ("town_admin", "leader")
+CONCERN_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker")
 ATTENTION_LIMIT = 8
 
 
@@ -62,11 +65,59 @@ def home_context(user):
                 "unit": "个",
             })
 
+    if role in CONCERN_ROLES:
+        context["concern_cards"] = _concern_cards(user)
+
     if role == "member":
         context["own_member"] = Member.objects.filter(user=user).select_related("party_org").first()
     if role == "handler":
         context["department"] = user.department
     return context
+
+
+def _concern_cards(user):
+    """The concern figures each role works from (one aggregate over the user's scope), each
+    linked to the list that shows them."""
+    now = timezone.now()
+    is_open = Q(status__in=OPEN_STATUSES)
+    counts = Concern.objects.visible_to(user).aggregate(
+        open=Count("id", filter=is_open),
+        overdue=Count("id", filter=is_open & Q(resolution_due__lt=now)),
+        inbox=Count("id", filter=Q(status__in=(Status.RECEIVED, Status.ACCEPTED, Status.RETURNED))),
+        queue=Count("id", filter=Q(status__in=(Status.DISPATCHED, Status.IN_PROGRESS))),
+        supervised=Count("id", filter=is_open & Q(is_supervised=True)),
+        call_back=Count("id", filter=Q(status=Status.RESOLVED)),
+    )
+    listing = reverse("concerns:concern_list")
+    overdue_url = f"{listing}?status=open&overdue=on"
+    role = user.role
+    if role in ("town_admin", "dispatcher"):
+        cards = [
+            ("待受理派单", counts["inbox"], reverse("concerns:inbox")),
+            ("未办结", counts["open"], f"{listing}?status=open"),
+            ("超期", counts["overdue"], overdue_url),
+            ("待回访", counts["call_back"], reverse("concerns:callback_list")),
+        ]
+    elif role == "handler":
+        cards = [
+            ("待办", counts["queue"], reverse("concerns:queue")),
+            ("超期", counts["overdue"], overdue_url),
+            ("待回访", counts["call_back"], f"{listing}?status=resolved"),
+        ]
+    elif role == "leader":
+        cards = [
+            ("未办结", counts["open"], f"{listing}?status=open"),
+            ("超期", counts["overdue"], reverse("concerns:supervision")),
+            ("督办中", counts["supervised"], reverse("concerns:supervision")),
+            ("待回访", counts["call_back"], f"{listing}?status=resolved"),
+        ]
+    else:
+        cards = [
+            ("未办结", counts["open"], f"{listing}?status=open"),
+            ("超期", counts["overdue"], overdue_url),
+            ("待回访", counts["call_back"], f"{listing}?status=resolved"),
+        ]
+    return [{"label": label, "value": value, "url": url} for label, value, url in cards]
 
 
 def _living_alone(residents):

@@ -1,0 +1,16 @@
+from django.utils.functional import SimpleLazyObject
+
+from .models import Notification
+
+# The roles zhenwu.concerns.notify writes to (town dispatchers and leaders, department
+# handlers); other accounts never receive one, so they get no bell and no extra query.
+NOTIFIED_ROLES = ("leader", "dispatcher", "handler")
+
+
+def notifications(request):
+    """The unread count for the bell in the top bar. Lazy: counted only when a full page that
+    shows the bell is rendered, never for htmx fragments."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role not in NOTIFIED_ROLES:
+        return {}
+    return {"unread_notifications": SimpleLazyObject(lambda: Notification.objects.for_user(user).unread().count())}

@@ -1,0 +1,65 @@
+"""Helpers shared by the staff page tests: concerns brought to a given state through the
+services, page text without markup noise, and a tiny real PNG."""
+
+import re
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from zhenwu.concerns import services
+from zhenwu.concerns.models import CallBackResult, Outcome
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def png(name="现场.png"):
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def text(response):
+    """The response body as text with whitespace collapsed."""
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def in_state(state, *, submit, world, **submit_args):
+    """A concern in `state`, brought there the ordinary way by the cast's dispatcher and the
+    handler of the department its category routes to (road: 城建办, sanitation: 环保办)."""
+    u = world.users
+    concern = submit(**submit_args).concern
+    if state == "received":
+        return concern
+    if state == "declined":
+        return services.decline_concern(concern, by=u.dispatcher, reason="不属于受理范围")
+    if state == "duplicate":
+        original = submit(**submit_args).concern
+        return services.link_duplicate(concern, original, by=u.dispatcher)
+    concern = services.accept_concern(concern, by=u.dispatcher)
+    if state == "accepted":
+        return concern
+    concern = services.dispatch_concern(concern, by=u.dispatcher)
+    if state == "dispatched":
+        return concern
+    handler = world.env_handler if concern.department == world.env else u.handler
+    if state == "returned":
+        return services.return_concern(concern, by=handler, reason="不属本部门职责")
+    concern = services.post_update(concern, by=handler, text="已到现场查看。", public=True)
+    if state == "in_progress":
+        return concern
+    concern = services.resolve_concern(concern, by=handler, outcome=Outcome.FIXED, text="已修复。")
+    if state == "resolved":
+        return concern
+    if state == "closed":
+        return services.record_call_back(concern, by=u.dispatcher, result=CallBackResult.SATISFIED, solved=True)
+    raise ValueError(state)
+
+
+STATES = [
+    "received",
+    "accepted",
+    "declined",
+    "dispatched",
+    "returned",
+    "in_progress",
+    "resolved",
+    "closed",
+    "duplicate",
+]
