@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
     "zhenwu.audit",
     "zhenwu.accounts",
     "zhenwu.jobs",
@@ -249,3 +251,37 @@ LOGGING = {
 }
 
 ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
+
+# --- APIs: Open311 GeoReport v2 (/open311/v2/) and the staff JSON API (/api/v1/) -------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "zhenwu.concerns.api_auth.StaffTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "zhenwu.concerns.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "镇务通 工作人员接口",
+    "DESCRIPTION": "民情诉求的查询与办理（与页面同一套权限和业务规则）。说明见 docs/api.md。",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "zhenwu.concerns.models.Channel.choices",
+        "ConcernStatusEnum": "zhenwu.concerns.models.Status.choices",
+        "CallBackResultEnum": "zhenwu.concerns.models.CallBackResult.choices",
+    },
+}
+# Where an Open311 request that names no village lands (an area code; default: the town's first
+# village or community), and the contact published in discovery.
+ZHENWU_OPEN311_DEFAULT_AREA = os.environ.get("ZHENWU_OPEN311_DEFAULT_AREA", "")
+ZHENWU_OPEN311_CONTACT = os.environ.get("ZHENWU_OPEN311_CONTACT", "镇党政办（民情受理中心）")

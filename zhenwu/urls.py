@@ -1,5 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from zhenwu.concerns.open311 import not_found as open311_not_found
 
 admin.site.site_header = "镇务通 配置管理"
 admin.site.site_title = "镇务通"
@@ -15,4 +17,7 @@ urlpatterns = [
     path("audit/", include("zhenwu.audit.urls")),
     path("jobs/", include("zhenwu.jobs.urls")),
     path("admin/", admin.site.urls),
+    path("open311/v2/", include("zhenwu.concerns.open311_urls")),
+    re_path(r"^open311/", open311_not_found),
+    path("api/", include("zhenwu.concerns.api_urls")),
 ]

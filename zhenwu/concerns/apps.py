@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ConcernsConfig(AppConfig):
     name = "zhenwu.concerns"
     verbose_name = "民情办理"
+
+    def ready(self):
+        from . import open311  # noqa: F401  (registers the queued Open311 submission job)

@@ -357,7 +357,7 @@ def submit_concern(
     title = _clean_text(title, label="标题", required=False, max_length=60, field="title")
     if channel not in Channel.values:
         raise ConcernError("来源渠道不正确", field="channel")
-    if by is None and channel != Channel.WEB:
+    if by is None and channel not in (Channel.WEB, Channel.API):
         raise ConcernError("电话、来访、走访和民情茶室的诉求须由工作人员登记", field="channel")
     if by is not None:
         _require(access.can_register(by), "当前账号不能登记诉求")
