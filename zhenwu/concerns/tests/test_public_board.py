@@ -262,3 +262,11 @@ def test_a_title_cut_in_the_middle_of_a_phone_number_gives_no_digits_away(client
     ):
         assert "1371…" not in page and PHONE not in page and NAME not in page
         assert f"我叫{NAME[0]}*** 137*…" in page
+
+
+def test_the_board_index_covers_exactly_the_public_statuses():
+    from zhenwu.concerns.models import PUBLIC_STATUSES
+
+    index = next(i for i in Concern._meta.indexes if i.name == "concern_public_board_idx")
+    assert set(dict(index.condition.children)["status__in"]) == set(PUBLIC_STATUSES)
+    assert index.fields == ["-received_at", "-id"]
