@@ -206,3 +206,32 @@ def _labels(by, counts):
         ids = {row[DIMENSIONS[dim]] for row in counts} - {None}
         names[dim] = dict(models[dim].objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
     return names
+
+
+COUNT_FIELDS = (
+    "received",
+    "due_for_response",
+    "responded_in_time",
+    "assessed",
+    "solved",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "resolved",
+)
+
+
+def combine_rows(rows, *, label="全部", key=None):
+    """One RateRow for the union of `rows` (disjoint groups, e.g. the months of a department):
+    counts add up and the median comes from the merged histograms, so a page can ask for the
+    finest grouping once and show coarser ones without another pass over the concerns."""
+    total = RateRow(key=key or {}, label=label)
+    histogram = {}
+    for row in rows:
+        for name in COUNT_FIELDS:
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        for value, count in row.histogram.items():
+            histogram[value] = histogram.get(value, 0) + count
+    total.histogram = histogram
+    total.median_workdays = median_from_histogram(histogram)
+    return total

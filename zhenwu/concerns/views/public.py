@@ -55,7 +55,7 @@ from ..models import (
     Status,
     hash_token,
 )
-from ..rates import concern_rates
+from ..rates import combine_rows, concern_rates
 from ..redaction import redact_concern_text, redact_text
 from ..similar import find_similar_concerns
 
@@ -669,7 +669,10 @@ def _month_end(first):
 def board_rates(request):
     """部门绩效: 响应率, 解决率, 满意率 and the median working days to resolve (definitions in
     zhenwu.concerns.rates), by department for a month or the last twelve months, and month by
-    month for the town or for one department."""
+    month for the town or for one department.
+
+    One grouped pass (department × month) over the twelve months, narrowed by received_month so
+    PostgreSQL reads the month index; the other views are sums of its rows."""
     today = workdays.local_date(timezone.now())
     months = _month_options(today)
     month = next((m for m in months if request.GET.get("month") == f"{m:%Y-%m}"), None)
@@ -677,19 +680,43 @@ def board_rates(request):
 
     towns = _towns()
     town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
-    concerns = Concern.objects.all()
+    concerns = Concern.objects.filter(received_month__gte=months[-1], received_month__lte=months[0])
     if town is not None:
         concerns = concerns.filter(town=town)
+    cells = concern_rates(queryset=concerns, by=("department", "month"), start=months[-1], end=today)
 
-    department_rows = concern_rates(queryset=concerns, by=("department",), start=start, end=end)
-    department_rows = [r for r in department_rows if r.key.get("department") is not None]
-    department = next(
-        (r for r in department_rows if str(r.key["department"]) == request.GET.get("department")), None
-    )
-    trend_qs = concerns.filter(department_id=department.key["department"]) if department else concerns
-    trend = concern_rates(queryset=trend_qs, by=("month",), start=months[-1], end=today)
-    trend.reverse()
-    overall = concern_rates(queryset=concerns, start=start, end=end)[0]
+    def department_of(cell):
+        return cell.key["department"]
+
+    in_period = [c for c in cells if month is None or c.key["month"] == month]
+    overall = combine_rows(in_period)
+    departments = {}
+    for cell in in_period:
+        if department_of(cell) is not None:
+            departments.setdefault(department_of(cell), []).append(cell)
+    rows = [
+        combine_rows(group, label=group[0].label.rsplit(" · ", 1)[0], key={"department": pk})
+        for pk, group in departments.items()
+    ]
+    rows.sort(key=lambda r: (-r.received, r.label))
+
+    wanted = _int(request.GET.get("department"))
+    department = next((r for r in rows if r.key["department"] == wanted), None)
+    if department is None and wanted is not None:
+        # A department with concerns in the twelve months but none in the chosen month.
+        group = [c for c in cells if department_of(c) == wanted]
+        if group:
+            department = combine_rows(
+                group, label=group[0].label.rsplit(" · ", 1)[0], key={"department": wanted}
+            )
+    trend_cells = [c for c in cells if department is None or department_of(c) == wanted]
+    by_month = {}
+    for cell in trend_cells:
+        by_month.setdefault(cell.key["month"], []).append(cell)
+    trend = [
+        combine_rows(by_month[m], label=f"{m:%Y-%m}", key={"month": m})
+        for m in sorted((m for m in by_month if m is not None), reverse=True)
+    ]
     return render(
         request,
         "concerns/public_rates.html",
@@ -700,7 +727,7 @@ def board_rates(request):
             "end": end,
             "towns": towns if len(towns) > 1 else [],
             "town": town,
-            "rows": department_rows,
+            "rows": rows,
             "overall": overall,
             "department": department,
             "trend": trend,

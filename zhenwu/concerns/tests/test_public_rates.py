@@ -1,0 +1,95 @@
+"""The department rates page sums one department × month grouping; the sums must be exactly what
+the rates module computes directly for the coarser groups."""
+
+import pytest
+
+from zhenwu.concerns import services
+from zhenwu.concerns.models import CallBackChannel, CallBackResult, Outcome
+from zhenwu.concerns.rates import combine_rows, concern_rates
+
+from .conftest import local
+
+
+@pytest.fixture
+def history(world, submit, time_machine):
+    """Concerns over three months and two departments, in every state the rates count."""
+    d, h, env = world.users.dispatcher, world.users.handler, world.env_handler
+    plan = [
+        (local(2026, 9, 7, 9), world.road, h, CallBackResult.SATISFIED, True, 1),
+        (local(2026, 9, 14, 9), world.road, h, CallBackResult.UNSATISFIED, False, 3),
+        (local(2026, 9, 21, 9), world.sanitation, env, CallBackResult.BASICALLY_SATISFIED, True, 6),
+        (local(2026, 10, 12, 9), world.road, h, None, None, 2),
+        (local(2026, 10, 13, 9), world.sanitation, env, CallBackResult.SATISFIED, False, 4),
+        (local(2026, 11, 2, 9), world.sanitation, None, None, None, None),
+        (local(2026, 11, 3, 9), world.road, h, CallBackResult.SATISFIED, True, 0),
+    ]
+    for received, category, handler, result, solved, resolve_after in plan:
+        time_machine.move_to(received, tick=False)
+        concern = submit(text=f"{category.name}问题", category=category).concern
+        if handler is None:
+            continue
+        services.dispatch_concern(concern, by=d)
+        if resolve_after is None:
+            continue
+        time_machine.move_to(received.replace(day=received.day + resolve_after), tick=False)
+        services.resolve_concern(concern, by=handler, outcome=Outcome.FIXED, text="已处理")
+        if result is not None:
+            services.record_call_back(
+                concern, result=result, solved=solved, channel=CallBackChannel.FOLLOW_PAGE
+            )
+    time_machine.move_to(local(2026, 11, 20, 10), tick=False)
+
+
+FIELDS = (
+    "received",
+    "due_for_response",
+    "responded_in_time",
+    "assessed",
+    "solved",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "resolved",
+    "median_workdays",
+)
+
+
+def same(a, b):
+    return {f: getattr(a, f) for f in FIELDS} == {f: getattr(b, f) for f in FIELDS}
+
+
+def test_combined_cells_equal_the_rates_computed_directly(history):
+    cells = concern_rates(by=("department", "month"))
+    for dim in ("department", "month"):
+        for direct in concern_rates(by=(dim,)):
+            group = [c for c in cells if c.key[dim] == direct.key[dim]]
+            assert same(combine_rows(group), direct), dim
+    assert same(combine_rows(cells), concern_rates()[0])
+
+
+def test_combining_nothing_gives_empty_rates():
+    empty = combine_rows([])
+    assert empty.received == 0 and empty.response_rate is None and empty.median_workdays is None
+
+
+def test_the_page_for_one_month_and_one_department(client, world, history):
+    page = client.get(
+        "/concerns/board/rates/", {"month": "2026-09", "department": world.cast.urban.pk}
+    ).content.decode()
+    september = concern_rates(
+        by=("department",), start=local(2026, 9, 1).date(), end=local(2026, 9, 30).date()
+    )
+    urban = next(r for r in september if r.key["department"] == world.cast.urban.pk)
+    assert urban.received == 2 and urban.satisfaction_rate == 50
+    assert "2026年9月登记的诉求" in page
+    assert "城建办 · 按月" in page
+    assert "50.0%" in page
+    trend = page[page.index('data-testid="trend"') :]
+    # the department's months, newest first, with its own counts (two in September)
+    assert trend.index(">2026-11<") < trend.index(">2026-10<") < trend.index(">2026-09<")
+    assert '<td data-label="月份">2026-09</td><td data-label="登记">2</td>' in trend
+
+
+def test_the_rates_page_counts_each_concern_once_overall(client, world, history):
+    page = client.get("/concerns/board/rates/").content.decode()
+    assert "全部（7件）" in page
