@@ -20,6 +20,7 @@ MENU = [
     ("花名册导入", "org:roster_import", ("town_admin", "secretary")),
     ("账号", "accounts:user_list", ("town_admin",)),
     ("审计日志", "audit:entry_list", ("town_admin",)),
+    ("接口密钥", "api:key_list", ("town_admin",)),
 ]
 
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from zhenwu.audit.services import record_create, record_delete, record_update, snapshot
 
-from .models import Category, Concern, ReplyTemplate, WorkdayOverride
+from .models import Category, Concern, ReplyTemplate, ServiceAttribute, WorkdayOverride
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -79,3 +79,12 @@ class ConcernAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ServiceAttribute)
+class ServiceAttributeAdmin(AuditedAdmin):
+    """Extra questions of a category (Open311 service attributes)."""
+
+    list_display = ("category", "order", "code", "description", "datatype", "required")
+    list_filter = ("category", "datatype")
+    list_select_related = ("category",)

@@ -15,8 +15,9 @@ import logging
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -93,6 +94,7 @@ def _first_error(detail, prefix=""):
     return f"{prefix}{detail}"
 
 
+@csrf_exempt
 def not_found(request, rest=""):
     return JsonResponse({"detail": "没有这个接口地址，请查看 /api/v1/schema/"}, status=404)
 
@@ -110,10 +112,21 @@ class NamedRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+
+
 class AttributeSerializer(serializers.ModelSerializer):
+    values = serializers.SerializerMethodField()
+
     class Meta:
         model = ServiceAttribute
         fields = ["code", "datatype", "required", "description", "datatype_description", "order", "values"]
+
+    @extend_schema_field(ChoiceSerializer(many=True))
+    def get_values(self, attribute):
+        return [{"key": key, "name": name} for key, name in attribute.choices]
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -457,7 +470,7 @@ def _concern_create(request):
         longitude=data.get("longitude"),
         address=data.get("address", ""),
     )
-    return Response(_detail_data(request, result.concern.pk), status=201)
+    return Response(_detail_data(request, result.concern.pk, checked=True), status=201)
 
 
 def _get_pk(pk):
@@ -466,11 +479,14 @@ def _get_pk(pk):
     return pk
 
 
-def _detail_data(request, pk):
-    concern = access.get_concern_for_user(request.user, _get_pk(pk))
+def _detail_data(request, pk, *, checked=False):
+    """The concern's full detail; `checked` when the caller has just acted on it (a department that
+    returned a concern no longer sees it, but is answered with its new state once)."""
+    if not checked:
+        pk = access.get_concern_for_user(request.user, _get_pk(pk)).pk
     events = ConcernEvent.objects.select_related("department").order_by("at", "id")
     concern = (
-        Concern.objects.filter(pk=concern.pk)
+        Concern.objects.filter(pk=pk)
         .select_related("category", "department", "village", "area", "project")
         .prefetch_related(Prefetch("events", queryset=events))
         .get()
@@ -642,7 +658,7 @@ def _action_view(name, serializer_class, summary):
         concern = access.get_concern_for_user(request.user, _get_pk(pk))
         data = _validated(serializer_class, request.data)
         _call(name, concern, request.user, data)
-        return Response(_detail_data(request, pk))
+        return Response(_detail_data(request, concern.pk, checked=True))
 
     view.__name__ = f"concern_{name.replace('-', '_')}"
     return view

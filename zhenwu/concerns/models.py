@@ -813,6 +813,29 @@ class ServiceAttribute(models.Model):
     def is_list(self):
         return self.datatype in (AttributeDatatype.SINGLE, AttributeDatatype.MULTI)
 
+    @property
+    def choices(self):
+        """The well-formed options of a list question as [(key, name)], in their order."""
+        if not self.is_list or not isinstance(self.values, list):
+            return []
+        return [
+            (str(v["key"]), str(v.get("name", v["key"])))
+            for v in self.values
+            if isinstance(v, dict) and str(v.get("key", "")).strip()
+        ]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.is_list:
+            if not isinstance(self.values, list) or not self.values or len(self.choices) != len(self.values):
+                raise ValidationError({"values": '单选、多选问题须填写选项，格式如 [{"key": "a", "name": "选项A"}]'})
+            keys = [key for key, _ in self.choices]
+            if len(keys) != len(set(keys)):
+                raise ValidationError({"values": "选项的key不能重复"})
+        elif self.values:
+            raise ValidationError({"values": "只有单选、多选问题才有选项"})
+
 
 class ApiKey(models.Model):
     """Open311 接口密钥 for an outside system (a city hotline, an app). Only a SHA-256 of the key is

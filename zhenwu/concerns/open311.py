@@ -311,7 +311,6 @@ def _service(category):
 
 
 def _attribute(attribute):
-    values = attribute.values if attribute.is_list else []
     return {
         "variable": True,
         "code": attribute.code,
@@ -320,7 +319,7 @@ def _attribute(attribute):
         "datatype_description": attribute.datatype_description or None,
         "order": attribute.order,
         "description": attribute.description,
-        "values": [{"key": str(v.get("key", "")), "name": str(v.get("name", ""))} for v in values],
+        "values": [{"key": key, "name": name} for key, name in attribute.choices],
     }
 
 
@@ -594,7 +593,7 @@ def _check_attributes(category, answers):
             continue
         label = f"attribute[{code}]"
         if question.datatype == AttributeDatatype.MULTI:
-            allowed = {str(v.get("key")) for v in question.values}
+            allowed = {key for key, _ in question.choices}
             bad = [v for v in values if v not in allowed]
             if bad:
                 raise Open311Error(400, f"{label}的取值“{bad[0][:40]}”不在可选项中")
@@ -604,7 +603,7 @@ def _check_attributes(category, answers):
             raise Open311Error(400, f"{label}只能有一个值")
         value = values[0]
         if question.datatype == AttributeDatatype.SINGLE:
-            if value not in {str(v.get("key")) for v in question.values}:
+            if value not in {key for key, _ in question.choices}:
                 raise Open311Error(400, f"{label}的取值“{value[:40]}”不在可选项中")
         elif question.datatype == AttributeDatatype.NUMBER:
             try:
@@ -628,7 +627,7 @@ def _answer_text(questions, answers):
     for code, value in answers.items():
         question = questions[code]
         if question.is_list:
-            names = {str(v.get("key")): str(v.get("name", "")) for v in question.values}
+            names = dict(question.choices)
             shown = "、".join(names.get(v, v) for v in (value if isinstance(value, list) else [value]))
         else:
             shown = value
