@@ -438,7 +438,11 @@ def test_a_dispatcher_registers_a_call_once_even_if_sent_twice(client, login, wo
     assert concern.channel == Channel.HOTLINE and concern.registered_by == world.users.dispatcher
     assert concern.reporter_phone == "13912345678" and concern.village == world.cast.jizhen
     assert concern.photos.count() == 1
-    assert f"已登记，编号{concern.reference}" in text(client.get(first["Location"]))
+    page = text(client.get(first["Location"]))
+    assert f"已登记，编号{concern.reference}" in page
+    follow_path = re.search(r"http://testserver(/concerns/follow/[^\s<\"]+)", page).group(1)
+    client.logout()
+    assert client.get(follow_path).status_code == 200  # the resident's private link works
 
 
 def test_registering_with_a_bad_phone_keeps_everything_typed(client, login, world):

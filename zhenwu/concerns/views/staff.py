@@ -637,7 +637,14 @@ def concern_register(request):
             attach_error(form, exc)
         else:
             concern = result.concern
-            messages.success(request, f"已登记，编号{concern.reference}。请告知诉求人凭编号查询办理进度。")
+            # The private follow link is shown this once, for the resident (a walk-in can be
+            # handed it, a caller texted it); only its hash is stored.
+            follow_url = request.build_absolute_uri(
+                reverse("concerns:follow", args=[concern.reference, result.follow_token])
+            )
+            messages.success(
+                request, f"已登记，编号{concern.reference}。请告知诉求人凭此查询办理进度：{follow_url}"
+            )
             if Concern.objects.visible_to(user).filter(pk=concern.pk).exists():
                 return redirect("concerns:concern_detail", pk=concern.pk)
             return redirect("concerns:concern_register")
