@@ -232,6 +232,12 @@ class ProjectForm(StaffForm):
 class PhotoForm(StaffForm):
     photos = MultiplePhotoField(label="补充照片")
 
+    def clean_photos(self):
+        photos = self.cleaned_data.get("photos") or []
+        if not photos:
+            raise forms.ValidationError("请选择要上传的照片")
+        return photos
+
 
 class StageForm(StaffForm):
     planned_start = forms.DateField(

@@ -589,6 +589,13 @@ def test_a_file_that_is_not_an_image_is_refused_by_name(client, login, make, wor
     assert not ConcernPhoto.objects.filter(concern=concern).exists()
 
 
+def test_sending_the_photo_form_without_a_photo_asks_for_one(client, login, make, world):
+    concern = make("dispatched")
+    login(world.users.handler)
+    assert "请选择要上传的照片" in text(client.post(f"/concerns/{concern.pk}/photos/", {}))
+    assert not ConcernEvent.objects.filter(concern=concern, kind="photo_added").exists()
+
+
 def test_a_photo_of_another_concern_is_not_served_under_this_one(client, login, make, world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     mine = make("dispatched")
@@ -664,3 +671,26 @@ def test_an_htmx_return_sends_the_handler_back_to_the_queue(client, login, make,
     login(world.users.handler)
     response = client.post(f"/concerns/{concern.pk}/return/", {"reason": "非本部门职责"}, **HTMX)
     assert response.status_code == 204 and response["HX-Redirect"] == "/concerns/queue/"
+
+
+# --- bad input --------------------------------------------------------------------------------------------
+
+
+def test_script_in_an_update_is_shown_as_text(client, login, make, world):
+    concern = make("dispatched")
+    login(world.users.handler)
+    client.post(f"/concerns/{concern.pk}/update/", {"text": "<script>alert('x')</script>", "public": "1"})
+    body = client.get(f"/concerns/{concern.pk}/").content.decode()
+    assert "<script>alert(" not in body
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body
+
+
+def test_a_hundred_thousand_character_update_is_refused_and_kept(client, login, make, world):
+    concern = make("dispatched")
+    login(world.users.handler)
+    long_text = "路" * 100_000
+    response = client.post(f"/concerns/{concern.pk}/update/", {"text": long_text, "public": "1"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "进展内容不能超过2000字（现为100000字）" in body and long_text in body
+    assert not ConcernEvent.objects.filter(concern=concern, kind="updated").exists()

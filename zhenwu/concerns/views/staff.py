@@ -576,7 +576,7 @@ def reporter_reveal(request, pk, field):
 @require_GET
 def concern_photo(request, pk, photo_pk):
     """A concern's photo, for staff who may see the concern."""
-    concern = access.get_concern_for_user(request.user, pk, related=())
+    concern = access.get_concern_for_user(request.user, pk, related=("category",))
     photo = get_object_or_404(ConcernPhoto, pk=photo_pk, concern=concern)
     try:
         handle = photo.file.open("rb")
