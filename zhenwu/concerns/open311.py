@@ -27,6 +27,7 @@ and 429 (rate limit); never with an HTML page.
 """
 
 import datetime
+import hashlib
 import json
 import logging
 import re
@@ -37,6 +38,7 @@ from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.validators import EmailValidator, URLValidator
@@ -578,9 +580,39 @@ def _get_requests(request, fmt):
 # --- POST requests ---------------------------------------------------------------------------
 
 
-def _check_attributes(category, answers):
+CONFIG_TTL = 30  # seconds a POST may use a cached category, its questions and the town's places
+
+
+def _cached(key, build):
+    """Configuration rows read on every POST, kept briefly in the cache (a change to a category's
+    questions or the area tree reaches the endpoint within CONFIG_TTL)."""
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, CONFIG_TTL)
+    return value
+
+
+def _post_category(code):
+    """(category, its questions by code) for a POST; the register step re-reads the category."""
+    if not code or len(code) > 40:
+        raise Open311Error(404, f"service_code“{code[:40]}”不存在")
+
+    def build():
+        category = Category.objects.filter(code=code, is_active=True).first()
+        if category is None:
+            return ()
+        return category, list(ServiceAttribute.objects.filter(category=category).order_by("order"))
+
+    found = _cached(f"zhenwu:open311:category:{hashlib.sha256(code.encode()).hexdigest()}", build)
+    if not found:
+        raise Open311Error(404, f"service_code“{code[:40]}”不存在")
+    category, questions = found
+    return category, {q.code: q for q in questions}
+
+
+def _check_attributes(questions, answers):
     """The answers validated against the category's questions: {code: value or [values]}."""
-    questions = {a.code: a for a in ServiceAttribute.objects.filter(category=category).order_by("order")}
     unknown = sorted(set(answers) - set(questions))
     if unknown:
         raise Open311Error(400, f"attribute[{unknown[0][:40]}]不是该服务的补充问题")
@@ -619,7 +651,7 @@ def _check_attributes(category, answers):
         elif len(value) > MAX_TEXT_LENGTH:
             raise Open311Error(400, f"{label}不能超过{MAX_TEXT_LENGTH}字")
         checked[code] = value
-    return checked, questions
+    return checked
 
 
 def _answer_text(questions, answers):
@@ -636,10 +668,13 @@ def _answer_text(questions, answers):
 
 
 def _intake_areas(town):
-    return list(
-        Area.objects.filter(path__startswith=town.path, level__in=INTAKE_LEVELS).only(
-            "id", "name", "code", "level", "path", "depth", "numchild"
-        )
+    return _cached(
+        f"zhenwu:open311:areas:{town.pk}",
+        lambda: list(
+            Area.objects.filter(path__startswith=town.path, level__in=INTAKE_LEVELS).only(
+                "id", "name", "code", "level", "path", "depth", "numchild"
+            )
+        ),
     )
 
 
@@ -689,7 +724,7 @@ def _post_request(request, fmt):
     code = params.get("service_code")
     if not code:
         raise Open311Error(400, "请提供service_code")
-    category = _active_category(code)
+    category, questions = _post_category(code)
 
     lat, long = params.get("lat"), params.get("long")
     if bool(lat) != bool(long):
@@ -704,7 +739,7 @@ def _post_request(request, fmt):
     description = params.raw("description").strip()
     if len(description) > MAX_TEXT_LENGTH:
         raise Open311Error(400, f"description不能超过{MAX_TEXT_LENGTH}字（现为{len(description)}字）")
-    answers, questions = _check_attributes(category, params.attributes())
+    answers = _check_attributes(questions, params.attributes())
     media_url = _clean(params, "media_url", 500)
     if media_url:
         try:
