@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "zhenwu.jobs",
     "zhenwu.org",
     "zhenwu.concerns",
+    "zhenwu.study",
     "zhenwu.reports",
 ]
 

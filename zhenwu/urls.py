@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("zhenwu.accounts.urls")),
     path("org/", include("zhenwu.org.urls")),
     path("concerns/", include("zhenwu.concerns.urls")),
+    path("study/", include("zhenwu.study.urls")),
     path("audit/", include("zhenwu.audit.urls")),
     path("jobs/", include("zhenwu.jobs.urls")),
     path("admin/", admin.site.urls),

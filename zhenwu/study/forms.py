@@ -1,0 +1,271 @@
+"""Forms of the study pages. They shape input and limit choices to the user's scope; the rules
+are checked in services.py, whose errors are attached back to the fields."""
+
+from django import forms
+
+from zhenwu.org.models import Member, PartyOrg
+
+from .models import FIVE_STANDARDS, STANDARD_MAX, Confirmation, ItemKind, SessionKind, VenueKind
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def format_value(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        from django.utils import timezone
+
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%dT%H:%M")
+
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class OrgChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return "　" * max(obj.depth - 1, 0) + obj.name
+
+
+class OrgChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "　" * max(obj.depth - 1, 0) + obj.name
+
+
+class MemberChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.party_org.name}）"
+
+
+class MemberChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.party_org.name}）"
+
+
+class ItemChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.title}（{obj.get_kind_display()}）"
+
+
+def attach_errors(form, exc):
+    """Put a service's ValidationError beside the field it names (or on top of the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label="名称", max_length=100)
+    starts_on = forms.DateField(label="开始日期", widget=DateInput)
+    ends_on = forms.DateField(label="结束日期", widget=DateInput)
+    party_orgs = OrgChoices(label="参加党组织", queryset=PartyOrg.objects.none(),
+                            widget=forms.CheckboxSelectMultiple,
+                            help_text="选中的党组织及其下属组织的党员都须完成规定动作")
+    description = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, orgs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_orgs"].queryset = orgs
+
+
+class ItemForm(forms.Form):
+    kind = forms.ChoiceField(label="类型", choices=ItemKind.choices)
+    title = forms.CharField(label="名称", max_length=100)
+    due_on = forms.DateField(label="完成期限", required=False, widget=DateInput)
+    description = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SessionForm(forms.Form):
+    kind = forms.ChoiceField(label="学习形式", choices=SessionKind.choices)
+    title = forms.CharField(label="名称", max_length=120)
+    topic = forms.CharField(label="主题", max_length=200, required=False)
+    speaker = forms.CharField(label="主讲人", max_length=50, required=False)
+    venue_kind = forms.ChoiceField(label="场地类型", choices=VenueKind.choices)
+    venue = forms.CharField(label="地点", max_length=100, required=False, help_text="如：九龙村一组黎家院落")
+    starts_at = forms.DateTimeField(label="开始时间", widget=DateTimeInput, input_formats=DATETIME_FORMATS)
+    ends_at = forms.DateTimeField(label="结束时间", widget=DateTimeInput, input_formats=DATETIME_FORMATS)
+    party_orgs = OrgChoices(label="参加党组织", queryset=PartyOrg.objects.none(),
+                            widget=forms.CheckboxSelectMultiple)
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="不属于主题教育")
+    items = ItemChoices(label="对应学习项目", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+                        help_text="参加本次学习即完成所选项目")
+    is_featured = forms.BooleanField(label="特色党课专场", required=False)
+    summary = forms.CharField(label="学习情况", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, orgs, campaigns, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_orgs"].queryset = orgs
+        self.fields["campaign"].queryset = campaigns
+        self.fields["items"].queryset = items
+
+
+class MaterialForm(forms.Form):
+    title = forms.CharField(label="名称", max_length=120, required=False, help_text="留空则用文件名")
+    file = forms.FileField(label="文件")
+
+
+class LateSignInForm(forms.Form):
+    member = MemberChoice(label="党员", queryset=Member.objects.none(), empty_label="请选择党员")
+    reason = forms.CharField(label="补签原因", max_length=200, help_text="如：参加了学习但未扫码，经本人说明、支部核实")
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+
+
+class LeaveForm(forms.Form):
+    reason = forms.CharField(label="请假事由", max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LeaveForMemberForm(LeaveForm):
+    member = MemberChoice(label="党员", queryset=Member.objects.none(), empty_label="请选择党员")
+    field_order = ["member", "reason"]
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+
+
+class LeaveDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "准假"), ("decline", "不准假")])
+    note = forms.CharField(label="审批意见", max_length=200, required=False)
+
+
+class HomeLessonForm(forms.Form):
+    member = MemberChoice(label="党员", queryset=Member.objects.none(), empty_label="请选择党员")
+    given_on = forms.DateField(label="送学日期", widget=DateInput)
+    items = ItemChoices(label="补学项目", queryset=None, widget=forms.CheckboxSelectMultiple)
+    content = forms.CharField(label="学习内容", widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="如：送读本，逐段学习……，交流心得")
+    confirmation = forms.ChoiceField(label="本人确认方式", choices=Confirmation.choices, widget=forms.RadioSelect)
+    mentor = MemberChoice(label="送学人", queryset=Member.objects.none(), required=False, empty_label="本人（登记人）")
+    photo = forms.FileField(label="照片", required=False, help_text="可选，现场照片一张",
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+
+    def __init__(self, *args, members, items, mentors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+        self.fields["items"].queryset = items
+        self.fields["mentor"].queryset = mentors
+
+
+class MentorshipForm(forms.Form):
+    mentor = MemberChoice(label="帮学人", queryset=Member.objects.none(), empty_label="请选择帮学人")
+    mentees = MemberChoices(label="帮学对象", queryset=Member.objects.none(), widget=forms.CheckboxSelectMultiple,
+                            help_text="选一人为“1+1”，选多人为“1+N”")
+    started_on = forms.DateField(label="结对日期", widget=DateInput)
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="—")
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def __init__(self, *args, members, mentees, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mentor"].queryset = members
+        self.fields["mentees"].queryset = mentees
+        self.fields["campaign"].queryset = campaigns
+
+
+class EndMentorshipForm(forms.Form):
+    ended_on = forms.DateField(label="结束日期", widget=DateInput)
+
+
+class InstructorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class AssignmentForm(forms.Form):
+    instructor = InstructorChoice(label="指导员", queryset=None, empty_label="请选择指导员")
+    party_org = OrgChoice(label="指导党组织", queryset=PartyOrg.objects.none(), empty_label="请选择党组织")
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="—")
+
+    def __init__(self, *args, instructors, orgs, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instructor"].queryset = instructors
+        self.fields["party_org"].queryset = orgs
+        self.fields["campaign"].queryset = campaigns
+
+
+class GuidanceForm(forms.Form):
+    party_org = OrgChoice(label="党组织", queryset=PartyOrg.objects.none(), empty_label="请选择党组织")
+    visited_on = forms.DateField(label="指导日期", widget=DateInput)
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="—")
+    findings = forms.CharField(label="发现问题", widget=forms.Textarea(attrs={"rows": 3}))
+    advice = forms.CharField(label="指导意见", widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up = forms.CharField(label="整改跟进", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, orgs, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_org"].queryset = orgs
+        self.fields["campaign"].queryset = campaigns
+
+
+class FollowUpForm(forms.Form):
+    follow_up = forms.CharField(label="整改跟进", widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up_done_on = forms.DateField(label="整改完成日期", required=False, widget=DateInput)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class SiteCheckForm(forms.Form):
+    party_org = OrgChoice(label="党组织", queryset=PartyOrg.objects.none(), empty_label="请选择党组织")
+    checked_on = forms.DateField(label="检查日期", widget=DateInput)
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="—")
+    notes = forms.CharField(label="检查意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultipleFileField(label="阵地照片", required=False, help_text="最多9张")
+
+    def __init__(self, *args, orgs, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_org"].queryset = orgs
+        self.fields["campaign"].queryset = campaigns
+        for name, label in FIVE_STANDARDS:
+            self.fields[name] = forms.IntegerField(
+                label=f"{label}（满分{STANDARD_MAX}）", min_value=0, max_value=STANDARD_MAX,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+
+    def scores(self):
+        return {name: self.cleaned_data[name] for name, _ in FIVE_STANDARDS}
+
+
+class PackForm(forms.Form):
+    name = forms.CharField(label="名称", max_length=100, initial="初心大礼包")
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="—")
+    contents = forms.CharField(label="内容清单", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+
+
+class HandoutForm(forms.Form):
+    members = MemberChoices(label="领取党员", queryset=Member.objects.none(), widget=forms.CheckboxSelectMultiple)
+    handed_on = forms.DateField(label="发放日期", widget=DateInput)
+    receipt = forms.ChoiceField(label="签收方式", choices=Confirmation.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members
+
