@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import open311
+from . import open311, open311_openapi
 
 app_name = "open311"
 
@@ -10,6 +10,7 @@ _FMT = r"\.(?P<fmt>json|xml)"
 
 urlpatterns = [
     re_path(rf"^discovery{_FMT}$", open311.discovery, name="discovery"),
+    path("openapi.json", open311_openapi.openapi, name="openapi"),
     re_path(rf"^services{_FMT}$", open311.service_list, name="services"),
     re_path(rf"^services/(?P<code>[^/]+?){_FMT}$", open311.service_definition, name="service_definition"),
     re_path(rf"^requests{_FMT}$", open311.requests_endpoint, name="requests"),

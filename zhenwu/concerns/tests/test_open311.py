@@ -664,3 +664,14 @@ def test_json_post_bodies_are_refused_with_a_clear_message(client, o3):
     response = client.post(f"{BASE}/requests.json", json.dumps(road_post(o3)), content_type="application/json")
     assert response.status_code == 400
     assert "x-www-form-urlencoded" in response.json()[0]["description"]
+
+
+def test_the_open311_openapi_description_is_valid_openapi_3(client, o3):
+    from drf_spectacular.validation import validate_schema
+
+    document = client.get(f"{BASE}/openapi.json").json()
+    validate_schema(document)
+    assert set(document["paths"]) == {
+        f"{BASE}/discovery.json", f"{BASE}/services.json", f"{BASE}/services/{{service_code}}.json",
+        f"{BASE}/requests.json", f"{BASE}/requests/{{service_request_id}}.json", f"{BASE}/tokens/{{token}}.json",
+    }
