@@ -12,6 +12,7 @@ from PIL import Image
 from zhenwu.concerns import services
 from zhenwu.concerns.models import CallBackResult, Concern, ConcernPhoto, Outcome
 from zhenwu.concerns.rates import concern_rates
+from zhenwu.concerns.views import public as views_public
 
 from .conftest import local
 
@@ -264,9 +265,10 @@ def test_a_title_cut_in_the_middle_of_a_phone_number_gives_no_digits_away(client
         assert f"我叫{NAME[0]}*** 137*…" in page
 
 
-def test_the_board_index_covers_exactly_the_public_statuses():
-    from zhenwu.concerns.models import PUBLIC_STATUSES
-
-    index = next(i for i in Concern._meta.indexes if i.name == "concern_public_board_idx")
-    assert set(dict(index.condition.children)["status__in"]) == set(PUBLIC_STATUSES)
-    assert index.fields == ["-received_at", "-id"]
+def test_the_boards_newest_first_order_has_a_whole_table_index():
+    # Measured at a million rows: 0.7 s (PostgreSQL) and 2.2 s (SQLite) for the first page
+    # without it, 10-15 ms with it. A partial index would not do: SQLite cannot match one to a
+    # query whose IN list is bound.
+    index = next(i for i in Concern._meta.indexes if i.name == "concern_received_desc_idx")
+    assert index.fields == ["-received_at", "-id"] and index.condition is None
+    assert views_public._board_queryset().query.order_by == ("-received_at", "-id")

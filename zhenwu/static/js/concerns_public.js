@@ -91,7 +91,20 @@
     update();
   }
 
+  // Feedback while photos upload on a slow connection; the form's one-time key already makes a
+  // second tap harmless. Re-enabled when the page comes back from the browser's history.
+  function submitOnce(form) {
+    var button = form.querySelector("button[type=submit]");
+    if (!button) { return; }
+    var label = button.textContent;
+    form.addEventListener("submit", function () {
+      setTimeout(function () { button.disabled = true; button.textContent = "正在提交…"; }, 0);
+    });
+    window.addEventListener("pageshow", function () { button.disabled = false; button.textContent = label; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
     document.querySelectorAll("[data-locate]").forEach(locate);
     document.querySelectorAll("[data-copy]").forEach(copier);
     document.querySelectorAll("input[type=file][data-hint]").forEach(photoCheck);
