@@ -6,6 +6,8 @@ htmx fragments, the API and the importers all obey the same rules. Residents hav
 they reach their concern through `get_concern_by_follow_token`.
 """
 
+import hmac
+
 from django.http import Http404
 
 from .models import Concern, ConcernFollower, Status, hash_token
@@ -168,7 +170,7 @@ def get_concern_by_follow_token(reference, token):
     )
     if concern is None:
         return None
-    if concern.follow_token_hash == token_hash:
+    if hmac.compare_digest(concern.follow_token_hash, token_hash):
         return concern
     # Followers of a merged duplicate were moved to its original (perhaps along a chain of merges),
     # so their link, which names the duplicate, is checked against the chain as well.
