@@ -352,18 +352,19 @@ def _write_batch(ws, campaign, orgs, paths, user, items, item_ids, towns_by_path
         town = _town_of(org, towns_by_path)
         cells = [statuses.get((member_id, item_id), Status.MISSING) for item_id in item_ids]
         missing = [item.title for item, status in zip(items, cells, strict=True) if status == Status.MISSING]
+        # Typed text (names, titles) is written as text cells so it can never become a formula; the
+        # fixed labels and counts go in as plain values (openpyxl spends most of the export
+        # time per cell object).
         ws.append([
-            _cell(ws, value) for value in (
-                town.name if town else "",
-                org.name,
-                name,
-                _flags(elderly, ill, migrant),
-                *[labels[s] for s in cells],
-                cells.count(Status.DONE),
-                cells.count(Status.MADE_UP),
-                cells.count(Status.EXCUSED),
-                "、".join(missing),
-            )
+            _cell(ws, town.name if town else ""),
+            _cell(ws, org.name),
+            _cell(ws, name),
+            _flags(elderly, ill, migrant),
+            *[labels[s] for s in cells],
+            cells.count(Status.DONE),
+            cells.count(Status.MADE_UP),
+            cells.count(Status.EXCUSED),
+            _cell(ws, "、".join(missing)),
         ])
     return len(rows)
 

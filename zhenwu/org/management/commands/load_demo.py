@@ -17,6 +17,29 @@ def _pad(text, width):
     return text + " " * max(width - _width(text), 0)
 
 
+def _extend_demo_town():
+    """Apps that build on the town (学习教育, ...) add their records through `extend_demo_town()`
+    in their own demo module, which returns a summary line; org does not import them."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    lines = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("zhenwu.") or config.name == "zhenwu.org":
+            continue
+        if find_spec(f"{config.name}.demo") is None:
+            continue
+        extend = getattr(import_module(f"{config.name}.demo"), "extend_demo_town", None)
+        if extend is not None:
+            with acting_as(Actor(user_id=None, label="load_demo")):
+                line = extend()
+            if line:
+                lines.append(line)
+    return lines
+
+
 class Command(BaseCommand):
     help = "载入演示镇（官桥镇）：区域、党组织、部门、住户居民、党员和各角色演示账号；已载入时只打印账号。"
 
@@ -36,6 +59,11 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("演示镇 官桥镇 已存在，未做任何修改。")
+        try:
+            for line in _extend_demo_town():
+                self.stdout.write(line)
+        except ValidationError as exc:
+            raise CommandError(f"演示数据未完整载入：{'；'.join(exc.messages)}") from None
         rows = demo_logins()
         if not rows:
             self.stdout.write("（未找到演示账号）")
