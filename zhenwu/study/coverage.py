@@ -227,22 +227,24 @@ def _town_of(org, towns_by_path):
 
 
 def pair_statuses(member_ids, item_ids):
-    """{(member_id, item_id): status} for the given members and items (three queries)."""
+    """{(member_id, item_id): status} for the given members and items (three queries). The
+    `order_by()` drops the models' default ordering, which would otherwise turn DISTINCT pairs
+    into one row per sign-in."""
     member_ids = list(member_ids)
     statuses = {}
     if not member_ids or not item_ids:
         return statuses
     for pair in (LeaveRequest.objects.annotate(item=F("session__session_items__item_id"))
                  .filter(member_id__in=member_ids, item__in=item_ids, status=LeaveStatus.APPROVED)
-                 .values_list("member_id", "item").distinct()):
+                 .order_by().values_list("member_id", "item").distinct()):
         statuses[pair] = Status.EXCUSED
     for pair in (HomeLessonItem.objects.filter(lesson__member_id__in=member_ids, item_id__in=item_ids,
                                                lesson__confirmed_at__isnull=False)
-                 .values_list("lesson__member_id", "item_id").distinct()):
+                 .order_by().values_list("lesson__member_id", "item_id").distinct()):
         statuses[pair] = Status.MADE_UP
     for pair in (Attendance.objects.annotate(item=F("session__session_items__item_id"))
                  .filter(member_id__in=member_ids, item__in=item_ids)
-                 .values_list("member_id", "item").distinct()):
+                 .order_by().values_list("member_id", "item").distinct()):
         statuses[pair] = Status.DONE
     return statuses
 

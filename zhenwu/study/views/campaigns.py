@@ -15,7 +15,7 @@ from zhenwu.org.models import PartyOrg
 
 from .. import access, coverage, services
 from ..forms import CampaignForm, ItemForm, attach_errors
-from ..models import CampaignItem, ItemKind, MakeUpStatus, MakeUpTask
+from ..models import CampaignItem, ItemKind, MakeUpStatus, MakeUpTask, StudyNotice
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,6 +44,7 @@ def campaign_list(request):
     return render(request, "study/campaign_list.html", {
         "campaigns": campaigns,
         "can_add": access.can_edit_campaign(request.user),
+        "unread_notices": StudyNotice.objects.filter(recipient=request.user, read_at__isnull=True).count(),
     })
 
 
