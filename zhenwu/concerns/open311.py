@@ -810,8 +810,13 @@ def _post_request(request, fmt):
 @transaction.atomic
 def _register(record, submission):
     """Register the concern of an Open311 request and link the request to it (both or neither)."""
-    category = Category.objects.get(pk=submission["category"])
-    area = Area.objects.get(pk=submission["area"])
+    # Re-read: the POST saw them through a short-lived cache, and the worker runs later still.
+    category = Category.objects.filter(pk=submission["category"]).first()
+    if category is None:
+        raise ConcernError("该类别已不存在", field="category")
+    area = Area.objects.filter(pk=submission["area"]).first()
+    if area is None:
+        raise ConcernError("所在村(社区)或网格已不存在", field="area")
     result = submit_concern(
         text=submission["text"],
         category=category,

@@ -4,12 +4,34 @@ with a token, on a database holding concerns in several states. No answer may be
 
 import pytest
 import schemathesis
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from zhenwu.concerns import services
 from zhenwu.concerns.keys import create_api_token
 from zhenwu.wsgi import application
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit windows and the cached configuration of earlier tests must not leak in."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """The app is called as plain WSGI, so Django's end-of-request hook would close the database
+    connection that holds the test's transaction (PostgreSQL); the test client unhooks it too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -66,13 +88,10 @@ def open311_schema(world, submit):
 def test_no_generated_open311_request_gets_a_server_error_or_html(open311_schema, world, settings):
     """The Open311 JSON endpoints under generated input; a generated POST carries a real key half
     of the time so that it gets past the key check into validation and intake."""
-    from django.core.cache import cache
-
     from zhenwu.concerns.keys import create_api_key
 
     django_settings = settings
     django_settings.ZHENWU_OPEN311_RATE_PER_MINUTE = 1_000_000
-    cache.clear()
     _, key = create_api_key(name="fuzz", rate_limit_per_minute=100_000)
     seen = []
     for result in open311_schema.get_all_operations():

@@ -675,3 +675,14 @@ def test_the_open311_openapi_description_is_valid_openapi_3(client, o3):
         f"{BASE}/discovery.json", f"{BASE}/services.json", f"{BASE}/services/{{service_code}}.json",
         f"{BASE}/requests.json", f"{BASE}/requests/{{service_request_id}}.json", f"{BASE}/tokens/{{token}}.json",
     }
+
+
+def test_a_category_deleted_while_cached_is_a_400_not_a_crash(client, o3):
+    sanitation = road_post(o3, service_code="sanitation", **{"attribute[width]": None, "attribute[kind]": None})
+    assert client.post(f"{BASE}/requests.json", {**sanitation, "lat": "x"}).status_code == 400  # now cached
+    o3.sanitation.delete()
+    before = counts()
+    response = client.post(f"{BASE}/requests.json", sanitation)
+    assert response.status_code == 400
+    assert "类别" in response.json()[0]["description"]
+    assert nothing_written(before)

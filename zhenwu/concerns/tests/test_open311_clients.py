@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from defusedxml import ElementTree
+from django.core.cache import cache
 
 from zhenwu.concerns.keys import create_api_key
 from zhenwu.jobs.services import run_pending_jobs
@@ -83,6 +84,14 @@ class JsonClient:
 
     def requests(self, **filters):
         return self._get("requests", **filters)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit windows and the cached configuration of earlier tests must not leak in."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.mark.parametrize("client_class", [XmlClient, JsonClient])
