@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 
+from .forms_public import clean_photo
 from .models import CallBackResult, Channel, Outcome, Status, Urgency
 
 _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
@@ -20,7 +21,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultiplePhotoField(forms.FileField):
-    """Up to nine photos in one input; the service checks count, size and real type."""
+    """Up to nine photos in one input. Each is checked and re-encoded as on the resident's form
+    (real image, size, orientation; camera data such as the GPS position removed); the service
+    checks the count."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
@@ -28,9 +31,17 @@ class MultiplePhotoField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        if isinstance(data, (list, tuple)):
-            return [super(MultiplePhotoField, self).clean(d, initial) for d in data if d]
-        return [super().clean(data, initial)] if data else []
+        items = data if isinstance(data, (list, tuple)) else [data]
+        uploads = [super(MultiplePhotoField, self).clean(d, initial) for d in items if d]
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(clean_photo(upload))
+            except forms.ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
 
 
 class NamedChoiceField(forms.ModelChoiceField):

@@ -1,18 +1,37 @@
 """Helpers shared by the staff page tests: concerns brought to a given state through the
-services, page text without markup noise, and a tiny real PNG."""
+services, page text without markup noise, a tiny real PNG and a JPEG carrying a GPS position."""
 
+import io
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from zhenwu.concerns import services
 from zhenwu.concerns.models import CallBackResult, Outcome
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png_bytes():
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png_bytes()
 
 
 def png(name="现场.png"):
     return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def jpeg_with_gps(name="现场.jpg"):
+    """A real JPEG whose EXIF carries a GPS position (as a phone camera writes it)."""
+    exif = Image.Exif()
+    exif[0x010F] = "TestPhone"  # Make
+    exif.get_ifd(0x8825).update({1: "N", 2: (28.0, 10.0, 0.0), 3: "E", 4: (113.0, 38.0, 0.0)})
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "blue").save(out, "JPEG", exif=exif)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
 
 
 def text(response):

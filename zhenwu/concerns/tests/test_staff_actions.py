@@ -19,7 +19,7 @@ from zhenwu.concerns.models import (
     Supervision,
 )
 
-from .staff_helpers import STATES, in_state, png, text
+from .staff_helpers import STATES, in_state, jpeg_with_gps, png, text
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -585,8 +585,26 @@ def test_a_file_that_is_not_an_image_is_refused_by_name(client, login, make, wor
     login(world.users.handler)
     fake = SimpleUploadedFile("照片.jpg", b"<script>alert(1)</script>", content_type="image/jpeg")
     body = text(client.post(f"/concerns/{concern.pk}/photos/", {"photos": [fake]}))
-    assert "“照片.jpg”不是图片" in body
+    assert "“照片.jpg”不是有效的图片" in body
     assert not ConcernPhoto.objects.filter(concern=concern).exists()
+
+
+def test_a_photo_added_by_staff_loses_its_gps_position_like_a_residents(
+    client, login, make, world, settings, tmp_path
+):
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    concern = make("dispatched")
+    login(world.users.handler)
+    upload = jpeg_with_gps()
+    assert Image.open(upload).getexif().get_ifd(0x8825)  # the fixture really carries a position
+    upload.seek(0)
+    assert client.post(f"/concerns/{concern.pk}/photos/", {"photos": [upload]}).status_code == 302
+    photo = ConcernPhoto.objects.get(concern=concern)
+    with photo.file.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif().get_ifd(0x8825)
 
 
 def test_sending_the_photo_form_without_a_photo_asks_for_one(client, login, make, world):
