@@ -424,7 +424,6 @@ def _load_accounts(town, committee, village_orgs, grids, departments, members):
     """One account per role. The scope of each is checked by the accounts service's rule; the
     password is checked and hashed once for all (PBKDF2 costs about half a second per hash, and
     the demo accounts share their documented password anyway)."""
-    from django.contrib.auth.hashers import make_password
     from django.contrib.auth.password_validation import validate_password
     from django.utils import timezone
 
@@ -442,7 +441,7 @@ def _load_accounts(town, committee, village_orgs, grids, departments, members):
         Role.MEMBER: {},
     }
     taken = set(User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).values_list("username", flat=True))
-    password_hash = None
+    checked = False
     accounts = []
     now = timezone.now()
     for username, role, full_name in DEMO_ACCOUNTS:
@@ -450,10 +449,12 @@ def _load_accounts(town, committee, village_orgs, grids, departments, members):
             continue
         user = User(username=username, role=role, full_name=full_name, must_change_password=False,
                     password_changed_at=now, **check_scope(role=role, **scopes[role]))
-        if password_hash is None:
+        if not checked:
             validate_password(DEMO_PASSWORD, user)
-            password_hash = make_password(DEMO_PASSWORD)
-        user.password = password_hash
+            checked = True
+        # Each account hashes with its own salt: a shared hash would tell anyone who reads the
+        # table that the accounts share a password.
+        user.set_password(DEMO_PASSWORD)
         # The demo administrator also keeps the configuration admin (areas, departments).
         user.is_staff = user.is_superuser = role == Role.TOWN_ADMIN
         user.full_clean(exclude=["password"])
