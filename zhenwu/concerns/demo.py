@@ -1,0 +1,1151 @@
+"""The demo town's 民情办理: categories routed to its departments, reply templates, the story's
+three concerns and about a year of generated history, so that the board, the work lists and the
+three rates mean something.
+
+The story (PRODUCT.md): the sewage around the school (resolved by extending the 集镇 sewage
+network), the badly damaged road from 梅园 to 杨梅 (repaired), and the dead-end 岸山路, whose
+project 岸山路拉通 has passed 财政审批 and is heading to 招投标, to be finished in the first half of
+next year. Dates are relative to the day of loading, so the rates page (the last twelve months)
+and the board show them.
+
+Runs after the org demo (`load_demo` finds `extend_demo_town` here). The story concerns carry
+fixed keys; when they exist nothing is written, so a second run changes nothing. The history is
+generated from a fixed seed straight into the tables with bulk_create — every row in a state the
+services could have produced (timestamps, deadlines from zhenwu.lib.workdays, events, call-backs,
+督办), reference numbers continuing the year counters — and one audit entry per created row.
+"""
+
+import datetime
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import chinese_calendar
+from django.db import transaction
+from django.utils import timezone
+
+from zhenwu.accounts.models import User
+from zhenwu.audit.services import record_created_many
+from zhenwu.lib import workdays
+from zhenwu.lib.crypto import blind_index
+from zhenwu.org.models import Area, AreaLevel, Department
+
+from .models import (
+    CallBack,
+    CallBackChannel,
+    CallBackResult,
+    Category,
+    Channel,
+    Concern,
+    ConcernEvent,
+    EventKind,
+    Outcome,
+    Project,
+    ProjectStage,
+    ProjectStageKind,
+    ReferenceCounter,
+    ReplyTemplate,
+    Status,
+    Supervision,
+    SupervisionKind,
+    Urgency,
+    hash_token,
+)
+from .services import _next_reference, reference_prefix, response_limit_days, workday_overrides
+
+SEED = 20191101
+HISTORY_COUNT = 3000
+HISTORY_DAYS = 365
+STORY_KEYS = ("demo-story-school-sewage", "demo-story-meiyuan-yangmei-road", "demo-story-anshan-road")
+PROJECT_NAME = "岸山路拉通"
+
+# code, name, group, department, response days, resolution days, may become a project, keywords, weight
+CATEGORIES = [
+    ("road", "道路交通", "城乡建设", "城建办", 1, 10, True, "道路 修路 路面 坑洼 断头路 桥梁 路灯", 16),
+    ("sewage", "污水排放", "城乡建设", "城建办", 2, 15, True, "污水 排污 管网 化粪池 臭味 下水道", 8),
+    ("sanitation", "环境卫生", "生态环境", "环保办", 1, 5, False, "垃圾 清扫 卫生 垃圾分类 水渠 焚烧", 15),
+    ("water", "供水", "城乡建设", "城建办", 1, 5, True, "自来水 停水 水压 水管 漏水 水质", 9),
+    ("power", "供电", "城乡建设", "党政办", 1, 5, False, "停电 电压 电线 电杆 变压器", 6),
+    (
+        "farming",
+        "农业生产",
+        "农业农村",
+        "农业线",
+        2,
+        10,
+        False,
+        "农田 灌溉 水利 秸秆 病虫害 补贴 森林防火",
+        9,
+    ),
+    ("welfare", "社会保障", "民生服务", "民政办", 2, 15, False, "低保 养老 医保 救助 残疾 五保", 9),
+    ("dispute", "矛盾纠纷", "平安建设", "综治办", 1, 10, False, "纠纷 矛盾 邻里 宅基地 调解 噪音 治安", 9),
+    ("education", "教育", "民生服务", "党政办", 2, 10, False, "学校 上学 校车 幼儿园 学生", 5),
+    ("health", "医疗卫生", "民生服务", "民政办", 1, 10, False, "卫生院 看病 医生 疫苗 药店", 5),
+    ("culture", "文化体育", "民生服务", "文联", 2, 15, True, "文化广场 健身器材 广场舞 图书室 球场", 4),
+    ("other", "其他", "其他", "党政办", 2, 10, False, "", 5),
+]
+
+# Per category: (title, text) with {village} and {group} (村民小组) filled in.
+TEXTS = {
+    "road": [
+        (
+            "{village}{group}组通组公路坑洼",
+            "{village}{group}组通组公路路面坑洼不平，下雨天积水严重，电动车经常打滑，请尽快修补。",
+        ),
+        (
+            "{village}路口缺少减速带",
+            "{village}主干道与通组路交叉口车速快，没有减速带和警示牌，已经发生过两次剐蹭。",
+        ),
+        ("{village}桥面护栏损坏", "{village}{group}组小桥护栏断了一截，小孩上学要经过，存在安全隐患。"),
+        ("{village}路灯不亮", "{village}{group}组到村部的路灯坏了好几盏，晚上走路看不清。"),
+    ],
+    "sewage": [
+        (
+            "{village}{group}组生活污水直排",
+            "{village}{group}组几户人家的生活污水直接排到门前水沟，夏天臭味很大。",
+        ),
+        ("{village}下水道堵塞", "{village}集中居住点下水道堵塞，污水漫到路面上，请安排疏通。"),
+    ],
+    "sanitation": [
+        ("{village}垃圾站清运不及时", "{village}{group}组垃圾站已经三天没有清运，垃圾满出来了，气味难闻。"),
+        ("{village}有人焚烧垃圾", "{village}{group}组有人在田边焚烧垃圾和塑料，烟很大，影响周边住户。"),
+        ("{village}水渠漂浮垃圾", "{village}{group}组水渠里漂浮很多垃圾，水流不畅，请组织清理。"),
+    ],
+    "water": [
+        ("{village}{group}组停水", "{village}{group}组从昨天起停水，没有接到通知，什么时候恢复供水？"),
+        ("{village}自来水水压低", "{village}{group}组地势高，自来水水压太低，二楼以上用不了水。"),
+        ("{village}水管漏水", "{village}路边自来水管爆裂漏水，已经流了一整天。"),
+    ],
+    "power": [
+        ("{village}电压不稳", "{village}{group}组晚上电压低，空调和水泵带不动，请协调供电所检查。"),
+        ("{village}电线杆倾斜", "{village}{group}组路边电线杆倾斜，电线垂得很低，担心出事。"),
+    ],
+    "farming": [
+        ("{village}灌溉渠道淤塞", "{village}{group}组灌溉渠道淤塞，稻田放不进水，请帮忙协调清淤。"),
+        ("{village}农业补贴咨询", "{village}村民咨询今年耕地地力保护补贴什么时候发放、发放标准是多少。"),
+        ("{village}山塘渗漏", "{village}{group}组山塘坝体渗漏，蓄不住水，影响下游稻田灌溉。"),
+    ],
+    "welfare": [
+        ("{village}低保申请咨询", "{village}{group}组一户家庭因病致贫，想了解低保申请条件和办理流程。"),
+        ("{village}高龄补贴未到账", "{village}{group}组一位八十多岁老人的高龄补贴这几个月没有到账。"),
+        ("{village}残疾人两项补贴", "{village}村民咨询残疾人生活补贴和护理补贴的申请办法。"),
+    ],
+    "dispute": [
+        (
+            "{village}{group}组宅基地边界纠纷",
+            "{village}{group}组两户村民因宅基地边界发生争执，请村里和司法所帮忙调解。",
+        ),
+        ("{village}夜间噪音扰民", "{village}集镇上有店铺晚上十一点后还在大声放音乐，影响附近居民休息。"),
+        ("{village}邻里排水纠纷", "{village}{group}组邻居改了排水沟走向，雨水都流到我家门口，协商不成。"),
+    ],
+    "education": [
+        ("{village}学生上学路段不安全", "{village}学生上学要走一段没有人行道的公路，车多，家长很担心。"),
+        ("{village}幼儿园收费咨询", "{village}家长咨询村里幼儿园的收费标准和普惠补助政策。"),
+    ],
+    "health": [
+        ("{village}卫生室缺少常用药", "{village}卫生室常用的降压药经常断货，老人要跑到镇上去买。"),
+        ("{village}家庭医生签约咨询", "{village}老人咨询家庭医生签约服务的内容和上门随访安排。"),
+    ],
+    "culture": [
+        ("{village}健身器材损坏", "{village}文化广场的健身器材有几件坏了，存在安全隐患，请维修。"),
+        ("{village}希望建农家书屋", "{village}村民希望在村部建一个农家书屋，方便孩子们放学后看书。"),
+    ],
+    "other": [
+        ("{village}政策咨询", "{village}村民咨询新农合缴费时间和缴费方式。"),
+        ("{village}流浪犬伤人隐患", "{village}{group}组有几只流浪犬经常追人，孩子们很害怕。"),
+    ],
+}
+
+REPLY_TEMPLATES = [
+    (
+        Status.ACCEPTED,
+        "受理告知",
+        "您反映的诉求（编号{reference}）已受理，属于“{category}”类，我们将尽快转交承办部门办理。",
+    ),
+    (
+        Status.DECLINED,
+        "不予受理·不属本镇",
+        "您反映的问题不属于本镇职责范围，建议向有关部门反映。感谢您的理解和支持。",
+    ),
+    (
+        Status.DECLINED,
+        "不予受理·信息不全",
+        "您反映的问题缺少具体地点或情况说明，无法核实，欢迎补充后重新提交。",
+    ),
+    (Status.DISPATCHED, "派单说明", "请{department}于{due_date}前办结，办理中请及时发布进展。"),
+    (Status.RETURNED, "退单理由", "经核实，该诉求不属于本部门职责，建议改派至相关部门办理。"),
+    (
+        Status.IN_PROGRESS,
+        "已到现场",
+        "{department}已到{village}现场查看，正在制定处理方案，将于{due_date}前办结。",
+    ),
+    (Status.IN_PROGRESS, "已协调处理", "{department}已联系相关单位协调处理，处理进展将及时在此公开。"),
+    (Status.RESOLVED, "办结答复", "您反映的问题已由{department}处理完毕，稍后将电话回访，也可在查询页评价。"),
+    (Status.CLOSED, "关闭说明", "诉求已办结关闭，感谢您对镇村工作的监督和支持。"),
+]
+
+RESOLUTION_TEXT = {
+    Outcome.FIXED: "经现场核实，问题已处理完毕。",
+    Outcome.PARTLY: "已先行处理，剩余部分纳入后续计划。",
+    Outcome.EXPLAINED: "已向诉求人当面解释相关政策和处理情况。",
+    Outcome.NOT_OURS: "经核实不属本镇职责，已告知诉求人向有关部门反映。",
+}
+UPDATE_TEXT = "已联系诉求人并安排人员现场查看，正在处理。"
+CHANNELS = [
+    (Channel.WEB, 34),
+    (Channel.HOTLINE, 24),
+    (Channel.VISIT, 16),
+    (Channel.TEA_ROOM, 10),
+    (Channel.WALK_IN, 10),
+    (Channel.API, 6),
+]
+STAFF_CHANNELS = (Channel.HOTLINE, Channel.VISIT, Channel.TEA_ROOM, Channel.WALK_IN)
+SURNAMES = "黎李刘彭罗陈张王周谭唐黄尹潘"
+GIVEN = "建国华明桂英秀兰伟强志文德亮辉海林春梅玉珍红霞"
+
+
+@dataclass
+class Plan:
+    """One concern to create, with its events, call-backs and supervisions."""
+
+    fields: dict
+    events: list = field(default_factory=list)
+    call_backs: list = field(default_factory=list)
+    supervisions: list = field(default_factory=list)
+    project: str | None = None
+
+
+@dataclass
+class DemoConcernsResult:
+    loaded: bool
+    seconds: float = 0.0
+    counts: dict = field(default_factory=dict)
+
+
+class _People:
+    def __init__(self, town):
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in=["gq_dispatcher", "gq_handler", "gq_leader"])
+        }
+        self.dispatcher = users.get("gq_dispatcher")
+        self.leader = users.get("gq_leader")
+        self.handlers = {}
+        for user in User.objects.filter(department__town=town).order_by("id"):
+            self.handlers.setdefault(user.department_id, user)
+
+    def handler(self, department):
+        return self.handlers.get(department.pk, self.dispatcher)
+
+
+def _label(user, default):
+    if user is None:
+        return default
+    return getattr(user, "display_name", None) or user.get_username()
+
+
+def _local(day, hour, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=workdays.local_zone())
+
+
+def _office_after(start, rng, *, min_hours, max_hours):
+    """A moment some hours after `start`, moved into office hours (8:30–17:30 local)."""
+    at = start + datetime.timedelta(hours=rng.uniform(min_hours, max_hours))
+    local = at.astimezone(workdays.local_zone())
+    if local.hour < 8:
+        at = _local(local.date(), 8, 30 + rng.randint(0, 29))
+    elif local.hour >= 18:
+        at = _local(local.date() + datetime.timedelta(days=1), 8, 30 + rng.randint(0, 29))
+    return at
+
+
+def _event(
+    plan,
+    kind,
+    at,
+    actor,
+    label,
+    from_status,
+    to_status,
+    *,
+    department=None,
+    public_text="",
+    internal_note="",
+    reason="",
+    is_public=True,
+    data=None,
+):
+    plan.events.append(
+        dict(
+            at=at,
+            actor=actor,
+            actor_label=label,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            department=department,
+            public_text=public_text,
+            internal_note=internal_note,
+            reason=reason,
+            is_public=is_public,
+            data=data or {},
+        )
+    )
+
+
+def _supervise(plan, kind, due_at, at, closed_at):
+    plan.supervisions.append(dict(kind=kind, due_at=due_at, created_at=at, closed_at=closed_at))
+    plan.fields["is_supervised"] = True
+    label = "超期未响应" if kind == SupervisionKind.OVERDUE_RESPONSE else "超期未办结"
+    status = plan.fields["status"]
+    _event(
+        plan,
+        EventKind.SUPERVISED,
+        at,
+        None,
+        "系统",
+        status,
+        status,
+        is_public=False,
+        internal_note=f"{label}（截止{timezone.localtime(due_at):%m月%d日}），系统自动督办",
+        data={"kind": kind},
+    )
+
+
+def _base_fields(
+    *,
+    channel,
+    category,
+    urgency,
+    grid,
+    village,
+    town,
+    title,
+    text,
+    received_at,
+    overrides,
+    reporter_name="",
+    reporter_phone="",
+    registered_by=None,
+    address="",
+    key=None,
+):
+    return dict(
+        channel=channel,
+        title=title,
+        text=text,
+        category=category,
+        urgency=urgency,
+        area=grid,
+        village=village,
+        town=town,
+        address=address,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        reporter_phone_hash=blind_index(reporter_phone, purpose="concern_phone"),
+        registered_by=registered_by,
+        follow_token_hash=hash_token(secrets.token_urlsafe(32)),
+        idempotency_key=key,
+        status=Status.RECEIVED,
+        received_at=received_at,
+        received_month=workdays.local_date(received_at).replace(day=1),
+        response_due=workdays.add_workdays(received_at, response_limit_days(category, urgency), overrides),
+        resolution_due=workdays.add_workdays(received_at, category.resolution_limit_days, overrides),
+        is_supervised=False,
+        reopen_count=0,
+    )
+
+
+def _submitted(plan, people):
+    f = plan.fields
+    staff = f["channel"] in STAFF_CHANNELS
+    actor = people.dispatcher if staff else None
+    _event(
+        plan,
+        EventKind.SUBMITTED,
+        f["received_at"],
+        actor,
+        _label(actor, "居民"),
+        "",
+        Status.RECEIVED,
+        public_text=f"诉求已登记（{Channel(f['channel']).label}），编号{{reference}}",
+        data={"photos": 0},
+    )
+
+
+def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, overrides):
+    """One concern of the history, taken as far along the workflow as its age allows."""
+    village, grid, group = rng.choice(grids)
+    category = rng.choices(categories, weights)[0]
+    channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+    day = workdays.local_date(now) - datetime.timedelta(days=int(HISTORY_DAYS * rng.random() ** 0.9))
+    received = _local(
+        day, rng.choice((7, 8, 9, 9, 10, 10, 11, 14, 15, 15, 16, 17, 19, 20)), rng.randint(0, 59)
+    )
+    if received > now:
+        received = now - datetime.timedelta(minutes=rng.randint(5, 300))
+    title, text = rng.choice(TEXTS[category.code])
+    values = {"village": village.name, "group": "一二三四五六七八"[group % 8]}
+    urgency = rng.choices([Urgency.NORMAL, Urgency.URGENT, Urgency.CRITICAL], [90, 8, 2])[0]
+    named = channel in STAFF_CHANNELS or rng.random() < 0.5
+    phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}" if named else ""
+    name = (
+        (rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)) if named and rng.random() < 0.8 else ""
+    )
+    staff = channel in STAFF_CHANNELS
+    plan = Plan(
+        _base_fields(
+            channel=channel,
+            category=category,
+            urgency=urgency,
+            grid=grid,
+            village=village,
+            town=town,
+            title=title.format(**values)[:60],
+            text=text.format(**values),
+            received_at=received,
+            overrides=overrides,
+            reporter_name=name,
+            reporter_phone=phone,
+            registered_by=people.dispatcher if staff else None,
+        )
+    )
+    f = plan.fields
+    _submitted(plan, people)
+    dispatcher = people.dispatcher
+    d_label = _label(dispatcher, "民情受理员")
+
+    if rng.random() < 0.03:  # 不予受理
+        at = _office_after(received, rng, min_hours=1, max_hours=20)
+        if at <= now:
+            reason = rng.choice(
+                ["不属于本镇职责范围，已告知诉求人向有关部门反映", "诉求内容不具体，无法核实"]
+            )
+            f.update(status=Status.DECLINED, closed_at=at)
+            _event(
+                plan,
+                EventKind.DECLINED,
+                at,
+                dispatcher,
+                d_label,
+                Status.RECEIVED,
+                Status.DECLINED,
+                reason=reason,
+                public_text=f"不予受理：{reason}",
+            )
+        return _settle_overdue(plan, now)
+
+    accepted = _office_after(received, rng, min_hours=0.5, max_hours=18)
+    if accepted > now:
+        return _settle_overdue(plan, now)
+    department = category.default_department
+    dispatched = accepted + datetime.timedelta(minutes=rng.randint(5, 90))
+    f.update(status=Status.ACCEPTED, accepted_at=accepted)
+    _event(
+        plan,
+        EventKind.ACCEPTED,
+        accepted,
+        dispatcher,
+        d_label,
+        Status.RECEIVED,
+        Status.ACCEPTED,
+        public_text="您的诉求已受理。",
+    )
+    if dispatched > now:
+        return _settle_overdue(plan, now)
+    response_due = workdays.add_workdays(dispatched, response_limit_days(category, urgency), overrides)
+    f.update(
+        status=Status.DISPATCHED, department=department, dispatched_at=dispatched, response_due=response_due
+    )
+    _event(
+        plan,
+        EventKind.DISPATCHED,
+        dispatched,
+        dispatcher,
+        d_label,
+        Status.ACCEPTED,
+        Status.DISPATCHED,
+        department=department,
+        public_text=f"已转交{department.name}办理。",
+    )
+
+    handler = people.handler(department)
+    h_label = _label(handler, department.name)
+    if rng.random() < 0.95:
+        responded = min(
+            response_due - datetime.timedelta(hours=rng.uniform(0.5, 6)),
+            _office_after(dispatched, rng, min_hours=0.5, max_hours=30),
+        )
+        responded = max(responded, dispatched + datetime.timedelta(minutes=10))
+    else:
+        responded = response_due + datetime.timedelta(hours=rng.uniform(10, 60))
+    if responded > now:
+        return _settle_overdue(plan, now)
+    f.update(status=Status.IN_PROGRESS, responded_at=responded)
+    _event(
+        plan,
+        EventKind.UPDATED,
+        responded,
+        handler,
+        h_label,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        department=department,
+        public_text=UPDATE_TEXT,
+    )
+    if responded > response_due:
+        _supervise(
+            plan,
+            SupervisionKind.OVERDUE_RESPONSE,
+            response_due,
+            _local(workdays.local_date(response_due) + datetime.timedelta(days=1), 0, 5),
+            None,
+        )
+
+    def resolve(start, due):
+        span = (due - start).total_seconds()
+        roll = rng.random()
+        if roll < 0.93:
+            return start + datetime.timedelta(seconds=span * rng.uniform(0.1, 0.95))
+        if roll < 0.98:
+            return due + datetime.timedelta(days=rng.uniform(0.5, 8))
+        return due + datetime.timedelta(days=rng.uniform(15, 60))  # stuck: 督办
+
+    resolved = max(resolve(responded, f["resolution_due"]), responded + datetime.timedelta(hours=1))
+    if resolved > now:
+        return _settle_overdue(plan, now)
+    outcome = rng.choices(list(Outcome), [80, 8, 10, 2])[0]
+    _resolve(plan, resolved, outcome, handler, h_label, department, overrides)
+
+    callback = _office_after(resolved, rng, min_hours=20, max_hours=72)
+    if callback > now:
+        return _settle_overdue(plan, now)
+    solved = rng.random() < {Outcome.FIXED: 0.98, Outcome.PARTLY: 0.45}.get(outcome, 0.3)
+    if solved:
+        result = rng.choices(list(CallBackResult), [86, 12, 2])[0]
+    else:
+        result = rng.choices(list(CallBackResult), [20, 45, 35])[0]
+    phone_call = bool(f["reporter_phone"]) and rng.random() < 0.85
+    _call_back(
+        plan,
+        callback,
+        result,
+        solved,
+        dispatcher if phone_call else None,
+        d_label if phone_call else "诉求人",
+    )
+    if result != CallBackResult.UNSATISFIED:
+        return _settle_overdue(plan, now)
+
+    # 不满意: reopened with a fresh clock, resolved again, then closed when the resident could not be reached.
+    f.update(
+        status=Status.IN_PROGRESS,
+        reopen_count=1,
+        resolved_at=None,
+        outcome="",
+        resolution_workdays=None,
+        resolution_text="",
+        resolution_due=workdays.add_workdays(callback, category.resolution_limit_days, overrides),
+    )
+    _event(
+        plan,
+        EventKind.REOPENED,
+        callback,
+        dispatcher if phone_call else None,
+        d_label if phone_call else "诉求人",
+        Status.RESOLVED,
+        Status.IN_PROGRESS,
+        department=department,
+        reason="回访不满意",
+        public_text="回访不满意，重新办理。",
+        data={"reopen_count": 1},
+    )
+    again = max(resolve(callback, f["resolution_due"]), callback + datetime.timedelta(hours=2))
+    if again > now:
+        return _settle_overdue(plan, now)
+    _resolve(plan, again, Outcome.PARTLY, handler, h_label, department, overrides)
+    closed = _office_after(again, rng, min_hours=72, max_hours=140)
+    if closed > now:
+        return _settle_overdue(plan, now)
+    reason = "二次办结后多次电话回访未接通，按规定关闭"
+    f.update(status=Status.CLOSED, closed_at=closed)
+    _event(
+        plan,
+        EventKind.CLOSED,
+        closed,
+        dispatcher,
+        d_label,
+        Status.RESOLVED,
+        Status.CLOSED,
+        reason=reason,
+        public_text="诉求已办结关闭。",
+    )
+    return _settle_overdue(plan, now)
+
+
+def _resolve(plan, at, outcome, handler, label, department, overrides):
+    f = plan.fields
+    text = RESOLUTION_TEXT[outcome]
+    wd = max(0, workdays.workdays_between(f["received_at"], at, overrides))
+    if at > f["resolution_due"]:
+        _supervise(
+            plan,
+            SupervisionKind.OVERDUE_RESOLUTION,
+            f["resolution_due"],
+            _local(workdays.local_date(f["resolution_due"]) + datetime.timedelta(days=1), 0, 5),
+            at,
+        )
+    from_status = f["status"]
+    f.update(
+        status=Status.RESOLVED, outcome=outcome, resolution_text=text, resolved_at=at, resolution_workdays=wd
+    )
+    if not f.get("responded_at"):
+        f["responded_at"] = at
+    _event(
+        plan,
+        EventKind.RESOLVED,
+        at,
+        handler,
+        label,
+        from_status,
+        Status.RESOLVED,
+        department=department,
+        public_text=f"【{Outcome(outcome).label}】{text}",
+        data={"outcome": outcome, "workdays": wd},
+    )
+
+
+def _call_back(plan, at, result, solved, by, label):
+    f = plan.fields
+    rnd = f["reopen_count"] + 1
+    plan.call_backs.append(
+        dict(
+            result=result,
+            solved=solved,
+            at=at,
+            by=by,
+            round=rnd,
+            channel=CallBackChannel.PHONE if by else CallBackChannel.FOLLOW_PAGE,
+        )
+    )
+    f.update(callback_result=result, callback_solved=solved, callback_at=at)
+    _event(
+        plan,
+        EventKind.CALLED_BACK,
+        at,
+        by,
+        label,
+        Status.RESOLVED,
+        Status.RESOLVED,
+        public_text=f"回访结果：{CallBackResult(result).label}（{'已解决' if solved else '未解决'}）",
+        data={"result": result, "solved": solved, "channel": plan.call_backs[-1]["channel"]},
+    )
+    if result != CallBackResult.UNSATISFIED:
+        f.update(status=Status.CLOSED, closed_at=at)
+        _event(
+            plan,
+            EventKind.CLOSED,
+            at,
+            by,
+            label,
+            Status.RESOLVED,
+            Status.CLOSED,
+            public_text="诉求已办结关闭，感谢您的监督。",
+        )
+
+
+def _settle_overdue(plan, now):
+    """督办 already raised on a concern still open past a deadline (as escalate_overdue_concerns would)."""
+    f = plan.fields
+    open_now = f["status"] in (
+        Status.RECEIVED,
+        Status.ACCEPTED,
+        Status.DISPATCHED,
+        Status.RETURNED,
+        Status.IN_PROGRESS,
+    )
+    done = {(s["kind"], s["due_at"]) for s in plan.supervisions}
+    if (
+        f["status"] in (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED)
+        and not f.get("responded_at")
+        and f["response_due"] < now
+        and (SupervisionKind.OVERDUE_RESPONSE, f["response_due"]) not in done
+    ):
+        at = min(now, _local(workdays.local_date(f["response_due"]) + datetime.timedelta(days=1), 0, 5))
+        _supervise(plan, SupervisionKind.OVERDUE_RESPONSE, f["response_due"], at, None)
+    if (
+        open_now
+        and f["resolution_due"] < now
+        and (SupervisionKind.OVERDUE_RESOLUTION, f["resolution_due"]) not in done
+    ):
+        at = min(now, _local(workdays.local_date(f["resolution_due"]) + datetime.timedelta(days=1), 0, 5))
+        _supervise(plan, SupervisionKind.OVERDUE_RESOLUTION, f["resolution_due"], at, None)
+    return plan
+
+
+def _story_plans(*, now, town, villages, grid_of, categories, departments, people, overrides):
+    """The story's three concerns, told through their timelines."""
+    today = workdays.local_date(now)
+    urban = departments["城建办"]
+    dispatcher = people.dispatcher
+    d_label = _label(dispatcher, "民情受理员")
+    handler = people.handler(urban)
+    h_label = _label(handler, urban.name)
+    plans = []
+
+    def story(key, *, days_ago, channel, category, village, title, text, address):
+        received = _local(today - datetime.timedelta(days=days_ago), 9, 20)
+        plan = Plan(
+            _base_fields(
+                channel=channel,
+                category=category,
+                urgency=Urgency.NORMAL,
+                grid=grid_of[village.pk],
+                village=village,
+                town=town,
+                title=title,
+                text=text,
+                received_at=received,
+                overrides=overrides,
+                registered_by=dispatcher if channel in STAFF_CHANNELS else None,
+                address=address,
+                key=key,
+            )
+        )
+        _submitted(plan, people)
+        accepted = received + datetime.timedelta(hours=2)
+        dispatched = accepted + datetime.timedelta(minutes=30)
+        plan.fields.update(
+            status=Status.DISPATCHED,
+            accepted_at=accepted,
+            dispatched_at=dispatched,
+            department=urban,
+            response_due=workdays.add_workdays(dispatched, category.response_limit_days, overrides),
+        )
+        _event(
+            plan,
+            EventKind.ACCEPTED,
+            accepted,
+            dispatcher,
+            d_label,
+            Status.RECEIVED,
+            Status.ACCEPTED,
+            public_text="您的诉求已受理。",
+        )
+        _event(
+            plan,
+            EventKind.DISPATCHED,
+            dispatched,
+            dispatcher,
+            d_label,
+            Status.ACCEPTED,
+            Status.DISPATCHED,
+            department=urban,
+            public_text=f"已转交{urban.name}办理。",
+        )
+        responded = _local(workdays.local_date(dispatched) + datetime.timedelta(days=1), 10, 0)
+        responded = min(responded, plan.fields["response_due"] - datetime.timedelta(hours=6))
+        plan.fields.update(status=Status.IN_PROGRESS, responded_at=responded)
+        plans.append(plan)
+        return plan, responded
+
+    # 1. The school's surroundings: sewage, solved by extending the 集镇 sewage network.
+    jizhen = villages["集镇村"]
+    plan, responded = story(
+        STORY_KEYS[0],
+        days_ago=80,
+        channel=Channel.TEA_ROOM,
+        category=categories["sewage"],
+        village=jizhen,
+        title="学校周边生活污水处理问题",
+        text="官桥镇中心学校周边居民的生活污水直排进学校旁的水沟，天热时臭味很重，学生上下学都要捂着鼻子走，"
+        "希望镇里把学校周边的污水接入管网统一处理。",
+        address="官桥镇中心学校周边",
+    )
+    _event(
+        plan,
+        EventKind.UPDATED,
+        responded,
+        handler,
+        h_label,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        department=urban,
+        public_text="城建办已到学校周边查看，排查直排户，拟将集镇污水管网向学校片区扩网。",
+    )
+    _event(
+        plan,
+        EventKind.UPDATED,
+        responded + datetime.timedelta(days=6),
+        handler,
+        h_label,
+        Status.IN_PROGRESS,
+        Status.IN_PROGRESS,
+        department=urban,
+        public_text="扩网方案已确定，施工队进场铺设污水支管。",
+    )
+    _resolve(
+        plan,
+        responded + datetime.timedelta(days=14, hours=5),
+        Outcome.FIXED,
+        handler,
+        h_label,
+        urban,
+        overrides,
+    )
+    plan.fields["resolution_text"] = (
+        "集镇污水管网扩网，学校周边住户生活污水已全部接入管网集中处理，水沟已清淤。"
+    )
+    plan.events[-1]["public_text"] = f"【已解决】{plan.fields['resolution_text']}"
+    _call_back(
+        plan,
+        plan.fields["resolved_at"] + datetime.timedelta(days=2),
+        CallBackResult.SATISFIED,
+        True,
+        dispatcher,
+        d_label,
+    )
+
+    # 2. The 梅园—杨梅 road, badly damaged: repaired; waiting for its call-back.
+    meiyuan = villages["梅园村"]
+    plan, responded = story(
+        STORY_KEYS[1],
+        days_ago=30,
+        channel=Channel.HOTLINE,
+        category=categories["road"],
+        village=meiyuan,
+        title="梅园至杨梅道路破损严重",
+        text="梅园村到杨梅村的公路破损严重，坑槽一个接一个，大车过后尘土飞扬，下雨天电动车和摩托车经常摔跤，"
+        "请尽快修补。",
+        address="梅园村至杨梅村公路",
+    )
+    _event(
+        plan,
+        EventKind.UPDATED,
+        responded,
+        handler,
+        h_label,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        department=urban,
+        public_text="城建办已会同梅园村、杨梅村现场踏勘，测量破损路段，安排修补。",
+    )
+    _resolve(
+        plan,
+        responded + datetime.timedelta(days=8, hours=3),
+        Outcome.FIXED,
+        handler,
+        h_label,
+        urban,
+        overrides,
+    )
+    plan.fields["resolution_text"] = "破损道路修补：梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。"
+    plan.events[-1]["public_text"] = f"【已解决】{plan.fields['resolution_text']}"
+
+    # 3. The dead-end 岸山路: a project, 财政审批 done, heading to 招投标.
+    anshan = villages["岸山村"]
+    plan, responded = story(
+        STORY_KEYS[2],
+        days_ago=230,
+        channel=Channel.TEA_ROOM,
+        category=categories["road"],
+        village=anshan,
+        title="岸山路是断头路，希望拉通",
+        text="岸山路修到一半就断了，是条断头路，村民出行、农产品外运都要绕远路，希望把岸山路拉通。",
+        address="岸山村岸山路",
+    )
+    _event(
+        plan,
+        EventKind.UPDATED,
+        responded,
+        handler,
+        h_label,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        department=urban,
+        public_text="城建办已现场踏勘岸山路断头路段，拟按项目推进拉通工程。",
+    )
+    plan.project = PROJECT_NAME
+    started = responded + datetime.timedelta(days=5)
+    _event(
+        plan,
+        EventKind.PROJECT_STARTED,
+        started,
+        handler,
+        h_label,
+        Status.IN_PROGRESS,
+        Status.IN_PROGRESS,
+        department=urban,
+        public_text=f"已立项：{PROJECT_NAME}",
+    )
+    # Stages done so far: (kind, days after the start it ended).
+    stage_ends = [
+        (ProjectStageKind.INITIATION, 0),
+        (ProjectStageKind.DESIGN_REVIEW, 40),
+        (ProjectStageKind.ESTIMATE_APPROVAL, 85),
+        (ProjectStageKind.BUDGET, 130),
+        (ProjectStageKind.FINANCE_APPROVAL, 205),
+    ]
+    names = dict(ProjectStageKind.choices)
+    order = list(ProjectStageKind)
+    for kind, offset in stage_ends:
+        at = _local(workdays.local_date(started) + datetime.timedelta(days=offset), 16, 0)
+        nxt = order[order.index(kind) + 1]
+        _event(
+            plan,
+            EventKind.PROJECT_STAGE,
+            at,
+            handler,
+            h_label,
+            Status.IN_PROGRESS,
+            Status.IN_PROGRESS,
+            department=urban,
+            public_text=f"项目“{PROJECT_NAME}”{names[kind]}完成，进入{names[nxt]}阶段。",
+            data={"stage": nxt},
+        )
+    plan.fields["project_started"] = workdays.local_date(started)
+    plan.fields["stage_ends"] = stage_ends
+    return [_settle_overdue(p, now) for p in plans]
+
+
+def _project_for(plan, *, town, department, by, today):
+    started = plan.fields.pop("project_started")
+    stage_ends = dict(plan.fields.pop("stage_ends"))
+    project = Project.objects.create(
+        name=PROJECT_NAME,
+        town=town,
+        department=department,
+        created_by=by,
+        created_at=_local(started, 10, 0),
+        stage=ProjectStageKind.TENDERING,
+        description="拉通岸山村岸山路断头路段，新建道路约1.2公里，连接县道，方便村民出行和农产品外运。",
+    )
+    next_year = today.year + 1
+    planned = {
+        ProjectStageKind.TENDERING: (None, today + datetime.timedelta(days=45)),
+        ProjectStageKind.CONSTRUCTION: (today + datetime.timedelta(days=50), datetime.date(next_year, 5, 31)),
+        ProjectStageKind.COMPLETION: (datetime.date(next_year, 6, 1), datetime.date(next_year, 6, 30)),
+    }
+    stages = []
+    previous_end = started
+    for i, kind in enumerate(ProjectStageKind):
+        end_offset = stage_ends.get(kind)
+        stage = ProjectStage(project=project, kind=kind, order=i + 1)
+        if end_offset is not None:
+            stage.actual_start = previous_end
+            stage.actual_end = started + datetime.timedelta(days=end_offset)
+            stage.planned_end = stage.actual_end
+            stage.progress = 100
+            previous_end = stage.actual_end
+        else:
+            stage.planned_start, stage.planned_end = planned[kind]
+            if kind == ProjectStageKind.TENDERING:
+                stage.actual_start = previous_end
+                stage.planned_start = previous_end
+                stage.note = "招标文件编制中，预计明年上半年完工。"
+        stages.append(stage)
+    stages = ProjectStage.objects.bulk_create(stages)
+    done = sum(1 for s in stages if s.actual_end)
+    project.progress = int(done * 100 / len(stages))
+    project.save(update_fields=["progress"])
+    return project, stages
+
+
+def _categories(town):
+    departments = {d.name: d for d in Department.objects.filter(town=town)}
+    existing = {c.code: c for c in Category.objects.filter(code__in=[row[0] for row in CATEGORIES])}
+    created = []
+    for order, (code, name, group, dept, response, resolution, project, keywords, _w) in enumerate(
+        CATEGORIES
+    ):
+        if code in existing:
+            continue
+        created.append(
+            Category(
+                code=code,
+                name=name,
+                group=group,
+                default_department=departments.get(dept),
+                response_limit_days=response,
+                resolution_limit_days=resolution,
+                may_become_project=project,
+                keywords=keywords,
+                sort_order=order + 1,
+            )
+        )
+    created = Category.objects.bulk_create(created)
+    existing.update({c.code: c for c in created})
+    return existing, departments, created
+
+
+def _reply_templates():
+    have = set(ReplyTemplate.objects.values_list("status", "title"))
+    rows = [
+        ReplyTemplate(status=status, title=title, text=text, sort_order=i)
+        for i, (status, title, text) in enumerate(REPLY_TEMPLATES)
+        if (status, title) not in have
+    ]
+    return ReplyTemplate.objects.bulk_create(rows)
+
+
+def _calendar(overrides, today):
+    """The history's days (the last 400 and the next 40) as {date: is_workday}: passed as the
+    overrides, it answers the workday functions with a lookup instead of asking the package.
+    Days of a year the package does not know are left to the workday functions' own rule."""
+    calendar = {}
+    for n in range(-400, 41):
+        day = today + datetime.timedelta(days=n)
+        if day in overrides:
+            calendar[day] = bool(overrides[day])
+            continue
+        try:
+            calendar[day] = chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            continue
+    return calendar
+
+
+def story_loaded():
+    return Concern.objects.filter(idempotency_key__in=STORY_KEYS).exists()
+
+
+@transaction.atomic
+def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
+    """Categories, reply templates, the story's concerns and `count` generated ones for `town`.
+    Returns DemoConcernsResult(loaded=False) without writing anything when already loaded."""
+    started = time.perf_counter()
+    if story_loaded():
+        return DemoConcernsResult(loaded=False)
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    overrides = _calendar(workday_overrides(), workdays.local_date(now))
+    categories, departments, new_categories = _categories(town)
+    templates = _reply_templates()
+    people = _People(town)
+
+    areas = list(Area.objects.filter(path__startswith=town.path, depth=town.depth + 1).order_by("path"))
+    villages = {a.name: a for a in areas if a.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY)}
+    grid_rows = Area.objects.filter(path__startswith=town.path, level=AreaLevel.GRID).order_by("path")
+    by_path = {v.path: v for v in villages.values()}
+    grids, grid_of = [], {}
+    for n, grid in enumerate(grid_rows):
+        village = by_path.get(grid.path[: len(grid.path) - grid.steplen])
+        if village is not None:
+            grids.append((village, grid, n))
+            grid_of.setdefault(village.pk, grid)
+    for village in villages.values():
+        grid_of.setdefault(village.pk, village)
+    if not grids:
+        grids = [(v, v, n) for n, v in enumerate(villages.values())]
+
+    cats = [categories[row[0]] for row in CATEGORIES]
+    weights = [row[8] for row in CATEGORIES]
+    plans = _story_plans(
+        now=now,
+        town=town,
+        villages=villages,
+        grid_of=grid_of,
+        categories=categories,
+        departments=departments,
+        people=people,
+        overrides=overrides,
+    )
+    plans += [
+        _generated_plan(
+            i,
+            rng,
+            now=now,
+            town=town,
+            grids=grids,
+            categories=cats,
+            weights=weights,
+            people=people,
+            overrides=overrides,
+        )
+        for i in range(count)
+    ]
+    plans.sort(key=lambda p: p.fields["received_at"])
+
+    # Reference numbers continue each year's counter (allocated once per year, then moved on).
+    per_year = {}
+    for plan in plans:
+        per_year.setdefault(workdays.local_date(plan.fields["received_at"]).year, []).append(plan)
+    prefix = reference_prefix()
+    for year, year_plans in per_year.items():
+        first = int(_next_reference(year).rsplit("-", 1)[1])
+        for n, plan in enumerate(year_plans):
+            plan.fields["reference"] = f"{prefix}-{year}-{first + n:06d}"
+        ReferenceCounter.objects.filter(prefix=prefix, year=year).update(last=first + len(year_plans) - 1)
+
+    project_plan = next((p for p in plans if p.project), None)
+    project = stages = None
+    if project_plan is not None:
+        project, stages = _project_for(
+            project_plan,
+            town=town,
+            department=departments.get("城建办"),
+            by=people.handler(departments["城建办"]),
+            today=workdays.local_date(now),
+        )
+        project_plan.fields["project"] = project
+        project_plan.supervisions.append(
+            dict(
+                kind=SupervisionKind.LEADER,
+                due_at=None,
+                note="列入镇重点督办项目，按月通报进度",
+                created_at=project_plan.fields["responded_at"] + datetime.timedelta(days=20),
+                closed_at=None,
+                created_by=people.leader,
+            )
+        )
+        project_plan.fields["is_supervised"] = True
+
+    concerns = Concern.objects.bulk_create([Concern(**p.fields) for p in plans], batch_size=500)
+    events, call_backs, supervisions = [], [], []
+    for plan, concern in zip(plans, concerns, strict=True):
+        for e in plan.events:
+            e = dict(e, public_text=e["public_text"].replace("{reference}", concern.reference))
+            if project is not None and e["kind"] in (EventKind.PROJECT_STARTED, EventKind.PROJECT_STAGE):
+                e["data"] = {"project": project.pk, **e["data"]}
+            events.append(ConcernEvent(concern=concern, **e))
+        call_backs += [CallBack(concern=concern, **c) for c in plan.call_backs]
+        supervisions += [Supervision(concern=concern, **s) for s in plan.supervisions]
+    ConcernEvent.objects.bulk_create(events, batch_size=2000)
+    CallBack.objects.bulk_create(call_backs, batch_size=2000)
+    Supervision.objects.bulk_create(supervisions, batch_size=2000)
+
+    record_created_many(new_categories, note="演示数据：诉求类别")
+    record_created_many(templates, note="演示数据：答复模板")
+    if project is not None:
+        record_created_many([project, *stages], note="演示数据：岸山路拉通项目")
+    record_created_many(concerns, note="演示数据：民情诉求")
+    return DemoConcernsResult(
+        loaded=True,
+        seconds=time.perf_counter() - started,
+        counts={
+            "categories": len(categories),
+            "concerns": len(concerns),
+            "events": len(events),
+            "call_backs": len(call_backs),
+            "supervisions": len(supervisions),
+            "open": sum(1 for c in concerns if c.is_open),
+        },
+    )
+
+
+def extend_demo_town():
+    """Called by `load_demo` after the org demo: a summary line, or None when already loaded."""
+    from zhenwu.org.demo import TOWN_CODE
+
+    town = Area.objects.filter(code=TOWN_CODE).first()
+    if town is None:
+        return None
+    result = load_concerns_demo(town)
+    if not result.loaded:
+        return "民情办理：演示诉求已存在，未做任何修改。"
+    c = result.counts
+    return (
+        f"民情办理：{c['categories']}个类别、{c['concerns']}条诉求（其中办理中{c['open']}条）、{c['events']}条办理记录、"
+        f"{c['call_backs']}次回访、{c['supervisions']}次督办，含“岸山路拉通”项目，用时 {result.seconds:.1f} 秒"
+    )
