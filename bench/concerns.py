@@ -1,0 +1,339 @@
+"""Benchmark 民情办理 at county scale: intake per second through the resident's HTTP form against a
+bare single-INSERT view, p50/p95 of the public board's first page and of a department queue, and
+the time of the three-rates page.
+
+    .venv/bin/python bench/concerns.py                  # 1,000,000 concerns, 30 towns, 10 years, SQLite
+    .venv/bin/python bench/concerns.py --quick          # 3,000 concerns (run by bench/test_concerns.py)
+    .venv/bin/python bench/concerns.py --concerns 200000 --posts 500 --gets 100
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python bench/concerns.py
+
+Each run is a fresh process on a fresh database (a temporary SQLite file, or a throwaway PostgreSQL
+database created on the server DATABASE_URL names and dropped afterwards; see bench/open311.py,
+whose helpers this reuses). The county (30 towns of ten villages with three grids each, one
+department per category and town) is built through the ORM; the concerns, spread over ten years
+in every state with call-backs and deadlines, and one public timeline entry each, are inserted
+with executemany. Requests go through the whole WSGI stack with django.test.Client, one at a time:
+- intake: GET /concerns/report/ for the form's one-time key, then POST it (validation, the intake
+  service: reference number, deadlines, event, audit entry, notifications, the follow-link page).
+  Timed both as the POST alone and as the resident's GET+POST;
+- the floor: POST to a view defined here (temporary urlconf) that parses the same form and runs
+  one INSERT;
+- GET /concerns/board/ (first page, newest first), /concerns/queue/ as a department's handler,
+  /concerns/board/rates/ (the three rates by department and month over twelve months).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from open311 import _postgres_database, pct, timed  # noqa: E402
+
+CATEGORIES = [
+    ("road", "道路交通", 1, 10), ("sewage", "污水排放", 2, 15), ("sanitation", "环境卫生", 1, 5),
+    ("water", "供水", 1, 5), ("farming", "农业生产", 2, 10), ("welfare", "社会保障", 2, 15),
+    ("dispute", "矛盾纠纷", 1, 10), ("other", "其他", 2, 10),
+]
+# status, weight (the last ten years: nearly all closed)
+STATUSES = [
+    ("closed", 0.88), ("declined", 0.03), ("resolved", 0.01), ("in_progress", 0.04), ("dispatched", 0.02),
+    ("received", 0.01), ("accepted", 0.005), ("returned", 0.005),
+]
+CHANNELS = ["web", "hotline", "visit", "tea_room", "walk_in", "api"]
+
+
+def build_world(towns):
+    from zhenwu.accounts.models import Role, User
+    from zhenwu.concerns.models import Category
+    from zhenwu.org.models import Area, AreaLevel, Department
+
+    county = Area.objects.add_root(dict(name="浏阳市", level=AreaLevel.COUNTY, code="430181"))
+    world = {"towns": [], "grids": [], "departments": {}}
+    for t in range(1, towns + 1):
+        town = Area.objects.add_child(county, dict(name=f"第{t}镇", level=AreaLevel.TOWN, code=f"430181{100 + t}"))
+        world["towns"].append(town)
+        for v in range(1, 11):
+            village = Area.objects.add_child(
+                town, dict(name=f"第{t}镇{v}村", level=AreaLevel.VILLAGE, code=f"430181{100 + t}{200 + v}")
+            )
+            for g in range(1, 4):
+                grid = Area.objects.add_child(
+                    village, dict(name=f"{village.name}第{g}网格", level=AreaLevel.GRID,
+                                  code=f"430181{100 + t}{200 + v}-{g:02d}")
+                )
+                world["grids"].append((town.pk, village.pk, grid.pk))
+        for code, name, _r, _s in CATEGORIES:
+            world["departments"][(town.pk, code)] = Department.objects.create(name=f"{name}办", town=town).pk
+    first = world["towns"][0]
+    categories = []
+    for i, (code, name, response, resolution) in enumerate(CATEGORIES):
+        categories.append(Category.objects.create(
+            code=code, name=name, default_department_id=world["departments"][(first.pk, code)],
+            response_limit_days=response, resolution_limit_days=resolution, sort_order=i,
+        ))
+    world["categories"] = categories
+    handler = User(username="bench_handler", role=Role.HANDLER, full_name="办理人",
+                   department_id=world["departments"][(first.pk, "road")])
+    handler.set_unusable_password()
+    handler.save()
+    world["handler"] = handler
+    return world
+
+
+def generate(n, world, *, now, years):
+    """n concerns over `years` years and their 'submitted' timeline entries, straight into the tables."""
+    from django.db import connection, transaction
+
+    from zhenwu.concerns.models import Concern, ConcernEvent, ReferenceCounter
+    from zhenwu.lib import workdays
+
+    rng = random.Random(12345)
+    names = [s for s, _ in STATUSES]
+    weights = [w for _, w in STATUSES]
+    span = years * 365 * 86400
+    zone = workdays.local_zone()
+    c_meta, e_meta = Concern._meta, ConcernEvent._meta
+    c_fields = ["reference", "channel", "title", "text", "category", "urgency", "area", "village", "town",
+                "address", "reporter_name", "reporter_phone", "reporter_phone_hash", "follow_token_hash", "status",
+                "department", "received_at", "received_month", "response_due", "resolution_due", "accepted_at",
+                "dispatched_at", "responded_at", "resolved_at", "closed_at", "outcome", "resolution_text",
+                "resolution_workdays", "callback_result", "callback_solved", "callback_at", "reopen_count",
+                "is_supervised", "created_at", "updated_at"]
+    cols = ", ".join(connection.ops.quote_name(c_meta.get_field(f).column) for f in c_fields)
+    c_sql = f"INSERT INTO {c_meta.db_table} ({cols}) VALUES ({', '.join(['%s'] * len(c_fields))})"
+    e_fields = ["concern", "at", "actor_label", "kind", "from_status", "to_status", "public_text",
+                "internal_note", "reason", "is_public", "data"]
+    e_cols = ", ".join(connection.ops.quote_name(e_meta.get_field(f).column) for f in e_fields)
+    e_sql = f"INSERT INTO {e_meta.db_table} ({e_cols}) VALUES ({', '.join(['%s'] * len(e_fields))})"
+    dt = connection.ops.adapt_datetimefield_value
+    day = datetime.timedelta(days=1)
+    per_year = {}
+    next_id = 1
+    batch = 20_000
+    with transaction.atomic():
+        for offset in range(0, n, batch):
+            rows = []
+            for i in range(offset, min(n, offset + batch)):
+                at = now - datetime.timedelta(seconds=int(span * (1 - (i + 1) / n)) + rng.randint(0, 59))
+                year = at.astimezone(zone).year
+                per_year[year] = per_year.get(year, 0) + 1
+                town, village, grid = rng.choice(world["grids"])
+                code, _name, response, resolution = CATEGORIES[rng.randrange(len(CATEGORIES))]
+                category = world["categories"][[c[0] for c in CATEGORIES].index(code)]
+                status = rng.choices(names, weights)[0] if now - at > 30 * day else rng.choice(names[2:])
+                held = status not in ("received", "accepted", "declined", "returned")
+                accepted = at + datetime.timedelta(hours=2) if status != "received" else None
+                dispatched = at + datetime.timedelta(hours=3) if held else None
+                response_due = at + response * day + datetime.timedelta(hours=12)
+                resolution_due = at + resolution * 1.4 * day
+                responded = (at + datetime.timedelta(hours=rng.choice((5, 8, 20, 30, 60)))
+                             if held and status != "dispatched" else None)
+                done = status in ("resolved", "closed")
+                resolved = at + rng.uniform(0.5, resolution * 1.5) * day if done else None
+                called = status == "closed"
+                result = rng.choices(["satisfied", "basically_satisfied", "unsatisfied"], [80, 12, 8])[0]
+                rows.append((
+                    f"GQ-{year}-{i + 1:07d}", rng.choice(CHANNELS), "路面坑洼需要修补", "村道路面坑洼，雨天积水，请尽快修补。", category.pk,
+                    "normal", grid, village, town, "", "", "", "", f"{i:064x}", status,
+                    world["departments"][(town, code)] if held else None, dt(at),
+                    at.astimezone(zone).date().replace(day=1), dt(response_due), dt(resolution_due),
+                    dt(accepted) if accepted else None, dt(dispatched) if dispatched else None,
+                    dt(responded) if responded else None, dt(resolved) if resolved else None,
+                    dt(resolved + day) if called else (dt(at + day) if status == "declined" else None),
+                    "fixed" if done else "", "已处理。" if done else "",
+                    max(0, int((resolved - at).days * 5 / 7)) if done else None,
+                    result if called else "", (result != "unsatisfied") if called else None,
+                    dt(resolved + day) if called else None, 0,
+                    bool(resolved and resolved > resolution_due), dt(at), dt(at),
+                ))
+            with connection.cursor() as cursor:
+                cursor.executemany(c_sql, rows)
+                events = [(next_id + j, row[16], "居民", "submitted", "", "received",
+                           f"诉求已登记，编号{row[0]}", "", "", True, "{}") for j, row in enumerate(rows)]
+                cursor.executemany(e_sql, events)
+            next_id += len(rows)
+    # Intake numbers continue after every generated one (the generated ones are numbered by id).
+    for year in per_year:
+        ReferenceCounter.objects.update_or_create(prefix="GQ", year=year, defaults={"last": n})
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def floor_urlconf():
+    """The site's URLs plus /bench/floor/: parse the same form, one INSERT, answer 200."""
+    import types
+
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.urls import path
+    from django.views.decorators.csrf import csrf_exempt
+
+    import zhenwu.urls
+
+    with connection.cursor() as cursor:
+        key = "SERIAL PRIMARY KEY" if connection.vendor == "postgresql" else "INTEGER PRIMARY KEY"
+        cursor.execute(f"CREATE TABLE bench_concern_floor (id {key}, category VARCHAR(20), area VARCHAR(20), "
+                       "text TEXT, phone VARCHAR(20), created_at VARCHAR(40))")
+
+    @csrf_exempt
+    def floor(request):
+        data = request.POST
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO bench_concern_floor (category, area, text, phone, created_at) VALUES (%s, %s, %s, %s, %s)",
+                [data.get("category"), data.get("area"), data.get("text"), data.get("reporter_phone"),
+                 datetime.datetime.now().isoformat()],
+            )
+        return HttpResponse("已登记")
+
+    module = types.ModuleType("bench_concerns_urls")
+    module.urlpatterns = [path("bench/floor/", floor), *zhenwu.urls.urlpatterns]
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+KEY_RE = re.compile(r'name="key" value="([^"]+)"')
+
+
+def child(n, towns, years, posts, gets):
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    settings.ALLOWED_HOSTS = ["*"]
+    now = timezone.now()
+    world = build_world(towns)
+    started = time.perf_counter()
+    generate(n, world, now=now, years=years)
+    generate_s = time.perf_counter() - started
+    settings.ROOT_URLCONF = floor_urlconf()
+
+    resident = Client()
+    town, village, grid = world["grids"][0]
+    form = {"text": "村口路灯坏了三盏，晚上看不见路，老人小孩出门不方便。", "category": str(world["categories"][0].pk),
+            "area": str(grid), "reporter_name": "", "reporter_phone": "13800138000", "latitude": "", "longitude": ""}
+
+    def fresh_key():
+        page = resident.get("/concerns/report/")
+        assert page.status_code == 200
+        return KEY_RE.search(page.content.decode()).group(1)
+
+    def intake(key):
+        cache.clear()  # the form's per-address limits are not what is measured
+        response = resident.post("/concerns/report/", {**form, "key": key})
+        assert response.status_code == 200 and "查询链接" in response.content.decode(), response.content[:2000]
+
+    for _ in range(10):  # warm both paths
+        intake(fresh_key())
+        assert resident.post("/bench/floor/", form).status_code == 200
+
+    keys = [fresh_key() for _ in range(posts)]
+    post_times = timed(lambda i: intake(keys[i]), posts)
+    flow_times = timed(lambda i: intake(fresh_key()), posts)
+    floor_times = timed(lambda i: resident.post("/bench/floor/", form), posts)
+
+    def get_times(client, url):
+        client.get(url)
+
+        def get(i):
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:2000]
+
+        return timed(get, gets)
+
+    board = get_times(Client(), "/concerns/board/")
+    staff = Client()
+    staff.force_login(world["handler"])
+    queue = get_times(staff, "/concerns/queue/")
+    rates = get_times(Client(), "/concerns/board/rates/")[: max(5, gets // 10)]
+    print(json.dumps({
+        "database": connection.vendor,
+        "concerns": n, "towns": towns, "years": years,
+        "generate_s": round(generate_s, 1),
+        "post_rps": round(posts / sum(post_times)),
+        "flow_rps": round(posts / sum(flow_times)),
+        "floor_rps": round(posts / sum(floor_times)),
+        "post_p95_ms": round(pct(post_times, 95), 1),
+        "board": [round(pct(board, 50), 1), round(pct(board, 95), 1)],
+        "queue": [round(pct(queue, 50), 1), round(pct(queue, 95), 1)],
+        "rates": [round(pct(rates, 50), 1), round(pct(rates, 95), 1)],
+    }, ensure_ascii=False))
+
+
+def run(n, towns, years, posts, gets, database_url=None):
+    with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
+        drop = None
+        if database_url and database_url.startswith(("postgres://", "postgresql://")):
+            url, drop = _postgres_database(database_url)
+        else:
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+        env = dict(os.environ)
+        env.update(
+            ZHENWU_DATA_DIR=tmp, ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"), DATABASE_URL=url,
+            DJANGO_SETTINGS_MODULE="zhenwu.settings", ZHENWU_LOG_LEVEL="WARNING", ZHENWU_DEBUG="0",
+            PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        )
+        env.pop("ZHENWU_ENV", None)
+        try:
+            proc = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--towns", str(towns),
+                 "--years", str(years), "--posts", str(posts), "--gets", str(gets)],
+                env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+            )
+        finally:
+            if drop:
+                drop()
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise SystemExit("benchmark child failed")
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="民情办理 benchmark")
+    parser.add_argument("--quick", action="store_true", help="3,000 concerns, 3 towns, 60 intakes, 20 gets")
+    parser.add_argument("--concerns", type=int, default=1_000_000)
+    parser.add_argument("--towns", type=int, default=30)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--gets", type=int, default=100)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.towns, args.years, args.posts, args.gets)
+        return None
+    if args.quick:
+        args.concerns, args.towns, args.posts, args.gets = 3000, 3, 60, 20
+    r = run(args.concerns, args.towns, args.years, args.posts, args.gets, os.environ.get("DATABASE_URL"))
+    print(f"Concerns benchmark: {r['database']}, {r['concerns']:,} concerns, {r['towns']} towns, {r['years']} years "
+          f"(generated in {r['generate_s']} s), {os.cpu_count()} CPUs")
+    print(f"Intake POST /concerns/report/  {r['post_rps']} req/s (p95 {r['post_p95_ms']} ms); with the form GET "
+          f"{r['flow_rps']}/s; bare single-INSERT view {r['floor_rps']} req/s; ratio "
+          f"{r['floor_rps'] / r['post_rps']:.2f}x")
+    for label, key in (("Public board, first page", "board"), ("Department queue", "queue"),
+                       ("Three-rates page", "rates")):
+        p50, p95 = r[key]
+        print(f"{label}  p50 {p50} ms  p95 {p95} ms")
+    return r
+
+
+if __name__ == "__main__":
+    main()

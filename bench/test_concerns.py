@@ -1,0 +1,23 @@
+"""Keeps the concerns benchmark runnable: its quick mode generates 3,000 concerns in three towns and
+times the resident's form against the single-INSERT floor, the board, a queue and the rates page."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_the_concerns_benchmark_runs_in_quick_mode():
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "concerns.py"), "--quick"],
+        cwd=HERE.parent, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert "3,000 concerns, 3 towns, 10 years" in lines[0]
+    post, flow, floor = re.search(r"(\d+) req/s .* GET (\d+)/s; bare single-INSERT view (\d+) req/s", lines[1]).groups()
+    assert int(post) > 0 and int(flow) > 0 and int(floor) > 0
+    timings = [line for line in lines[2:] if re.search(r"p50 [\d.]+ ms\s+p95 [\d.]+ ms", line)]
+    assert len(timings) == 3
