@@ -245,6 +245,15 @@ def child(n, towns, years, posts, gets):
         intake(fresh_key())
         assert resident.post("/bench/floor/", form).status_code == 200
 
+    queries = []  # counted with an execute wrapper: the request's start resets the debug query log
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    key = fresh_key()
+    with connection.execute_wrapper(count):
+        intake(key)
     keys = [fresh_key() for _ in range(posts)]
     post_times = timed(lambda i: intake(keys[i]), posts)
     flow_times = timed(lambda i: intake(fresh_key()), posts)
@@ -272,6 +281,7 @@ def child(n, towns, years, posts, gets):
         "flow_rps": round(posts / sum(flow_times)),
         "floor_rps": round(posts / sum(floor_times)),
         "post_p95_ms": round(pct(post_times, 95), 1),
+        "post_queries": len(queries),
         "board": [round(pct(board, 50), 1), round(pct(board, 95), 1)],
         "queue": [round(pct(queue, 50), 1), round(pct(queue, 95), 1)],
         "rates": [round(pct(rates, 50), 1), round(pct(rates, 95), 1)],
@@ -325,7 +335,8 @@ def main(argv=None):
     r = run(args.concerns, args.towns, args.years, args.posts, args.gets, os.environ.get("DATABASE_URL"))
     print(f"Concerns benchmark: {r['database']}, {r['concerns']:,} concerns, {r['towns']} towns, {r['years']} years "
           f"(generated in {r['generate_s']} s), {os.cpu_count()} CPUs")
-    print(f"Intake POST /concerns/report/  {r['post_rps']} req/s (p95 {r['post_p95_ms']} ms); with the form GET "
+    print(f"Intake POST /concerns/report/  {r['post_rps']} req/s (p95 {r['post_p95_ms']} ms, "
+          f"{r['post_queries']} queries); with the form GET "
           f"{r['flow_rps']}/s; bare single-INSERT view {r['floor_rps']} req/s; ratio "
           f"{r['floor_rps'] / r['post_rps']:.2f}x")
     for label, key in (("Public board, first page", "board"), ("Department queue", "queue"),

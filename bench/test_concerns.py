@@ -17,7 +17,12 @@ def test_the_concerns_benchmark_runs_in_quick_mode():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert "3,000 concerns, 3 towns, 10 years" in lines[0]
-    post, flow, floor = re.search(r"(\d+) req/s .* GET (\d+)/s; bare single-INSERT view (\d+) req/s", lines[1]).groups()
-    assert int(post) > 0 and int(flow) > 0 and int(floor) > 0
+    found = re.search(
+        r"(\d+) req/s \(p95 [\d.]+ ms, (\d+) queries\); with the form GET (\d+)/s; "
+        r"bare single-INSERT view (\d+) req/s",
+        lines[1],
+    )
+    post, queries, flow, floor = (int(n) for n in found.groups())
+    assert post > 0 and flow > 0 and floor > 0 and 5 <= queries <= 40
     timings = [line for line in lines[2:] if re.search(r"p50 [\d.]+ ms\s+p95 [\d.]+ ms", line)]
     assert len(timings) == 3

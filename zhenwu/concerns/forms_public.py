@@ -153,16 +153,20 @@ def _phone(value):
         raise ValidationError(exc.message) from None
 
 
-def place_choices():
-    """Villages and communities with their grids, as grouped choices (one query). A resident who
-    does not know their grid picks the village itself."""
-    places = list(
+def _places():
+    return list(
         Area.objects.filter(
             level__in=(AreaLevel.TOWN, AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
         )
         .order_by("path")
         .only("id", "name", "level", "path", "depth")
     )
+
+
+def place_choices(places=None):
+    """Villages and communities with their grids, as grouped choices (one query, or none when
+    the areas are given). A resident who does not know their grid picks the village itself."""
+    places = _places() if places is None else places
     towns = [a for a in places if a.level == AreaLevel.TOWN]
     town_names = {t.path: t.name for t in towns}
     groups, current = [], None
@@ -228,16 +232,18 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", "请选择")] + place_choices()
+        places = _places()
+        self.fields["area"].choices = [("", "请选择")] + place_choices(places)
+        # The places just read serve clean_area too (same request, no second query).
+        self._intake_places = {
+            a.pk: a for a in places if a.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
+        }
 
     def clean_text(self):
         return _clean_long_text(self.cleaned_data.get("text"), label="反映的问题")
 
     def clean_area(self):
-        pk = self.cleaned_data.get("area")
-        area = Area.objects.filter(
-            pk=pk, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
-        ).first()
+        area = self._intake_places.get(self.cleaned_data.get("area"))
         if area is None:
             raise ValidationError("所选地点不存在，请重新选择")
         return area

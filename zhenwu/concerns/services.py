@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -275,11 +275,15 @@ def _save_photos(concern, checked, *, by):
 def _village_and_town(area):
     """The village (or community) and town containing `area` (its path read afresh: inserting a
     sibling into the ordered tree may have renumbered it since `area` was loaded)."""
-    path = Area.objects.filter(pk=area.pk).values_list("path", flat=True).get()
-    step = area.steplen
-    paths = [path[:i] for i in range(step, len(path) + 1, step)]
+    # One query: the ancestors-or-self of the area's current path (read in the same statement).
+    current = Area.objects.filter(pk=area.pk).values("path")[:1]
     village = town = None
-    for node in Area.objects.filter(path__in=paths):
+    nodes = (
+        Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.TOWN))
+        .annotate(target=Subquery(current))
+        .filter(target__startswith=F("path"))
+    )
+    for node in nodes:
         if node.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
             village = node
         elif node.level == AreaLevel.TOWN:
@@ -303,13 +307,15 @@ def _next_reference(year):
     """Allocate the next number of the year. The counter row stays locked by our UPDATE until
     the transaction ends, so concurrent intakes get distinct, gap-free numbers."""
     prefix = reference_prefix()
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    # UPDATE ... RETURNING (PostgreSQL, SQLite 3.35+): the increment and its value in one query.
+    sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
     for _ in range(2):
-        updated = ReferenceCounter.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-        if updated:
-            last = (
-                ReferenceCounter.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).get()
-            )
-            return f"{prefix}-{year}-{last:06d}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [prefix, year])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{prefix}-{year}-{row[0]:06d}"
         try:
             with transaction.atomic():
                 ReferenceCounter.objects.create(prefix=prefix, year=year, last=0)
