@@ -182,6 +182,18 @@ def place_choices(places=None):
     return [(label, options) for _, label, options in groups]
 
 
+def _area_choices():
+    return [("", "请选择")] + place_choices()
+
+
+class PlaceField(forms.TypedChoiceField):
+    """A place among the form's choices, which are read only when the form is rendered; the
+    submitted value is validated by the form's clean_area (one row, not the whole list)."""
+
+    def valid_value(self, value):
+        return True
+
+
 class ReportForm(forms.Form):
     """The resident's phone form (no account)."""
 
@@ -203,7 +215,7 @@ class ReportForm(forms.Form):
         empty_label="请选择",
         error_messages={"required": "请选择问题类别", "invalid_choice": "所选类别不存在，请重新选择"},
     )
-    area = forms.TypedChoiceField(
+    area = PlaceField(
         label="所在村（社区）或网格",
         coerce=int,
         error_messages={
@@ -232,18 +244,18 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        places = _places()
-        self.fields["area"].choices = [("", "请选择")] + place_choices(places)
-        # The places just read serve clean_area too (same request, no second query).
-        self._intake_places = {
-            a.pk: a for a in places if a.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
-        }
+        # Read lazily: only a rendered form lists every place (a county has over a thousand); a
+        # submitted value is checked by clean_area against its one row.
+        self.fields["area"].choices = _area_choices
 
     def clean_text(self):
         return _clean_long_text(self.cleaned_data.get("text"), label="反映的问题")
 
     def clean_area(self):
-        area = self._intake_places.get(self.cleaned_data.get("area"))
+        pk = self.cleaned_data.get("area")
+        area = Area.objects.filter(
+            pk=pk, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
+        ).first()
         if area is None:
             raise ValidationError("所选地点不存在，请重新选择")
         return area
