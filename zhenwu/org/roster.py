@@ -38,11 +38,9 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler, open_job_input, save_job_output
-from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.idnumber import (
     InvalidIdNumber,
     gender_from_id_number,
-    normalize_id_number,
     validate_id_number,
     validate_phone,
 )
@@ -62,6 +60,7 @@ from .models import (
     ResidentTag,
     town_of,
 )
+from .services import id_number_hash, split_tags
 
 RESIDENTS = "residents"
 MEMBERS = "members"
@@ -73,20 +72,11 @@ VALIDATE_JOB = "roster_validate"
 COMMIT_JOB = "roster_commit"
 JOB_KINDS = (VALIDATE_JOB, COMMIT_JOB)
 
-# One blind-index purpose for ID numbers, shared by Resident and Member: the same person has the
-# same hash in both tables, which is what links a member to their resident record.
-ID_NUMBER_PURPOSE = "id_number"
-
 ERROR_CAP = 1000  # errors kept in the job result; the downloadable list has all of them
 PREVIEW_ROWS = 10
 BATCH_SIZE = 1000
 MAX_ROWS = 100_000
 HEADER_SEARCH_ROWS = 5  # a title row ("官桥镇党员花名册") above the header is common
-
-
-def id_number_hash(value):
-    """The blind index of an ID number, as stored in Resident/Member.id_number_hash."""
-    return blind_index(normalize_id_number(value), purpose=ID_NUMBER_PURPOSE)
 
 
 class RosterFileError(Exception):
@@ -705,19 +695,16 @@ class ResidentScan(_Scan):
         row["gender"] = self._gender(number, cells, id_value)
         row["relation"] = self._limited(number, cells, "relation", 20, "与户主关系")
         row["phone"] = self._phone(number, cells)
-        tags, sensitive = [], []
+        values = []
         for label in _TAG_SPLIT_RE.split(_text(cells.get("tags"))):
             if not label:
                 continue
             value = _TAGS_BY_LABEL.get(label)
             if value is None:
                 self.error(number, "tags", f"未知标签“{label}”（可选：{_TAG_LABELS}）")
-            elif value in SENSITIVE_TAGS:
-                if value not in sensitive:
-                    sensitive.append(value)
-            elif value not in tags:
-                tags.append(value)
-        row["tags"], row["sensitive_tags"] = tags, sensitive
+            else:
+                values.append(value)
+        row["tags"], row["sensitive_tags"] = split_tags(values)
         return row
 
     def batch_context(self, rows):
