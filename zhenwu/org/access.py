@@ -9,6 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .models import (
+    AREA_EDITOR_ROLES,
+    AREA_SCOPED_ROLES,
+    ORG_EDITOR_ROLES,
     ORG_SCOPED_ROLES,
     Area,
     AreaLevel,
@@ -52,11 +55,19 @@ def can_change(user, obj):
 
 
 def can_add_household(user):
-    return user.role in ("town_admin", "secretary", "grid_worker") and user.area_id is not None
+    return user.role in AREA_EDITOR_ROLES and user.area_id is not None
+
+
+def editable_grids(user):
+    """Grids a new or moved household may be placed in: those under the user's area, for the
+    roles that may change households."""
+    if not can_add_household(user):
+        return Area.objects.none()
+    return Area.objects.filter(path__startswith=user.area.path, level=AreaLevel.GRID).order_by("path")
 
 
 def can_add_member(user):
-    return user.role in ("town_admin", "secretary") and (user.party_org_id is not None or user.role == "town_admin")
+    return user.role in ORG_EDITOR_ROLES and (user.party_org_id is not None or user.role == "town_admin")
 
 
 def require_staff(user):
@@ -80,9 +91,7 @@ def visible_departments(user):
 
 def scope_area(user):
     """The area whose households the user sees, or None (the household pages' filter root)."""
-    if user.role not in ("town_admin", "leader", "dispatcher", "secretary", "grid_worker"):
-        return None
-    return user.area
+    return user.area if user.role in AREA_SCOPED_ROLES else None
 
 
 def household_filter_areas(user):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from .. import access, services
 from ..forms import HouseholdForm, MemberForm, ResidentForm, attach_errors
-from ..models import AREA_SCOPED_ROLES, Area, AreaLevel, Household, Member, Resident
+from ..models import AREA_SCOPED_ROLES, ORG_SCOPED_ROLES, Household, Member, Resident
 
 PAGE_SIZE = 20
 
@@ -144,18 +144,11 @@ def household_detail(request, pk):
     })
 
 
-def _editable_grids(user):
-    root = user.area if user.role in ("town_admin", "secretary", "grid_worker") else None
-    if root is None:
-        return Area.objects.none()
-    return Area.objects.filter(path__startswith=root.path, level=AreaLevel.GRID).order_by("path")
-
-
 @login_required
 def household_create(request):
     if not access.can_add_household(request.user):
         raise PermissionDenied("没有新增住户的权限")
-    form = HouseholdForm(request.POST or None, grids=_editable_grids(request.user))
+    form = HouseholdForm(request.POST or None, grids=access.editable_grids(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             household = services.create_household(**form.cleaned_data)
@@ -171,7 +164,7 @@ def household_create(request):
 def household_edit(request, pk):
     household = access.get_household_for_user(request.user, pk, for_change=True)
     initial = {"grid": household.grid_id, "number": household.number, "address": household.address}
-    form = HouseholdForm(request.POST or None, initial=initial, grids=_editable_grids(request.user))
+    form = HouseholdForm(request.POST or None, initial=initial, grids=access.editable_grids(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_household(household, **form.cleaned_data)
@@ -252,7 +245,7 @@ MEMBER_FLAGS = {"elderly": ("is_elderly", "年老体弱"), "ill": ("is_ill", "�
 
 
 def _require_member_scope(user):
-    if user.role not in ("town_admin", "leader", "secretary", "instructor", "member"):
+    if user.role not in ORG_SCOPED_ROLES and user.role != "member":
         raise PermissionDenied("此角色不查看党员信息")
 
 
