@@ -217,6 +217,11 @@ def can_add_session(user):
     return _role(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
 
 
+def can_chase_coverage(user):
+    """Who may generate make-up tasks and send the missing lists: a town admin or a secretary."""
+    return _role(user) in SESSION_EDITOR_ROLES
+
+
 def session_expects(session, member):
     """Whether `member` belongs to one of the session's organisations (or below one)."""
     return member.is_active and any(member.party_org.path.startswith(o.path) for o in session.party_orgs.all())

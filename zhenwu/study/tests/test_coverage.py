@@ -178,3 +178,14 @@ def test_sending_the_missing_list_from_the_page_tells_how_many_notices_left(clie
     login(cast.users.instructor)
     body = client.get("/study/notices/").content.decode()
     assert "王五（第三期学习班）" in body
+
+
+@pytest.mark.parametrize("role", ["leader", "instructor"])
+def test_a_leader_or_instructor_may_read_coverage_but_not_generate_tasks_or_send_lists(client, login, cast, study,
+                                                                                         role):
+    login(getattr(cast.users, role))
+    page = client.get(f"/study/campaigns/{study.campaign.pk}/coverage/")
+    assert page.status_code == 200 and "发送缺学名单" not in page.content.decode()
+    assert client.post(f"/study/campaigns/{study.campaign.pk}/makeup/").status_code == 403
+    assert client.post(f"/study/campaigns/{study.campaign.pk}/missing/send/").status_code == 403
+    assert not StudyNotice.objects.exists()

@@ -111,7 +111,7 @@ def campaign_detail(request, pk):
         "sessions": sessions,
         "open_tasks": open_tasks,
         "can_edit": access.can_edit_campaign(user, campaign),
-        "can_generate": user.role in ("town_admin", "secretary"),
+        "can_generate": access.can_chase_coverage(user),
         "item_form": ItemForm(),
     })
 
@@ -168,7 +168,7 @@ def coverage_page(request, pk):
         "campaign": campaign,
         "overview": overview,
         "several_towns": len(overview.towns) > 1,
-        "can_send": request.user.role in ("town_admin", "secretary"),
+        "can_send": access.can_chase_coverage(request.user),
     })
 
 
@@ -217,7 +217,7 @@ def coverage_export(request, pk):
 @login_required
 @require_POST
 def makeup_generate(request, pk):
-    if request.user.role not in ("town_admin", "secretary"):
+    if not access.can_chase_coverage(request.user):
         raise PermissionDenied("只有镇管理员或支部书记可以生成补学任务")
     campaign = access.get_campaign_for_user(request.user, pk)
     count = services.generate_makeup_tasks(campaign=campaign)
@@ -228,7 +228,7 @@ def makeup_generate(request, pk):
 @login_required
 @require_POST
 def missing_send(request, pk):
-    if request.user.role not in ("town_admin", "secretary"):
+    if not access.can_chase_coverage(request.user):
         raise PermissionDenied("只有镇管理员或支部书记可以发送缺学名单")
     campaign = access.get_campaign_for_user(request.user, pk)
     count = services.send_missing_lists(campaign=campaign, user=request.user)
