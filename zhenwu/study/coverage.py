@@ -142,9 +142,7 @@ def summary(campaign, *, user=None):
     items = required_items(campaign)
     item_ids = [i.pk for i in items]
     paths = campaign_paths(campaign)
-    members_per_org = dict(
-        Member.objects.filter(member_q(paths, user=user)).values_list("party_org_id").annotate(n=Count("id"))
-    )
+    members_per_org, orgs, towns_by_path = _expected_orgs(paths, user)
     done, made_up, excused = {}, {}, {}
     if item_ids and members_per_org:
         mq = member_q(paths, user=user, prefix="member__")
@@ -169,19 +167,16 @@ def summary(campaign, *, user=None):
             "member__party_org_id", "item", excused,
         )
 
-    orgs = list(PartyOrg.objects.filter(pk__in=members_per_org).select_related("area").order_by("path"))
-    towns_by_path = _towns_for(orgs)
     org_rows, towns, per_item = [], {}, {i.pk: Counts() for i in items}
     overall = Counts()
     for org in orgs:
         n = members_per_org[org.pk]
-        counts = Counts(total=n * len(items))
+        counts = Counts()
         for item_id in item_ids:
             key = (org.pk, item_id)
             c = Counts(total=n, done=done.get(key, 0), made_up=made_up.get(key, 0), excused=excused.get(key, 0))
             counts.add(c)
             per_item[item_id].add(c)
-        counts.total = n * len(items)
         town = _town_of(org, towns_by_path)
         org_rows.append(OrgRow(org=org, town=town, members=n, counts=counts))
         town_row = towns.setdefault(town.pk if town else None, TownRow(town=town))
@@ -197,6 +192,16 @@ def summary(campaign, *, user=None):
         overall=overall,
         members=sum(members_per_org.values()),
     )
+
+
+def _expected_orgs(paths, user):
+    """({org pk: expected members}, those organisations in tree order with their places,
+    {path: town} above them), within the user's scope."""
+    members_per_org = dict(
+        Member.objects.filter(member_q(paths, user=user)).values_list("party_org_id").annotate(n=Count("id"))
+    )
+    orgs = list(PartyOrg.objects.filter(pk__in=members_per_org).select_related("area").order_by("path"))
+    return members_per_org, orgs, _towns_for(orgs)
 
 
 def _towns_for(orgs):
@@ -300,11 +305,7 @@ def write_coverage(campaign, *, user=None, batch_size=1000):
     items = required_items(campaign)
     item_ids = [i.pk for i in items]
     paths = campaign_paths(campaign)
-    members_per_org = dict(
-        Member.objects.filter(member_q(paths, user=user)).values_list("party_org_id").annotate(n=Count("id"))
-    )
-    orgs = list(PartyOrg.objects.filter(pk__in=members_per_org).select_related("area").order_by("path"))
-    towns_by_path = _towns_for(orgs)
+    members_per_org, orgs, towns_by_path = _expected_orgs(paths, user)
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("不落一人")
@@ -324,10 +325,10 @@ def write_coverage(campaign, *, user=None, batch_size=1000):
         batch.append(org)
         batch_size_now += members_per_org[org.pk]
         if batch_size_now >= batch_size:
-            count += _write_batch(ws, campaign, batch, paths, user, items, item_ids, towns_by_path)
+            count += _write_batch(ws, batch, paths, user, items, item_ids, towns_by_path)
             batch, batch_size_now = [], 0
     if batch:
-        count += _write_batch(ws, campaign, batch, paths, user, items, item_ids, towns_by_path)
+        count += _write_batch(ws, batch, paths, user, items, item_ids, towns_by_path)
     out = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(out)
     out.seek(0)
@@ -339,7 +340,7 @@ def _flags(is_elderly, is_ill, is_migrant):
                                                 (is_migrant, "流动党员")) if flag)
 
 
-def _write_batch(ws, campaign, orgs, paths, user, items, item_ids, towns_by_path):
+def _write_batch(ws, orgs, paths, user, items, item_ids, towns_by_path):
     by_org = {o.pk: o for o in orgs}
     rows = list(
         Member.objects.filter(member_q(paths, user=user), party_org_id__in=list(by_org))
