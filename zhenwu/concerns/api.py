@@ -450,9 +450,7 @@ def concern_list(request):
 
 def _concern_create(request):
     data = _validated(ConcernCreateSerializer, request.data)
-    category = Category.objects.filter(code=data["category"], is_active=True).first()
-    if category is None:
-        raise services.ConcernError("类别不存在或已停用", field="category")
+    category = _category(data["category"])
     area = visible_areas(request.user).filter(pk=data["area"]).first()
     if area is None:
         raise services.ConcernError("所在村(社区)或网格不存在或不在本镇", field="area")
