@@ -43,7 +43,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, Validat
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -68,7 +68,7 @@ from .models import (
     Status,
 )
 from .redaction import redact_text
-from .services import MAX_TEXT_LENGTH, ConcernError, submit_concern
+from .services import MAX_TEXT_LENGTH, ConcernError, normalise_phone, submit_concern
 
 log = logging.getLogger(__name__)
 
@@ -413,8 +413,6 @@ def discovery(request, fmt):
 
 
 def _categories():
-    from django.db.models import Count
-
     return Category.objects.filter(is_active=True).annotate(attribute_count=Count("attributes"))
 
 
@@ -790,8 +788,6 @@ def _post_request(request, fmt):
     )
     if api_key.queued:
         # Checked now (a bad phone number fails here, not in the worker); registered by the worker.
-        from .services import normalise_phone
-
         normalise_phone(phone)
         with transaction.atomic():
             record.status = Open311Status.QUEUED
