@@ -32,11 +32,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from open311 import _postgres_database  # noqa: E402
 
 FULL = {"towns": 30, "branches": 10, "members_per_branch": 40, "items": 20, "branch_sessions": 10, "attend": 25}
 QUICK = {"towns": 2, "branches": 4, "members_per_branch": 50, "items": 5, "branch_sessions": 3, "attend": 6}
@@ -271,26 +273,6 @@ def child(quick):
         "county_export_peak_mb": round(county_peak / 1e6, 2),
         "county_export_peak_250_mb": round(small_batch_peak / 1e6, 2),
     }))
-
-
-def _postgres_database(url):
-    """(url of a fresh temporary database on the same server, a function that drops it)."""
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(url)
-    name = f"zhenwu_bench_{uuid.uuid4().hex[:8]}"
-    params = dict(host=config["HOST"] or None, port=config["PORT"] or None, user=config["USER"] or None,
-                  password=config["PASSWORD"] or None, dbname="postgres", autocommit=True)
-    with psycopg.connect(**params) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = url.rpartition("/")
-
-    def drop():
-        with psycopg.connect(**params) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return f"{base}/{name}", drop
 
 
 def run(quick):

@@ -249,11 +249,12 @@ def child(n, posts, gets):
 
 
 def _postgres_database(url):
-    """A throwaway database on the server DATABASE_URL names: (its URL, a function that drops it)."""
+    """A throwaway database on the server DATABASE_URL names: (its URL, a function that drops it).
+    Also used by bench/concerns.py and bench/coverage.py."""
     import psycopg
 
     parsed = urlparse(url)
-    name = f"zhenwu_bench_open311_{os.getpid()}"
+    name = f"zhenwu_bench_{os.getpid()}"
     admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
