@@ -27,11 +27,13 @@ def department_handlers(department):
 
 def _town_users(role, concern):
     """Active accounts of `role` whose area contains the concern (town or county accounts)."""
-    users = User.objects.filter(role=role, is_active=True, area__isnull=False).select_related("area")
     town = concern.town
     if town is None:
         return []
-    return [u for u in users if town.path.startswith(u.area.path)]
+    # The town's path and its ancestors' (materialised-path prefixes): one indexed lookup instead
+    # of loading every account of the role in the county.
+    paths = [town.path[:end] for end in range(town.steplen, len(town.path) + 1, town.steplen)]
+    return list(User.objects.filter(role=role, is_active=True, area__path__in=paths))
 
 
 def town_dispatchers(concern):
@@ -40,6 +42,14 @@ def town_dispatchers(concern):
 
 def town_leaders(concern):
     return _town_users(Role.LEADER, concern)
+
+
+def concern_handlers(concern):
+    """Who acts on the concern now: its department's handlers, or the town's dispatchers while no
+    department holds it."""
+    if concern.department_id:
+        return list(department_handlers(concern.department))
+    return list(town_dispatchers(concern))
 
 
 def notify_users(users, *, text, concern=None, exclude=None):

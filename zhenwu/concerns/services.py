@@ -503,11 +503,7 @@ def add_reporter_update(concern, *, text):
     text = _clean_text(text, label="补充内容", field="text")
     _event(concern, kind=EventKind.REPORTER_ADDED, by=None, actor_label="诉求人", internal_note=text)
     record_event(action=AuditAction.UPDATE, obj=concern, note="诉求人补充内容", actor=_actor(None))
-    recipients = (
-        notify.department_handlers(concern.department)
-        if concern.department_id
-        else notify.town_dispatchers(concern)
-    )
+    recipients = notify.concern_handlers(concern)
     notify.notify_users(recipients, text=f"诉求{concern.reference}有诉求人补充内容", concern=concern)
     return concern
 
@@ -776,9 +772,9 @@ def resolve_concern(concern, *, by, outcome, text):
 
 
 def _reopen(concern, *, by, now, reason, kind_label):
-    from_status = concern.status
     """Shared by 不满意 call-backs and explicit reopening: back to the department, a fresh
     resolution clock, one more reopening counted."""
+    from_status = concern.status
     concern.status = Status.IN_PROGRESS if concern.department_id else Status.ACCEPTED
     concern.reopen_count += 1
     concern.resolved_at = None
@@ -802,13 +798,28 @@ def _reopen(concern, *, by, now, reason, kind_label):
         is_public=True,
         data={"reopen_count": concern.reopen_count},
     )
-    recipients = (
-        notify.department_handlers(concern.department)
-        if concern.department_id
-        else notify.town_dispatchers(concern)
-    )
+    recipients = notify.concern_handlers(concern)
     notify.notify_users(
         recipients, text=f"诉求{concern.reference}{kind_label}，请重新办理：{reason[:60]}", concern=concern
+    )
+
+
+def _close(concern, *, by, now, public_text, reason="", actor_label=None):
+    """Shared by satisfied call-backs and closing without a verdict: resolved → closed."""
+    concern.status = Status.CLOSED
+    concern.closed_at = now
+    concern.save()
+    _event(
+        concern,
+        kind=EventKind.CLOSED,
+        by=by,
+        at=now,
+        actor_label=actor_label,
+        from_status=Status.RESOLVED,
+        to_status=Status.CLOSED,
+        reason=reason,
+        public_text=public_text,
+        is_public=True,
     )
 
 
@@ -863,19 +874,12 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
         _reopen(concern, by=by, now=now, reason=note or "回访不满意", kind_label="回访不满意")
         audit_note = "回访不满意，重办"
     else:
-        concern.status = Status.CLOSED
-        concern.closed_at = now
-        concern.save()
-        _event(
+        _close(
             concern,
-            kind=EventKind.CLOSED,
             by=by,
-            at=now,
+            now=now,
             actor_label=_label(by, default="诉求人"),
-            from_status=Status.RESOLVED,
-            to_status=Status.CLOSED,
             public_text="诉求已办结关闭，感谢您的监督。",
-            is_public=True,
         )
         audit_note = f"回访{label}，关闭"
     _audit(concern, before, by=by, note=audit_note)
@@ -890,21 +894,7 @@ def close_concern(concern, *, by, reason):
     _check_state(concern, (Status.RESOLVED,), "关闭")
     reason = _clean_text(reason, label="关闭理由", max_length=MAX_REASON_LENGTH, field="reason")
     before = snapshot(concern)
-    now = timezone.now()
-    concern.status = Status.CLOSED
-    concern.closed_at = now
-    concern.save()
-    _event(
-        concern,
-        kind=EventKind.CLOSED,
-        by=by,
-        at=now,
-        from_status=Status.RESOLVED,
-        to_status=Status.CLOSED,
-        reason=reason,
-        public_text="诉求已办结关闭。",
-        is_public=True,
-    )
+    _close(concern, by=by, now=timezone.now(), reason=reason, public_text="诉求已办结关闭。")
     _audit(concern, before, by=by, note=f"关闭：{reason}")
     return concern
 
@@ -1111,11 +1101,7 @@ def supervise_concern(concern, *, by, note):
         data={"kind": SupervisionKind.LEADER},
     )
     _audit(concern, before, by=by, note=f"领导督办：{note}")
-    recipients = (
-        list(notify.department_handlers(concern.department))
-        if concern.department_id
-        else list(notify.town_dispatchers(concern))
-    )
+    recipients = notify.concern_handlers(concern)
     notify.notify_users(recipients, text=f"督办：诉求{concern.reference}，{note[:80]}", concern=concern)
     return concern
 
@@ -1174,11 +1160,7 @@ def _escalate_one(concern_id, kind, now):
         data={"kind": kind},
     )
     _audit(concern, before, by=None, note=f"自动督办：{label}")
-    handlers = (
-        list(notify.department_handlers(concern.department))
-        if concern.department_id
-        else list(notify.town_dispatchers(concern))
-    )
+    handlers = notify.concern_handlers(concern)
     text = f"督办：诉求{concern.reference}{label}（截止{due_text}）"
     sent = notify.notify_users(handlers + list(notify.town_leaders(concern)), text=text, concern=concern)
     return True, sent, concern.reference

@@ -5,9 +5,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from zhenwu.accounts.models import Role, User
 from zhenwu.concerns import services
 from zhenwu.concerns.models import ConcernEvent, Notification, Outcome, Supervision
 from zhenwu.concerns.services import ConcernPermissionDenied, TransitionNotAllowed
+from zhenwu.org.models import Area, AreaLevel
 
 from .conftest import local
 
@@ -72,6 +74,31 @@ def test_a_concern_nobody_dispatched_alerts_the_dispatchers_and_leaders(submit, 
         Notification.objects.filter(text__startswith="督办").values_list("recipient__username", flat=True)
     )
     assert recipients == {"dispatch1", "leader1"}
+
+
+def test_dispatchers_and_leaders_above_the_town_are_told_but_not_another_towns_or_a_villages(
+    submit, world, time_machine
+):
+    cast = world.cast
+    other_town = Area.objects.add_child(
+        Area.objects.get(pk=cast.county.pk), dict(name="沙市镇", level=AreaLevel.TOWN, code="430181111")
+    )
+    for username, role, area, active in (
+        ("county_dispatch", Role.DISPATCHER, cast.county, True),
+        ("county_leader", Role.LEADER, cast.county, True),
+        ("other_dispatch", Role.DISPATCHER, other_town, True),
+        ("village_dispatch", Role.DISPATCHER, cast.jiulong, True),
+        ("gone_dispatch", Role.DISPATCHER, cast.town, False),
+    ):
+        User.objects.create(username=username, role=role, area=area, is_active=active)
+    time_machine.move_to(local(2026, 9, 28, 9, 0), tick=False)
+    submit()
+    time_machine.move_to(local(2026, 9, 30, 9, 0), tick=False)
+    services.escalate_overdue_concerns()
+    recipients = set(
+        Notification.objects.filter(text__startswith="督办").values_list("recipient__username", flat=True)
+    )
+    assert recipients == {"dispatch1", "leader1", "county_dispatch", "county_leader"}
 
 
 def test_the_command_reports_what_it_did_and_is_idempotent(late, time_machine):
