@@ -256,6 +256,25 @@ def _any_taken(model, field, values):
     return False
 
 
+def _prepare_rows(rows, prepare, model, *, noun):
+    """Unsaved `model` instances from `prepare(row)` for the bulk services, with the set of their ID
+    number hashes; an error names the row (第3条居民（张三）：...), as does an ID number repeated
+    within `rows`."""
+    prepared = []
+    hashes = set()
+    for index, row in enumerate(rows, start=1):
+        try:
+            data = prepare(row)
+        except ValidationError as exc:
+            raise ValidationError(f"第{index}{noun}（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
+        if data["id_number_hash"]:
+            if data["id_number_hash"] in hashes:
+                raise ValidationError(f"第{index}{noun}（{data['name']}）：身份证号重复")
+            hashes.add(data["id_number_hash"])
+        prepared.append(model(**data))
+    return prepared, hashes
+
+
 def _check_id_unique(model, hash_value, exclude_pk=None):
     if not hash_value:
         return
@@ -352,20 +371,13 @@ def update_resident(
 @transaction.atomic
 def add_residents_many(rows, *, note=""):
     """Bulk variant of add_resident: `rows` are dicts of its arguments (household included)."""
-    prepared = []
-    hashes = set()
-    for index, row in enumerate(rows, start=1):
+
+    def prepare(row):
         row = dict(row)
         household = row.pop("household")
-        try:
-            data = _prepare_resident(**row)
-        except ValidationError as exc:
-            raise ValidationError(f"第{index}条居民（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
-        if data["id_number_hash"]:
-            if data["id_number_hash"] in hashes:
-                raise ValidationError(f"第{index}条居民（{data['name']}）：身份证号重复")
-            hashes.add(data["id_number_hash"])
-        prepared.append(Resident(household=household, **data))
+        return {"household": household, **_prepare_resident(**row)}
+
+    prepared, hashes = _prepare_rows(rows, prepare, Resident, noun="条居民")
     if _any_taken(Resident, "id_number_hash", hashes):
         raise ValidationError({"id_number": "部分身份证号已登记在其他居民档案中"})
     residents = Resident.objects.bulk_create(prepared, batch_size=1000)
@@ -468,10 +480,9 @@ def update_member(member, **changes):
 @transaction.atomic
 def create_members_many(rows, *, note=""):
     """Bulk variant of create_member: `rows` are dicts of its arguments."""
-    prepared = []
-    hashes = set()
     residents = set()
-    for index, row in enumerate(rows, start=1):
+
+    def prepare(row):
         row = dict(row)
         resident = row.get("resident")
         row["id_number"], row["phone"] = _member_defaults_from_resident(
@@ -479,19 +490,14 @@ def create_members_many(rows, *, note=""):
         )
         if resident is not None and not row.get("birth_date"):
             row["birth_date"] = resident.birth_date
-        try:
-            data = _prepare_member(**row, stored=resident)
-        except ValidationError as exc:
-            raise ValidationError(f"第{index}名党员（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
-        if data["id_number_hash"]:
-            if data["id_number_hash"] in hashes:
-                raise ValidationError(f"第{index}名党员（{data['name']}）：身份证号重复")
-            hashes.add(data["id_number_hash"])
+        data = _prepare_member(**row, stored=resident)
         if resident is not None:
             if resident.pk in residents:
-                raise ValidationError(f"第{index}名党员（{data['name']}）：居民档案重复关联")
+                raise ValidationError("居民档案重复关联")
             residents.add(resident.pk)
-        prepared.append(Member(**data))
+        return data
+
+    prepared, hashes = _prepare_rows(rows, prepare, Member, noun="名党员")
     if _any_taken(Member, "id_number_hash", hashes):
         raise ValidationError({"id_number": "部分身份证号已登记在其他党员档案中"})
     members = Member.objects.bulk_create(prepared, batch_size=1000)

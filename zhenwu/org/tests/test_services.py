@@ -204,6 +204,24 @@ def test_a_bad_row_in_a_bulk_load_names_the_row_and_writes_nothing(cast):
     assert not Resident.objects.filter(name="好人").exists()
 
 
+def test_a_bulk_load_of_members_names_the_row_that_repeats_an_id_number_or_a_resident(cast):
+    number = valid_id("43018119850101123")
+    with pytest.raises(ValidationError) as exc:
+        services.create_members_many([
+            {"party_org": cast.jizhen_org, "name": "甲", "id_number": number},
+            {"party_org": cast.jizhen_org, "name": "乙", "id_number": number},
+        ])
+    assert exc.value.messages == ["第2名党员（乙）：身份证号重复"]
+    resident = services.add_resident(household=cast.households.jizhen, name="丙")
+    with pytest.raises(ValidationError) as exc:
+        services.create_members_many([
+            {"party_org": cast.jizhen_org, "name": "丙", "resident": resident},
+            {"party_org": cast.jizhen_org, "name": "丙二", "resident": resident},
+        ])
+    assert exc.value.messages == ["第2名党员（丙二）：居民档案重复关联"]
+    assert not Member.objects.filter(name__in=["甲", "丙"]).exists()
+
+
 def test_a_stored_number_that_fails_todays_check_does_not_block_other_edits(cast):
     """黎明's ID number in the cast has a wrong check digit (recorded before validation existed)."""
     resident = cast.residents.jiulong
