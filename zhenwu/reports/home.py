@@ -13,17 +13,30 @@ from django.utils import timezone
 
 from zhenwu.concerns.models import OPEN_STATUSES, Concern, Status
 from zhenwu.org.access import visible_party_orgs
-from zhenwu.org.models import Area, AreaLevel, Department, Household, Member, Resident, ResidentTag, town_of
+from zhenwu.org.models import (
+    AREA_SCOPED_ROLES,
+    ORG_SCOPED_ROLES,
+    Area,
+    AreaLevel,
+    Department,
+    Household,
+    Member,
+    Resident,
+    ResidentTag,
+    town_of,
+)
 
-HOUSEHOLD_ROLES = ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")
-MEMBER_ROLES = ("town_admin", "leader", "secretary", "instructor")
+HOUSEHOLD_ROLES = AREA_SCOPED_ROLES
+MEMBER_ROLES = ORG_SCOPED_ROLES
 TOWN_OVERVIEW_ROLES = ("town_admin", "leader")
 CONCERN_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker")
 ATTENTION_LIMIT = 8
 
 
-def _home_study(members):
-    return members.filter(is_active=True).filter(Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True))
+def _needs_home_study(prefix=""):
+    """Members who get their lessons at home (Member.needs_home_study), as a Q; `prefix` reaches
+    them through a relation ("members__")."""
+    return Q(**{f"{prefix}is_elderly": True}) | Q(**{f"{prefix}is_ill": True}) | Q(**{f"{prefix}is_migrant": True})
 
 
 def home_context(user):
@@ -42,16 +55,15 @@ def home_context(user):
 
     if role in MEMBER_ROLES:
         members = Member.objects.visible_to(user).filter(is_active=True)
-        home_study = _home_study(members)
         counts = members.aggregate(
             total=Count("id"),
-            home=Count("id", filter=Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True)),
+            home=Count("id", filter=_needs_home_study()),
             migrant=Count("id", filter=Q(is_migrant=True)),
         )
         cards.append({"label": "党员", "value": counts["total"], "unit": "名"})
         cards.append({"label": "需送学上门", "value": counts["home"], "unit": "名"})
         cards.append({"label": "流动党员", "value": counts["migrant"], "unit": "名"})
-        context["home_study"] = list(home_study.select_related("party_org").order_by("birth_date", "name")[:ATTENTION_LIMIT])
+        context["home_study"] = list(members.filter(_needs_home_study()).select_related("party_org").order_by("birth_date", "name")[:ATTENTION_LIMIT])
         if role in ("instructor", "secretary"):
             context["branches"] = _branch_table(user)
 
@@ -174,7 +186,7 @@ def _village_table(user):
     member_rows = (
         Member.objects.visible_to(user).filter(is_active=True)
         .values_list("party_org__area__path")
-        .annotate(n=Count("id"), home=Count("id", filter=Q(is_elderly=True) | Q(is_ill=True) | Q(is_migrant=True)))
+        .annotate(n=Count("id"), home=Count("id", filter=_needs_home_study()))
         .order_by()
     )
     for path, n, home in member_rows:
@@ -193,8 +205,7 @@ def _branch_table(user):
             member_count=Count("members", filter=Q(members__is_active=True)),
             home_count=Count(
                 "members",
-                filter=Q(members__is_active=True)
-                & (Q(members__is_elderly=True) | Q(members__is_ill=True) | Q(members__is_migrant=True)),
+                filter=Q(members__is_active=True) & _needs_home_study("members__"),
             ),
         )
         .order_by("path")
