@@ -17,6 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from zhenwu.lib.form_errors import attach_errors
+
 from . import services
 from .forms import AccountCreateForm, AccountForm, LoginForm, PasswordChangeForm, TokenForm
 from .models import Role, User
@@ -187,21 +189,13 @@ def user_create(request):
                 area=data["area"], party_org=data["party_org"], department=data["department"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            attach_errors(form, exc)
         else:
             # Shown once, in this response only (never stored in a message or the log).
             return render(request, "accounts/user_password.html", {
                 "account": account, "password": password, "created": True,
             })
     return render(request, "accounts/user_form.html", {"form": form, "account": None})
-
-
-def _add_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @town_admin_required
@@ -226,7 +220,7 @@ def user_edit(request, pk):
             services.update_account(account, full_name=data["full_name"], role=data["role"], area=data["area"],
                                     party_org=data["party_org"], department=data["department"], by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, "账号信息已保存")
             return redirect("accounts:user_detail", pk=account.pk)

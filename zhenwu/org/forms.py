@@ -91,12 +91,3 @@ class MemberForm(PersonalNumbersForm):
     def __init__(self, *args, party_orgs, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["party_org"].queryset = party_orgs
-
-
-def attach_errors(form, exc):
-    """Put a service ValidationError on the form: per field when it names a form field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)

@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from zhenwu.lib.form_errors import attach_errors
+
 from .. import access, services
-from ..forms import HouseholdForm, MemberForm, ResidentForm, attach_errors
+from ..forms import HouseholdForm, MemberForm, ResidentForm
 from ..models import AREA_SCOPED_ROLES, ORG_SCOPED_ROLES, Household, Member, Resident
 
 PAGE_SIZE = 20
