@@ -41,8 +41,9 @@ def _needs_home_study(prefix=""):
 
 def home_context(user):
     cards = []
-    context = {"scope_label": scope_label(user), "cards": cards}
     role = user.role
+    own_member = Member.objects.filter(user=user).select_related("party_org").first() if role == "member" else None
+    context = {"scope_label": scope_label(user, own_member=own_member), "cards": cards}
 
     if role in HOUSEHOLD_ROLES:
         residents = Resident.objects.visible_to(user)
@@ -81,7 +82,7 @@ def home_context(user):
         context["concern_cards"] = _concern_cards(user)
 
     if role == "member":
-        context["own_member"] = Member.objects.filter(user=user).select_related("party_org").first()
+        context["own_member"] = own_member
     if role == "handler":
         context["department"] = user.department
     return context
@@ -217,12 +218,13 @@ def _branch_table(user):
     return orgs
 
 
-def scope_label(user):
+def scope_label(user, *, own_member=None):
+    """What the home page says the user's scope is; a member's is the organisation of
+    `own_member`, their member record."""
     if user.role == "handler":
         return user.department.name if user.department_id else "未设置部门"
     if user.role in ("instructor",):
         return user.party_org.name if user.party_org_id else "未分配支部"
     if user.role == "member":
-        member = Member.objects.filter(user=user).select_related("party_org").first()
-        return member.party_org.name if member else "未关联党员档案"
+        return own_member.party_org.name if own_member else "未关联党员档案"
     return user.area.name if user.area_id else "未设置区域"
