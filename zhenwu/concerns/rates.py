@@ -29,7 +29,6 @@ Each call runs two aggregate queries over the concerns (counts; a histogram of w
 the median) plus one small query per named dimension for its labels, never a loop over concerns.
 """
 
-import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -103,10 +102,6 @@ class RateRow:
         return percent(self.satisfied + self.basically_satisfied, self.assessed)
 
 
-def _day_start(day):
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=workdays.local_zone())
-
-
 def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
     """Rates grouped by the named dimensions (any of department, village, category, town, month),
     ordered by the dimensions; by=() gives one overall row. `start`/`end` are local dates of
@@ -120,7 +115,7 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
     qs = Concern.objects.all() if queryset is None else queryset
     qs = qs.exclude(status=Status.DUPLICATE)
     if start is not None:
-        qs = qs.filter(received_at__gte=_day_start(start))
+        qs = qs.filter(received_at__gte=workdays.start_of_day(start))
     if end is not None:
         qs = qs.filter(received_at__lte=workdays.end_of_day(end))
 
@@ -176,15 +171,7 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
             RateRow(
                 key=key,
                 label=" · ".join(labels) or "全部",
-                received=row["received"],
-                due_for_response=row["due_for_response"],
-                responded_in_time=row["responded_in_time"],
-                assessed=row["assessed"],
-                solved=row["solved"],
-                satisfied=row["satisfied"],
-                basically_satisfied=row["basically_satisfied"],
-                unsatisfied=row["unsatisfied"],
-                resolved=row["resolved"],
+                **{name: row[name] for name in COUNT_FIELDS},
                 median_workdays=median_from_histogram(hist),
                 histogram=hist,
             )

@@ -47,6 +47,11 @@ def local_date(value):
     raise TypeError(f"expected a date or an aware datetime, got {type(value).__name__}")
 
 
+def start_of_day(day):
+    """The aware datetime at which a local calendar day begins (00:00 local time)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=local_zone())
+
+
 def end_of_day(day):
     """The aware datetime at which a due date ends (DUE_TIME on `day`, local time)."""
     return datetime.datetime.combine(day, DUE_TIME, tzinfo=local_zone())

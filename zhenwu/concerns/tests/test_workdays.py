@@ -76,6 +76,12 @@ def test_due_time_is_the_end_of_the_local_day_which_is_mid_afternoon_utc():
     assert due.astimezone(UTC) == datetime.datetime(2026, 10, 9, 15, 59, 59, 999999, tzinfo=UTC)
 
 
+def test_a_local_day_starts_at_four_in_the_afternoon_utc_the_day_before():
+    start = workdays.start_of_day(D(2026, 10, 9))
+    assert start.astimezone(UTC) == datetime.datetime(2026, 10, 8, 16, 0, tzinfo=UTC)
+    assert workdays.local_date(start) == D(2026, 10, 9)
+
+
 def test_workdays_between_counts_working_days_after_the_start_date():
     start = local(2026, 9, 30, 10, 0)
     assert workdays.workdays_between(start, local(2026, 9, 30, 18, 0)) == 0
