@@ -10,7 +10,7 @@ import hmac
 
 from django.http import Http404
 
-from .models import Concern, ConcernFollower, Status, hash_token
+from .models import OPEN_STATUSES, Concern, ConcernFollower, Status, hash_token
 from .querysets import AREA_ROLES, TOWN_WIDE_ROLES
 
 DISPATCH_ROLES = ("town_admin", "dispatcher")
@@ -96,13 +96,12 @@ def can_reveal_reporter(user, concern):
 
 # The states each staff action starts from; the services check the same states when acting
 # (tests/test_staff_actions.py proves the two agree for every state).
-_OPEN = (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 ACTION_STATES = {
     "accept": (Status.RECEIVED,),
     "decline": (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED),
     "dispatch": (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED),
-    "recategorise": _OPEN,
-    "duplicate": _OPEN,
+    "recategorise": OPEN_STATUSES,
+    "duplicate": OPEN_STATUSES,
     "sign": (Status.DISPATCHED,),
     "return": (Status.DISPATCHED, Status.IN_PROGRESS),
     "update": (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS),
@@ -111,7 +110,7 @@ ACTION_STATES = {
     "call_back": (Status.RESOLVED,),
     "close": (Status.RESOLVED,),
     "reopen": (Status.RESOLVED, Status.CLOSED, Status.DECLINED),
-    "supervise": _OPEN,
+    "supervise": OPEN_STATUSES,
     "project": (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS),
     "photos": (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS,
                Status.RESOLVED),

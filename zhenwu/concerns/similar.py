@@ -19,7 +19,7 @@ import jieba
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern, Status
+from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -89,7 +89,7 @@ def find_similar_concerns(
     if category is not None:
         place |= Q(category=category)
     since = (now or timezone.now()) - timedelta(days=window_days)
-    qs = qs.filter(place, status__in=statuses, received_at__gte=since).exclude(status=Status.DUPLICATE)
+    qs = qs.filter(place, status__in=statuses, received_at__gte=since)
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     rows = qs.select_related("category", "village").defer(
