@@ -584,9 +584,9 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     return _settle_overdue(plan, now)
 
 
-def _resolve(plan, at, outcome, handler, label, department, overrides):
+def _resolve(plan, at, outcome, handler, label, department, overrides, text=None):
     f = plan.fields
-    text = RESOLUTION_TEXT[outcome]
+    text = text or RESOLUTION_TEXT[outcome]
     wd = max(0, workdays.workdays_between(f["received_at"], at, overrides))
     if at > f["resolution_due"]:
         _supervise(
@@ -694,7 +694,9 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
     h_label = _label(handler, urban.name)
     plans = []
 
-    def story(key, *, days_ago, channel, category, village, title, text, address):
+    def story(key, *, days_ago, channel, category, village, title, text, address, first_update):
+        """Received, accepted and dispatched to 城建办, which responds the next day with
+        `first_update` (signing for it: 办理中)."""
         received = _local(today - datetime.timedelta(days=days_ago), 9, 20)
         plan = Plan(
             _base_fields(
@@ -747,6 +749,17 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         responded = _local(workdays.local_date(dispatched) + datetime.timedelta(days=1), 10, 0)
         responded = min(responded, plan.fields["response_due"] - datetime.timedelta(hours=6))
         plan.fields.update(status=Status.IN_PROGRESS, responded_at=responded)
+        _event(
+            plan,
+            EventKind.UPDATED,
+            responded,
+            handler,
+            h_label,
+            Status.DISPATCHED,
+            Status.IN_PROGRESS,
+            department=urban,
+            public_text=first_update,
+        )
         plans.append(plan)
         return plan, responded
 
@@ -762,17 +775,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         text="官桥镇中心学校周边居民的生活污水直排进学校旁的水沟，天热时臭味很重，学生上下学都要捂着鼻子走，"
         "希望镇里把学校周边的污水接入管网统一处理。",
         address="官桥镇中心学校周边",
-    )
-    _event(
-        plan,
-        EventKind.UPDATED,
-        responded,
-        handler,
-        h_label,
-        Status.DISPATCHED,
-        Status.IN_PROGRESS,
-        department=urban,
-        public_text="城建办已到学校周边查看，排查直排户，拟将集镇污水管网向学校片区扩网。",
+        first_update="城建办已到学校周边查看，排查直排户，拟将集镇污水管网向学校片区扩网。",
     )
     _event(
         plan,
@@ -793,11 +796,8 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         h_label,
         urban,
         overrides,
+        text="集镇污水管网扩网，学校周边住户生活污水已全部接入管网集中处理，水沟已清淤。",
     )
-    plan.fields["resolution_text"] = (
-        "集镇污水管网扩网，学校周边住户生活污水已全部接入管网集中处理，水沟已清淤。"
-    )
-    plan.events[-1]["public_text"] = f"【已解决】{plan.fields['resolution_text']}"
     _call_back(
         plan,
         plan.fields["resolved_at"] + datetime.timedelta(days=2),
@@ -819,17 +819,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         text="梅园村到杨梅村的公路破损严重，坑槽一个接一个，大车过后尘土飞扬，下雨天电动车和摩托车经常摔跤，"
         "请尽快修补。",
         address="梅园村至杨梅村公路",
-    )
-    _event(
-        plan,
-        EventKind.UPDATED,
-        responded,
-        handler,
-        h_label,
-        Status.DISPATCHED,
-        Status.IN_PROGRESS,
-        department=urban,
-        public_text="城建办已会同梅园村、杨梅村现场踏勘，测量破损路段，安排修补。",
+        first_update="城建办已会同梅园村、杨梅村现场踏勘，测量破损路段，安排修补。",
     )
     _resolve(
         plan,
@@ -839,9 +829,8 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         h_label,
         urban,
         overrides,
+        text="破损道路修补：梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。",
     )
-    plan.fields["resolution_text"] = "破损道路修补：梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。"
-    plan.events[-1]["public_text"] = f"【已解决】{plan.fields['resolution_text']}"
 
     # 3. The dead-end 岸山路: a project, 财政审批 done, heading to 招投标.
     anshan = villages["岸山村"]
@@ -854,17 +843,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         title="岸山路是断头路，希望拉通",
         text="岸山路修到一半就断了，是条断头路，村民出行、农产品外运都要绕远路，希望把岸山路拉通。",
         address="岸山村岸山路",
-    )
-    _event(
-        plan,
-        EventKind.UPDATED,
-        responded,
-        handler,
-        h_label,
-        Status.DISPATCHED,
-        Status.IN_PROGRESS,
-        department=urban,
-        public_text="城建办已现场踏勘岸山路断头路段，拟按项目推进拉通工程。",
+        first_update="城建办已现场踏勘岸山路断头路段，拟按项目推进拉通工程。",
     )
     plan.project = PROJECT_NAME
     started = responded + datetime.timedelta(days=5)
