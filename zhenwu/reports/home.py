@@ -5,9 +5,8 @@ Every figure is read through the scoped querysets, so a home page never counts b
 The number of queries does not depend on the size of the town.
 """
 
-import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,9 +49,9 @@ def home_context(user):
         cards.append({"label": "住户", "value": Household.objects.visible_to(user).count(), "unit": "户"})
         cards.append({"label": "居民", "value": residents.count(), "unit": "人"})
         if role in ("grid_worker", "secretary"):
-            context["living_alone"] = _living_alone(residents)
-            cards.append({"label": "独居老人", "value": len(context["living_alone"]), "unit": "人"})
-            context["living_alone"] = context["living_alone"][:ATTENTION_LIMIT]
+            living_alone = _living_alone(residents)
+            cards.append({"label": "独居老人", "value": living_alone.count(), "unit": "人"})
+            context["living_alone"] = _with_age(living_alone[:ATTENTION_LIMIT])
 
     if role in MEMBER_ROLES:
         members = Member.objects.visible_to(user).filter(is_active=True)
@@ -134,17 +133,24 @@ def _concern_cards(user):
 
 
 def _living_alone(residents):
-    """Residents tagged 独居老人 (an ordinary tag), oldest first. Tags are JSON lists, which SQLite
-    cannot search inside, so the filter runs here over the scope's (grid- or village-sized) rows."""
-    rows = residents.select_related("household").only(
-        "id", "name", "birth_date", "tags", "household__id", "household__number", "household__address"
+    """Residents tagged 独居老人 (an ordinary, unencrypted tag), oldest first. Tags come from a fixed
+    vocabulary stored as a JSON list, so matching the quoted value in the JSON text is exact and
+    runs in the database on SQLite and PostgreSQL alike (no per-resident work in Python)."""
+    tag = f'"{ResidentTag.LIVING_ALONE_ELDERLY.value}"'
+    return (
+        residents.filter(tags__icontains=tag)
+        .select_related("household")
+        .only("id", "name", "birth_date", "tags", "household__id", "household__number", "household__address")
+        .order_by(F("birth_date").asc(nulls_last=True), "name")
     )
-    found = [r for r in rows if ResidentTag.LIVING_ALONE_ELDERLY.value in (r.tags or [])]
-    found.sort(key=lambda r: (r.birth_date or datetime.date.max, r.name))
+
+
+def _with_age(residents):
     today = timezone.localdate()
-    for r in found:
+    rows = list(residents)
+    for r in rows:
         r.age = _age(r.birth_date, today)
-    return found
+    return rows
 
 
 def _age(birth, today):
