@@ -6,7 +6,7 @@ import uuid
 
 from django import forms
 
-from .forms_public import clean_photo
+from .forms_public import PhotosField
 from .models import CallBackResult, Channel, Outcome, Status, Urgency
 
 _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
@@ -14,34 +14,6 @@ _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultiplePhotoField(forms.FileField):
-    """Up to nine photos in one input. Each is checked and re-encoded as on the resident's form
-    (real image, size, orientation; camera data such as the GPS position removed); the service
-    checks the count."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        items = data if isinstance(data, (list, tuple)) else [data]
-        uploads = [super(MultiplePhotoField, self).clean(d, initial) for d in items if d]
-        cleaned, errors = [], []
-        for upload in uploads:
-            try:
-                cleaned.append(clean_photo(upload))
-            except forms.ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise forms.ValidationError(errors)
-        return cleaned
 
 
 class NamedChoiceField(forms.ModelChoiceField):
@@ -67,12 +39,6 @@ def _text(label, *, rows=3, placeholder=""):
     if placeholder:
         attrs["placeholder"] = placeholder
     return forms.CharField(label=label, required=False, strip=False, widget=forms.Textarea(attrs=attrs))
-
-
-def attach_error(form, exc):
-    """Put a service ConcernError on the field it names (or on the form)."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 class RegisterForm(StaffForm):
@@ -106,7 +72,7 @@ class RegisterForm(StaffForm):
         help_text="可不填；用于回访和短信通知，不会公开",
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    photos = MultiplePhotoField(label="照片（最多9张）")
+    photos = PhotosField(label="照片（最多9张）")
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, categories, areas, **kwargs):
@@ -241,7 +207,7 @@ class ProjectForm(StaffForm):
 
 
 class PhotoForm(StaffForm):
-    photos = MultiplePhotoField(label="补充照片")
+    photos = PhotosField(label="补充照片")
 
     def clean_photos(self):
         photos = self.cleaned_data.get("photos") or []

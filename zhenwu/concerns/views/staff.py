@@ -27,6 +27,7 @@ from zhenwu.lib import workdays
 from zhenwu.org.models import Area, AreaLevel, Department
 
 from .. import access, services
+from ..forms_public import attach_concern_error
 from ..forms_staff import (
     AcceptForm,
     AdvanceForm,
@@ -46,7 +47,6 @@ from ..forms_staff import (
     StageForm,
     SuperviseForm,
     UpdateForm,
-    attach_error,
 )
 from ..models import (
     AWAITING_RESPONSE_STATUSES,
@@ -152,10 +152,6 @@ def _safe_next(request, default):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
-
-
-def _local_day_start(day):
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=workdays.local_zone())
 
 
 # --- the concern page and its actions --------------------------------------------------------------
@@ -353,7 +349,7 @@ def _act(request, pk, action, perform, *, done):
             if form is None:
                 error = exc.message
             else:
-                attach_error(form, exc)
+                attach_concern_error(form, exc)
         else:
             return _after_success(request, concern, done, row_template)
     if row_template:
@@ -634,7 +630,7 @@ def concern_register(request):
         except services.ConcernPermissionDenied as exc:
             raise PermissionDenied(exc.message) from None
         except services.ConcernError as exc:
-            attach_error(form, exc)
+            attach_concern_error(form, exc)
         else:
             concern = result.concern
             # The private follow link is shown this once, for the resident (a walk-in can be
@@ -762,10 +758,10 @@ def concern_list(request):
         if data.get("supervised"):
             concerns = concerns.filter(is_supervised=True)
         if data.get("date_from"):
-            concerns = concerns.filter(received_at__gte=_local_day_start(data["date_from"]))
+            concerns = concerns.filter(received_at__gte=workdays.start_of_day(data["date_from"]))
         if data.get("date_to"):
             end = data["date_to"] + datetime.timedelta(days=1)
-            concerns = concerns.filter(received_at__lt=_local_day_start(end))
+            concerns = concerns.filter(received_at__lt=workdays.start_of_day(end))
     page = _page(request, concerns.for_list().order_by("-received_at", "-id"))
     return _render_list(request, "concerns/staff_concern_list.html", {
         "page": page,
@@ -934,7 +930,7 @@ def _project_act(request, project, key, form, perform, *, done):
                 _project_context(request, project, failed=(key, form), error=exc.message), status=403,
             )
         except services.ConcernError as exc:
-            attach_error(form, exc)
+            attach_concern_error(form, exc)
         else:
             messages.success(request, done)
             return redirect("concerns:project_detail", pk=project.pk)
