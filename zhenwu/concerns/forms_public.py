@@ -1,35 +1,22 @@
 """Forms residents fill in without an account: the phone form, adding to a concern, the call-back,
 and following a concern someone else reported.
 
-Photos are checked here with Pillow (a real, decodable image, not just the right first bytes)
-and re-encoded before they reach the service: orientation applied, metadata dropped (phones
-write the GPS position of the resident's home into every photo), the longest side brought down
-to MAX_PHOTO_EDGE pixels.
+Photos are checked and re-encoded by zhenwu.lib.photos before they reach the service (a real
+image; orientation applied; camera metadata, including the GPS position, dropped).
 """
 
-import io
-import os
 import re
 import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from zhenwu.lib import photos
 from zhenwu.org.models import Area, AreaLevel
 
 from .models import MAX_PHOTOS_PER_CONCERN, CallBackResult, Category
 from .services import MAX_TEXT_LENGTH, ConcernError, max_photo_bytes, normalise_phone
 
-MAX_PHOTO_EDGE = 2560
-MAX_PHOTO_PIXELS = 50_000_000  # refused before decoding: a small file can claim a huge canvas
-PHOTO_FORMATS = {
-    "JPEG": ("image/jpeg", ".jpg"),
-    "PNG": ("image/png", ".png"),
-    "GIF": ("image/gif", ".gif"),
-    "WEBP": ("image/webp", ".webp"),
-}
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
@@ -38,70 +25,9 @@ def new_submission_key():
     return secrets.token_urlsafe(24)
 
 
-def _photo_name(upload):
-    return os.path.basename(getattr(upload, "name", "") or "照片")[:60]
-
-
-def _looks_like_heic(head):
-    return head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc")
-
-
 def clean_photo(upload):
-    """Check one uploaded photo and return a cleaned copy (ValidationError in Chinese otherwise)."""
-    name = _photo_name(upload)
-    limit = max_photo_bytes()
-    if upload.size > limit:
-        raise ValidationError(f"照片“{name}”超过{limit // (1024 * 1024)}MB，请压缩后再上传")
-    if upload.size == 0:
-        raise ValidationError(f"照片“{name}”是空文件，请重新选择")
-    head = upload.read(16)
-    upload.seek(0)
-    not_image = ValidationError(f"“{name}”不是有效的图片，请上传JPG、PNG、GIF或WebP格式的照片")
-    if _looks_like_heic(head):
-        raise ValidationError(f"“{name}”是HEIC格式，暂不支持。请在相机设置中选择“兼容性最佳”，或截图后再上传")
-    try:
-        with Image.open(upload) as image:
-            if image.format not in PHOTO_FORMATS:
-                raise not_image
-            if image.width * image.height > MAX_PHOTO_PIXELS:
-                raise ValidationError(f"照片“{name}”像素过大，请压缩后再上传")
-            image.verify()  # structure and checksums, without decoding everything
-        upload.seek(0)
-        with Image.open(upload) as image:
-            return _reencode(image, name)
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise not_image from None
-    finally:
-        upload.seek(0)
-
-
-def _reencode(image, name):
-    fmt = image.format
-    content_type, ext = PHOTO_FORMATS[fmt]
-    if fmt == "GIF":
-        # Kept as sent (an animation would lose its frames); GIFs carry no camera metadata.
-        image.fp.seek(0)
-        data = image.fp.read()
-    else:
-        if fmt == "JPEG":
-            image.draft("RGB", (MAX_PHOTO_EDGE, MAX_PHOTO_EDGE))  # decode at a reduced scale
-        image.load()
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((MAX_PHOTO_EDGE, MAX_PHOTO_EDGE))
-        out = io.BytesIO()
-        if fmt == "JPEG":
-            if image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            image.save(out, "JPEG", quality=85, optimize=True)
-        elif fmt == "PNG":
-            image.save(out, "PNG", optimize=True)
-        else:
-            image.save(out, "WEBP", quality=85)
-        data = out.getvalue()
-    stem = os.path.splitext(name)[0] or "photo"
-    return SimpleUploadedFile(f"{stem}{ext}", data, content_type=content_type)
+    """A resident's or staff member's photo, checked and cleaned (zhenwu.lib.photos)."""
+    return photos.clean_photo(upload, max_bytes=max_photo_bytes())
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -27,6 +27,7 @@ from zhenwu.audit.services import (
     record_update,
     snapshot,
 )
+from zhenwu.lib import photos
 from zhenwu.org.models import Member
 
 from . import coverage
@@ -568,31 +569,18 @@ def generate_makeup_tasks(*, campaign, now=None):
     return len(created)
 
 
-ALLOWED_PHOTO_TYPES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"GIF87a": "image/gif",
-    b"GIF89a": "image/gif",
-}
-
-
 def max_photo_bytes():
     return getattr(settings, "ZHENWU_STUDY_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 
 
-def photo_type(upload, field="photo"):
-    """The real image type of an upload (by its first bytes), or StudyError naming the file."""
-    name = getattr(upload, "name", "照片")
-    if upload.size > max_photo_bytes():
-        raise StudyError(f"照片“{name}”超过{max_photo_bytes() // (1024 * 1024)}MB，请压缩后再上传", field)
-    head = upload.read(16)
-    upload.seek(0)
-    for magic, content_type in ALLOWED_PHOTO_TYPES.items():
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    raise StudyError(f"“{name}”不是图片，请上传JPG、PNG、GIF或WebP照片", field)
+def clean_photo(upload, field="photo"):
+    """The photo checked and re-encoded without its camera data (a home lesson's photo is taken in
+    a member's home): (cleaned upload, content type), or StudyError naming the file."""
+    try:
+        cleaned = photos.clean_photo(upload, max_bytes=max_photo_bytes())
+    except ValidationError as exc:
+        raise StudyError(exc.messages[0], field) from None
+    return cleaned, cleaned.content_type
 
 
 @transaction.atomic
@@ -616,7 +604,7 @@ def record_home_lesson(*, member, given_on, content, items, confirmation, mentor
         raise StudyError(f"{member.name}没有镇务通账号，请选择本人签字、按手印或家属代签", "confirmation")
     if mentor is not None and mentor.pk == member.pk:
         raise StudyError("送学人不能是党员本人", "mentor")
-    content_type = photo_type(photo) if photo else ""
+    photo, content_type = clean_photo(photo) if photo else (None, "")
     lesson = HomeLesson(member=member, mentor=mentor, given_on=given_on, content=content, confirmation=confirmation,
                         confirmed_at=None if confirmation == Confirmation.APP else now,
                         photo_content_type=content_type, recorded_by=by, created_at=now)
@@ -754,7 +742,7 @@ def record_site_check(*, party_org, checked_on, scores, notes="", photos=(), cam
     photos = list(photos or [])
     if len(photos) > MAX_SITE_PHOTOS:
         raise StudyError(f"最多上传{MAX_SITE_PHOTOS}张照片", "photos")
-    checked = [(p, photo_type(p, "photos")) for p in photos]
+    checked = [clean_photo(p, "photos") for p in photos]
     check = SiteCheck.objects.create(party_org=party_org, campaign=campaign, checked_on=checked_on, checked_by=by,
                                      notes=(notes or "").strip(), **values)
     for upload, content_type in checked:

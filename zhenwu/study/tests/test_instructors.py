@@ -102,4 +102,4 @@ def test_a_score_out_of_range_or_a_fake_photo_is_refused(client, login, cast, se
     response = client.post("/study/site-checks/new/", {
         "party_org": cast.jiulong_branch.pk, "checked_on": "2019-10-20", "photos": [fake], **SCORES,
     })
-    assert "不是图片" in response.content.decode() and not SiteCheck.objects.exists()
+    assert "不是有效的图片" in response.content.decode() and not SiteCheck.objects.exists()

@@ -68,7 +68,7 @@ def test_a_home_lesson_needs_items_content_and_a_real_photo(cast, study):
     fake = SimpleUploadedFile("photo.jpg", b"not an image at all", content_type="image/jpeg")
     with pytest.raises(services.StudyError) as error:
         services.record_home_lesson(content="学习", items=[study.class_item], photo=fake, **base)
-    assert "不是图片" in error.value.text
+    assert "不是有效的图片" in error.value.text
     with pytest.raises(services.StudyError) as error:
         services.record_home_lesson(content="学习", items=[study.class_item], **{**base, "given_on":
                                                                                  datetime.date(2099, 1, 1)})
@@ -189,3 +189,19 @@ def test_a_secretary_arranges_a_mentorship_through_the_page(client, login, cast,
         "mentor": study.li.pk, "mentees": [study.wang.pk], "started_on": "2019-09-21",
     })
     assert "王五已与赵六结对帮学" in response.content.decode()
+
+
+def test_a_home_lesson_photo_is_stored_without_the_gps_position_of_the_members_home(cast, study, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (28.0, 10.0, 0.0), 3: "E", 4: (113.0, 38.0, 0.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "JPEG", exif=exif)
+    assert Image.open(io.BytesIO(buffer.getvalue())).getexif().get_ifd(0x8825)  # the fixture carries one
+    photo = SimpleUploadedFile("送学.jpg", buffer.getvalue(), content_type="image/jpeg")
+    lesson = services.record_home_lesson(member=study.wang, given_on=datetime.date(2019, 10, 21),
+                                         confirmation="signed", by=cast.users.secretary, content="学习",
+                                         items=[study.class_item], photo=photo)
+    assert lesson.photo_content_type == "image/jpeg"
+    with lesson.photo.open("rb") as stored, Image.open(stored) as image:
+        assert not image.getexif().get_ifd(0x8825)
