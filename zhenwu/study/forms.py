@@ -3,6 +3,7 @@ are checked in services.py, whose errors are attached back to the fields."""
 
 from django import forms
 
+from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (study views import it from here)
 from zhenwu.org.models import Member, PartyOrg
 
 from .models import FIVE_STANDARDS, STANDARD_MAX, Confirmation, ItemKind, SessionKind, VenueKind
@@ -51,17 +52,6 @@ class MemberChoices(forms.ModelMultipleChoiceField):
 class ItemChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.title}（{obj.get_kind_display()}）"
-
-
-def attach_errors(form, exc):
-    """Put a service's ValidationError beside the field it names (or on top of the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 class CampaignForm(forms.Form):
