@@ -7,6 +7,7 @@ never a name or phone number.
 """
 
 from django.db import transaction
+from django.urls import reverse
 
 from zhenwu.accounts.models import Role, User
 from zhenwu.lib.sms import send_sms
@@ -15,8 +16,8 @@ from .models import ConcernFollower, Notification
 
 
 def staff_link(concern):
-    """Where a notification about a concern points (the staff detail page, built in a later step)."""
-    return f"/concerns/{concern.pk}/"
+    """Where a notification about a concern points: its staff detail page."""
+    return reverse("concerns:concern_detail", args=[concern.pk])
 
 
 def department_handlers(department):

@@ -127,6 +127,8 @@ def test_dispatching_a_new_concern_accepts_it_on_the_way(submit, world):
 
 def test_dispatch_notifies_the_departments_handlers(dispatched, world):
     assert Notification.objects.filter(recipient=world.users.handler, concern=dispatched).exists()
+    notice = Notification.objects.get(recipient=world.users.handler, concern=dispatched)
+    assert notice.link == f"/concerns/{dispatched.pk}/"
     assert not Notification.objects.filter(recipient=world.env_handler, concern=dispatched).exists()
 
 
