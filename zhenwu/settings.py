@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "zhenwu.org",
     "zhenwu.concerns",
     "zhenwu.study",
+    "zhenwu.grid",
+    "zhenwu.activities",
+    "zhenwu.routing",
+    "zhenwu.ops",
     "zhenwu.reports",
 ]
 
