@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .home import home_context
+from ..home import home_context
 
 
 @login_required

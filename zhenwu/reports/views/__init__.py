@@ -1,0 +1,1 @@
+"""Report views, one module per page family: home, dashboard, ledgers, briefings."""
