@@ -1,0 +1,203 @@
+"""Who sees and changes what in 活动与志愿: the one place activity views get scoped records from.
+
+Scope of an activity (or contest) by role:
+- town-wide roles (town_admin, leader, dispatcher, instructor): every activity placed in their town;
+- secretaries and grid workers: activities placed in their area's subtree or above it (a village
+  sees the town's own activities), and those organised by their party organisation's subtree;
+- handlers: activities organised by their department;
+- members: activities they took part in.
+
+Changes: town admins (in scope), secretaries (activities of their area or organisation) and
+handlers (their department's). Volunteer hours are confirmed by whoever may change the activity or
+by a member recorded as its organiser. A record outside the scope is a 404; one in scope that the
+user may not change, asked for change, is a 403.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from zhenwu.org.access import visible_departments
+from zhenwu.org.models import Area, Department, PartyOrg, town_of
+
+from .models import Activity, Contest, ParticipationRole, RoleModel
+
+TOWN_WIDE_ROLES = ("town_admin", "leader", "dispatcher", "instructor")
+LOCAL_ROLES = ("secretary", "grid_worker")
+EDITOR_ROLES = ("town_admin", "secretary", "handler")
+STAFF_ROLES = TOWN_WIDE_ROLES + LOCAL_ROLES + ("handler",)
+
+
+def _role(user):
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def _ancestor_paths(path, steplen=None):
+    steplen = steplen or Area.steplen
+    return [path[:i] for i in range(steplen, len(path) + 1, steplen)]
+
+
+def scope_q(user, *, member_field="participations__member__user"):
+    """Q over Activity (or Contest: same field names) for the user's scope; None when it is empty.
+    `member_field` is the relation from the row to the user accounts of members who took part."""
+    role = _role(user)
+    if role in TOWN_WIDE_ROLES:
+        town = town_of(user)
+        return Q(area__path__startswith=town.path) if town is not None else None
+    if role in LOCAL_ROLES:
+        q = None
+        if user.area_id is not None:
+            q = Q(area__path__startswith=user.area.path) | Q(area__path__in=_ancestor_paths(user.area.path))
+        if user.party_org_id is not None:
+            org_q = Q(party_org__path__startswith=user.party_org.path)
+            q = org_q if q is None else q | org_q
+        return q
+    if role == "handler":
+        return Q(department_id=user.department_id) if user.department_id is not None else None
+    if role == "member" and member_field:
+        return Q(**{member_field: user})
+    return None
+
+
+def _editable_q(user):
+    role = _role(user)
+    if role == "town_admin":
+        return scope_q(user)
+    if role == "secretary":
+        q = None
+        if user.area_id is not None:
+            q = Q(area__path__startswith=user.area.path)
+        if user.party_org_id is not None:
+            org_q = Q(party_org__path__startswith=user.party_org.path)
+            q = org_q if q is None else q | org_q
+        return q
+    if role == "handler":
+        return scope_q(user)
+    return None
+
+
+def _scoped(queryset, q):
+    if q is None:
+        return queryset.none()
+    # A subquery keeps the outer query free of the joins (no duplicates, no DISTINCT).
+    return queryset.filter(pk__in=queryset.model.objects.filter(q).values("pk"))
+
+
+def visible_activities(user):
+    return _scoped(Activity.objects.all(), scope_q(user))
+
+
+def editable_activities(user):
+    return _scoped(Activity.objects.all(), _editable_q(user))
+
+
+def can_add_activity(user):
+    return _role(user) in EDITOR_ROLES and _editable_q(user) is not None
+
+
+def can_edit_activity(user, activity):
+    return editable_activities(user).filter(pk=activity.pk).exists()
+
+
+def is_organiser(user, activity):
+    return activity.participations.filter(role=ParticipationRole.ORGANISER, member__user=user).exists()
+
+
+def can_confirm_hours(user, activity):
+    return can_edit_activity(user, activity) or (_role(user) is not None and is_organiser(user, activity))
+
+
+def get_activity_for_user(user, pk, *, for_change=False):
+    try:
+        activity = (visible_activities(user)
+                    .select_related("area", "department", "party_org", "campaign").get(pk=pk))
+    except (Activity.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if for_change and not can_edit_activity(user, activity):
+        raise PermissionDenied("没有修改此活动的权限")
+    return activity
+
+
+def organiser_choices(user):
+    """(areas, departments, party organisations) a user may put a new activity under."""
+    role = _role(user)
+    town = town_of(user)
+    if role == "town_admin" and town is not None:
+        areas = Area.objects.filter(path__startswith=town.path).exclude(level="grid")
+        return areas, visible_departments(user), PartyOrg.objects.filter(area__path__startswith=town.path)
+    if role == "secretary":
+        areas = Area.objects.filter(path__startswith=user.area.path) if user.area_id else Area.objects.none()
+        orgs = (PartyOrg.objects.filter(path__startswith=user.party_org.path) if user.party_org_id
+                else PartyOrg.objects.none())
+        return areas, Department.objects.none(), orgs
+    if role == "handler" and town is not None:
+        areas = Area.objects.filter(path__startswith=town.path).exclude(level="grid")
+        return areas, Department.objects.filter(pk=user.department_id), PartyOrg.objects.none()
+    return Area.objects.none(), Department.objects.none(), PartyOrg.objects.none()
+
+
+# --- contests -------------------------------------------------------------------------------------
+
+
+def visible_contests(user):
+    """Contests in the user's scope, and those the user judges."""
+    q = scope_q(user, member_field="entries__author_member__user")
+    judged = Q(judges=user) if _role(user) is not None else None
+    if q is None:
+        q = judged
+    elif judged is not None:
+        q = q | judged
+    return _scoped(Contest.objects.all(), q)
+
+
+def can_manage_contest(user, contest=None):
+    q = _editable_q(user)
+    if q is None or _role(user) not in EDITOR_ROLES:
+        return False
+    if contest is None:
+        return True
+    return Contest.objects.filter(q, pk=contest.pk).exists()
+
+
+def is_judge(user, contest):
+    return _role(user) is not None and contest.judges.filter(pk=user.pk).exists()
+
+
+def get_contest_for_user(user, pk, *, for_change=False):
+    try:
+        contest = visible_contests(user).select_related("area", "department", "party_org").get(pk=pk)
+    except (Contest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if for_change and not can_manage_contest(user, contest):
+        raise PermissionDenied("没有管理此比赛的权限")
+    return contest
+
+
+# --- role models ----------------------------------------------------------------------------------
+
+
+def visible_role_models(user):
+    """Role models are the town's shared study material: everyone of the town (staff and members)
+    sees its role models."""
+    town = town_of(user)
+    if town is None:
+        return RoleModel.objects.none()
+    return RoleModel.objects.filter(area__path__startswith=town.path)
+
+
+def can_manage_role_models(user):
+    return _role(user) in ("town_admin", "secretary")
+
+
+def get_role_model_for_user(user, pk, *, for_change=False):
+    try:
+        role_model = visible_role_models(user).select_related("area", "member").get(pk=pk)
+    except (RoleModel.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if for_change and not can_manage_role_models(user):
+        raise PermissionDenied("没有修改榜样的权限")
+    if for_change and _role(user) == "secretary" and not (
+        user.area_id and role_model.area.path.startswith(user.area.path)
+    ):
+        raise PermissionDenied("只能修改本村（社区）的榜样")
+    return role_model
