@@ -1,0 +1,188 @@
+"""Who sees and changes what in 网格与联户. Views fetch through these helpers only.
+
+- Households: staff with an area see the households under it (org's rule: a grid worker their
+  grid, a secretary their village, town roles the town); a member sees only the households
+  linked to them today.
+- Visits are recorded by members (their linked households), grid workers, secretaries and town
+  admins (their scope). Leaders and dispatchers read.
+- Links, 六员 roles and cadence rules are set by town admins, secretaries and grid workers in their
+  area (the cadence rule: town admins only).
+- Meetings: staff see the meetings of the villages their area lies in or covers; members the ones
+  they attended.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+
+from zhenwu.org.models import (
+    AREA_EDITOR_ROLES,
+    AREA_SCOPED_ROLES,
+    Area,
+    AreaLevel,
+    Household,
+    Member,
+    town_of,
+)
+
+from .models import HouseholdLink, Meeting
+
+VISIT_ROLES = ("town_admin", "secretary", "grid_worker", "member")
+READ_ROLES = AREA_SCOPED_ROLES + ("member",)
+LINK_ROLES = AREA_EDITOR_ROLES
+MEETING_ROLES = ("town_admin", "secretary", "grid_worker")
+STAFF_READ_ROLES = AREA_SCOPED_ROLES
+
+
+def _role(user):
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def member_of(user):
+    """The member record of a member's account (None for staff or an unlinked account)."""
+    if _role(user) != "member":
+        return None
+    return Member.objects.filter(user=user, is_active=True).select_related("party_org").first()
+
+
+def scope_root(user):
+    """The area whose households a staff account covers, or None."""
+    if _role(user) in AREA_SCOPED_ROLES and user.area_id is not None:
+        return user.area
+    return None
+
+
+def visible_households(user):
+    role = _role(user)
+    if role == "member":
+        links = HouseholdLink.objects.active().filter(household=OuterRef("pk"), member__user=user)
+        return Household.objects.filter(Exists(links))
+    return Household.objects.visible_to(user)
+
+
+def get_household_for_user(user, pk):
+    try:
+        return visible_households(user).select_related("grid").get(pk=pk)
+    except (Household.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_record_visit(user):
+    return _role(user) in VISIT_ROLES
+
+
+def require_visit_role(user):
+    if not can_record_visit(user):
+        raise PermissionDenied("当前账号不能登记走访")
+
+
+def require_read(user):
+    if _role(user) not in READ_ROLES:
+        raise PermissionDenied("当前账号不能查看联户走访")
+
+
+def require_staff_read(user):
+    if _role(user) not in STAFF_READ_ROLES or user.area_id is None:
+        raise PermissionDenied("仅限有所辖区域的工作人员")
+
+
+def can_see_sensitive(user):
+    """Sensitive resident tags: as on the org pages, only for the roles that may change residents."""
+    return _role(user) in AREA_EDITOR_ROLES
+
+
+def can_link(user):
+    return _role(user) in LINK_ROLES and user.area_id is not None
+
+
+def linkable_grids(user):
+    if not can_link(user):
+        return Area.objects.none()
+    return Area.objects.filter(path__startswith=user.area.path, level=AreaLevel.GRID).order_by("path")
+
+
+def get_grid_for_link(user, pk):
+    try:
+        return linkable_grids(user).get(pk=pk)
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def village_path(area):
+    """The path of the village (or community) an area lies in; the area's own for a village."""
+    if area.level == AreaLevel.GRID:
+        return area.path[: -area.steplen]
+    return area.path
+
+
+def members_for_area(area):
+    """Members of the party organisations placed in the area's village (whom its households may be
+    linked to)."""
+    return Member.objects.filter(is_active=True, party_org__area__path__startswith=village_path(area))
+
+
+def linkable_members(user):
+    """Members a linking account may assign: those of the branches placed in its area's village or
+    below (a town admin: the town)."""
+    if not can_link(user):
+        return Member.objects.none()
+    return members_for_area(user.area)
+
+
+def get_member_for_link(user, pk):
+    try:
+        return linkable_members(user).get(pk=pk)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_edit_rule(user):
+    return _role(user) == "town_admin"
+
+
+def rule_town(user):
+    return town_of(user) if can_edit_rule(user) else None
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+def _meeting_root_path(user):
+    area = scope_root(user)
+    if area is None:
+        return None
+    return village_path(area) if area.level == AreaLevel.GRID else area.path
+
+
+def visible_meetings(user):
+    role = _role(user)
+    if role == "member":
+        return Meeting.objects.filter(members__user=user).distinct()
+    path = _meeting_root_path(user)
+    if path is None:
+        return Meeting.objects.none()
+    return Meeting.objects.filter(area__path__startswith=path)
+
+
+def get_meeting_for_user(user, pk, *, for_change=False):
+    try:
+        meeting = visible_meetings(user).select_related("area").get(pk=pk)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if for_change and not can_manage_meetings(user):
+        raise PermissionDenied("没有登记民情茶室的权限")
+    return meeting
+
+
+def can_manage_meetings(user):
+    return _role(user) in MEETING_ROLES and user.area_id is not None
+
+
+def meeting_areas(user):
+    """Villages and communities a meeting may be recorded for."""
+    path = _meeting_root_path(user) if can_manage_meetings(user) else None
+    if path is None:
+        return Area.objects.none()
+    return Area.objects.filter(
+        path__startswith=path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY)
+    ).order_by("path")

@@ -1,0 +1,403 @@
+"""Writes of 网格与联户. Keyword-only, atomic, audited; refusals are ValidationError with a Chinese
+message naming the field (views attach them to the form).
+
+Idempotency: a visit carries the key its form generated (drafts.js on the phone keeps it with the
+draft), so a replayed POST returns the first visit; its concern is submitted with a key derived
+from the visit's, so a replay never makes a second concern either. Meeting concerns likewise take
+the meeting form's key plus the row number.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from zhenwu.audit.models import AuditAction
+from zhenwu.audit.services import record_create, record_event, record_update, snapshot
+from zhenwu.concerns.models import Channel
+from zhenwu.concerns.services import ConcernError, submit_concern
+from zhenwu.lib import photos
+from zhenwu.org.models import AreaLevel, Member
+
+from .models import (
+    HouseholdLink,
+    Meeting,
+    MeetingConcern,
+    MeetingPhoto,
+    MemberRole,
+    MemberRoleKind,
+    Visit,
+    VisitCadenceRule,
+    VisitWay,
+)
+
+MAX_LINKS_PER_MEMBER = 10
+MIN_LINKS_PER_MEMBER = 5
+MAX_NOTES_LENGTH = 2000
+MAX_MEETING_PHOTOS = 9
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _error(field, message):
+    return ValidationError({field: message})
+
+
+def _text(value, *, field, label, required=True, max_length=MAX_NOTES_LENGTH):
+    value = (value or "").strip()
+    if required and not value:
+        raise _error(field, f"请填写{label}")
+    if len(value) > max_length:
+        raise _error(field, f"{label}不能超过{max_length}字（现为{len(value)}字）")
+    return value
+
+
+def _clean_photo(upload, field):
+    try:
+        return photos.clean_photo(upload, max_bytes=PHOTO_MAX_BYTES)
+    except ValidationError as exc:
+        raise _error(field, exc.messages[0]) from None
+
+
+def _key(value):
+    value = str(value or "").strip()[:64]
+    return value or None
+
+
+# --- links and roles ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_households(*, member, households, by, started_on=None):
+    """Link `member` to the households (those already linked to this member are skipped). Refused
+    beyond MAX_LINKS_PER_MEMBER active links. Returns the new links."""
+    started_on = started_on or timezone.localdate()
+    if not member.is_active:
+        raise _error("member", f"{member.name}已不在册，不能联户")
+    # Lock the member row so two concurrent assignments cannot both pass the limit.
+    Member.objects.select_for_update().filter(pk=member.pk).first()
+    current = set(
+        HouseholdLink.objects.filter(member=member, ended_on__isnull=True).values_list("household_id", flat=True)
+    )
+    new = [h for h in dict.fromkeys(households) if h.pk not in current]
+    if len(current) + len(new) > MAX_LINKS_PER_MEMBER:
+        raise _error(
+            "member",
+            f"{member.name}已联系{len(current)}户，再加{len(new)}户将超过每名党员{MAX_LINKS_PER_MEMBER}户的上限",
+        )
+    links = [HouseholdLink(member=member, household=h, started_on=started_on, created_by=by) for h in new]
+    for link in links:
+        link.save(force_insert=True)
+        record_create(link, note=f"{member.name}联系{link.household.number}")
+    return links
+
+
+@transaction.atomic
+def end_household_link(link, *, by, ended_on=None):
+    ended_on = ended_on or timezone.localdate()
+    if link.ended_on is not None:
+        return link
+    if ended_on < link.started_on:
+        raise _error("ended_on", "结束日期不能早于联系起始日期")
+    before = snapshot(link)
+    link.ended_on = ended_on
+    link.save(update_fields=["ended_on"])
+    record_update(link, before, note=f"解除{link.member.name}与{link.household.number}的联户（{_label(by)}）")
+    return link
+
+
+@dataclass
+class Distribution:
+    links: list
+    left_over: int  # unlinked households no chosen member had room for
+
+
+@transaction.atomic
+def distribute_grid_households(*, grid, members, by, per_member=MAX_LINKS_PER_MEMBER, started_on=None):
+    """Share the grid's unlinked households among `members`, neighbours together (household-number
+    order), topping each member up to `per_member` links."""
+    from .cadence import unlinked_households
+
+    if grid.level != AreaLevel.GRID:
+        raise _error("grid", "请选择网格")
+    if not (MIN_LINKS_PER_MEMBER <= per_member <= MAX_LINKS_PER_MEMBER):
+        raise _error("per_member", f"每名党员联系户数应在{MIN_LINKS_PER_MEMBER}到{MAX_LINKS_PER_MEMBER}户之间")
+    members = list(dict.fromkeys(members))
+    if not members:
+        raise _error("members", "请选择参与联户的党员")
+    from zhenwu.org.models import Household
+
+    pending = list(unlinked_households(Household.objects.filter(grid=grid)))
+    counts = {
+        m.pk: HouseholdLink.objects.filter(member=m, ended_on__isnull=True).count() for m in members
+    }
+    links = []
+    for member in members:
+        room = max(per_member - counts[member.pk], 0)
+        if not pending or room == 0:
+            continue
+        take, pending = pending[:room], pending[room:]
+        links += link_households(member=member, households=take, by=by, started_on=started_on)
+    return Distribution(links=links, left_over=len(pending))
+
+
+@transaction.atomic
+def set_member_roles(*, member, roles, by):
+    """Replace the member's 六员 roles."""
+    roles = set(roles)
+    unknown = roles - set(MemberRoleKind.values)
+    if unknown:
+        raise _error("roles", "六员角色不正确")
+    existing = {r.role: r for r in MemberRole.objects.filter(member=member)}
+    for role, row in existing.items():
+        if role not in roles:
+            record_event(action=AuditAction.DELETE, obj=row, note=f"{member.name}不再担任{row.get_role_display()}")
+            row.delete()
+    for role in roles - set(existing):
+        row = MemberRole.objects.create(member=member, role=role)
+        record_create(row, note=f"{member.name}担任{row.get_role_display()}")
+    return sorted(roles)
+
+
+@transaction.atomic
+def set_cadence_rule(*, town, interval_days, elderly_interval_days, by):
+    if town.level != AreaLevel.TOWN:
+        raise _error("town", "走访频次按镇设定")
+    for field, value, label in (
+        ("interval_days", interval_days, "走访间隔"),
+        ("elderly_interval_days", elderly_interval_days, "独居老人户走访间隔"),
+    ):
+        if value is None or not (1 <= value <= 366):
+            raise _error(field, f"{label}应在1到366天之间")
+    if elderly_interval_days > interval_days:
+        raise _error("elderly_interval_days", "独居老人户的走访间隔不能长于一般户")
+    rule = VisitCadenceRule.objects.filter(town=town).first()
+    if rule is None:
+        rule = VisitCadenceRule.objects.create(
+            town=town, interval_days=interval_days, elderly_interval_days=elderly_interval_days
+        )
+        record_create(rule, note=f"{town.name}走访频次")
+        return rule
+    before = snapshot(rule)
+    rule.interval_days, rule.elderly_interval_days = interval_days, elderly_interval_days
+    rule.save()
+    record_update(rule, before, note=f"{town.name}走访频次")
+    return rule
+
+
+# --- visits -------------------------------------------------------------------------------------
+
+
+@dataclass
+class VisitResult:
+    visit: Visit
+    created: bool
+
+
+def _label(by):
+    if by is None:
+        return "系统"
+    return getattr(by, "display_name", None) or by.get_username()
+
+
+def concern_key_for_visit(visit_key):
+    return f"visit:{visit_key}"
+
+
+@transaction.atomic
+def record_visit(
+    *,
+    household,
+    visited_on,
+    way,
+    by,
+    notes="",
+    member=None,
+    photo=None,
+    idempotency_key=None,
+    raise_concern=False,
+    concern_text="",
+    concern_category=None,
+    concern_title="",
+    reporter_name="",
+    now=None,
+):
+    """Record a visit; with `raise_concern`, also a Concern (channel 走访) for the household's grid.
+
+    With an `idempotency_key` already used, the first visit is returned unchanged (created=False):
+    the phone's retry of a draft, or a double tap, stores one visit and one concern.
+    """
+    key = _key(idempotency_key)
+    if key:
+        existing = Visit.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return VisitResult(existing, False)
+    key = key or uuid.uuid4().hex
+    today = timezone.localdate(now)
+    if visited_on is None:
+        raise _error("visited_on", "请填写走访日期")
+    if visited_on > today:
+        raise _error("visited_on", "走访日期不能晚于今天")
+    if visited_on < today - datetime.timedelta(days=366):
+        raise _error("visited_on", "走访日期不能早于一年前")
+    if way not in VisitWay.values:
+        raise _error("way", "请选择走访方式")
+    notes = _text(notes, field="notes", label="走访情况", required=not raise_concern)
+    cleaned = _clean_photo(photo, "photo") if photo else None
+
+    visit = Visit(
+        household=household,
+        member=member,
+        recorded_by=by,
+        visited_on=visited_on,
+        way=way,
+        notes=notes,
+        idempotency_key=key,
+        photo_content_type=cleaned.content_type if cleaned else "",
+        created_at=now or timezone.now(),
+    )
+    if cleaned:
+        visit.photo.save(getattr(cleaned, "name", "photo.jpg"), cleaned, save=False)
+    try:
+        with transaction.atomic():
+            visit.save(force_insert=True)
+    except IntegrityError:
+        # The same draft arrived twice at once: the other request stored it.
+        existing = Visit.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return VisitResult(existing, False)
+
+    if raise_concern:
+        text = _text(concern_text or notes, field="concern_text", label="诉求内容")
+        try:
+            result = submit_concern(
+                text=text,
+                title=concern_title,
+                category=concern_category,
+                area=household.grid,
+                channel=Channel.VISIT,
+                by=by,
+                reporter_name=reporter_name,
+                address=household.address,
+                idempotency_key=concern_key_for_visit(key),
+                received_at=now,
+            )
+        except ConcernError as exc:
+            field = {"text": "concern_text", "category": "concern_category", "title": "concern_title"}.get(
+                exc.field, None
+            )
+            raise ValidationError({field: exc.message} if field else exc.message) from None
+        visit.concern = result.concern
+        visit.save(update_fields=["concern"])
+    record_create(
+        visit,
+        note=f"{_label(by)}{visit.get_way_display()}走访{household.number}"
+        + (f"，反映诉求{visit.concern.reference}" if visit.concern_id else ""),
+    )
+    return VisitResult(visit, True)
+
+
+# --- meetings -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_meeting(
+    *, area, title, held_on, place, host, by, minutes="", members=(), residents=(), guest_count=0, photos=()
+):
+    """Record a 民情茶室 meeting of a village (or community) with its attendees and photos."""
+    if area is None or area.level not in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
+        raise _error("area", "请选择村(社区)")
+    title = _text(title, field="title", label="主题", max_length=80)
+    place = _text(place, field="place", label="地点", max_length=100)
+    host = _text(host, field="host", label="主持人", max_length=50)
+    minutes = _text(minutes, field="minutes", label="纪要", required=False, max_length=5000)
+    if held_on is None:
+        raise _error("held_on", "请填写日期")
+    if held_on > timezone.localdate():
+        raise _error("held_on", "日期不能晚于今天")
+    if guest_count is None or guest_count < 0:
+        raise _error("guest_count", "人数不正确")
+    photos = list(photos or ())
+    if len(photos) > MAX_MEETING_PHOTOS:
+        raise _error("photos", f"照片最多{MAX_MEETING_PHOTOS}张")
+    cleaned = [_clean_photo(p, "photos") for p in photos]
+    meeting = Meeting.objects.create(
+        area=area, title=title, held_on=held_on, place=place, host=host, minutes=minutes,
+        guest_count=guest_count, created_by=by,
+    )
+    members, residents = list(members), list(residents)
+    meeting.members.set(members)
+    meeting.residents.set(residents)
+    for photo in cleaned:
+        row = MeetingPhoto(meeting=meeting, content_type=photo.content_type)
+        row.file.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
+        row.save()
+    record_create(
+        meeting,
+        note=f"民情茶室：党员{len(members)}人、群众{len(residents) + guest_count}人、照片{len(cleaned)}张",
+    )
+    return meeting
+
+
+@dataclass
+class RaisedConcern:
+    text: str
+    category: object
+    title: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    area: object = None  # a grid of the meeting's village; the village itself when None
+
+
+def meeting_concern_key(meeting, key, index):
+    return f"meeting:{meeting.pk}:{key}:{index}"[:64]
+
+
+@transaction.atomic
+def raise_concerns_from_meeting(meeting, *, concerns, by, idempotency_key=None):
+    """Register several concerns (channel 民情茶室) at once, each linked back to the meeting.
+    A replay with the same form key links the same concerns again (nothing duplicated).
+    Returns the concerns in order. A refused row names its number: 第2条：请选择诉求类别."""
+    concerns = list(concerns)
+    if not concerns:
+        raise _error("concerns", "请至少填写一条诉求")
+    key = _key(idempotency_key) or uuid.uuid4().hex[:16]
+    out = []
+    for index, item in enumerate(concerns, start=1):
+        area = item.area or meeting.area
+        if not area.path.startswith(meeting.area.path):
+            raise _error("concerns", f"第{index}条：所在网格不属于{meeting.area.name}")
+        try:
+            result = submit_concern(
+                text=item.text,
+                title=item.title,
+                category=item.category,
+                area=area,
+                channel=Channel.TEA_ROOM,
+                by=by,
+                reporter_name=item.reporter_name,
+                reporter_phone=item.reporter_phone,
+                address=meeting.place,
+                idempotency_key=meeting_concern_key(meeting, key, index),
+            )
+        except ConcernError as exc:
+            raise _error("concerns", f"第{index}条：{exc.message}") from None
+        link_concern_to_meeting(meeting, concern=result.concern, by=by)
+        out.append(result.concern)
+    return out
+
+
+@transaction.atomic
+def link_concern_to_meeting(meeting, *, concern, by):
+    """Link an already registered concern to the meeting it was raised at (idempotent)."""
+    existing = MeetingConcern.objects.filter(concern=concern).first()
+    if existing is not None:
+        if existing.meeting_id != meeting.pk:
+            raise _error("concerns", f"诉求{concern.reference}已关联其他民情茶室")
+        return existing
+    link = MeetingConcern.objects.create(meeting=meeting, concern=concern)
+    record_create(link, note=f"民情茶室“{meeting.title}”反映诉求{concern.reference}")
+    return link
