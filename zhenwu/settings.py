@@ -310,3 +310,19 @@ SPECTACULAR_SETTINGS = {
 # village or community), and the contact published in discovery.
 ZHENWU_OPEN311_DEFAULT_AREA = os.environ.get("ZHENWU_OPEN311_DEFAULT_AREA", "")
 ZHENWU_OPEN311_CONTACT = os.environ.get("ZHENWU_OPEN311_CONTACT", "镇党政办（民情受理中心）")
+
+# --- Operations (zhenwu.ops; docs/operations.md) ---------------------------------------------
+# Periodic commands and how often each is expected to run (seconds). /healthz turns unhealthy
+# when one's last successful run is older than its interval plus a grace period; the status
+# page /ops/ lists the runs. ZHENWU_PERIODIC_CHECK=0 leaves them out of /healthz.
+ZHENWU_PERIODIC = {
+    "escalate_overdue_concerns": 15 * 60,
+    "backup": 24 * 3600,
+    "verify_audit_chain": 24 * 3600,
+    "purge_job_files": 24 * 3600,
+    "generate_makeup_tasks": 24 * 3600,
+    "send_missing_lists": 7 * 24 * 3600,
+    "prune_audit": 31 * 24 * 3600,
+}
+ZHENWU_PERIODIC_CHECK = os.environ.get("ZHENWU_PERIODIC_CHECK", "1") == "1"
+ZHENWU_BACKUP_DIR = os.environ.get("ZHENWU_BACKUP_DIR", str(DATA_DIR / "backups"))

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from zhenwu.audit.services import MIN_RETENTION_DAYS, RetentionTooShort, prune_entries
+from zhenwu.ops.periodic import periodic
 
 
+@periodic
 class Command(BaseCommand):
     help = f"清理超过保留期的审计日志（至少保留{MIN_RETENTION_DAYS}天），并留下链起点以便继续校验。"
 

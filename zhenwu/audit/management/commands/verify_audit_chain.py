@@ -1,8 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from zhenwu.audit.services import verify_chain
+from zhenwu.ops.periodic import periodic
 
 
+@periodic
 class Command(BaseCommand):
     help = "校验审计日志哈希链；链断开时输出第一条异常记录并以退出码1结束。"
 

@@ -7,8 +7,10 @@ deadline passes.
 from django.core.management.base import BaseCommand
 
 from zhenwu.concerns.services import escalate_overdue_concerns
+from zhenwu.ops.periodic import periodic
 
 
+@periodic
 class Command(BaseCommand):
     help = "超期诉求自动督办并通知承办人和镇领导（可重复运行）"
 

@@ -1,8 +1,10 @@
 from django.core.management.base import BaseCommand
 
 from zhenwu.jobs.services import purge_job_files
+from zhenwu.ops.periodic import periodic
 
 
+@periodic
 class Command(BaseCommand):
     help = "Delete uploaded and generated files of jobs finished more than N days ago (default 7)."
 

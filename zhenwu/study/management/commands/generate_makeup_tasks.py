@@ -5,10 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from zhenwu.lib.request_context import Actor, acting_as
+from zhenwu.ops.periodic import periodic
 from zhenwu.study import services
 from zhenwu.study.models import Campaign
 
 
+@periodic
 class Command(BaseCommand):
     help = "为年老体弱、患病、流动党员和缺席规定动作的党员生成补学（送学上门）任务。"
 

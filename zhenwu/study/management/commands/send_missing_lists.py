@@ -5,10 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from zhenwu.lib.request_context import Actor, acting_as
+from zhenwu.ops.periodic import periodic
 from zhenwu.study import services
 from zhenwu.study.models import Campaign
 
 
+@periodic
 class Command(BaseCommand):
     help = "向支部书记和指导员发送主题教育缺学名单（站内学习提醒）。"
 
