@@ -34,7 +34,7 @@ from .models import Activity, ActivityKind, AwardLevel, ContestKind, Participati
 
 SEED = 20191012
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MARKER = "“文明浏阳”集里桥社区卫生清理义务劳动"
+MARKER = "“文明浏阳”卫生清理义务劳动"
 ELDERLY_VISITED = 216
 CLEANUP_VOLUNTEERS = 34
 
@@ -162,7 +162,7 @@ def load_demo_activities(town):
     # 党建办: the 返巢 migrant members on 1 October (those who signed in at the study event).
     back = activity(kind=ActivityKind.RETURN_MEETING, title="“返巢”流动党员回望初心", starts_at=at(10, 1, 9),
                     ends_at=at(10, 1, 12), place="镇党群服务中心", area=t.town, department=d["党建办"],
-                    summary="回望初心、唱红歌、与国旗合影、观看阅兵仪式，以主题教育结合爱国主义教育",
+                    summary="回望初心、唱红歌、与国旗合影、观看阅兵仪式等活动，以主题教育结合爱国主义教育",
                     photo="“返巢”流动党员与国旗合影")
     returned = _returned_members(t)
     for member in returned:
@@ -183,7 +183,7 @@ def load_demo_activities(town):
     jiulong_org = t.village_org("九龙村")
     visit = activity(kind=ActivityKind.CARE_VISIT, title="“岁岁重阳暖人心”慰问活动", starts_at=at(10, 3, 9),
                      ends_at=at(10, 3, 14), place="九龙村党群服务中心", area=t.areas["九龙村"], party_org=jiulong_org,
-                     summary="为老人送去文艺节目汇演、长寿餐及牛奶等慰问品", photo="九龙村重阳慰问老人")
+                     summary="送去文艺节目汇演、长寿餐及牛奶等慰问品", photo="九龙村重阳慰问老人")
     elderly = [r for r in t.residents_of("九龙村") if r.birth_date and _age(r.birth_date) >= 60]
     visited = rng.sample(elderly, min(len(elderly), ELDERLY_VISITED))
     services.set_beneficiaries(visit, residents=visited, count=ELDERLY_VISITED, description="老人", by=t.admin)
@@ -196,7 +196,7 @@ def load_demo_activities(town):
     # 文明办: 30余 党群志愿者 clean 集里桥社区 on 12 October and visit its service centre.
     cleanup = activity(kind=ActivityKind.LABOUR, title=MARKER, starts_at=at(10, 12, 8, 30), ends_at=at(10, 12, 11, 30),
                        place="集里桥社区", area=t.areas["集里桥社区"], department=d["文明办"],
-                       summary="开展卫生清理义务劳动并参观党群服务中心，通过跨区域体验式主题教育为文明浏阳助力",
+                       summary="并参观党群服务中心，通过跨区域体验式主题教育，为文明浏阳助力",
                        photo="30余名党群志愿者在集里桥社区开展卫生清理")
     members = rng.sample(t.able(t.members_of("官桥社区") + t.members_of("集镇村")), 22)
     residents = rng.sample(t.residents_of("官桥社区"), CLEANUP_VOLUNTEERS - len(members))

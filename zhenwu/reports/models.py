@@ -1,0 +1,130 @@
+"""台账与简报: the monthly briefing (简报) of an area, generated from the records, edited by staff and
+published; each publication is kept as an immutable version with who and when.
+
+The working copy (Briefing) holds the generated sections and the edited text; regenerating it never
+touches a published version (PublishedBriefing), whose rows are never updated.
+"""
+
+import os
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from zhenwu.org.models import Area
+
+USER = settings.AUTH_USER_MODEL
+
+
+def briefing_file_path(instance, filename):
+    ext = os.path.splitext(filename)[1].lower()[:8]
+    return f"reports/briefings/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+class BriefingStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+
+
+class Briefing(models.Model):
+    """简报: one area's briefing for one month (working copy)."""
+
+    area = models.ForeignKey(Area, verbose_name="区域", on_delete=models.PROTECT, related_name="briefings")
+    month = models.DateField("月份", help_text="该月1日")
+    title = models.CharField("标题", max_length=120)
+    status = models.CharField("状态", max_length=10, choices=BriefingStatus.choices, default=BriefingStatus.DRAFT)
+    sections = models.JSONField("生成内容", default=list, blank=True)
+    text = models.TextField("正文", blank=True)
+    generated_at = models.DateTimeField("生成时间", null=True, blank=True)
+    generated_by = models.ForeignKey(USER, verbose_name="生成人", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    edited_at = models.DateTimeField("修改时间", null=True, blank=True)
+    edited_by = models.ForeignKey(USER, verbose_name="修改人", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "简报"
+        verbose_name_plural = "简报"
+        ordering = ["-month", "area_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "month"], name="briefing_area_month_unique"),
+            models.CheckConstraint(condition=models.Q(status__in=BriefingStatus.values), name="briefing_status_valid"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def month_label(self):
+        return f"{self.month.year}年{self.month.month}月"
+
+
+class PublishedBriefingQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("已发布的简报版本不可修改")
+
+
+class PublishedBriefing(models.Model):
+    """A published version of a briefing: title, text and photos as published, never changed."""
+
+    briefing = models.ForeignKey(Briefing, verbose_name="简报", on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField("版本")
+    title = models.CharField("标题", max_length=120)
+    text = models.TextField("正文")
+    sections = models.JSONField("生成内容", default=list)
+    published_at = models.DateTimeField("发布时间", default=timezone.now)
+    published_by = models.ForeignKey(USER, verbose_name="发布人", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    objects = PublishedBriefingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "已发布简报"
+        verbose_name_plural = "已发布简报"
+        ordering = ["briefing_id", "-version"]
+        constraints = [models.UniqueConstraint(fields=["briefing", "version"], name="published_briefing_version")]
+
+    def __str__(self):
+        return f"{self.title}（第{self.version}版）"
+
+    def save(self, *args, **kwargs):
+        # Immutability is the row's own rule: a published version is written once.
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("已发布的简报版本不可修改")
+        super().save(*args, **kwargs)
+
+
+class ExportFormat(models.TextChoices):
+    DOCX = "docx", "Word"
+    PDF = "pdf", "PDF"
+
+
+class BriefingExport(models.Model):
+    """A generated file of a briefing: of the working copy (version empty) or of a published
+    version; served only through the access-checked download view."""
+
+    briefing = models.ForeignKey(Briefing, verbose_name="简报", on_delete=models.CASCADE, related_name="exports")
+    version = models.ForeignKey(PublishedBriefing, verbose_name="版本", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="exports")
+    format = models.CharField("格式", max_length=4, choices=ExportFormat.choices)
+    file = models.FileField("文件", upload_to=briefing_file_path)
+    size = models.PositiveIntegerField("大小(字节)")
+    job = models.ForeignKey("jobs.Job", verbose_name="任务", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "简报文件"
+        verbose_name_plural = "简报文件"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.briefing_id}.{self.format}"
+
+    @property
+    def filename(self):
+        suffix = f"（第{self.version.version}版）" if self.version_id else "（草稿）"
+        title = self.version.title if self.version_id else self.briefing.title
+        return f"{title}{suffix}.{self.format}"
