@@ -350,6 +350,7 @@ class RaisedConcern:
     reporter_name: str = ""
     reporter_phone: str = ""
     area: object = None  # a grid of the meeting's village; the village itself when None
+    number: int | None = None  # the row's number on the form (messages and keys); its position otherwise
 
 
 def meeting_concern_key(meeting, key, index):
@@ -366,7 +367,8 @@ def raise_concerns_from_meeting(meeting, *, concerns, by, idempotency_key=None):
         raise _error("concerns", "请至少填写一条诉求")
     key = _key(idempotency_key) or uuid.uuid4().hex[:16]
     out = []
-    for index, item in enumerate(concerns, start=1):
+    for position, item in enumerate(concerns, start=1):
+        index = item.number or position
         area = item.area or meeting.area
         if not area.path.startswith(meeting.area.path):
             raise _error("concerns", f"第{index}条：所在网格不属于{meeting.area.name}")

@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "grid"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.visit_home, name="visit_home"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("households/<int:pk>/visit/", views.visit_create, name="visit_create"),
+    path("households/<int:pk>/link/", views.household_link, name="household_link"),
+    path("links/<int:pk>/end/", views.link_end, name="link_end"),
+    path("visits/<int:pk>/photo/", views.visit_photo, name="visit_photo"),
+    path("overdue/", views.overdue_list, name="overdue_list"),
+    path("coverage/", views.coverage_page, name="coverage"),
+    path("unlinked/", views.unlinked_list, name="unlinked_list"),
+    path("grids/<int:pk>/assign/", views.grid_assign, name="grid_assign"),
+    path("members/<int:pk>/roles/", views.member_roles, name="member_roles"),
+    path("rule/", views.cadence_rule, name="cadence_rule"),
+    path("meetings/", views.meeting_list, name="meeting_list"),
+    path("meetings/new/", views.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/concerns/", views.meeting_concerns, name="meeting_concerns"),
+    path("meeting-photos/<int:pk>/", views.meeting_photo, name="meeting_photo"),
+]

@@ -1,0 +1,176 @@
+"""Forms of the grid pages: they shape input and limit choices to the user's scope; the rules are
+checked in services.py, whose errors are attached back to the fields (zhenwu.lib.form_errors)."""
+
+from django import forms
+from django.utils import timezone
+
+from zhenwu.concerns.models import Category
+from zhenwu.org.models import Member, Resident
+
+from .models import MemberRoleKind, VisitWay
+from .services import MAX_LINKS_PER_MEMBER, MAX_MEETING_PHOTOS, MIN_LINKS_PER_MEMBER
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotosField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultiplePhotosField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class MemberChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class MemberChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class ActiveCategories(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Category.objects.filter(is_active=True), **kwargs)
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class VisitForm(forms.Form):
+    """The phone form. `idempotency_key` comes from the page (drafts.js keeps it with the draft)."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    visited_on = forms.DateField(label="走访日期", widget=DateInput)
+    way = forms.ChoiceField(label="走访方式", choices=VisitWay.choices, widget=forms.RadioSelect, initial=VisitWay.HOME)
+    member = MemberChoice(label="走访党员", queryset=Member.objects.none(), required=False, empty_label="（不选）")
+    notes = forms.CharField(
+        label="走访情况", required=False, widget=forms.Textarea(attrs={"rows": 4, "placeholder": "家中情况、群众所说的事"})
+    )
+    photo = forms.FileField(label="照片（可选）", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    raise_concern = forms.BooleanField(label="群众反映了诉求，登记为民情诉求", required=False)
+    concern_category = ActiveCategories(label="诉求类别", required=False, empty_label="请选择")
+    concern_text = forms.CharField(
+        label="诉求内容", required=False, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "群众反映的问题"})
+    )
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if members is None:
+            del self.fields["member"]
+        else:
+            self.fields["member"].queryset = members
+        self.initial.setdefault("visited_on", timezone.localdate())
+
+
+class LinkForm(forms.Form):
+    member = MemberChoice(label="联户党员", queryset=Member.objects.none(), empty_label="请选择")
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+
+
+class DistributeForm(forms.Form):
+    members = MemberChoices(label="参与联户的党员", queryset=Member.objects.none(), widget=forms.CheckboxSelectMultiple)
+    per_member = forms.IntegerField(
+        label="每名党员联系户数", min_value=MIN_LINKS_PER_MEMBER, max_value=MAX_LINKS_PER_MEMBER, initial=8
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label="六员", choices=MemberRoleKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+class CadenceRuleForm(forms.Form):
+    interval_days = forms.IntegerField(label="一般联系户走访间隔（天）", min_value=1, max_value=366)
+    elderly_interval_days = forms.IntegerField(label="独居老人户走访间隔（天）", min_value=1, max_value=366)
+
+
+class MeetingForm(forms.Form):
+    title = forms.CharField(label="主题", max_length=80, initial="民情茶室")
+    held_on = forms.DateField(label="日期", widget=DateInput)
+    place = forms.CharField(label="地点", max_length=100)
+    host = forms.CharField(label="主持人", max_length=50)
+    members = MemberChoices(
+        label="参加党员", queryset=Member.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    residents = forms.ModelMultipleChoiceField(
+        label="参加群众（已登记居民）", queryset=Resident.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    guest_count = forms.IntegerField(label="其他参加群众（人）", min_value=0, initial=0)
+    minutes = forms.CharField(label="纪要", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    photos = MultiplePhotosField(label=f"照片（最多{MAX_MEETING_PHOTOS}张）", required=False)
+
+    def __init__(self, *args, members, residents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members
+        self.fields["residents"].queryset = residents
+        self.fields["residents"].label_from_instance = lambda r: f"{r.name}（{r.household.number}）"
+        self.initial.setdefault("held_on", timezone.localdate())
+
+
+MEETING_CONCERN_ROWS = 3
+
+
+class MeetingConcernsForm(forms.Form):
+    """Up to MEETING_CONCERN_ROWS concerns at once; a row with no text is skipped."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(1, MEETING_CONCERN_ROWS + 1):
+            self.fields[f"text_{i}"] = forms.CharField(
+                label=f"第{i}条 诉求内容", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            self.fields[f"category_{i}"] = ActiveCategories(label=f"第{i}条 类别", required=False, empty_label="请选择")
+            self.fields[f"grid_{i}"] = forms.ModelChoiceField(
+                label=f"第{i}条 所在网格", queryset=grids, required=False, empty_label="（本村）"
+            )
+            self.fields[f"reporter_name_{i}"] = forms.CharField(label=f"第{i}条 反映人", required=False, max_length=50)
+            self.fields[f"reporter_phone_{i}"] = forms.CharField(
+                label=f"第{i}条 联系电话", required=False, max_length=20
+            )
+
+    def rows(self):
+        """[(index, cleaned row)] of the rows that have text."""
+        out = []
+        for i in range(1, MEETING_CONCERN_ROWS + 1):
+            text = (self.cleaned_data.get(f"text_{i}") or "").strip()
+            if text:
+                out.append((i, {
+                    "text": text,
+                    "category": self.cleaned_data.get(f"category_{i}"),
+                    "area": self.cleaned_data.get(f"grid_{i}"),
+                    "reporter_name": self.cleaned_data.get(f"reporter_name_{i}") or "",
+                    "reporter_phone": self.cleaned_data.get(f"reporter_phone_{i}") or "",
+                }))
+        return out
+
+    def row_groups(self):
+        return [
+            [self[f"{name}_{i}"] for name in ("text", "category", "grid", "reporter_name", "reporter_phone")]
+            for i in range(1, MEETING_CONCERN_ROWS + 1)
+        ]

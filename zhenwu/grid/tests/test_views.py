@@ -1,0 +1,193 @@
+"""The grid pages through the client: scope (a grid worker sees only their grid's households, a
+member only the linked ones), masked data and sensitive tags, the visit form's idempotent POST,
+lists with bounded queries, meetings."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from zhenwu.concerns.models import Channel, Concern
+from zhenwu.grid import services
+from zhenwu.grid.models import HouseholdLink, Meeting, MeetingConcern, Visit
+from zhenwu.org.models import Household
+
+
+@pytest.fixture
+def linked(cast):
+    start = timezone.localdate() - datetime.timedelta(days=60)
+    HouseholdLink.objects.create(member=cast.members.jiulong, household=cast.households.jiulong, started_on=start)
+    HouseholdLink.objects.create(member=cast.members.jizhen, household=cast.households.jizhen, started_on=start)
+    return cast
+
+
+def _url(name, household):
+    return f"/grid/households/{household.pk}/{name}"
+
+
+def test_a_grid_worker_sees_only_their_grids_households(linked, client, login):
+    login(linked.users.grid_worker)
+    assert client.get(_url("", linked.households.jiulong)).status_code == 200
+    assert client.get(_url("", linked.households.jiulong2)).status_code == 404  # the village's other grid
+    assert client.get(_url("", linked.households.jizhen)).status_code == 404
+    assert client.get(_url("visit/", linked.households.jizhen)).status_code == 404
+    home = client.get("/grid/").content.decode()
+    assert "JL-0001" in home and "JL-0002" not in home and "JZ-0001" not in home
+
+
+def test_a_secretary_sees_the_village_and_a_member_only_linked_households(linked, client, login):
+    login(linked.users.secretary)
+    assert client.get(_url("", linked.households.jiulong2)).status_code == 200
+    assert client.get(_url("", linked.households.jizhen)).status_code == 404
+    client.logout()
+    login(linked.users.member)
+    assert client.get(_url("", linked.households.jiulong)).status_code == 200
+    assert client.get(_url("", linked.households.jiulong2)).status_code == 404
+    home = client.get("/grid/").content.decode()
+    assert "JL-0001" in home and "JL-0002" not in home
+
+
+def test_a_member_whose_link_ended_loses_the_household(linked, client, login):
+    link = HouseholdLink.objects.get(household=linked.households.jiulong)
+    services.end_household_link(link, by=linked.users.grid_worker)
+    login(linked.users.member)
+    assert client.get(_url("", linked.households.jiulong)).status_code == 404
+
+
+def test_the_household_page_masks_numbers_and_shows_sensitive_tags_only_to_editors(linked, client, login):
+    login(linked.users.member)
+    page = client.get(_url("", linked.households.jiulong)).content.decode()
+    assert "138****8000" in page and "13800138000" not in page
+    assert "430181195001011236" not in page
+    assert "独居老人" in page and "残疾" not in page and "显示完整" not in page
+    assert "黎干亮" in page  # linked member
+    client.logout()
+    login(linked.users.grid_worker)
+    page = client.get(_url("", linked.households.jiulong)).content.decode()
+    assert "残疾" in page and "13800138000" not in page and "显示完整" in page
+
+
+def test_a_leader_reads_but_cannot_record_a_visit(linked, client, login):
+    login(linked.users.leader)
+    page = client.get(_url("", linked.households.jiulong)).content.decode()
+    assert "记录走访" not in page and "残疾" not in page
+    assert client.get(_url("visit/", linked.households.jiulong)).status_code == 403
+
+
+def test_posting_the_visit_form_twice_with_its_key_stores_one_visit_and_one_concern(linked, client, login, category):
+    login(linked.users.member)
+    form = client.get(_url("visit/", linked.households.jiulong))
+    assert form.status_code == 200 and 'data-draft="visit-' in form.content.decode()
+    data = {
+        "idempotency_key": "0f8e5b1c-3c0a-4f0e-8a53-7d1e2b9c4a10", "visited_on": timezone.localdate().isoformat(),
+        "way": "home", "notes": "黎明身体还好，反映门前路灯坏了。", "raise_concern": "on",
+        "concern_category": str(category.pk), "concern_text": "九龙村一组门前路灯坏了三盏。",
+    }
+    first = client.post(_url("visit/", linked.households.jiulong), data)
+    second = client.post(_url("visit/", linked.households.jiulong), data)
+    assert first.status_code == second.status_code == 302
+    assert Visit.objects.count() == 1 and Concern.objects.count() == 1
+    visit = Visit.objects.get()
+    assert visit.member == linked.members.jiulong and visit.recorded_by == linked.users.member
+    assert visit.concern.channel == Channel.VISIT
+    page = client.get(_url("", linked.households.jiulong)).content.decode()
+    assert visit.concern.reference in page and "这次走访此前已经提交" in page
+
+
+def test_a_visit_form_error_is_shown_beside_its_field(linked, client, login):
+    login(linked.users.grid_worker)
+    response = client.post(_url("visit/", linked.households.jiulong), {
+        "idempotency_key": "k1", "visited_on": timezone.localdate().isoformat(), "way": "phone", "notes": "",
+        "raise_concern": "on", "concern_text": "路灯坏了",
+    })
+    assert response.status_code == 422
+    assert "请选择诉求类别" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_the_overdue_list_is_scoped_paged_and_its_queries_bounded(linked, client, login,
+                                                                 django_assert_max_num_queries):
+    grid = linked.jiulong_grid
+    long_ago = timezone.localdate() - datetime.timedelta(days=90)
+    households = [Household(grid=grid, number=f"JL-9{i:03d}", address=f"九龙村一组{i}号") for i in range(45)]
+    Household.objects.bulk_create(households)
+    members = [linked.members.jiulong]
+    HouseholdLink.objects.bulk_create(
+        HouseholdLink(member=members[0], household=h, started_on=long_ago)
+        for h in Household.objects.filter(number__startswith="JL-9")
+    )
+    login(linked.users.grid_worker)
+    with django_assert_max_num_queries(12):
+        first = client.get("/grid/overdue/")
+    body = first.content.decode()
+    assert "逾期 46 户" in body and "第 1 / 3 页" in body and "JZ-0001" not in body
+    with django_assert_max_num_queries(12):
+        assert client.get("/grid/overdue/?page=3").status_code == 200
+    client.logout()
+    login(linked.users.other_grid_worker)
+    assert "逾期 1 户" in client.get("/grid/overdue/").content.decode()
+
+
+def test_the_coverage_page_rolls_grids_up_to_the_town(linked, client, login, django_assert_max_num_queries):
+    Visit.objects.create(household=linked.households.jiulong, visited_on=timezone.localdate(), way="home")
+    login(linked.users.town_admin)
+    with django_assert_max_num_queries(12):
+        page = client.get("/grid/coverage/").content.decode()
+    assert "官桥镇" in page and "50.0%" in page and "100.0%" in page
+    login(linked.users.member)
+    assert client.get("/grid/coverage/").status_code == 403
+
+
+def test_unlinked_households_are_listed_and_a_grid_is_shared_among_members(linked, client, login):
+    login(linked.users.secretary)
+    page = client.get("/grid/unlinked/").content.decode()
+    assert "JL-0002" in page and "JL-0001" not in page and "JZ-0001" not in page
+    response = client.post(f"/grid/grids/{linked.jiulong_grid2.pk}/assign/",
+                           {"members": [str(linked.members.jiulong.pk)], "per_member": "5"})
+    assert response.status_code == 302
+    assert HouseholdLink.objects.filter(household=linked.households.jiulong2, member=linked.members.jiulong).exists()
+    assert "JL-0002" not in client.get("/grid/unlinked/").content.decode()
+    # Another village's grid is not the secretary's to share.
+    assert client.get(f"/grid/grids/{linked.jizhen_grid.pk}/assign/").status_code == 404
+
+
+def test_a_meeting_is_recorded_and_raises_several_concerns_from_one_form(linked, client, login, category):
+    login(linked.users.town_admin)
+    response = client.post("/grid/meetings/new/", {
+        "area": str(linked.jizhen.pk), "title": "民情茶室之“民情察实”", "held_on": timezone.localdate().isoformat(),
+        "place": "集镇村党群服务中心", "host": "彭镇铭", "members": [str(linked.members.jizhen.pk)],
+        "residents": [str(linked.residents.jizhen.pk)], "guest_count": "10", "minutes": "收集群众意见。",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    meeting = Meeting.objects.get()
+    data = {"key": "abc", "text_1": "学校周边污水直排。", "category_1": str(category.pk), "grid_1": str(linked.jizhen_grid.pk),
+            "reporter_name_1": "张强", "text_2": "", "text_3": "老街路灯不亮。", "category_3": str(category.pk)}
+    assert client.post(f"/grid/meetings/{meeting.pk}/concerns/", data).status_code == 302
+    assert client.post(f"/grid/meetings/{meeting.pk}/concerns/", data).status_code == 302  # replay
+    assert MeetingConcern.objects.filter(meeting=meeting).count() == 2
+    assert Concern.objects.filter(channel=Channel.TEA_ROOM).count() == 2
+    page = client.get(f"/grid/meetings/{meeting.pk}/").content.decode()
+    assert "学校周边污水直排" in page and "老街路灯不亮" in page
+    bad = client.post(f"/grid/meetings/{meeting.pk}/concerns/", {"key": "def", "text_2": "垃圾没人收"})
+    assert bad.status_code == 422 and "第2条：请选择诉求类别" in bad.content.decode()
+    # Another village's secretary does not see it; the member who attended does.
+    client.logout()
+    login(linked.users.secretary)
+    assert client.get(f"/grid/meetings/{meeting.pk}/").status_code == 404
+    linked.members.jizhen.user = linked.users.member
+    linked.members.jiulong.user = None
+    linked.members.jiulong.save()
+    linked.members.jizhen.save()
+    client.logout()
+    login(linked.users.member)
+    assert client.get(f"/grid/meetings/{meeting.pk}/").status_code == 200
+
+
+def test_the_cadence_rule_is_the_town_admins(linked, client, login):
+    login(linked.users.secretary)
+    assert client.get("/grid/rule/").status_code == 403
+    client.logout()
+    login(linked.users.town_admin)
+    response = client.post("/grid/rule/", {"interval_days": "30", "elderly_interval_days": "45"})
+    assert "独居老人户的走访间隔不能长于一般户" in response.content.decode()
+    assert client.post("/grid/rule/", {"interval_days": "30", "elderly_interval_days": "7"}).status_code == 302

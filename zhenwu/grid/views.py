@@ -1,0 +1,511 @@
+"""Pages of 网格与联户 (phone first): a member's linked households, the household page, the visit
+form (offline drafts through static/js/drafts.js), overdue lists, coverage, unlinked households,
+sharing a grid among members, 六员 roles, the town's cadence rule and 民情茶室 meetings.
+
+Records come through zhenwu.grid.access; every write through zhenwu.grid.services. Lists are paged
+and computed in the database (zhenwu.grid.cadence).
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from zhenwu.concerns.models import Concern
+from zhenwu.lib.form_errors import attach_errors
+from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
+
+from . import access, cadence, services
+from .forms import (
+    CadenceRuleForm,
+    DistributeForm,
+    LinkForm,
+    MeetingConcernsForm,
+    MeetingForm,
+    RolesForm,
+    VisitForm,
+)
+from .models import HouseholdLink, MeetingConcern, MeetingPhoto, MemberRole, Visit
+
+PAGE_SIZE = 20
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _querystring(request, drop=("page",)):
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def _render(request, template, context, partial="results"):
+    if request.htmx and not request.htmx.boosted and partial:
+        template = f"{template}#{partial}"
+    return render(request, template, context)
+
+
+def _with_due(page):
+    today = timezone.localdate()
+    for household in page:
+        household.due_on = cadence.due_on(household)
+        household.is_overdue = household.due_on is not None and household.due_on < today
+    return page
+
+
+def _scope_filters(request, root):
+    """Villages and grids under `root` for the list filters, and the chosen ones."""
+    if root is None:
+        return [], [], None, None
+    areas = list(
+        Area.objects.filter(path__startswith=root.path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY,
+                                                                    AreaLevel.GRID))
+        .order_by("path").only("id", "name", "level", "path", "depth")
+    )
+    villages = [a for a in areas if a.level != AreaLevel.GRID]
+    grids = [a for a in areas if a.level == AreaLevel.GRID]
+    village = next((v for v in villages if v.pk == _int(request.GET.get("village"))), None)
+    if village is not None:
+        grids = [g for g in grids if g.path.startswith(village.path)]
+    grid = next((g for g in grids if g.pk == _int(request.GET.get("grid"))), None)
+    return villages, grids, village, grid
+
+
+# --- a member's households and the household page -------------------------------------------------
+
+
+@login_required
+def visit_home(request):
+    """联户走访: a member's linked households (due first); for staff, the households of their scope
+    with their last visit, searchable."""
+    user = request.user
+    access.require_read(user)
+    member = access.member_of(user)
+    households = access.visible_households(user)
+    q = (request.GET.get("q") or "").strip()[:30]
+    if q:
+        households = households.filter(Q(number__icontains=q) | Q(address__icontains=q))
+    root = access.scope_root(user)
+    villages, grids, village, grid = _scope_filters(request, root)
+    if grid is not None:
+        households = households.filter(grid=grid)
+    elif village is not None:
+        households = households.filter(grid__path__startswith=village.path)
+    households = cadence.with_cadence(households, root=root or (grid or village)).select_related("grid")
+    households = households.order_by("due_key", "number") if member else households.order_by("number")
+    page = _with_due(_page(request, households))
+    summary = None
+    if root is not None and not q and grid is None and village is None:
+        summary = cadence.coverage(root)[0]
+    return _render(request, "grid/visit_home.html", {
+        "page": page, "member": member, "q": q, "villages": villages, "grids": grids, "village": village,
+        "grid": grid, "querystring": _querystring(request), "summary": summary,
+        "roles": MemberRole.objects.filter(member=member) if member else [],
+        "can_link": access.can_link(user), "can_edit_rule": access.can_edit_rule(user),
+    })
+
+
+@login_required
+def household_detail(request, pk):
+    user = request.user
+    access.require_read(user)
+    household = access.get_household_for_user(user, pk)
+    residents = list(household.residents.select_related("member").order_by("id"))
+    residents.sort(key=lambda r: (not r.is_head, r.id))
+    links = list(
+        HouseholdLink.objects.active().filter(household=household)
+        .select_related("member")
+        .prefetch_related(Prefetch("member__grid_roles", queryset=MemberRole.objects.order_by("role")))
+    )
+    visits = list(
+        Visit.objects.filter(household=household)
+        .select_related("member", "recorded_by", "concern")
+        .order_by("-visited_on", "-id")[:30]
+    )
+    concerns = Concern.objects.filter(pk__in=[v.concern_id for v in visits if v.concern_id]).order_by("-received_at")
+    status = cadence.with_cadence(Household.objects.filter(pk=household.pk)).get()
+    can_link = access.can_link(user) and Household.objects.editable_by(user).filter(pk=household.pk).exists()
+    link_form = None
+    if can_link:
+        linked_ids = [link.member_id for link in links]
+        link_form = LinkForm(members=access.members_for_area(household.grid).exclude(pk__in=linked_ids))
+    return render(request, "grid/household_detail.html", {
+        "household": household,
+        "residents": residents,
+        "can_see_sensitive": access.can_see_sensitive(user),
+        "can_reveal": Household.objects.editable_by(user).filter(pk=household.pk).exists(),
+        "links": links,
+        "visits": visits,
+        "concerns": concerns,
+        "status": status,
+        "due_on": cadence.due_on(status),
+        "linked": bool(links),
+        "can_visit": access.can_record_visit(user),
+        "link_form": link_form,
+    })
+
+
+def _visit_form_members(user, household):
+    """Staff may name the member who went with them: one of the household's linked members."""
+    if access.member_of(user) is not None or user.role == "member":
+        return None
+    ids = HouseholdLink.objects.active().filter(household=household).values("member_id")
+    return Member.objects.filter(pk__in=ids).order_by("name")
+
+
+@login_required
+def visit_create(request, pk):
+    """The phone form. Replays of the same draft (same key) land on the first visit."""
+    user = request.user
+    access.require_visit_role(user)
+    household = access.get_household_for_user(user, pk)
+    member = access.member_of(user)
+    if user.role == "member" and member is None:
+        raise PermissionDenied("账号未关联党员档案，不能登记走访")
+    form = VisitForm(request.POST or None, request.FILES or None, members=_visit_form_members(user, household))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.record_visit(
+                household=household,
+                visited_on=data["visited_on"],
+                way=data["way"],
+                notes=data["notes"],
+                by=user,
+                member=member or data.get("member"),
+                photo=data["photo"],
+                idempotency_key=data["idempotency_key"],
+                raise_concern=data["raise_concern"],
+                concern_text=data["concern_text"],
+                concern_category=data["concern_category"],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            visit = result.visit
+            if result.created:
+                text = "走访已登记"
+                if visit.concern_id:
+                    text += f"，诉求编号{visit.concern.reference}"
+                messages.success(request, text)
+            else:
+                messages.info(request, "这次走访此前已经提交，未重复登记")
+            return redirect("grid:household_detail", pk=household.pk)
+    status = 422 if request.method == "POST" else 200
+    if not form.is_bound:
+        form.initial["idempotency_key"] = uuid.uuid4().hex
+    return render(request, "grid/visit_form.html", {"form": form, "household": household}, status=status)
+
+
+@login_required
+def visit_photo(request, pk):
+    visit = get_object_or_404(Visit, pk=pk)
+    access.get_household_for_user(request.user, visit.household_id)
+    return _stored_file(visit.photo, content_type=visit.photo_content_type or "image/jpeg")
+
+
+@require_POST
+@login_required
+def household_link(request, pk):
+    user = request.user
+    if not access.can_link(user):
+        raise PermissionDenied("没有设置联户的权限")
+    try:
+        household = Household.objects.editable_by(user).select_related("grid").get(pk=pk)
+    except (Household.DoesNotExist, ValueError):
+        raise Http404 from None
+    form = LinkForm(request.POST, members=access.members_for_area(household.grid))
+    if form.is_valid():
+        try:
+            services.link_households(member=form.cleaned_data["member"], households=[household], by=user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已由{form.cleaned_data['member'].name}联系本户")
+    else:
+        messages.error(request, "请选择联户党员")
+    return redirect("grid:household_detail", pk=household.pk)
+
+
+@require_POST
+@login_required
+def link_end(request, pk):
+    user = request.user
+    if not access.can_link(user):
+        raise PermissionDenied("没有设置联户的权限")
+    link = get_object_or_404(HouseholdLink.objects.select_related("member", "household"), pk=pk)
+    if not Household.objects.editable_by(user).filter(pk=link.household_id).exists():
+        raise Http404
+    services.end_household_link(link, by=user)
+    messages.success(request, f"已解除{link.member.name}的联户")
+    return redirect("grid:household_detail", pk=link.household_id)
+
+
+# --- lists: overdue, coverage, unlinked ---------------------------------------------------------
+
+
+def _chosen_member(request, root):
+    pk = _int(request.GET.get("member"))
+    if pk is None or root is None:
+        return None
+    return access.members_for_area(root).filter(pk=pk).first()
+
+
+@login_required
+def overdue_list(request):
+    """走访提醒: linked households whose visit is overdue, most overdue first; by member, grid or
+    village. A member sees their own."""
+    user = request.user
+    access.require_read(user)
+    member = access.member_of(user)
+    root = access.scope_root(user)
+    villages, grids, village, grid = _scope_filters(request, root)
+    households = access.visible_households(user)
+    chosen = member or _chosen_member(request, root)
+    if grid is not None:
+        households = households.filter(grid=grid)
+    elif village is not None:
+        households = households.filter(grid__path__startswith=village.path)
+    overdue = cadence.overdue_households(households, root=grid or village or root, member=chosen)
+    page = _with_due(_page(request, overdue))
+    return _render(request, "grid/overdue_list.html", {
+        "page": page, "villages": villages, "grids": grids, "village": village, "grid": grid,
+        "chosen": chosen, "is_member": member is not None, "querystring": _querystring(request),
+    })
+
+
+@login_required
+def coverage_page(request):
+    """走访覆盖率 of the user's area by village and grid."""
+    user = request.user
+    access.require_staff_read(user)
+    rows = cadence.coverage(access.scope_root(user))
+    return render(request, "grid/coverage.html", {"rows": rows, "rule": cadence.cadence_for_town(
+        _town(access.scope_root(user)))})
+
+
+def _town(area):
+    if area.level == AreaLevel.TOWN:
+        return area
+    paths = [area.path[:pos] for pos in range(area.steplen, len(area.path), area.steplen)]
+    return Area.objects.filter(path__in=paths, level=AreaLevel.TOWN).first()
+
+
+@login_required
+def unlinked_list(request):
+    """Households no member looks after, by village or grid."""
+    user = request.user
+    access.require_staff_read(user)
+    root = access.scope_root(user)
+    villages, grids, village, grid = _scope_filters(request, root)
+    households = Household.objects.visible_to(user)
+    if grid is not None:
+        households = households.filter(grid=grid)
+    elif village is not None:
+        households = households.filter(grid__path__startswith=village.path)
+    page = _page(request, cadence.unlinked_households(households))
+    return _render(request, "grid/unlinked_list.html", {
+        "page": page, "villages": villages, "grids": grids, "village": village, "grid": grid,
+        "querystring": _querystring(request), "can_link": access.can_link(user),
+    })
+
+
+# --- sharing a grid, roles, the rule ------------------------------------------------------------
+
+
+@login_required
+def grid_assign(request, pk):
+    """Share a grid's unlinked households among members of its village (5–10 each)."""
+    user = request.user
+    grid = access.get_grid_for_link(user, pk)
+    members = (
+        access.members_for_area(grid)
+        .annotate(link_count=Count("household_links", filter=Q(household_links__ended_on__isnull=True)))
+        .prefetch_related(Prefetch("grid_roles", queryset=MemberRole.objects.order_by("role")))
+        .order_by("name")
+    )
+    form = DistributeForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.distribute_grid_households(
+                grid=grid, members=list(form.cleaned_data["members"]), per_member=form.cleaned_data["per_member"],
+                by=user,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            text = f"已新增联户{len(result.links)}户"
+            if result.left_over:
+                text += f"，仍有{result.left_over}户未联户，请再选择党员"
+            messages.success(request, text)
+            return redirect("grid:grid_assign", pk=grid.pk)
+    unlinked = cadence.unlinked_households(Household.objects.filter(grid=grid)).count()
+    return render(request, "grid/grid_assign.html", {
+        "grid": grid, "form": form, "members": members, "unlinked": unlinked,
+    })
+
+
+@login_required
+def member_roles(request, pk):
+    user = request.user
+    member = access.get_member_for_link(user, pk)
+    initial = {"roles": list(MemberRole.objects.filter(member=member).values_list("role", flat=True))}
+    form = RolesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.set_member_roles(member=member, roles=form.cleaned_data["roles"], by=user)
+        messages.success(request, f"已保存{member.name}的六员角色")
+        back = request.POST.get("next") or ""
+        if back.startswith("/grid/"):
+            return redirect(back)
+        return redirect("grid:member_roles", pk=member.pk)
+    return render(request, "grid/member_roles.html", {"member": member, "form": form,
+                                                      "next": request.GET.get("next", "")})
+
+
+@login_required
+def cadence_rule(request):
+    user = request.user
+    town = access.rule_town(user)
+    if town is None:
+        raise PermissionDenied("走访频次由镇管理员设定")
+    current = cadence.cadence_for_town(town)
+    form = CadenceRuleForm(request.POST or None, initial={
+        "interval_days": current.interval_days, "elderly_interval_days": current.elderly_interval_days,
+    })
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_cadence_rule(town=town, by=user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "走访频次已保存")
+            return redirect("grid:coverage")
+    return render(request, "grid/cadence_rule.html", {"form": form, "town": town})
+
+
+# --- 民情茶室 -------------------------------------------------------------------------------------
+
+
+@login_required
+def meeting_list(request):
+    user = request.user
+    access.require_read(user)
+    meetings = (
+        access.visible_meetings(user).select_related("area")
+        .annotate(concern_count=Count("concern_links", distinct=True), member_count=Count("members", distinct=True))
+        .order_by("-held_on", "-id")
+    )
+    page = _page(request, meetings)
+    return _render(request, "grid/meeting_list.html", {
+        "page": page, "querystring": _querystring(request), "can_add": access.can_manage_meetings(user),
+    })
+
+
+@login_required
+def meeting_create(request):
+    user = request.user
+    if not access.can_manage_meetings(user):
+        raise PermissionDenied("没有登记民情茶室的权限")
+    areas = list(access.meeting_areas(user))
+    if not areas:
+        raise PermissionDenied("没有可登记民情茶室的村(社区)")
+    area = next((a for a in areas if a.pk == _int(request.POST.get("area") or request.GET.get("area"))), None)
+    if area is None and len(areas) == 1:
+        area = areas[0]
+    if area is None:
+        return render(request, "grid/meeting_area.html", {"areas": areas})
+    members = access.members_for_area(area).order_by("name")
+    residents = Resident.objects.filter(household__grid__path__startswith=area.path).select_related("household")
+    form = MeetingForm(request.POST or None, request.FILES or None, members=members, residents=residents)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.record_meeting(area=area, by=user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "民情茶室已登记，可在下方登记群众反映的诉求")
+            return redirect("grid:meeting_detail", pk=meeting.pk)
+    return render(request, "grid/meeting_form.html", {"form": form, "area": area})
+
+
+def _concerns_form(meeting, data=None):
+    grids = Area.objects.filter(path__startswith=meeting.area.path, level=AreaLevel.GRID).order_by("path")
+    return MeetingConcernsForm(data, grids=grids, initial={"key": uuid.uuid4().hex})
+
+
+@login_required
+def meeting_detail(request, pk):
+    user = request.user
+    access.require_read(user)
+    meeting = access.get_meeting_for_user(user, pk)
+    return _meeting_page(request, meeting, _concerns_form(meeting) if access.can_manage_meetings(user) else None)
+
+
+def _meeting_page(request, meeting, form, status=200):
+    links = MeetingConcern.objects.filter(meeting=meeting).select_related("concern__category").order_by("id")
+    return render(request, "grid/meeting_detail.html", {
+        "meeting": meeting,
+        "members": meeting.members.order_by("name"),
+        "residents": meeting.residents.select_related("household").order_by("id"),
+        "photos": meeting.photos.all(),
+        "concerns": [link.concern for link in links],
+        "form": form,
+    }, status=status)
+
+
+@require_POST
+@login_required
+def meeting_concerns(request, pk):
+    """Register the concerns residents raised at the meeting, several at once."""
+    user = request.user
+    meeting = access.get_meeting_for_user(user, pk, for_change=True)
+    form = _concerns_form(meeting, request.POST)
+    if form.is_valid():
+        rows = form.rows()
+        items = [services.RaisedConcern(number=i, **row) for i, row in rows]
+        try:
+            concerns = services.raise_concerns_from_meeting(
+                meeting, concerns=items, by=user, idempotency_key=form.cleaned_data["key"]
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"已登记{len(concerns)}条诉求：" + "、".join(c.reference for c in concerns))
+            return redirect("grid:meeting_detail", pk=meeting.pk)
+    return _meeting_page(request, meeting, form, status=422)
+
+
+@login_required
+def meeting_photo(request, pk):
+    photo = get_object_or_404(MeetingPhoto, pk=pk)
+    access.get_meeting_for_user(request.user, photo.meeting_id)
+    return _stored_file(photo.file, content_type=photo.content_type)
+
+
+def _stored_file(field_file, *, content_type):
+    """A stored photo served to someone the view has already checked; private to the browser."""
+    if not field_file:
+        raise Http404
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,241 @@
+// drafts.js — forms that survive a dropped connection (visits in the field, residents' reports).
+//
+// Contract (a form opts in; nothing else on the page is touched):
+//   <form method="post" action="/x/" data-draft="visit-123" [data-draft-key="idempotency_key"]>
+//     <input type="hidden" name="idempotency_key">      (the key field; name set by data-draft-key)
+//     <p data-draft-status role="status"></p>           (optional: where status text is shown)
+//   - data-draft: the name the draft is kept under in localStorage ("zhenwu-draft:" + name); one
+//     name per form and record (e.g. "visit-<household id>").
+//   - Each draft gets a UUID in the key field when it starts; the server MUST treat a repeated key
+//     as the same submission (answer with the first result, create nothing new). A draft keeps its
+//     key until it has been sent, so every retry carries the same key.
+//   - Every change is saved (text, textarea, select, checkbox, radio; never files, never the CSRF
+//     token). Opening the page again restores the draft.
+//   - Submitting sends the form with fetch (same-origin cookies, the form's own CSRF token):
+//       redirect or 2xx  → sent: the draft is removed and the browser goes to the final URL;
+//       a redirect to the login page → kept; the user is sent to log in and comes back here;
+//       4xx (form errors) → the answer's <main> replaces this page's <main>, the draft is kept;
+//       5xx              → kept, with a message to try again later;
+//       network failure  → kept and marked pending: sent again on the window's `online` event,
+//                          every 20 s while the page is open, and on the next load of the page.
+//   - Chosen files live in memory only: a retry on the same page sends them; after a reload they
+//     must be chosen again (the status line says so).
+//   - Events dispatched on the form: draft:saved, draft:pending, draft:sent (detail: {key}).
+(function () {
+  "use strict";
+  var PREFIX = "zhenwu-draft:";
+  var RETRY_MS = 20000;
+  var SKIP = { csrfmiddlewaretoken: true };
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) {
+      try { return crypto.randomUUID(); } catch (e) { /* insecure context: fall through */ }
+    }
+    var b = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function load(name) {
+    try { return JSON.parse(localStorage.getItem(PREFIX + name) || "null"); } catch (e) { return null; }
+  }
+
+  function store(name, draft) {
+    try { localStorage.setItem(PREFIX + name, JSON.stringify(draft)); } catch (e) { /* full or private mode */ }
+  }
+
+  function drop(name) {
+    try { localStorage.removeItem(PREFIX + name); } catch (e) { /* ignore */ }
+  }
+
+  function fields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !SKIP[el.name] && el.type !== "file" && el.type !== "submit" && el.type !== "button";
+    });
+  }
+
+  function collect(form) {
+    var values = {};
+    fields(form).forEach(function (el) {
+      if (el.type === "checkbox") {
+        values[el.name] = values[el.name] || [];
+        if (el.checked) values[el.name].push(el.value);
+      } else if (el.type === "radio") {
+        if (el.checked) values[el.name] = el.value;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        values[el.name] = Array.prototype.filter.call(el.options, function (o) { return o.selected; })
+          .map(function (o) { return o.value; });
+      } else {
+        values[el.name] = el.value;
+      }
+    });
+    return values;
+  }
+
+  function restore(form, values) {
+    fields(form).forEach(function (el) {
+      if (!(el.name in values)) return;
+      var v = values[el.name];
+      if (el.type === "checkbox") {
+        el.checked = Array.isArray(v) && v.indexOf(el.value) !== -1;
+      } else if (el.type === "radio") {
+        el.checked = v === el.value;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = Array.isArray(v) && v.indexOf(o.value) !== -1; });
+      } else if (typeof v === "string") {
+        el.value = v;
+      }
+    });
+  }
+
+  function status(form, text) {
+    var box = form.querySelector("[data-draft-status]");
+    if (box) {
+      box.textContent = text;
+      box.hidden = !text;
+    }
+  }
+
+  function emit(form, type, key) {
+    form.dispatchEvent(new CustomEvent(type, { bubbles: true, detail: { key: key } }));
+  }
+
+  function isLoginPage(url) {
+    try { return new URL(url, location.href).pathname.indexOf("/accounts/login") === 0; } catch (e) { return false; }
+  }
+
+  function Draft(form) {
+    this.form = form;
+    this.name = form.getAttribute("data-draft");
+    this.keyField = form.elements[form.getAttribute("data-draft-key") || "idempotency_key"];
+    this.sending = false;
+    this.timer = null;
+    var saved = load(this.name);
+    if (saved && saved.values) {
+      restore(form, saved.values);
+      if (saved.pending) status(form, "有一份未送达的记录，联网后将自动提交" + (saved.hadFiles ? "（照片需重新选择）" : ""));
+      else status(form, "已恢复上次未提交的内容");
+    }
+    if (this.keyField) this.keyField.value = (saved && saved.key) || uuid();
+    this.pending = !!(saved && saved.pending);
+    this.hadFiles = !!(saved && saved.hadFiles);
+    this.save();
+    var self = this;
+    form.addEventListener("input", function () { self.save(); });
+    form.addEventListener("change", function () { self.save(); });
+    form.addEventListener("submit", function (evt) {
+      evt.preventDefault();
+      self.send();
+    });
+    window.addEventListener("online", function () { if (self.pending) self.send(); });
+    if (this.pending && navigator.onLine !== false) this.send();
+  }
+
+  Draft.prototype.key = function () { return this.keyField ? this.keyField.value : null; };
+
+  Draft.prototype.hasFiles = function () {
+    return Array.prototype.some.call(this.form.querySelectorAll('input[type="file"]'), function (el) {
+      return el.files && el.files.length > 0;
+    });
+  };
+
+  Draft.prototype.save = function () {
+    store(this.name, { key: this.key(), values: collect(this.form), pending: this.pending,
+                       hadFiles: this.pending && (this.hadFiles || this.hasFiles()), savedAt: Date.now() });
+    emit(this.form, "draft:saved", this.key());
+  };
+
+  Draft.prototype.markPending = function () {
+    this.pending = true;
+    this.save();
+    status(this.form, "网络不可用，记录已保存在本机，联网后将自动提交");
+    emit(this.form, "draft:pending", this.key());
+    var self = this;
+    if (!this.timer) this.timer = setInterval(function () { if (self.pending && navigator.onLine !== false) self.send(); }, RETRY_MS);
+  };
+
+  Draft.prototype.finish = function () {
+    this.pending = false;
+    if (this.timer) { clearInterval(this.timer); this.timer = null; }
+  };
+
+  Draft.prototype.send = function () {
+    if (this.sending) return;
+    var form = this.form, self = this;
+    this.sending = true;
+    var buttons = form.querySelectorAll('button[type="submit"], input[type="submit"]');
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    status(form, "正在提交…");
+    var done = function () {
+      self.sending = false;
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+    };
+    fetch(form.action || location.href, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "drafts.js" },
+    }).then(function (response) {
+      if (response.redirected && isLoginPage(response.url)) {
+        done();
+        self.save();
+        status(form, "登录已过期，请重新登录后再提交（内容已保存）");
+        location.assign("/accounts/login/?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
+      if (response.ok) {
+        self.finish();
+        drop(self.name);
+        emit(form, "draft:sent", self.key());
+        if (response.redirected) {
+          location.assign(response.url);
+          return;
+        }
+        return response.text().then(function (html) { done(); swapMain(html); });
+      }
+      if (response.status >= 500) {
+        done();
+        self.finish();
+        self.save();
+        status(form, "服务器暂时无法处理，内容已保存，请稍后再试");
+        return;
+      }
+      return response.text().then(function (html) {
+        done();
+        self.finish();
+        self.save();
+        swapMain(html);
+      });
+    }).catch(function () {
+      done();
+      self.markPending();
+    });
+  };
+
+  function swapMain(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var next = doc.querySelector("main");
+    var here = document.querySelector("main");
+    if (!next || !here) {
+      document.documentElement.innerHTML = doc.documentElement.innerHTML;
+      return;
+    }
+    here.innerHTML = next.innerHTML;
+    init(here);
+    var error = here.querySelector(".has-error, [role=alert]");
+    if (error && error.scrollIntoView) error.scrollIntoView({ block: "center" });
+  }
+
+  function init(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("form[data-draft]"), function (form) {
+      if (!form._draft) form._draft = new Draft(form);
+    });
+  }
+
+  window.ZhenwuDrafts = { init: init, uuid: uuid };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(); });
+  else init();
+})();
