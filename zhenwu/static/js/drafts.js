@@ -12,7 +12,8 @@
 //   - Every change is saved (text, textarea, select, checkbox, radio; never files, never the CSRF
 //     token). Opening the page again restores the draft.
 //   - Submitting sends the form with fetch (same-origin cookies, the form's own CSRF token):
-//       redirect or 2xx  → sent: the draft is removed and the browser goes to the final URL;
+//       redirect or 2xx  → sent: the draft is removed; the answer (after redirects) replaces this
+//                          page's <main> and the address bar shows its URL;
 //       a redirect to the login page → kept; the user is sent to log in and comes back here;
 //       4xx (form errors) → the answer's <main> replaces this page's <main>, the draft is kept;
 //       5xx              → kept, with a message to try again later;
@@ -190,11 +191,14 @@
         self.finish();
         drop(self.name);
         emit(form, "draft:sent", self.key());
-        if (response.redirected) {
-          location.assign(response.url);
-          return;
-        }
-        return response.text().then(function (html) { done(); swapMain(html); });
+        // The answer already is the next page (fetch followed the redirect, and one-time
+        // messages were spent on it): show it rather than asking for it again.
+        return response.text().then(function (html) {
+          done();
+          if (response.redirected) history.replaceState(null, "", response.url);
+          swapMain(html);
+          window.scrollTo(0, 0);
+        });
       }
       if (response.status >= 500) {
         done();
@@ -219,6 +223,7 @@
     var doc = new DOMParser().parseFromString(html, "text/html");
     var next = doc.querySelector("main");
     var here = document.querySelector("main");
+    if (doc.title) document.title = doc.title;
     if (!next || !here) {
       document.documentElement.innerHTML = doc.documentElement.innerHTML;
       return;
