@@ -1,0 +1,161 @@
+"""The demo town's 党员联户 and 民情走访: each village's members look after about eight households of
+their village (neighbours together, grid by grid; the largest villages keep some households
+unlinked, so that list means something), take one or two of the 六员 roles, and have visited over
+the last five months — most on time, some overdue. The town's cadence rule is the default one
+(monthly, fortnightly for elderly living alone). And the story's 9月26日 集镇村 民情茶室
+(“民情察实” 主题教育民意收集活动), dated on the day the concerns demo received the school-sewage
+concern that came out of it, linked to that concern (and to any other 民情茶室 concern of 集镇村
+received that day) rather than registering it again.
+
+Runs after the org and concerns demos (`load_demo` calls `extend_demo_town` in INSTALLED_APPS
+order). Rows are bulk-inserted with one audit entry each; a second run changes nothing (the town's
+links are the marker).
+"""
+
+import datetime
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from zhenwu.audit.services import record_created_many
+from zhenwu.concerns.models import Channel, Concern
+from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
+
+from . import services
+from .models import HouseholdLink, Meeting, MemberRole, MemberRoleKind, Visit, VisitWay
+
+SEED = 20190926
+LINKS_PER_MEMBER = 8
+VISIT_MONTHS = 5
+MEETING_TITLE = "民情茶室之“民情察实”主题教育民意收集活动"
+STORY_CONCERN_KEY = "demo-story-school-sewage"
+NOTES = [
+    "了解家庭近况，宣传医保缴费政策。",
+    "老人身体尚好，提醒注意用电安全。",
+    "询问农田灌溉情况，无其他诉求。",
+    "宣讲垃圾分类，家中卫生整洁。",
+    "反映通组路有坑洼，已记下转村委。",
+    "孩子在外务工，老人独自在家，叮嘱有事打电话。",
+    "宣传秸秆禁烧和森林防火。",
+    "了解低保政策落实情况。",
+]
+ROLE_ORDER = list(MemberRoleKind)
+
+
+def _town():
+    from zhenwu.org.demo import TOWN_CODE
+
+    return Area.objects.filter(code=TOWN_CODE).first()
+
+
+def demo_exists(town):
+    return HouseholdLink.objects.filter(household__grid__path__startswith=town.path).exists()
+
+
+def extend_demo_town():
+    """Called by `load_demo`: a summary line, or a note that nothing was changed."""
+    town = _town()
+    if town is None:
+        return None
+    if demo_exists(town):
+        return "网格与联户：演示数据已存在，未做修改。"
+    counts = load_grid_demo(town)
+    return (
+        f"网格与联户：{counts['links']}户由{counts['members']}名党员联系（未联户{counts['unlinked']}户）、"
+        f"六员角色{counts['roles']}个、走访{counts['visits']}次（逾期未走访{counts['overdue']}户）、"
+        f"民情茶室1场（关联诉求{counts['meeting_concerns']}条）"
+    )
+
+
+@transaction.atomic
+def load_grid_demo(town, *, today=None, seed=SEED):
+    from .cadence import coverage
+
+    rng = random.Random(seed)
+    today = today or timezone.localdate()
+    now = timezone.now()
+    started_on = today - datetime.timedelta(days=30 * VISIT_MONTHS + 20)
+    villages = list(
+        Area.objects.filter(path__startswith=town.path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
+        .order_by("path")
+    )
+    links, roles, linked_members = [], [], 0
+    for village in villages:
+        members = list(
+            Member.objects.filter(is_active=True, party_org__area__path__startswith=village.path)
+            .order_by("id")
+        )
+        households = list(Household.objects.filter(grid__path__startswith=village.path).order_by("grid__path",
+                                                                                                  "number"))
+        for index, member in enumerate(members):
+            share = households[index * LINKS_PER_MEMBER:(index + 1) * LINKS_PER_MEMBER]
+            if not share:
+                break
+            linked_members += 1
+            links += [HouseholdLink(member=member, household=h, started_on=started_on, created_at=now)
+                      for h in share]
+            for k in range(1 + index % 2):
+                roles.append(MemberRole(member=member, role=ROLE_ORDER[(index + k) % len(ROLE_ORDER)],
+                                        created_at=now))
+    links = HouseholdLink.objects.bulk_create(links, batch_size=500)
+    roles = MemberRole.objects.bulk_create(roles, batch_size=500)
+    record_created_many(links, note="演示：党员联户")
+    record_created_many(roles, note="演示：六员角色")
+
+    visits = []
+    for link in links:
+        # Most households are visited about monthly; one in seven has slipped in the last months.
+        slipping = rng.random() < 0.15
+        day = started_on + datetime.timedelta(days=rng.randint(3, 20))
+        while day <= today:
+            if slipping and day > today - datetime.timedelta(days=45):
+                break
+            visits.append(Visit(
+                household_id=link.household_id, member_id=link.member_id, visited_on=day,
+                way=rng.choices(VisitWay.values, weights=(6, 3, 2))[0], notes=rng.choice(NOTES), created_at=now,
+            ))
+            day += datetime.timedelta(days=rng.randint(18, 31))
+    visits = Visit.objects.bulk_create(visits, batch_size=1000)
+    record_created_many(visits, note="演示：民情走访")
+
+    meeting_concerns = _story_meeting(town)
+    town_row = coverage(town, today=today)[0]
+    return {
+        "links": len(links), "members": linked_members, "roles": len(roles), "visits": len(visits),
+        "unlinked": town_row.unlinked, "overdue": town_row.overdue, "meeting_concerns": meeting_concerns,
+    }
+
+
+def _story_meeting(town):
+    """The 9月26日 集镇村 民情茶室 and the concerns the concerns demo registered from it."""
+    jizhen = Area.objects.filter(path__startswith=town.path, name="集镇村").first()
+    story = Concern.objects.filter(idempotency_key=STORY_CONCERN_KEY).first()
+    if jizhen is None:
+        return 0
+    held_on = timezone.localdate(story.received_at) if story else datetime.date(2019, 9, 26)
+    if Meeting.objects.filter(area=jizhen, title=MEETING_TITLE).exists():
+        return 0
+    members = list(Member.objects.filter(is_active=True, party_org__area__path__startswith=jizhen.path)
+                   .order_by("id")[:9])
+    host = next((m for m in members if m.name == "彭镇铭"), members[0] if members else None)
+    residents = list(Resident.objects.filter(household__grid__path__startswith=jizhen.path, relation="户主")
+                     .order_by("id")[:12])
+    meeting = services.record_meeting(
+        area=jizhen, title=MEETING_TITLE, held_on=held_on, place="集镇村党群服务中心茶室",
+        host=host.name if host else "集镇村党总支书记", by=None, members=members, residents=residents,
+        guest_count=18,
+        minutes="集镇村党总支部在党员、群众间开展民情茶室之“民情察实”主题教育民意收集活动。"
+        "群众围坐喝茶、说事：学校周边生活污水直排、气味重，希望接入管网统一处理；"
+        "另有群众反映道路、环境卫生等问题。会后逐条登记为民情诉求，转镇相关职能部门办理。",
+    )
+    concerns = Concern.objects.filter(village=jizhen, channel=Channel.TEA_ROOM)
+    if story is not None:
+        start = timezone.localtime(story.received_at).replace(hour=0, minute=0, second=0, microsecond=0)
+        same_day = concerns.filter(received_at__gte=start, received_at__lt=start + datetime.timedelta(days=1))
+        linked = [story] + [c for c in same_day.order_by("received_at") if c.pk != story.pk]
+    else:
+        linked = []
+    for concern in linked:
+        services.link_concern_to_meeting(meeting, concern=concern, by=None)
+    return len(linked)
