@@ -6,4 +6,4 @@ class ReportsConfig(AppConfig):
     verbose_name = "台账与简报"
 
     def ready(self):
-        from . import ledgers  # noqa: F401  (registers the ledger export job handler)
+        from . import briefing_services, ledgers  # noqa: F401  (register the briefing and ledger job handlers)

@@ -7,7 +7,6 @@ working copy, which turns back into a draft.
 """
 
 import datetime
-import io
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -146,18 +145,32 @@ def run_briefing_job(job, report):
     if briefing is None:
         raise JobError("简报不存在")
     by = User.objects.filter(pk=payload.get("by")).first()
+    version = None
+    if payload.get("version"):
+        version = briefing.versions.filter(pk=payload["version"]).first()
+        if version is None:
+            raise JobError("简报版本不存在")
     steps = 6
-    if payload.get("regenerate"):
+    if payload.get("regenerate") and version is None:
         regenerate_briefing(briefing, by=by, report=lambda done, total, msg: report(done, steps, msg))
     report(4, steps, "正在生成Word文件")
-    docx = export_briefing(briefing, fmt=ExportFormat.DOCX, job=job)
+    docx = export_briefing(briefing, fmt=ExportFormat.DOCX, version=version, job=job)
     report(5, steps, "正在生成PDF文件")
-    pdf = export_briefing(briefing, fmt=ExportFormat.PDF, job=job)
+    pdf = export_briefing(briefing, fmt=ExportFormat.PDF, version=version, job=job)
     report(6, steps, "已完成")
-    return {"message": f"已生成《{briefing.title}》的Word和PDF文件", "briefing": briefing.pk,
+    which = f"第{version.version}版" if version else "草稿"
+    return {"message": f"已生成《{briefing.title}》{which}的Word和PDF文件", "briefing": briefing.pk,
             "docx": docx.pk, "pdf": pdf.pk}
 
 
-def export_bytes(export):
-    with export.file.open("rb") as handle:
-        return io.BytesIO(handle.read())
+def queue_version_files(version, *, by):
+    """A job rendering the Word and PDF files of a published version."""
+    return enqueue_job(kind=JOB_KIND, created_by=by,
+                       payload={"briefing": version.briefing_id, "version": version.pk, "regenerate": False,
+                                "by": getattr(by, "pk", None)})
+
+
+def queue_draft_files(briefing, *, by):
+    """A job rendering the working copy's files as it is now (after an edit), without regenerating."""
+    return enqueue_job(kind=JOB_KIND, created_by=by,
+                       payload={"briefing": briefing.pk, "regenerate": False, "by": getattr(by, "pk", None)})

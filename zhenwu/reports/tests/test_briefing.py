@@ -1,0 +1,133 @@
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from zhenwu.activities import services as activity_services
+from zhenwu.activities.models import ActivityKind, ParticipationRole
+from zhenwu.jobs.models import JobStatus
+from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.reports import briefing, briefing_services
+from zhenwu.reports.briefing_render import ExternalResourceRefused, fetch_local
+from zhenwu.reports.models import BriefingStatus, PublishedBriefing
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def at(day, hour=9):
+    return datetime.datetime(2019, 10, day, hour, tzinfo=SH)
+
+
+@pytest.mark.parametrize("count, text", [(0, "0"), (8, "8"), (19, "19"), (20, "20"), (34, "30余"), (99, "90余"),
+                                         (200, "200"), (216, "200余"), (1000, "1000"), (1530, "1500余")])
+def test_counts_are_written_in_the_official_style(count, text):
+    assert briefing.approx(count) == text
+
+
+def _records(cast):
+    cleanup = activity_services.create_activity(
+        kind=ActivityKind.LABOUR, title="卫生清理义务劳动", starts_at=at(12), ends_at=at(12, 11), place="集里桥社区",
+        area=cast.jizhen, department=cast.urban, summary="并参观党群服务中心")
+    for i in range(33):
+        activity_services.add_participant(cleanup, role=ParticipationRole.VOLUNTEER, person_name=f"志愿者{i}", hours=3)
+    activity_services.add_participant(cleanup, role=ParticipationRole.VOLUNTEER, member=cast.members.jizhen, hours=3)
+    activity_services.confirm_all_hours(cleanup, by=cast.users.town_admin)
+    visit = activity_services.create_activity(
+        kind=ActivityKind.CARE_VISIT, title="“岁岁重阳暖人心”慰问活动", starts_at=at(3), place="九龙村党群服务中心",
+        area=cast.jiulong, party_org=cast.jiulong_org, summary="送去长寿餐及牛奶等慰问品")
+    activity_services.set_beneficiaries(visit, count=216, description="老人")
+    # Another month: not in October's briefing.
+    activity_services.create_activity(kind=ActivityKind.PATROL, title="十一月巡逻", starts_at=at(3).replace(month=11),
+                                      place="林区", area=cast.town, department=cast.urban)
+    return cleanup, visit
+
+
+def test_sections_carry_the_figures_of_the_records_of_the_month_and_area(cast):
+    _records(cast)
+    text = briefing.to_text(briefing.build_sections(cast.town, 2019, 10))
+    assert "10月12日，镇城建办组织30余名党群志愿者，在集里桥社区开展卫生清理义务劳动并参观党群服务中心" in text
+    assert "累计志愿服务100余小时" in text
+    assert "10月3日，九龙村党总支开展“岁岁重阳暖人心”慰问活动，为200余名老人送去长寿餐及牛奶等慰问品" in text
+    assert "十一月巡逻" not in text
+    village = briefing.to_text(briefing.build_sections(cast.jiulong, 2019, 10))
+    assert "重阳" in village and "卫生清理" not in village
+    assert briefing.build_sections(cast.town, 2019, 8) == []
+
+
+def test_edited_text_round_trips_with_photos_kept_under_their_heading():
+    sections = [{"key": "work", "heading": "结合重点工作", "paragraphs": ["甲。"], "photos": [{"name": "a.jpg",
+                                                                                    "caption": "照片"}]},
+                {"key": "study", "heading": "学习", "paragraphs": ["乙。"], "photos": []}]
+    text = briefing.to_text(sections)
+    assert text.startswith("# 结合重点工作\n甲。\n")
+    parsed = briefing.parse_text(text.replace("乙。", "乙（修改）。"), sections)
+    assert parsed[0]["photos"] == [{"name": "a.jpg", "caption": "照片"}]
+    assert parsed[1]["paragraphs"] == ["乙（修改）。"]
+    renamed = briefing.parse_text("# 新标题\n丙。", sections)
+    assert [p["name"] for p in renamed[-1]["photos"]] == ["a.jpg"]
+
+
+def test_publishing_keeps_each_version_whatever_happens_to_the_draft(cast):
+    _records(cast)
+    b, _job = briefing_services.start_briefing(area=cast.town, year=2019, month=10, by=cast.users.leader)
+    briefing_services.regenerate_briefing(b, by=cast.users.leader)
+    assert b.status == BriefingStatus.DRAFT and "200余名老人" in b.text
+    v1 = briefing_services.publish_briefing(b, by=cast.users.leader)
+    b.refresh_from_db()
+    assert b.status == BriefingStatus.PUBLISHED and v1.version == 1 and v1.published_by == cast.users.leader
+    published_text = v1.text
+
+    briefing_services.edit_briefing(b, title=b.title, text=b.text.replace("200余名老人", "二百余名老人"),
+                                    by=cast.users.town_admin)
+    b.refresh_from_db()
+    assert b.status == BriefingStatus.DRAFT and b.edited_by == cast.users.town_admin
+    activity_services.create_activity(kind=ActivityKind.PATROL, title="新增巡逻", starts_at=at(20), place="林区",
+                                      area=cast.town, department=cast.urban)
+    briefing_services.regenerate_briefing(b, by=cast.users.leader)
+    b.refresh_from_db()
+    assert "新增巡逻" in b.text
+    v1 = PublishedBriefing.objects.get(pk=v1.pk)
+    assert v1.text == published_text and "新增巡逻" not in v1.text
+
+    v1.text = "篡改"
+    with pytest.raises(TypeError):
+        v1.save()
+    with pytest.raises(TypeError):
+        PublishedBriefing.objects.filter(pk=v1.pk).update(text="篡改")
+    assert PublishedBriefing.objects.get(pk=v1.pk).text == published_text
+
+    v2 = briefing_services.publish_briefing(b, by=cast.users.town_admin)
+    assert v2.version == 2 and "新增巡逻" in v2.text
+    with pytest.raises(briefing_services.BriefingError):
+        briefing_services.edit_briefing(b, title="", text="x", by=cast.users.leader)
+
+
+def test_future_months_cannot_be_generated(cast):
+    with pytest.raises(briefing_services.BriefingError):
+        briefing_services.start_briefing(area=cast.town, year=2999, month=1, by=cast.users.leader)
+
+
+def test_the_pdf_fetcher_serves_stored_media_only(cast, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("activities/photos/x.jpg", ContentFile(b"\xff\xd8jpeg"))
+    assert fetch_local("media:" + name) == (b"\xff\xd8jpeg", "image/jpeg")
+    for url in ("https://example.com/a.png", "file:///etc/passwd", "media:../settings.py", "media:/etc/passwd",
+                "data:image/png;base64,AAAA"):
+        with pytest.raises(ExternalResourceRefused):
+            fetch_local(url)
+
+
+def test_a_failed_job_is_reported_not_raised(cast):
+    from zhenwu.jobs.services import enqueue_job
+
+    job = enqueue_job(kind=briefing_services.JOB_KIND, payload={"briefing": 999999})
+    run_pending_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.message == "简报不存在"

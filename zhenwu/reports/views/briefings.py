@@ -1,0 +1,163 @@
+"""Monthly briefings: the list with the generation form, a briefing (edit, publish, files, versions),
+a published version and the access-checked file download."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from zhenwu.jobs.models import Job
+
+from .. import briefing_access as access
+from .. import briefing_services as services
+from ..models import BriefingExport, ExportFormat
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _months():
+    today = timezone.localdate()
+    return list(range(2015, today.year + 1))[::-1], list(range(1, 13))
+
+
+@login_required
+@require_GET
+def briefing_list(request):
+    user = request.user
+    briefings = (access.visible_briefings(user).select_related("area").order_by("-month", "area__path"))
+    if not access.can_edit(user) and not briefings.exists() and access._area_q(user) is None:
+        raise Http404
+    years, months = _months()
+    today = timezone.localdate()
+    last = (today.replace(day=1) - timezone.timedelta(days=1))
+    return render(request, "reports/briefing_list.html", {
+        "briefings": briefings[:100],
+        "can_edit": access.can_edit(user),
+        "areas": access.generation_areas(user),
+        "years": years, "months": months,
+        "default_year": last.year, "default_month": last.month,
+    })
+
+
+@login_required
+@require_POST
+def briefing_generate(request):
+    """Queue generation for an area and month (new briefing or regenerated draft)."""
+    user = request.user
+    if not access.can_edit(user):
+        raise access.PermissionDenied("只有镇管理员和镇领导可以生成简报")
+    areas = access.generation_areas(user)
+    area = areas.filter(pk=_int(request.POST.get("area"))).first()
+    try:
+        briefing, job = services.start_briefing(area=area, year=request.POST.get("year"),
+                                                month=request.POST.get("month"), by=user)
+    except services.BriefingError as exc:
+        messages.error(request, exc.text)
+        return redirect("reports:briefing_list")
+    messages.success(request, "已开始生成简报，完成后可下载Word和PDF文件")
+    return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+
+
+def briefing_url(briefing):
+    from django.urls import reverse
+
+    return reverse("reports:briefing_detail", args=[briefing.pk])
+
+
+@login_required
+@require_GET
+def briefing_detail(request, pk):
+    user = request.user
+    briefing = access.get_briefing_for_user(user, pk)
+    editor = access.can_edit(user)
+    versions = list(briefing.versions.select_related("published_by").order_by("-version"))
+    exports = BriefingExport.objects.filter(briefing=briefing).select_related("version")
+    if not editor:
+        exports = exports.exclude(version=None)
+    latest = {}
+    for export in exports.order_by("-created_at", "-id"):
+        latest.setdefault((export.version_id, export.format), export)
+    for v in versions:
+        v.files = [latest[k] for k in ((v.pk, ExportFormat.DOCX), (v.pk, ExportFormat.PDF)) if k in latest]
+    job = None
+    job_id = _int(request.GET.get("job"))
+    if job_id:
+        job = Job.objects.filter(pk=job_id, created_by=user).first()
+    return render(request, "reports/briefing_detail.html", {
+        "briefing": briefing,
+        "editor": editor,
+        "versions": versions,
+        "draft_files": [latest[k] for k in ((None, ExportFormat.DOCX), (None, ExportFormat.PDF)) if k in latest],
+        "job": job,
+        "shown_text": briefing.text if editor else (versions[0].text if versions else ""),
+    })
+
+
+@login_required
+@require_POST
+def briefing_edit(request, pk):
+    user = request.user
+    briefing = access.get_briefing_for_user(user, pk, for_change=True)
+    try:
+        services.edit_briefing(briefing, title=request.POST.get("title"), text=request.POST.get("text"), by=user)
+    except services.BriefingError as exc:
+        messages.error(request, exc.text)
+        return redirect(briefing_url(briefing))
+    job = services.queue_draft_files(briefing, by=user)
+    messages.success(request, "已保存修改（草稿），正在重新生成文件")
+    return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+
+
+@login_required
+@require_POST
+def briefing_regenerate(request, pk):
+    user = request.user
+    briefing = access.get_briefing_for_user(user, pk, for_change=True)
+    _, job = services.start_briefing(area=briefing.area, year=briefing.month.year, month=briefing.month.month,
+                                     by=user)
+    messages.success(request, "正在根据业务记录重新生成草稿；已发布的版本不受影响")
+    return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+
+
+@login_required
+@require_POST
+def briefing_publish(request, pk):
+    user = request.user
+    briefing = access.get_briefing_for_user(user, pk, for_change=True)
+    try:
+        version = services.publish_briefing(briefing, by=user)
+    except services.BriefingError as exc:
+        messages.error(request, exc.text)
+        return redirect(briefing_url(briefing))
+    job = services.queue_version_files(version, by=user)
+    messages.success(request, f"已发布第{version.version}版，正在生成该版本的Word和PDF文件")
+    return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+
+
+@login_required
+@require_GET
+def briefing_version(request, pk, number):
+    version = access.get_version_for_user(request.user, pk, number)
+    return render(request, "reports/briefing_version.html", {"version": version, "briefing": version.briefing})
+
+
+@login_required
+@require_GET
+def briefing_download(request, pk):
+    export = access.get_export_for_user(request.user, pk)
+    try:
+        handle = export.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("文件已被清理") from None
+    content_type = ("application/pdf" if export.format == ExportFormat.PDF else
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response = FileResponse(handle, as_attachment=True, filename=export.filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
