@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -38,6 +38,7 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler, open_job_input, save_job_output
+from zhenwu.lib.excel import NoSheetError, SpreadsheetError, open_sheet
 from zhenwu.lib.idnumber import (
     InvalidIdNumber,
     gender_from_id_number,
@@ -379,30 +380,19 @@ def sniff_xlsx(fileobj):
 
 def _open_sheet(fileobj, kind):
     try:
-        workbook = load_workbook(fileobj, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types on a damaged file; each means the same to the user
+        return open_sheet(fileobj, preferred_title=KIND_LABELS[kind])
+    except NoSheetError:
+        raise RosterFileError("工作簿中没有工作表") from None
+    except SpreadsheetError:
         raise RosterFileError("文件已损坏或不是有效的 Excel(.xlsx) 文件，请用 Excel/WPS 打开后另存为 .xlsx 再上传") from None
-    sheets = workbook.worksheets
-    if not sheets:
-        raise RosterFileError("工作簿中没有工作表")
-    named = [s for s in sheets if s.title.strip() == KIND_LABELS[kind]]
-    sheet = named[0] if named else sheets[0]
-    estimate = sheet.max_row or 0
-    sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
-    return workbook, sheet, estimate
 
 
 def _guarded(rows):
-    """openpyxl's row iterator, with a damaged sheet reported to the user instead of crashing."""
-    iterator = iter(rows)
-    while True:
-        try:
-            row = next(iterator)
-        except StopIteration:
-            return
-        except Exception:  # XML or zip errors deep in the parser: the file is damaged
-            raise RosterFileError("工作表内容已损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx 再上传") from None
-        yield row
+    """A sheet's row iterator, with a damaged sheet reported to the user instead of crashing."""
+    try:
+        yield from rows
+    except SpreadsheetError:
+        raise RosterFileError("工作表内容已损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx 再上传") from None
 
 
 class _ErrorList:
@@ -478,7 +468,8 @@ class _Scan:
 
     # the pass -------------------------------------------------------------------------------
     def run(self, fileobj, on_batch=None):
-        workbook, sheet, estimate = _open_sheet(fileobj, self.kind)
+        sheet = _open_sheet(fileobj, self.kind)
+        estimate = sheet.estimated_rows
         try:
             self.sheet_title = sheet.title
             indexes = self._read_header(sheet)
@@ -488,7 +479,7 @@ class _Scan:
             total = max(estimate - self.header_row, 0)
             batch = []
             number = self.header_row
-            for values in _guarded(sheet.iter_rows(min_row=self.header_row + 1, max_col=width, values_only=True)):
+            for values in _guarded(sheet.iter_rows(min_row=self.header_row + 1, max_col=width)):
                 number += 1
                 if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
                     continue
@@ -513,12 +504,12 @@ class _Scan:
             if self.progress:
                 self.progress(self.rows, self.rows, f"已检查 {self.rows} 行")
         finally:
-            workbook.close()
+            sheet.close()
         return self
 
     def _read_header(self, sheet):
         lookup = _header_lookup(self.columns)
-        first_rows = list(_guarded(sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=200, values_only=True)))
+        first_rows = list(_guarded(sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=200)))
         nonblank = [r for r in first_rows if any(_text(v) for v in r)]
         if not nonblank:
             raise RosterFileError("工作表是空的：第1行应为表头（列名），下面每行一条记录")

@@ -228,7 +228,7 @@ def test_a_damaged_workbook_fails_its_job_with_a_chinese_message(client, cast, l
     job = latest_job()
     assert job.status == JobStatus.FAILED
     page = client.get(reverse("org:roster_job", args=[job.pk])).content.decode()
-    assert "工作表内容已损坏" in page and "重新上传" in page
+    assert "已损坏" in page and "重新上传" in page  # calamine finds the fault on opening, openpyxl while reading
 
 
 def test_a_header_only_sheet_fails_its_job_with_a_chinese_message(client, cast, login):
