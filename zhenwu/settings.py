@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "zhenwu.ops.middleware.BusyMiddleware",  # last: database overload → 503 "busy" page, not a 500
 ]
 
 ROOT_URLCONF = "zhenwu.urls"
@@ -123,15 +124,26 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'zhenwu.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+# Seconds a request waits for a database lock; then it gets the "busy, try again" page (HTTP 503,
+# zhenwu.ops.middleware) well before a proxy or gunicorn timeout.
+ZHENWU_DB_LOCK_TIMEOUT = int(os.environ.get("ZHENWU_DB_LOCK_TIMEOUT", "10"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # synchronous=FULL: a commit is on disk (WAL fsync) before the resident sees the reference
+    # number, power loss included; NORMAL survives a killed process but may lose the last
+    # commits on power loss. See docs/operations.md for the cost.
+    _synchronous = os.environ.get("ZHENWU_SQLITE_SYNCHRONOUS", "FULL")
     DATABASES["default"]["OPTIONS"] = {
         # Writers take the lock when the transaction starts: no upgrade deadlocks, and the
         # audit chain sees a stable head.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": ZHENWU_DB_LOCK_TIMEOUT,
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous};",
     }
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # Lock waits (row locks, the audit chain's advisory lock, a migration's table lock) end in
+    # the busy page instead of piling up.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c lock_timeout={ZHENWU_DB_LOCK_TIMEOUT * 1000}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
@@ -267,6 +279,7 @@ LOGGING = {
     "filters": {"request_id": {"()": "zhenwu.lib.request_context.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "zhenwu.ops.jsonlog.JsonFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
@@ -274,6 +287,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ZHENWU_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# ZHENWU_LOG_JSON=1: one JSON object per line (time, level, logger, message, request_id, ...).
+ZHENWU_LOG_JSON = os.environ.get("ZHENWU_LOG_JSON", "0") == "1"
+if ZHENWU_LOG_JSON:
+    LOGGING["handlers"]["console"]["formatter"] = "json"
 
 ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
 

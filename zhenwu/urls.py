@@ -7,6 +7,9 @@ admin.site.site_header = "镇务通 配置管理"
 admin.site.site_title = "镇务通"
 admin.site.index_title = "配置"
 
+# A database overload raised outside a view (e.g. saving the session) answers "busy" (503), too.
+handler500 = "zhenwu.ops.middleware.server_error"
+
 # Uploaded files are never served as a public /media/ tree: each app serves its files through a
 # view that checks who is asking (rosters hold ID numbers).
 urlpatterns = [

@@ -17,6 +17,7 @@ environment variable ZHENWU_BACKUP_KEY (32 bytes, urlsafe base64 - the format of
 
 import base64
 import datetime
+import functools
 import hashlib
 import io
 import json
@@ -50,6 +51,7 @@ class BackupError(Exception):
     """A backup or restore that cannot go on; the message (Chinese) says why."""
 
 
+@functools.cache
 def app_version():
     try:
         return metadata.version("zhenwu")
