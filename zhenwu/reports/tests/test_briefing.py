@@ -131,3 +131,32 @@ def test_a_failed_job_is_reported_not_raised(cast):
     run_pending_jobs()
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.message == "简报不存在"
+
+
+def test_visits_tea_room_meetings_and_concerns_of_the_month_are_reported(cast):
+    import time_machine
+
+    from zhenwu.concerns.models import Category, Channel
+    from zhenwu.concerns.services import submit_concern
+    from zhenwu.grid import services as grid_services
+    from zhenwu.grid.models import VisitWay
+
+    category = Category.objects.create(code="road", name="道路交通", default_department=cast.urban,
+                                       response_limit_days=1, resolution_limit_days=5)
+    with time_machine.travel(at(10, 10), tick=False):
+        for i in range(3):
+            submit_concern(text=f"道路破损{i}", title=f"道路破损{i}", category=category, area=cast.jiulong_grid,
+                           channel=Channel.VISIT, by=cast.users.grid_worker)
+        grid_services.record_visit(household=cast.households.jiulong, visited_on=datetime.date(2019, 10, 9),
+                                   way=VisitWay.HOME, by=cast.users.grid_worker, notes="了解近况")
+        grid_services.record_visit(household=cast.households.jiulong2, visited_on=datetime.date(2019, 10, 10),
+                                   way=VisitWay.PHONE, by=cast.users.grid_worker, notes="电话问候")
+        grid_services.record_meeting(area=cast.jiulong, title="民情察实", held_on=datetime.date(2019, 10, 8),
+                                     place="九龙村民情茶室", host="村支书", by=cast.users.secretary,
+                                     members=[cast.members.jiulong], residents=[cast.residents.jiulong],
+                                     guest_count=20)
+    text = briefing.to_text(briefing.build_sections(cast.jiulong, 2019, 10))
+    assert "召开“民情茶室”1场，20余名党员群众参加" in text
+    assert "开展民情走访2次，走访农户2户" in text
+    assert "本月受理群众诉求3件，办结0件" in text
+    assert "民情茶室" not in briefing.to_text(briefing.build_sections(cast.jizhen, 2019, 10))
