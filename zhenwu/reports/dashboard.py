@@ -8,7 +8,8 @@ Every panel is a few grouped aggregate queries, whatever the number of records:
   (zhenwu.study.coverage.summary) and study sessions and sign-ins per month;
 - 活动: activities, beneficiaries and confirmed volunteer hours (zhenwu.activities.ranking) by
   village and month;
-- 走访: visit coverage, once the grid app has its models (the panel is left out until then).
+- 走访: today's coverage of linked households (zhenwu.grid.cadence.coverage, as the grid pages
+  show it) by village, and visits and visited households per month.
 
 Each panel is a list of `Chart`s; the page renders each as an ECharts chart (static/js/
 dashboard.js reads the chart's JSON) with the same figures as a table under it.
@@ -21,6 +22,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from zhenwu.lib import workdays
 from zhenwu.org.models import Area, AreaLevel
@@ -324,9 +326,55 @@ def activity_panel(user, flt, places):
     )
 
 
+# --- 走访 -----------------------------------------------------------------------------------------
+
+
+def visit_panel(user, flt, places, *, today=None):
+    from zhenwu.grid.access import visible_households
+    from zhenwu.grid.cadence import coverage
+    from zhenwu.grid.models import Visit
+
+    today = today or timezone.localdate()
+    rows = coverage(flt.area, today=today)
+    root = rows[0] if rows else None
+    units = [row for row in rows if row.area.level in places.unit_levels]
+    visits = Visit.objects.filter(
+        household__in=visible_households(user).values("pk"), household__grid__path__startswith=flt.area.path,
+        visited_on__gte=flt.start, visited_on__lte=flt.end,
+    ).order_by()
+    by_month = {
+        _as_date(month): (n, households)
+        for month, n, households in visits.annotate(month=TruncMonth("visited_on")).values("month")
+        .annotate(n=Count("id"), h=Count("household_id", distinct=True)).values_list("month", "n", "h")
+    }
+    totals = visits.aggregate(n=Count("id"), h=Count("household_id", distinct=True))
+    months = months_between(flt.start, flt.end)
+    return Panel(
+        key="visits", title="联户走访",
+        figures=[("联系户覆盖率", "—" if root is None or root.percent is None else f"{root.percent}%"),
+                 ("逾期未访(户)", root.overdue if root else 0), ("期间走访(次)", totals["n"]),
+                 ("期间走访户数", totals["h"])],
+        charts=[
+            Chart(key="visits_by_unit", title=f"各{places.unit_label}联系户走访覆盖（截至{today:%Y-%m-%d}）",
+                  category_label=places.unit_label, categories=[row.area.name for row in units], series=[
+                      Series("覆盖率", [row.percent for row in units], percent=True),
+                      Series("逾期未访(户)", [row.overdue for row in units], kind="line"),
+                      Series("联系户", [row.linked for row in units], kind="line"),
+                  ]),
+            Chart(key="visits_by_month", title="各月走访", category_label="月份",
+                  categories=[_month_label(m) for m in months], series=[
+                      Series("走访(次)", [by_month.get(m, (0, 0))[0] for m in months]),
+                      Series("走访户数", [by_month.get(m, (0, 0))[1] for m in months], kind="line"),
+                  ]),
+        ],
+        note="覆盖率 = 在走访周期内走访过的联系户 ÷ 有党员联系的户（按镇里设定的走访周期，当前状态）；"
+             "各月走访按走访日期统计。",
+    )
+
+
 def dashboard(user, flt, *, now=None):
     """The panels for `user` over the filter's period and area."""
     places = Places(flt.area)
-    panels = [concern_panel(user, flt, places, now=now), study_panel(user, flt, places),
-              activity_panel(user, flt, places)]
-    return panels
+    today = timezone.localdate(now) if now is not None else None
+    return [concern_panel(user, flt, places, now=now), visit_panel(user, flt, places, today=today),
+            study_panel(user, flt, places), activity_panel(user, flt, places)]
