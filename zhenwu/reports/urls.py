@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, home, ledgers
+from .views import briefings, dashboard, home, ledgers
 
 app_name = "reports"
 
@@ -10,4 +10,12 @@ urlpatterns = [
     path("reports/ledgers/", ledgers.ledger_list, name="ledger_list"),
     path("reports/ledgers/<int:pk>/", ledgers.ledger_job, name="ledger_job"),
     path("reports/ledgers/<int:pk>/download/", ledgers.ledger_download, name="ledger_download"),
+    path("reports/briefings/", briefings.briefing_list, name="briefing_list"),
+    path("reports/briefings/generate/", briefings.briefing_generate, name="briefing_generate"),
+    path("reports/briefings/<int:pk>/", briefings.briefing_detail, name="briefing_detail"),
+    path("reports/briefings/<int:pk>/edit/", briefings.briefing_edit, name="briefing_edit"),
+    path("reports/briefings/<int:pk>/regenerate/", briefings.briefing_regenerate, name="briefing_regenerate"),
+    path("reports/briefings/<int:pk>/publish/", briefings.briefing_publish, name="briefing_publish"),
+    path("reports/briefings/<int:pk>/v<int:number>/", briefings.briefing_version, name="briefing_version"),
+    path("reports/briefings/files/<int:pk>/", briefings.briefing_download, name="briefing_download"),
 ]
