@@ -1,0 +1,663 @@
+"""Routing suggestions: training, suggesting at intake, automatic dispatch and its undo.
+
+The router reads concerns (labels = the final category and department of handled concerns) and
+acts on them only through zhenwu.concerns.services, so every state change keeps the concern
+workflow's checks, events, audit entries and notifications. Concerns call in at one place:
+`suggest_after_commit`, scheduled with transaction.on_commit by submit_concern — a router
+failure is logged and never loses or delays an accepted concern.
+
+Automatic dispatch acts as the town's system account 智能分派 (an inactive account that cannot
+log in; town_admin role so that the workflow's rules let it dispatch and hand back). It happens
+only when the town turned it on and both the category's and the department's confidence reach
+the town's threshold; the suggestion row records it, and undo hands the concern back to the
+dispatchers' inbox (退单 by the system account, reason naming the person who undid it), with the
+original category restored if the router had changed it.
+"""
+
+import hashlib
+import hmac
+import io
+import logging
+import pickle
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from zhenwu.accounts.models import Role, User
+from zhenwu.audit.models import AuditAction
+from zhenwu.audit.services import diff, record_create, record_delete, record_event, snapshot
+from zhenwu.concerns import access as concern_access
+from zhenwu.concerns import services as concern_services
+from zhenwu.concerns.models import Category, Concern, Status
+from zhenwu.org.models import Area, Department
+
+from . import classifier
+from .models import ModelSource, RouterModel, RouterWord, RoutingSettings, RoutingSuggestion, WordKind
+
+log = logging.getLogger(__name__)
+
+HANDLED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+# Concerns the router may dispatch on its own: new ones nobody has looked at yet.
+AUTO_DISPATCH_STATES = (Status.RECEIVED,)
+HOLDOUT_SHARE = 0.2
+MIN_HOLDOUT = 10
+MIN_HISTORY = 30  # below this, history joins the keyword cold start instead of replacing it
+ALTERNATIVES = 3
+SYSTEM_USERNAME_PREFIX = "router-"
+SYSTEM_FULL_NAME = "智能分派"
+
+
+class RoutingError(Exception):
+    """A refused request, with a Chinese message for the user."""
+
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- artefacts -------------------------------------------------------------------------------
+
+
+def _sign(data):
+    key = hashlib.sha256(f"zhenwu.routing.artefact:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def dump_artefact(bundle):
+    buffer = io.BytesIO()
+    pickle.dump(bundle, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    data = buffer.getvalue()
+    return data, _sign(data)
+
+
+def load_artefact(row):
+    """Unpickle a stored model only if its signature proves this application wrote it."""
+    data = bytes(row.artefact)
+    if not row.artefact_signature or not hmac.compare_digest(_sign(data), row.artefact_signature):
+        raise RoutingError(f"模型 v{row.version} 的签名不符，拒绝加载")
+    return pickle.loads(data)  # noqa: S301 - signed by us (HMAC of SECRET_KEY) just above
+
+
+@dataclass
+class Bundle:
+    """What an artefact holds: the category model (labels: Category.code), the department model
+    (labels: Department pk as text) or None, and per category the department its concerns went
+    to most often."""
+
+    category: classifier.TextModel
+    department: classifier.TextModel | None
+    usual_department: dict
+    words: tuple = ()
+
+
+_cache = {"pk": None, "signature": None, "bundle": None}
+_cache_lock = threading.Lock()
+
+
+def active_model():
+    return RouterModel.objects.filter(is_active=True).defer("artefact").first()
+
+
+def _bundle_for(row):
+    with _cache_lock:
+        if _cache["pk"] == row.pk and _cache["signature"] == row.artefact_signature:
+            return _cache["bundle"]
+    full = RouterModel.objects.get(pk=row.pk)
+    bundle = load_artefact(full)
+    with _cache_lock:
+        _cache.update(pk=row.pk, signature=full.artefact_signature, bundle=bundle)
+    return bundle
+
+
+# --- predicting ------------------------------------------------------------------------------
+
+
+@dataclass
+class Prediction:
+    category: Category | None = None
+    confidence: float = 0.0
+    department: Department | None = None
+    department_confidence: float = 0.0
+    alternatives: list = field(default_factory=list)  # [(Category, p)]
+    reason: str = ""
+
+    @property
+    def has_suggestion(self):
+        return self.category is not None
+
+
+def predict(subject, body, *, town=None, model=None):
+    """The suggestion for a text: category, department, confidences and alternatives — or an
+    honest no-suggestion (with the reason) for empty or emoji-only text or without a model.
+    Never raises for any text."""
+    row = model or active_model()
+    if row is None:
+        return Prediction(reason="尚未训练分派模型")
+    if not classifier.has_content(subject, body):
+        return Prediction(reason="内容中没有可识别的文字，无法给出建议")
+    bundle = _bundle_for(row)
+    pair = [classifier.prepare(subject, body)]
+    categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("default_department")}
+    ranked = _ranked(bundle.category, pair, lambda code: categories.get(code))
+    if not ranked:
+        return Prediction(reason="模型中的类别均已停用")
+    best, confidence = ranked[0]
+    department, department_confidence = None, 0.0
+    if bundle.department is not None:
+        departments = Department.objects.filter(is_active=True)
+        if town is not None:
+            departments = departments.filter(town=town)
+        by_pk = {str(d.pk): d for d in departments}
+        ranked_departments = _ranked(bundle.department, pair, by_pk.get)
+        if ranked_departments:
+            department, department_confidence = ranked_departments[0]
+    if department is None:
+        usual = bundle.usual_department.get(best.code)
+        candidate = None
+        if usual is not None:
+            candidate = Department.objects.filter(pk=usual, is_active=True).first()
+        candidate = candidate or best.default_department
+        if candidate is not None and candidate.is_active and (town is None or candidate.town_id == town.pk):
+            department, department_confidence = candidate, confidence
+    return Prediction(
+        category=best,
+        confidence=confidence,
+        department=department,
+        department_confidence=department_confidence,
+        alternatives=ranked[1 : 1 + ALTERNATIVES],
+        reason="" if department is not None else "没有可建议的承办部门",
+    )
+
+
+def _ranked(model, pair, resolve):
+    """[(object, p)] best first, over the labels that still exist; p renormalised over them."""
+    proba = model.proba(pair)[0]
+    kept = []
+    for label, p in zip(model.labels, proba, strict=True):
+        obj = resolve(label)
+        if obj is not None:
+            kept.append((obj, float(p)))
+    total = sum(p for _, p in kept)
+    if total <= 0:
+        return []
+    kept = [(obj, p / total) for obj, p in kept]
+    kept.sort(key=lambda item: -item[1])
+    return kept
+
+
+# --- suggestions for concerns ----------------------------------------------------------------
+
+
+def suggest_after_commit(concern_id):
+    """Called by concerns.services.submit_concern (on commit) for every new concern. Logs and
+    swallows any failure: the concern is already safely stored."""
+    try:
+        suggest_for_concern(Concern.objects.get(pk=concern_id))
+    except Exception:
+        log.exception("routing suggestion failed for concern %s", concern_id)
+
+
+@transaction.atomic
+def suggest_for_concern(concern, *, model=None):
+    """Store the active model's suggestion for `concern` (one per concern and model), and
+    dispatch automatically if the town allows it and the suggestion is confident enough."""
+    row = model or active_model()
+    if row is None:
+        return None
+    existing = RoutingSuggestion.objects.filter(concern=concern, model=row).first()
+    if existing is not None:
+        return existing
+    prediction = predict(concern.title, concern.text, town=concern.town, model=row)
+    suggestion = RoutingSuggestion.objects.create(
+        concern=concern,
+        model=row,
+        category=prediction.category,
+        department=prediction.department,
+        confidence=round(prediction.confidence, 4),
+        department_confidence=round(prediction.department_confidence, 4),
+        alternatives=[
+            {"category": c.pk, "name": c.name, "p": round(p, 4)} for c, p in prediction.alternatives
+        ],
+        reason=prediction.reason,
+    )
+    record_create(suggestion, note=f"诉求{concern.reference}的分派建议")
+    _maybe_auto_dispatch(suggestion)
+    return suggestion
+
+
+def town_settings(town):
+    if town is None:
+        return RoutingSettings(auto_dispatch=False)
+    return RoutingSettings.objects.filter(town=town).first() or RoutingSettings(town=town)
+
+
+def may_auto_dispatch(suggestion, town_setting):
+    threshold = float(town_setting.threshold)
+    return (
+        town_setting.auto_dispatch
+        and suggestion.category_id is not None
+        and suggestion.department_id is not None
+        and suggestion.confidence >= threshold
+        and suggestion.department_confidence >= threshold
+    )
+
+
+def system_user(town):
+    """The town's 智能分派 account (created on first use; inactive, no password)."""
+    user = User.objects.filter(username=f"{SYSTEM_USERNAME_PREFIX}{town.code}").first()
+    if user is None:
+        user = User(
+            username=f"{SYSTEM_USERNAME_PREFIX}{town.code}",
+            full_name=SYSTEM_FULL_NAME,
+            role=Role.TOWN_ADMIN,
+            area=town,
+            is_active=False,
+        )
+        user.set_unusable_password()
+        user.save()
+        record_create(user, note=f"{town.name}智能分派系统账号")
+    return user
+
+
+def _maybe_auto_dispatch(suggestion):
+    concern = suggestion.concern
+    if concern.status not in AUTO_DISPATCH_STATES or concern.town_id is None:
+        return False
+    if not may_auto_dispatch(suggestion, town_settings(concern.town)):
+        return False
+    actor = system_user(concern.town)
+    before = snapshot(suggestion)
+    try:
+        # A savepoint: a refused step leaves the concern as it was, in the inbox.
+        with transaction.atomic():
+            if suggestion.category_id != concern.category_id:
+                suggestion.original_category_id = concern.category_id
+                concern_services.recategorise_concern(
+                    concern, by=actor, category=suggestion.category,
+                    reason=f"智能分派建议（置信度{suggestion.confidence:.0%}）",
+                )
+            concern_services.dispatch_concern(
+                concern, by=actor, department=suggestion.department,
+                note=f"自动派单：置信度 类别{suggestion.confidence:.0%} 部门{suggestion.department_confidence:.0%}",
+            )
+    except concern_services.ConcernError as exc:
+        log.info("auto-dispatch of %s refused: %s", concern.reference, exc.message)
+        suggestion.original_category_id = None
+        return False
+    suggestion.auto_dispatched = True
+    suggestion.auto_dispatched_at = timezone.now()
+    suggestion.save(update_fields=["auto_dispatched", "auto_dispatched_at", "original_category"])
+    record_event(
+        action=AuditAction.UPDATE, obj=suggestion, changes=diff(before, snapshot(suggestion)),
+        note=f"自动派单{concern.reference}至{suggestion.department.name}",
+    )
+    return True
+
+
+def latest_suggestions(concern_ids):
+    """{concern_id: latest RoutingSuggestion} in one query."""
+    rows = (
+        RoutingSuggestion.objects.filter(concern_id__in=list(concern_ids))
+        .select_related("category", "department")
+        .order_by("concern_id", "-created_at", "-id")
+    )
+    out = {}
+    for row in rows:
+        out.setdefault(row.concern_id, row)
+    return out
+
+
+def can_undo(user, suggestion):
+    return (
+        suggestion.is_undoable
+        and getattr(user, "role", None) in ("town_admin", "dispatcher")
+        and concern_access.can_dispatch(user, suggestion.concern)
+    )
+
+
+@transaction.atomic
+def undo_auto_dispatch(suggestion, *, by, reason=""):
+    """Hand an automatically dispatched concern back to the dispatchers' inbox (退单 recorded on
+    its timeline), restoring its category if the router had changed it. History is kept: the
+    suggestion stays, marked undone by whom, when and why."""
+    suggestion = RoutingSuggestion.objects.select_for_update().select_related("concern").get(pk=suggestion.pk)
+    if not suggestion.auto_dispatched:
+        raise RoutingError("该诉求不是自动派单的，无需撤销")
+    if suggestion.undone_at is not None:
+        raise RoutingError("自动派单已撤销")
+    if not can_undo(by, suggestion):
+        raise RoutingError("只有本镇民情受理员可以撤销自动派单")
+    concern = suggestion.concern
+    if concern.status not in (Status.DISPATCHED, Status.IN_PROGRESS):
+        raise RoutingError(f"诉求当前为{concern.get_status_display()}，不能撤销自动派单")
+    reason = (reason or "").strip()[:200]
+    actor = system_user(concern.town)
+    who = by.display_name
+    try:
+        concern_services.return_concern(
+            concern, by=actor, reason=f"撤销自动派单（{who}）" + (f"：{reason}" if reason else "")
+        )
+        original = suggestion.original_category
+        if original is not None and original.is_active and original.pk != suggestion.category_id:
+            concern_services.recategorise_concern(
+                concern, by=by, category=original, reason="撤销自动派单，恢复原类别"
+            )
+    except concern_services.ConcernError as exc:
+        raise RoutingError(exc.message) from exc
+    before = snapshot(suggestion)
+    suggestion.undone_at = timezone.now()
+    suggestion.undone_by = by
+    suggestion.undo_reason = reason
+    suggestion.save(update_fields=["undone_at", "undone_by", "undo_reason"])
+    record_event(
+        action=AuditAction.UPDATE, obj=suggestion, changes=diff(before, snapshot(suggestion)),
+        note=f"撤销{concern.reference}的自动派单",
+    )
+    return suggestion
+
+
+# --- settings and words ----------------------------------------------------------------------
+
+
+def _require_admin(user, town=None):
+    if getattr(user, "role", None) != "town_admin" or user.area_id is None:
+        raise RoutingError("只有镇管理员可以修改智能分派设置")
+    if town is not None and user.area_id != town.pk and not town.path.startswith(user.area.path):
+        raise RoutingError("只能修改本镇的设置")
+
+
+@transaction.atomic
+def save_settings(*, town, by, auto_dispatch, threshold):
+    _require_admin(by, town)
+    try:
+        threshold = Decimal(str(threshold)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise RoutingError("置信度下限须为0.50至0.99之间的小数", field="threshold") from None
+    if not Decimal("0.50") <= threshold <= Decimal("0.99"):
+        raise RoutingError("置信度下限须为0.50至0.99之间的小数", field="threshold")
+    row = RoutingSettings.objects.select_for_update().filter(town=town).first()
+    before = snapshot(row) if row else None
+    row = row or RoutingSettings(town=town)
+    row.auto_dispatch = bool(auto_dispatch)
+    row.threshold = threshold
+    row.updated_by = by
+    row.save()
+    record_event(
+        action=AuditAction.UPDATE if before else AuditAction.CREATE, obj=row,
+        changes=diff(before or {}, snapshot(row)),
+        note=f"自动派单{'开启' if row.auto_dispatch else '关闭'}，置信度下限{row.threshold}",
+    )
+    return row
+
+
+@transaction.atomic
+def add_word(*, word, kind, by):
+    _require_admin(by)
+    word = (word or "").strip()
+    if not word or len(word) > 30 or any(ch.isspace() for ch in word):
+        raise RoutingError("词语须为1至30个字且不含空格", field="word")
+    if not classifier.has_content(word, ""):
+        raise RoutingError("词语须含汉字、字母或数字", field="word")
+    if kind not in WordKind.values:
+        raise RoutingError("词语类型不正确", field="kind")
+    if RouterWord.objects.filter(word=word).exists():
+        raise RoutingError(f"“{word}”已在词典中", field="word")
+    row = RouterWord.objects.create(word=word, kind=kind, created_by=by)
+    record_create(row, note=f"分词词典添加“{word}”")
+    return row
+
+
+@transaction.atomic
+def delete_word(row, *, by):
+    _require_admin(by)
+    record_delete(row, note=f"分词词典删除“{row.word}”")
+    row.delete()
+
+
+def dictionary_words():
+    """The town's words plus every active category's keywords and name."""
+    words = set(RouterWord.objects.values_list("word", flat=True))
+    for name, keywords in Category.objects.filter(is_active=True).values_list("name", "keywords"):
+        words.update(_split_keywords(keywords))
+        words.add(name)
+    return sorted(w for w in words if 1 < len(w) <= 30)
+
+
+def _split_keywords(text):
+    return [w for w in (text or "").replace("，", " ").replace(",", " ").replace("、", " ").split() if w]
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    model: RouterModel
+    activated: bool
+    message: str
+
+
+def _history_rows():
+    """(received_at, subject, body, category code, department pk) of handled concerns whose
+    category is still active, oldest first."""
+    rows = (
+        Concern.objects.filter(status__in=HANDLED_STATUSES, category__is_active=True)
+        .order_by("received_at", "id")
+        .values_list("received_at", "title", "text", "category__code", "department_id")
+    )
+    return [(at, title, text[: classifier.MAX_BODY * 2], code, dept) for at, title, text, code, dept in rows]
+
+
+def _keyword_rows():
+    """The cold start: one short 'message' per category from its name, description and keywords."""
+    rows = []
+    for category in Category.objects.filter(is_active=True):
+        keywords = _split_keywords(category.keywords)
+        texts = [category.name, " ".join(keywords), category.description]
+        texts += keywords
+        for text in texts:
+            if text and text.strip():
+                rows.append((category.name, text, category.code))
+    return rows
+
+
+def read_seed_csv(path):
+    """Seed corpus: CSV with subject,body,label or text,label; label = category code or name."""
+    import csv
+
+    codes = {}
+    for code, name in Category.objects.filter(is_active=True).values_list("code", "name"):
+        codes[code] = code
+        codes[name] = code
+    rows, unknown = [], set()
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        fields = set(reader.fieldnames or ())
+        if "label" not in fields or not ({"subject", "body"} <= fields or "text" in fields):
+            raise RoutingError(f"种子语料须有列 subject,body,label 或 text,label（现有：{'、'.join(sorted(fields))}）")
+        for number, row in enumerate(reader, start=2):
+            label = (row.get("label") or "").strip()
+            code = codes.get(label)
+            if code is None:
+                unknown.add(label or f"第{number}行为空")
+                continue
+            if "subject" in fields:
+                rows.append((row.get("subject") or "", row.get("body") or "", code))
+            else:
+                rows.append(("", row.get("text") or "", code))
+    return rows, sorted(unknown)
+
+
+def _usual_departments(history):
+    counts = {}
+    for *_, code, dept in history:
+        if dept is not None:
+            counts.setdefault(code, {}).setdefault(dept, 0)
+            counts[code][dept] += 1
+    return {code: max(c.items(), key=lambda item: item[1])[0] for code, c in counts.items()}
+
+
+def _fit_bundle(rows, history, words, fit=None):
+    fit = fit or classifier.fit_text_model
+    category = fit([(s, b) for s, b, _ in rows], [code for *_, code in rows], words=words)
+    with_department = [h for h in history if h[4] is not None]
+    department = None
+    if len({h[4] for h in with_department}) >= 2:
+        department = fit(
+            [(h[1], h[2]) for h in with_department], [str(h[4]) for h in with_department], words=words
+        )
+    return Bundle(category=category, department=department,
+                  usual_department=_usual_departments(history), words=tuple(words))
+
+
+def _scores(bundle, holdout):
+    pairs = [(h[1], h[2]) for h in holdout]
+    result = {"category": classifier.evaluate(bundle.category, pairs, [h[3] for h in holdout]).as_dict()}
+    with_department = [h for h in holdout if h[4] is not None]
+    if with_department:
+        pairs = [(h[1], h[2]) for h in with_department]
+        predicted = _departments_for(bundle, pairs)
+        result["department"] = classifier.score(
+            [str(h[4]) for h in with_department], predicted
+        ).as_dict()
+    return result
+
+
+def _departments_for(bundle, pairs):
+    if bundle.department is not None:
+        return bundle.department.predict(pairs)
+    return [str(bundle.usual_department.get(code, "")) for code in bundle.category.predict(pairs)]
+
+
+def _next_version():
+    return (RouterModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+def train_router(*, by=None, seed_rows=(), now=None, fit=None):
+    """Train a new version on the handled concerns (plus the category keywords when history is
+    short, plus `seed_rows`), evaluate it on the latest HOLDOUT_SHARE of the handled concerns
+    (time split: trained on the earlier ones only), and activate it only if it scores at least
+    as well as the active version on the same held-out concerns (macro-F1 of the category, then
+    accuracy). Every version is kept with its evaluation. `fit` replaces the fitting function
+    (tests). Returns TrainResult."""
+    now = now or timezone.now()
+    history = _history_rows()
+    words = dictionary_words()
+    seed = [(s, b, code) for s, b, code in seed_rows]
+    keyword_rows = _keyword_rows() if len(history) < MIN_HISTORY else []
+    if not history and not seed and not keyword_rows:
+        raise RoutingError("没有可用于训练的数据：请先设置诉求类别及关键词，或提供种子语料")
+    labels = {code for *_, code in seed + keyword_rows} | {h[3] for h in history}
+    if len(labels) < 2:
+        raise RoutingError("训练数据至少需要两个类别")
+
+    holdout_size = int(len(history) * HOLDOUT_SHARE)
+    holdout = history[-holdout_size:] if holdout_size >= MIN_HOLDOUT else []
+    metrics = {"history": len(history), "seed": len(seed), "keywords": len(keyword_rows)}
+    active = RouterModel.objects.filter(is_active=True).first()
+    if holdout:
+        earlier = history[: len(history) - len(holdout)]
+        trial_rows = [(h[1], h[2], h[3]) for h in earlier] + seed + keyword_rows
+        trial = _fit_bundle(trial_rows, earlier, words, fit)
+        metrics.update(_scores(trial, holdout))
+        metrics["holdout"] = {
+            "n": len(holdout),
+            "from": holdout[0][0].isoformat(),
+            "to": holdout[-1][0].isoformat(),
+            "method": f"时间切分：用较早的{len(earlier)}件训练，在最新的{len(holdout)}件上评估",
+        }
+    rows = [(h[1], h[2], h[3]) for h in history] + seed + keyword_rows
+    bundle = _fit_bundle(rows, history, words, fit)
+
+    activate, decision = True, "首个模型，直接启用"
+    if active is not None:
+        if not holdout:
+            activate, decision = False, "已办结诉求太少，无法与当前模型比较，未启用"
+        else:
+            current = _scores(_bundle_for(active), holdout)
+            metrics["compared_with"] = {"version": active.version, **current}
+            new_key = (metrics["category"]["macro_f1"], metrics["category"]["accuracy"])
+            old_key = (current["category"]["macro_f1"], current["category"]["accuracy"])
+            activate = new_key >= old_key
+            decision = (
+                f"在同一批{len(holdout)}件上：宏F1 {new_key[0]:.3f}（v{active.version}为{old_key[0]:.3f}），"
+                + ("不低于当前模型，已启用" if activate else "低于当前模型，未启用")
+            )
+    metrics["decision"] = decision
+    data, signature = dump_artefact(bundle)
+    with transaction.atomic():
+        if activate:
+            RouterModel.objects.filter(is_active=True).update(is_active=False)
+        row = RouterModel.objects.create(
+            version=_next_version(),
+            created_at=now,
+            created_by=by,
+            source=ModelSource.HISTORY if len(history) >= MIN_HISTORY else ModelSource.COLD_START,
+            trained_on=len(rows),
+            metrics=metrics,
+            is_active=activate,
+            activated_at=now if activate else None,
+            note=decision[:300],
+            artefact=data,
+            artefact_signature=signature,
+        )
+        record_event(
+            action=AuditAction.CREATE, obj=row,
+            changes={"version": [None, row.version], "trained_on": [None, row.trained_on],
+                     "is_active": [None, activate]},
+            note=f"训练分派模型v{row.version}：{decision}"[:300],
+        )
+    return TrainResult(row, activate, decision)
+
+
+@transaction.atomic
+def activate_model(row, *, by):
+    """Switch back to an earlier version by hand (town admin)."""
+    _require_admin(by)
+    load_artefact(RouterModel.objects.get(pk=row.pk))  # refuse a tampered artefact before switching
+    RouterModel.objects.filter(is_active=True).exclude(pk=row.pk).update(is_active=False)
+    RouterModel.objects.filter(pk=row.pk).update(is_active=True, activated_at=timezone.now())
+    record_event(action=AuditAction.UPDATE, obj=row, changes={"is_active": [False, True]},
+                 note=f"手动启用分派模型v{row.version}")
+
+
+# --- live accuracy ---------------------------------------------------------------------------
+
+
+def acceptance(model, *, days=90, now=None):
+    """How often the dispatchers' final choice agreed with this model's suggestions, over the
+    concerns it suggested for that have since been dispatched."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    rows = RoutingSuggestion.objects.filter(
+        model=model, created_at__gte=since, category__isnull=False,
+        concern__department__isnull=False,
+    ).values_list("category_id", "department_id", "concern__category_id", "concern__department_id")
+    total = category_hits = department_hits = 0
+    for cat, dept, final_cat, final_dept in rows:
+        total += 1
+        category_hits += cat == final_cat
+        department_hits += dept == final_dept
+    if not total:
+        return None
+    return {"n": total, "category": category_hits / total, "department": department_hits / total}
+
+
+def suggestion_counts(model):
+    return RoutingSuggestion.objects.filter(model=model).aggregate(n=Count("id"))["n"]
+
+
+def towns_for(user):
+    """The towns whose settings `user` sees (their own town, or the towns of their county)."""
+    area = getattr(user, "area", None)
+    if area is None:
+        return Area.objects.none()
+    if area.level == "town":
+        return Area.objects.filter(pk=area.pk)
+    return Area.objects.filter(level="town", path__startswith=area.path)
