@@ -161,6 +161,8 @@ def test_the_export_runs_as_a_job_is_audited_and_only_its_creator_downloads_it(c
     assert job.created_by == cast.users.leader and job.status == JobStatus.PENDING
     body = client.get(f"/reports/ledgers/{job.pk}/").content.decode()
     assert "民情办理台账（官桥镇 2026-10-01至2026-10-31）" in body and "排队中" in body
+    poll = client.get(f"/reports/ledgers/{job.pk}/", headers={"HX-Request": "true"})
+    assert 'data-testid="ledger-status"' in poll.content.decode() and "HX-Refresh" not in poll
 
     assert run_pending_jobs() == 1
     job.refresh_from_db()
@@ -170,6 +172,8 @@ def test_the_export_runs_as_a_job_is_audited_and_only_its_creator_downloads_it(c
     assert entry.actor_id == cast.users.leader.pk
     assert entry.changes["rows"] == 3 and "民情办理台账3条" in entry.note
 
+    poll = client.get(f"/reports/ledgers/{job.pk}/", headers={"HX-Request": "true"})
+    assert poll["HX-Refresh"] == "true" and "已生成：共3条记录" in poll.content.decode()
     body = client.get(f"/reports/ledgers/{job.pk}/").content.decode()
     assert f"/reports/ledgers/{job.pk}/download/" in body
     download = client.get(f"/reports/ledgers/{job.pk}/download/")

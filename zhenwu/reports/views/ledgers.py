@@ -57,6 +57,11 @@ def ledger_list(request):
 def ledger_job(request, pk):
     require_report_user(request.user)
     job = ledger_job_for(request.user, pk)
+    if request.htmx:  # the progress block polling itself
+        response = render(request, "reports/ledger_status.html", {"job": job})
+        if job.is_finished:
+            response["HX-Refresh"] = "true"
+        return response
     return render(request, "reports/ledger_job.html", {"job": job, "filename": ledger_filename(job)})
 
 
