@@ -444,7 +444,16 @@ def submit_concern(
     notify.sms_after_commit(
         [reporter_phone], f"您反映的诉求已登记，编号{concern.reference}，可凭编号和查询链接查看办理进度。"
     )
+    transaction.on_commit(lambda pk=concern.pk: _suggest_route(pk), robust=True)
     return SubmitResult(concern, token, True)
+
+
+def _suggest_route(concern_id):
+    """After commit: the router's suggestion (and auto-dispatch if the town allows it). Imported
+    lazily (routing depends on concerns); any failure is logged, the concern is already stored."""
+    from zhenwu.routing.services import suggest_after_commit
+
+    suggest_after_commit(concern_id)
 
 
 def _title_from(text):
