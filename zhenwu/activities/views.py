@@ -39,7 +39,7 @@ from .models import (
     RoleModelPhoto,
     Score,
 )
-from .ranking import volunteer_ranking
+from .ranking import member_hours, volunteer_ranking
 
 
 def _int(value):
@@ -292,9 +292,11 @@ def volunteer_ranking_page(request):
              .order_by("path") if town else Area.objects.none())
     area = areas.filter(pk=_int(request.GET.get("area"))).first()
     rows = volunteer_ranking(activities=access.visible_activities(user), start=start, end=end, area=area, limit=100)
+    me = Member.objects.filter(user=user, is_active=True).first()
     return _page(request, "activities/volunteer_ranking.html", {
         "rows": rows, "start": start, "end": end, "areas": areas, "area": area,
         "total": sum(r.hours for r in rows),
+        "my_hours": member_hours(me, start=start, end=end) if me else None,
     })
 
 

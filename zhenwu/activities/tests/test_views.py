@@ -102,6 +102,15 @@ def test_ranking_page_orders_people_by_confirmed_hours(cast, login, client):
     assert "少" not in client.get("/activities/volunteers/?start=2019-11-01&end=2019-11-30").content.decode()
 
 
+def test_a_member_sees_their_own_confirmed_hours(cast, login, client):
+    a = activity(cast, area=cast.jiulong)
+    p = services.add_participant(a, role=ParticipationRole.VOLUNTEER, member=cast.members.jiulong, hours="2.5")
+    services.confirm_hours(p, by=cast.users.town_admin)
+    login(cast.users.member)
+    page = client.get("/activities/volunteers/?start=2019-10-01&end=2019-10-31").content.decode()
+    assert "已确认的志愿服务时长：<strong>2.5</strong> 小时" in page
+
+
 def test_photo_upload_is_cleaned_and_served_to_those_who_see_the_activity(cast, login, client):
     a = activity(cast, area=cast.jiulong)
     image = io.BytesIO()
