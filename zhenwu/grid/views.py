@@ -284,9 +284,13 @@ def overdue_list(request):
         households = households.filter(grid__path__startswith=village.path)
     overdue = cadence.overdue_households(households, root=grid or village or root, member=chosen)
     page = _with_due(_page(request, overdue))
+    # Members to filter by: those of the chosen (or the user's) village; a whole town's are too many.
+    narrow = grid or village or (root if root is not None and root.level != AreaLevel.TOWN else None)
+    member_choices = access.members_for_area(narrow).order_by("name") if narrow and not member else []
     return _render(request, "grid/overdue_list.html", {
         "page": page, "villages": villages, "grids": grids, "village": village, "grid": grid,
         "chosen": chosen, "is_member": member is not None, "querystring": _querystring(request),
+        "member_choices": member_choices,
     })
 
 

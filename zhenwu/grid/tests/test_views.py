@@ -191,3 +191,16 @@ def test_the_cadence_rule_is_the_town_admins(linked, client, login):
     response = client.post("/grid/rule/", {"interval_days": "30", "elderly_interval_days": "45"})
     assert "独居老人户的走访间隔不能长于一般户" in response.content.decode()
     assert client.post("/grid/rule/", {"interval_days": "30", "elderly_interval_days": "7"}).status_code == 302
+
+
+def test_the_overdue_list_narrows_to_one_members_households(linked, client, login):
+    HouseholdLink.objects.create(member=linked.members.jizhen, household=linked.households.jiulong2,
+                                 started_on=timezone.localdate() - datetime.timedelta(days=60))
+    login(linked.users.secretary)
+    everyone = client.get("/grid/overdue/").content.decode()
+    assert "逾期 2 户" in everyone and "黎干亮" in everyone  # the member filter lists the village's members
+    mine = client.get(f"/grid/overdue/?member={linked.members.jiulong.pk}").content.decode()
+    assert "逾期 1 户" in mine and "JL-0001" in mine and "JL-0002" not in mine
+    # A member of another village is not a filter the secretary can use: the list stays whole.
+    other = client.get(f"/grid/overdue/?member={linked.members.jizhen.pk}").content.decode()
+    assert "逾期 2 户" in other
