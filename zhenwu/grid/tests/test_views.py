@@ -204,3 +204,44 @@ def test_the_overdue_list_narrows_to_one_members_households(linked, client, logi
     # A member of another village is not a filter the secretary can use: the list stays whole.
     other = client.get(f"/grid/overdue/?member={linked.members.jizhen.pk}").content.decode()
     assert "逾期 2 户" in other
+
+
+def _png(name="photo.png"):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_a_visit_photo_is_kept_and_shown_only_within_scope(linked, client, login, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    login(linked.users.grid_worker)
+    response = client.post(_url("visit/", linked.households.jiulong), {
+        "idempotency_key": "photo-1", "visited_on": timezone.localdate().isoformat(), "way": "home",
+        "notes": "入户走访，拍了门前路灯。", "photo": _png(),
+    })
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.photo and visit.photo_content_type == "image/png"
+    photo = client.get(f"/grid/visits/{visit.pk}/photo/")
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+    client.logout()
+    login(linked.users.other_grid_worker)
+    assert client.get(f"/grid/visits/{visit.pk}/photo/").status_code == 404
+
+
+def test_a_file_that_is_not_a_photo_is_refused_by_name(linked, client, login, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    login(linked.users.grid_worker)
+    response = client.post(_url("visit/", linked.households.jiulong), {
+        "idempotency_key": "photo-2", "visited_on": timezone.localdate().isoformat(), "way": "home",
+        "notes": "走访", "photo": SimpleUploadedFile("记录.txt", b"not an image", content_type="text/plain"),
+    })
+    assert response.status_code == 422 and "“记录.txt”不是有效的图片" in response.content.decode()
+    assert not Visit.objects.exists()
