@@ -59,3 +59,26 @@ def test_encrypted_archive_round_trips_and_detects_tampering(tmp_path):
     Path(enc).write_bytes(bytes(data))
     with pytest.raises(BackupError, match="密钥不对，或文件已损坏"):
         decrypt_file(enc, back, key)
+
+
+@pytest.mark.django_db
+def test_an_installation_with_only_operational_rows_counts_as_empty(cast, settings, tmp_path):
+    from django.utils import timezone
+
+    from zhenwu.ops.models import CommandRun
+    from zhenwu.ops.restore import installation_contents
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    filled, files = installation_contents()
+    assert any(t.startswith("accounts_user（") for t in filled) and files == 0
+
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.db_table not in ("django_content_type", "auth_permission") and model._meta.managed:
+            model._base_manager.all()._raw_delete(model._base_manager.db)
+    CommandRun.objects.create(name="escalate_overdue_concerns", started=timezone.now())
+    assert installation_contents() == ([], 0)
+    (tmp_path / "media" / "x").mkdir(parents=True)
+    (tmp_path / "media" / "x" / "photo.jpg").write_bytes(b"1")
+    assert installation_contents() == ([], 1)
