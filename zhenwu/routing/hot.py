@@ -30,7 +30,8 @@ from .services import RoutingError
 SAME_VILLAGE_SCORE = 0.3
 CROSS_VILLAGE_SCORE = 0.45
 MAX_CONCERNS = 2000
-# A word in more than this share of the window's concerns links nothing by itself.
+# A word in more than this share of the window's concerns (and more than 50 of them) links
+# nothing by itself: comparing every pair sharing it would be quadratic.
 COMMON_WORD_SHARE = 0.2
 HOT_ROLES = ("town_admin", "leader", "dispatcher")
 ACTION_ROLES = ("town_admin", "dispatcher")
@@ -88,7 +89,7 @@ def group_concerns(rows, *, min_residents=3):
     for i, ws in enumerate(words):
         for w in ws:
             index.setdefault(w, []).append(i)
-    common = max(3, int(len(rows) * COMMON_WORD_SHARE))
+    common = max(50, int(len(rows) * COMMON_WORD_SHARE))
     parent = list(range(len(rows)))
 
     def find(i):
