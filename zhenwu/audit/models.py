@@ -91,10 +91,7 @@ class AuditEntry(models.Model):
         }
 
     def compute_hash(self):
-        body = json.dumps(
-            self.payload(), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
-        )
-        return hashlib.sha256(f"{self.prev_hash}|{body}".encode()).hexdigest()
+        return hash_payload(self.prev_hash, self.payload())
 
     def change_rows(self):
         """`changes` as (field label, before, after) rows for people to read (see display.py)."""
@@ -103,6 +100,12 @@ class AuditEntry(models.Model):
     @property
     def object_type_label(self):
         return object_type_label(self.object_type)
+
+
+def hash_payload(prev_hash, payload):
+    """The chain hash of an entry: SHA-256 over the previous hash and the canonical payload."""
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 
 class AuditAnchor(models.Model):

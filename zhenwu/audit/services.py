@@ -20,7 +20,7 @@ from zhenwu.lib.crypto import EncryptedJSONField, EncryptedTextField
 from zhenwu.lib.masking import mask_id_number, mask_phone
 from zhenwu.lib.request_context import current_actor
 
-from .models import GENESIS_HASH, AuditAction, AuditAnchor, AuditEntry
+from .models import GENESIS_HASH, AuditAction, AuditAnchor, AuditEntry, hash_payload
 
 _CHAIN_LOCK_KEY = 0x7A68656E  # "zhen"
 MIN_RETENTION_DAYS = 180
@@ -56,20 +56,34 @@ def _plain(value):
     return str(value)
 
 
+def _snapshot_plan(model):
+    """(attname, field, encrypted) for the fields a snapshot holds, worked out once per model."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = tuple(
+            (field.attname, field, isinstance(field, EncryptedTextField))
+            for field in model._meta.concrete_fields
+            if not field.name.endswith("_hash") and field.name != "password"
+        )
+        _PLANS[model] = plan
+    return plan
+
+
+_PLANS = {}
+
+
 def snapshot(instance, *, digests=True):
     """Field values of a model instance for the log; encrypted fields are masked, hashes left out.
     `digests=False` skips the digests of encrypted values (only needed to compare two snapshots)."""
     data = Snapshot()
-    for field in instance._meta.concrete_fields:
-        if field.name.endswith("_hash") or field.name in ("password",):
-            continue
-        value = getattr(instance, field.attname)
-        if isinstance(field, EncryptedTextField):
+    for attname, field, encrypted in _snapshot_plan(type(instance)):
+        value = getattr(instance, attname)
+        if encrypted:
             if digests:
                 raw = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-                data.digests[field.attname] = hashlib.sha256(raw.encode()).hexdigest()
+                data.digests[attname] = hashlib.sha256(raw.encode()).hexdigest()
             value = _mask_sensitive(field, value)
-        data[field.attname] = _plain(value)
+        data[attname] = _plain(value)
     return data
 
 
@@ -110,6 +124,41 @@ def _canonical_float(text):
     return value
 
 
+def _is_canonical(value):
+    """True when `value` already reads back unchanged from every database's JSON column: strings
+    without NUL, booleans, None, ints, and lists and string-keyed dicts of those. Anything else
+    (floats, dates, decimals, tuples, non-string keys) takes the dumps/loads round trip."""
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value
+    if value is None or kind is bool or kind is int:
+        return True
+    if kind is list:
+        return all(_is_canonical(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and "\x00" not in k and _is_canonical(v) for k, v in value.items())
+    return False
+
+
+def _plain_values(snap):
+    """The common case of a snapshot, checked quickly: every value a NUL-free string, None, bool,
+    int or list of strings (then the changes built from it are canonical as they are)."""
+    for value in snap.values():
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value:
+                return False
+        elif value is None or kind is bool or kind is int:
+            continue
+        elif kind is list:
+            for item in value:
+                if type(item) is not str or "\x00" in item:
+                    return False
+        else:
+            return False
+    return True
+
+
 def canonical_json(value):
     """`value` as it will read back from any database's JSON column: only JSON types (dates,
     decimals, UUIDs become strings), string keys, no NUL, no numbers jsonb would rewrite.
@@ -117,6 +166,8 @@ def canonical_json(value):
     One dumps/loads round trip does the work (the hooks rewrite floats and constants as they are
     parsed); the recursive NUL pass runs only when the text holds one. Bulk imports call this once
     per row, so it is kept cheap."""
+    if _is_canonical(value):
+        return value
     text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
     result = json.loads(text, parse_float=_canonical_float, parse_constant=_CONSTANTS.__getitem__)
     if "\\u0000" in text:
@@ -201,33 +252,58 @@ def record_event(
 @transaction.atomic
 def record_created_many(objs, *, note="", batch_size=2000):
     """One CREATE entry per object for bulk writes (imports, the demo loader): the chain is
-    computed in memory under the lock and written with bulk_create. Returns the count."""
+    computed in memory under the lock and written with executemany. Returns the count.
+
+    Entries are built as rows, not AuditEntry instances, and everything that is the same for the
+    whole call (time, actor, note) is prepared once; the hash is the same function the model uses
+    (`hash_payload`), so `verify_audit_chain` checks these entries like any other."""
     actor = current_actor()
     _lock_chain()
     last = _chain_head()
     now = timezone.now()
-    batch = []
+    probe = _new_entry(
+        at=now, actor=actor, action=AuditAction.CREATE, object_type="", object_id="",
+        object_repr="", changes={}, note=note, prev_hash=last,
+    )
+    at_text = probe.payload()["at"]
+    meta = AuditEntry._meta
+    at_db = meta.get_field("at").get_db_prep_save(now, connection)
+    changes_field = meta.get_field("changes")
+    constant = (probe.actor_id, probe.actor_label, probe.ip, probe.request_id, probe.action)
+    rows = []
     count = 0
     for obj in objs:
-        entry = _new_entry(
-            at=now,
-            actor=actor,
-            action=AuditAction.CREATE,
-            object_type=obj._meta.label,
-            object_id=str(obj.pk),
-            object_repr=_label(obj),
-            changes=diff({}, snapshot(obj, digests=False)),
-            note=note,
-            prev_hash=last,
-        )
-        last = entry.hash
-        batch.append(entry)
+        after = snapshot(obj, digests=False)
+        changes = {key: [None, after[key]] for key in sorted(after) if after[key] is not None}
+        if not _plain_values(after):
+            changes = canonical_json(changes)
+        object_type = _text(obj._meta.label, 60)
+        object_id = _text(str(obj.pk), 40)
+        object_repr = _text(_label(obj), 200)
+        entry_hash = hash_payload(last, {
+            "at": at_text,
+            "actor": probe.actor_id,
+            "actor_label": probe.actor_label,
+            "ip": probe.ip,
+            "request_id": probe.request_id,
+            "action": probe.action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "object_repr": object_repr,
+            "changes": changes,
+            "note": probe.note,
+        })
+        rows.append((
+            at_db, *constant, object_type, object_id, object_repr,
+            changes_field.get_db_prep_save(changes, connection), probe.note, last, entry_hash,
+        ))
+        last = entry_hash
         count += 1
-        if len(batch) >= batch_size:
-            _insert_entries(batch)
-            batch = []
-    if batch:
-        _insert_entries(batch)
+        if len(rows) >= batch_size:
+            _insert_rows(rows)
+            rows = []
+    if rows:
+        _insert_rows(rows)
     return count
 
 
@@ -237,24 +313,15 @@ _INSERT_FIELDS = (
 )
 
 
-def _insert_entries(entries):
-    """INSERT the entries in chain order with one executemany. bulk_create spends three times as
-    long preparing each value (and on SQLite caps a statement at 76 rows), which made the audit
-    the slowest part of a roster import."""
+def _insert_rows(rows):
+    """INSERT rows (values in _INSERT_FIELDS order, chain order) with one executemany.
+    bulk_create spends three times as long preparing each value (and on SQLite caps a statement
+    at 76 rows), which made the audit the slowest part of a roster import."""
     meta = AuditEntry._meta
     fields = [meta.get_field(name) for name in _INSERT_FIELDS]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})"
-    at_field, changes_field = meta.get_field("at"), meta.get_field("changes")
-    rows = [
-        (
-            at_field.get_db_prep_save(e.at, connection),
-            e.actor_id, e.actor_label, e.ip, e.request_id, e.action, e.object_type, e.object_id,
-            e.object_repr, changes_field.get_db_prep_save(e.changes, connection), e.note, e.prev_hash, e.hash,
-        )
-        for e in entries
-    ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
