@@ -244,3 +244,17 @@ def test_dictionary_words_reach_the_segmenter(routing_world, history):
     with pytest.raises(services.RoutingError):
         services.add_word(word="新词", kind="place", by=w.users.dispatcher)
     assert RouterWord.objects.count() == 1
+
+
+def test_the_fast_transform_equals_the_vectorizers_own():
+    pairs, labels = [], []
+    for code in ("road", "sanitation", "water"):
+        for subject, body in corpus_texts(code, 20):
+            pairs.append((subject, body))
+            labels.append(code)
+    model = classifier.fit_text_model(pairs, labels)
+    probe = pairs[:5] + [("", ""), ("😀", "🙏"), ("Mixed 水管 text", "路" * 100_000), ("新词", "没见过的字词组合")]
+    fast = model.features.transform(probe)
+    reference = model.features.sklearn_transform(probe)
+    assert fast.shape == reference.shape
+    assert abs(fast - reference).max() < 1e-6
