@@ -57,7 +57,11 @@ def visible_households(user):
     if role == "member":
         links = HouseholdLink.objects.active().filter(household=OuterRef("pk"), member__user=user)
         return Household.objects.filter(Exists(links))
-    return Household.objects.visible_to(user)
+    # org's rule (Household.objects.visible_to: the households under the user's area), written
+    # so that SQLite can use the grid index (see cadence.households_under).
+    if role in AREA_SCOPED_ROLES and user.area_id is not None:
+        return Household.objects.filter(grid__in=Area.objects.filter(path__startswith=user.area.path).values("pk"))
+    return Household.objects.none()
 
 
 def get_household_for_user(user, pk):

@@ -67,11 +67,13 @@ class HouseholdLinkQuerySet(models.QuerySet):
 class HouseholdLink(models.Model):
     """联户: a member looks after a household from `started_on` until `ended_on` (exclusive)."""
 
+    # Both foreign keys are served by the composite indexes below (their leading column).
     member = models.ForeignKey(
-        "org.Member", verbose_name="联户党员", on_delete=models.PROTECT, related_name="household_links"
+        "org.Member", verbose_name="联户党员", on_delete=models.PROTECT, related_name="household_links",
+        db_index=False,
     )
     household = models.ForeignKey(
-        "org.Household", verbose_name="户", on_delete=models.PROTECT, related_name="member_links"
+        "org.Household", verbose_name="户", on_delete=models.PROTECT, related_name="member_links", db_index=False
     )
     started_on = models.DateField("联系起始日期")
     ended_on = models.DateField("联系结束日期", null=True, blank=True)
@@ -115,9 +117,14 @@ class VisitWay(models.TextChoices):
 class Visit(models.Model):
     """民情走访: one visit to a household by a linked member or a staff account."""
 
-    household = models.ForeignKey("org.Household", verbose_name="户", on_delete=models.PROTECT, related_name="visits")
+    # household and member are served by the composite indexes below (their leading column); a
+    # county's visits run to millions of rows, and each index costs on every insert.
+    household = models.ForeignKey(
+        "org.Household", verbose_name="户", on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
     member = models.ForeignKey(
-        "org.Member", verbose_name="走访党员", null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+        "org.Member", verbose_name="走访党员", null=True, blank=True, on_delete=models.PROTECT, related_name="visits",
+        db_index=False,
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True, on_delete=models.SET_NULL,

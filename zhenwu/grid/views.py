@@ -69,6 +69,10 @@ def _with_due(page):
     return page
 
 
+def _grids_under(area):
+    return Area.objects.filter(path__startswith=area.path).values("pk")
+
+
 def _scope_filters(request, root):
     """Villages and grids under `root` for the list filters, and the chosen ones."""
     if root is None:
@@ -106,7 +110,7 @@ def visit_home(request):
     if grid is not None:
         households = households.filter(grid=grid)
     elif village is not None:
-        households = households.filter(grid__path__startswith=village.path)
+        households = households.filter(grid__in=_grids_under(village))
     households = cadence.with_cadence(households, root=root or (grid or village)).select_related("grid")
     households = households.order_by("due_key", "number") if member else households.order_by("number")
     page = _with_due(_page(request, households))
@@ -281,7 +285,7 @@ def overdue_list(request):
     if grid is not None:
         households = households.filter(grid=grid)
     elif village is not None:
-        households = households.filter(grid__path__startswith=village.path)
+        households = households.filter(grid__in=_grids_under(village))
     overdue = cadence.overdue_households(households, root=grid or village or root, member=chosen)
     page = _with_due(_page(request, overdue))
     # Members to filter by: those of the chosen (or the user's) village; a whole town's are too many.
@@ -318,11 +322,11 @@ def unlinked_list(request):
     access.require_staff_read(user)
     root = access.scope_root(user)
     villages, grids, village, grid = _scope_filters(request, root)
-    households = Household.objects.visible_to(user)
+    households = access.visible_households(user)
     if grid is not None:
         households = households.filter(grid=grid)
     elif village is not None:
-        households = households.filter(grid__path__startswith=village.path)
+        households = households.filter(grid__in=_grids_under(village))
     page = _page(request, cadence.unlinked_households(households))
     return _render(request, "grid/unlinked_list.html", {
         "page": page, "villages": villages, "grids": grids, "village": village, "grid": grid,
@@ -435,7 +439,7 @@ def meeting_create(request):
     if area is None:
         return render(request, "grid/meeting_area.html", {"areas": areas})
     members = access.members_for_area(area).order_by("name")
-    residents = Resident.objects.filter(household__grid__path__startswith=area.path).select_related("household")
+    residents = Resident.objects.filter(household__grid__in=_grids_under(area)).select_related("household")
     form = MeetingForm(request.POST or None, request.FILES or None, members=members, residents=residents)
     if request.method == "POST" and form.is_valid():
         try:
