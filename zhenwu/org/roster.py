@@ -38,6 +38,7 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler, open_job_input, save_job_output
+from zhenwu.lib.bulk import insert_many
 from zhenwu.lib.excel import NoSheetError, SpreadsheetError, open_sheet
 from zhenwu.lib.idnumber import (
     InvalidIdNumber,
@@ -953,7 +954,7 @@ class _ResidentWriter:
             if r["new_household"] and r["household"] not in pks
         ]
         if new:
-            Household.objects.bulk_create(new)
+            insert_many(Household, new)
             record_created_many(new, note=self.note)
             pks.update((h.number, h.pk) for h in new)
             self.counts["households_created"] += len(new)
@@ -972,7 +973,7 @@ class _ResidentWriter:
             )
             for r in rows
         ]
-        Resident.objects.bulk_create(residents)
+        insert_many(Resident, residents)
         record_created_many(residents, note=self.note)
         self.counts["residents_created"] += len(residents)
 
@@ -1004,7 +1005,7 @@ class _MemberWriter:
             )
             for r in rows
         ]
-        Member.objects.bulk_create(members)
+        insert_many(Member, members)
         record_created_many(members, note=self.note)
         self.counts["members_created"] += len(members)
         self.counts["residents_linked"] += sum(1 for m in members if m.resident_id)
