@@ -221,3 +221,14 @@ def test_train_router_command(routing_world, history, capsys):
     out = capsys.readouterr().out
     assert "v2" in out and "在同一批14件上" in out
     assert RouterModel.objects.count() == 2
+
+
+def test_demo_adds_village_names_and_trains_once(routing_world, history):
+    from zhenwu.routing.demo import extend_demo_town
+
+    line = extend_demo_town()
+    assert "词典加入村名2个" in line and "v1" in line
+    assert set(RouterWord.objects.values_list("word", flat=True)) == {"九龙村", "集镇村"}
+    assert RouterModel.objects.get().is_active
+    assert extend_demo_town() == "智能分派：已有分派模型，未做修改。"
+    assert RouterModel.objects.count() == 1 and RouterWord.objects.count() == 2
