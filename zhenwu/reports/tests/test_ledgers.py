@@ -265,3 +265,19 @@ def test_the_activities_and_volunteer_ledgers(cast):
 
     wb, _, _ = export("volunteers", cast.users.secretary, cast.jiulong, YEAR_2026)
     assert [r[1] for r in data_rows(wb)] == ["甲", "甲", "乙", "丙"]  # September's clean-up first
+
+
+def test_an_independent_reader_opens_the_file_with_the_same_values(cast, concerns):
+    """calamine (Rust, the reader the roster import uses) parses the workbook on its own: the same
+    headers, text, numbers and local date-times as openpyxl."""
+    from python_calamine import CalamineWorkbook
+
+    _, _, raw = export("concerns", cast.users.leader, cast.town, OCTOBER)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(raw)).get_sheet_by_index(0).to_python()
+    assert rows[0][0].startswith("民情办理台账（官桥镇")
+    assert rows[1] == HEADERS["concerns"]
+    first = dict(zip(HEADERS["concerns"], rows[2], strict=True))
+    assert first["诉求编号"] == "T-0001" and first["登记时间"] == datetime.datetime(2026, 10, 3, 9, 30)
+    assert first["联系电话"] == "138****8000" and first["办结用时(工作日)"] == 2
+    assert rows[3][HEADERS["concerns"].index("诉求标题")] == '=HYPERLINK("http://x")<&>'
+    assert len(rows) == 5
