@@ -21,6 +21,8 @@ class Job(models.Model):
     result = models.JSONField("结果", default=dict, blank=True)
     input_file = models.FileField("上传文件", upload_to="jobs/input/%Y/%m/", blank=True)
     output_file = models.FileField("生成文件", upload_to="jobs/output/%Y/%m/", blank=True)
+    # Work a job hands to the next one (a validated roster's rows for the commit), never downloaded.
+    stage_file = models.FileField("中间数据", upload_to="jobs/stage/%Y/%m/", blank=True)
     progress = models.PositiveIntegerField("进度", default=0)
     total = models.PositiveIntegerField("总量", default=0)
     message = models.CharField("状态说明", max_length=300, blank=True)

@@ -81,15 +81,24 @@ def open_job_output(job):
     return _open_decrypted(job.output_file)
 
 
+def save_job_stage(job, *, name, fileobj):
+    """Store intermediate data for a later job (encrypted); saved with the job like the output."""
+    _save_encrypted(job.stage_file, name, fileobj)
+
+
+def open_job_stage(job):
+    return _open_decrypted(job.stage_file)
+
+
 def purge_job_files(*, older_than_days=7, now=None):
     """Delete the files of jobs finished more than `older_than_days` ago (uploaded rosters are not
     kept once imported). Returns the number of files deleted."""
     cutoff = (now or timezone.now()) - timezone.timedelta(days=older_than_days)
     deleted = 0
     jobs = Job.objects.filter(status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff)
-    for job in jobs.exclude(input_file="", output_file="").iterator():
+    for job in jobs.exclude(input_file="", output_file="", stage_file="").iterator():
         fields = []
-        for name in ("input_file", "output_file"):
+        for name in ("input_file", "output_file", "stage_file"):
             field_file = getattr(job, name)
             if field_file:
                 field_file.delete(save=False)
@@ -156,6 +165,8 @@ def _finish(job, status, *, message, result=None):
         fields["result"] = result
     if job.output_file:
         fields["output_file"] = job.output_file.name
+    if job.stage_file:
+        fields["stage_file"] = job.stage_file.name
     Job.objects.filter(pk=job.pk).update(**fields)
 
 

@@ -1,16 +1,19 @@
 """花名册 import and export: the household roster (住户花名册) and the party member roster (党员花名册).
 
-Import is two background jobs. `roster_validate` reads the uploaded .xlsx once (openpyxl read-only,
-rows handled in batches) and stores a preview in the job's result: counts, the first rows with
-masked numbers and the errors by Excel row, column and reason (the first ERROR_CAP kept in the
-result, every one of them in a downloadable error list). `roster_commit` reads the file again
-inside one transaction, re-checks every row against the database as it is at that moment, and
-writes with bulk_create, one audit entry per created row plus one IMPORT event for the job; any
-error rolls everything back.
+Import is two background jobs. `roster_validate` reads the uploaded .xlsx once (zhenwu.lib.excel:
+calamine, or openpyxl streaming for very large sheets; rows handled in batches) and stores a
+preview in the job's result: counts, the first rows with masked numbers and the errors by Excel
+row, column and reason (the first ERROR_CAP kept in the result, every one of them in a
+downloadable error list). A clean file's parsed rows are staged (encrypted, with the job) for the
+commit. `roster_commit` works inside one transaction: from the staged rows it checks again only
+what depends on the database (numbers registered meanwhile, households, grids and organisations
+still in the user's scope); without a stage (or when the user's scope changed) it reads and checks
+the file again. It writes with insert_many, one audit entry per created row plus one IMPORT event
+for the job; any error rolls everything back.
 
-Memory stays flat as files grow: rows are read and written in batches; what a scan keeps across
+Memory is bounded as files grow: rows are read and written in batches; what a scan keeps across
 batches is a map of ID-number hashes (duplicates within the file) and, for households, a small
-tuple per household number.
+tuple per household number; the reader holds at most zhenwu.lib.excel.IN_MEMORY_LIMIT of sheet.
 
 Export writes the same layouts (openpyxl write-only, through a temporary file) from the records the
 user can see, masked unless a town admin asks for full values, which is audited.
@@ -37,7 +40,15 @@ from openpyxl.utils.datetime import from_excel
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.jobs.models import Job, JobStatus
-from zhenwu.jobs.services import JobError, enqueue_job, job_handler, open_job_input, save_job_output
+from zhenwu.jobs.services import (
+    JobError,
+    enqueue_job,
+    job_handler,
+    open_job_input,
+    open_job_stage,
+    save_job_output,
+    save_job_stage,
+)
 from zhenwu.lib.bulk import insert_many
 from zhenwu.lib.excel import NoSheetError, SpreadsheetError, open_sheet
 from zhenwu.lib.idnumber import (
@@ -435,6 +446,68 @@ class _ErrorList:
             self._spool = None
 
 
+class _Stage:
+    """The rows a validation parsed, kept (zlib-compressed JSON lines in a temporary file) so the
+    commit does not read and check the file again. Dates are written as ISO text and read back
+    by key."""
+
+    DATE_KEYS = ("birth_date", "joined_on")
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()
+        self._zip = zlib.compressobj(6)
+        self.rows = 0
+
+    def write(self, rows):
+        lines = []
+        for row in rows:
+            lines.append(json.dumps(row, ensure_ascii=False, default=_iso_date))
+            self.rows += 1
+        if lines:
+            self._file.write(self._zip.compress(("\n".join(lines) + "\n").encode()))
+
+    def finish(self):
+        """The compressed stage as a file object at its start."""
+        self._file.write(self._zip.flush())
+        self._file.seek(0)
+        return self._file
+
+    @classmethod
+    def read(cls, fileobj):
+        """Iterate the rows of a stage written by `finish()`."""
+        unzip = zlib.decompressobj()
+        pending = b""
+        with fileobj:
+            while chunk := fileobj.read(1 << 20):
+                pending += unzip.decompress(chunk)
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    yield cls._row(line)
+        pending += unzip.flush()
+        for line in pending.split(b"\n"):
+            if line:
+                yield cls._row(line)
+
+    @classmethod
+    def _row(cls, line):
+        row = json.loads(line)
+        for key in cls.DATE_KEYS:
+            if row.get(key):
+                row[key] = datetime.date.fromisoformat(row[key])
+        return row
+
+
+def _iso_date(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"cannot stage {type(value).__name__}")
+
+
+def scope_signature(user):
+    """What a staged validation depends on besides the file: who checked it and their scope."""
+    return f"{user.pk}:{user.role}:{user.area_id}:{user.party_org_id}:{user.department_id}"
+
+
 class _Scan:
     """One pass over a roster: header, rows in batches, every check. Subclasses know the layout.
 
@@ -460,6 +533,7 @@ class _Scan:
         self.seen_ids = {}  # id-number hash (as an int) -> first Excel row
         self._present = []
         self._row_bad = False
+        self.stage = None  # a _Stage that keeps the parsed rows for the commit (validation only)
 
     # errors ---------------------------------------------------------------------------------
     def error(self, row, key, reason):
@@ -508,6 +582,44 @@ class _Scan:
             sheet.close()
         return self
 
+    def run_staged(self, rows, on_batch):
+        """The commit's pass over rows a validation parsed and staged (the file is unchanged, so
+        only what depends on the database is checked again): each row's grid or party
+        organisation must still exist within the user's scope, then the batch checks."""
+        batch = []
+        for row in rows:
+            self.rows += 1
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                self._run_staged_batch(batch, on_batch)
+                batch = []
+        if batch:
+            self._run_staged_batch(batch, on_batch)
+        return self
+
+    def _run_staged_batch(self, rows, on_batch):
+        context = self.batch_context(rows)
+        clean = []
+        for row in rows:
+            self._row_bad = False
+            self.recheck_scope(row)
+            self.check_row(row["row"], row, context)
+            if self._row_bad:
+                self.error_rows += 1
+            else:
+                clean.append(row)
+        if on_batch is not None and not self.errors.count:
+            on_batch(clean)
+
+    def recheck_scope(self, row):
+        raise NotImplementedError
+
+    def staged(self):
+        """The staged rows as a compressed file object, or None (no stage, or errors found)."""
+        if self.stage is None or self.errors.count or self.stage.rows != self.rows:
+            return None
+        return self.stage.finish()
+
     def _read_header(self, sheet):
         lookup = _header_lookup(self.columns)
         first_rows = list(_guarded(sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=200)))
@@ -552,6 +664,8 @@ class _Scan:
             self._row_bad = False
             row = self.parse_row(number, cells)
             parsed.append((number, row, self._row_bad))
+        if self.stage is not None and not self.errors.count:
+            self.stage.write(row for _, row, _ in parsed)
         context = self.batch_context([row for _, row, _ in parsed])
         clean = []
         for number, row, bad in parsed:
@@ -699,6 +813,11 @@ class ResidentScan(_Scan):
         row["tags"], row["sensitive_tags"] = split_tags(values)
         return row
 
+    def recheck_scope(self, row):
+        grid = self.scope.grid_by_id.get(row["grid_id"])
+        if grid is None or not self.scope.in_scope(grid):
+            self.error(row["row"], "grid", "该网格已被删除或不在您的管辖范围内")
+
     def batch_context(self, rows):
         hashes = {r["id_hash"] for r in rows if r["id_hash"]}
         taken = {}
@@ -832,6 +951,11 @@ class MemberScan(_Scan):
         row["household"] = _text(cells.get("household"))
         return row
 
+    def recheck_scope(self, row):
+        org = self.scope.by_id.get(row["party_org_id"])
+        if org is None or not self.scope.in_scope(org):
+            self.error(row["row"], "party_org", "该党组织已被删除或不在您的管辖范围内")
+
     def batch_context(self, rows):
         hashes = {r["id_hash"] for r in rows if r["id_hash"]}
         taken, residents = {}, {}
@@ -897,9 +1021,13 @@ def _add_years(day, years):
 SCANS = {RESIDENTS: ResidentScan, MEMBERS: MemberScan}
 
 
-def validate_roster(*, kind, fileobj, user, progress=None, today=None):
-    """Check a roster without writing anything. Returns the scan (`.summary()`, `.errors`)."""
+def validate_roster(*, kind, fileobj, user, progress=None, today=None, stage=False):
+    """Check a roster without writing anything. Returns the scan (`.summary()`, `.errors`).
+    With `stage=True` the parsed rows are kept: `scan.staged()` gives them as a file for the
+    commit (None when the file has errors)."""
     scan = SCANS[kind](user=user, progress=progress, today=today)
+    if stage:
+        scan.stage = _Stage()
     return scan.run(fileobj)
 
 
@@ -911,10 +1039,13 @@ class RosterRejected(Exception):
         self.scan = scan
 
 
-def commit_roster(*, kind, fileobj, user, filename="", sha256="", job=None, today=None):
+def commit_roster(*, kind, fileobj, user, filename="", sha256="", job=None, today=None, staged=None):
     """Check and write a whole roster in one transaction: all rows or none.
 
-    Returns a summary dict; raises RosterRejected (nothing written) when any row is wrong.
+    `staged`: the rows of this file as its validation parsed them (`validate_roster(stage=True)`),
+    so that only the checks that depend on the database run again; without it the file is read
+    and checked again from the start. Returns a summary dict; raises RosterRejected (nothing
+    written) when any row is wrong.
     """
     writer = _ResidentWriter() if kind == RESIDENTS else _MemberWriter()
     scan = SCANS[kind](user=user, today=today)
@@ -922,7 +1053,10 @@ def commit_roster(*, kind, fileobj, user, filename="", sha256="", job=None, toda
     writer.note = note
     try:
         with transaction.atomic():
-            scan.run(fileobj, on_batch=writer.write)
+            if staged is not None:
+                scan.run_staged(staged, on_batch=writer.write)
+            else:
+                scan.run(fileobj, on_batch=writer.write)
             if scan.errors.count:
                 raise RosterRejected(scan)
             result = scan.summary()
@@ -1111,10 +1245,15 @@ def run_validate_job(job, report):
     report(0, 0, "正在读取文件")
     try:
         with open_job_input(job) as fileobj:
-            scan = validate_roster(kind=kind, fileobj=fileobj, user=user, progress=report)
+            scan = validate_roster(kind=kind, fileobj=fileobj, user=user, progress=report, stage=True)
     except (RosterFileError, RosterError) as exc:
         raise JobError(str(exc)) from None
     result = scan.summary()
+    staged = scan.staged()
+    if staged is not None:
+        with staged:
+            save_job_stage(job, name=f"roster-stage-{job.pk}.jsonl.z", fileobj=staged)
+        result["stage_scope"] = scope_signature(user)
     sha256 = job.payload.get("sha256", "")
     earlier = _previous_import(sha256) if sha256 else None
     if earlier:
@@ -1146,9 +1285,12 @@ def run_commit_job(job, report):
             sha256 = file_sha256(fileobj)
             if sha256 != source.payload.get("sha256"):
                 raise JobError("上传的文件已发生变化，请重新上传")
+            staged = None
+            if source.stage_file and source.result.get("stage_scope") == scope_signature(user):
+                staged = _Stage.read(open_job_stage(source))
             result = commit_roster(
                 kind=kind, fileobj=fileobj, user=user, filename=source.payload.get("filename", ""),
-                sha256=sha256, job=job,
+                sha256=sha256, job=job, staged=staged,
             )
     except RosterRejected as exc:
         summary = exc.scan.summary()

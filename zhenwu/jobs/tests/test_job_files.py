@@ -10,8 +10,10 @@ from zhenwu.jobs.services import (
     enqueue_job,
     open_job_input,
     open_job_output,
+    open_job_stage,
     purge_job_files,
     save_job_output,
+    save_job_stage,
 )
 
 ROSTER_BYTES = b"PK\x03\x04 430181199001011234 13800138000 " * 100
@@ -50,3 +52,16 @@ def test_files_of_jobs_finished_a_week_ago_are_purged_and_newer_ones_kept(db):
     new.refresh_from_db()
     assert not old.input_file and not storage.exists(old_name)
     assert new.input_file and storage.exists(new.input_file.name)
+
+
+def test_a_stage_left_for_the_next_job_is_purged_with_the_other_files(db):
+    job = enqueue_job(kind="test", input_file=ContentFile(b"in", name="a.xlsx"))
+    save_job_stage(job, name="stage.jsonl.z", fileobj=io.BytesIO(b"rows"))
+    job.save()
+    with open_job_stage(job) as staged:
+        assert staged.read() == b"rows"
+    storage, name = job.stage_file.storage, job.stage_file.name
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, finished_at=timezone.now() - datetime.timedelta(days=8))
+    assert purge_job_files(older_than_days=7) == 2
+    job.refresh_from_db()
+    assert not job.stage_file and not storage.exists(name)

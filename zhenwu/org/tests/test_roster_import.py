@@ -37,11 +37,24 @@ def check(kind, rows, user, header=None, **kwargs):
     return scan.summary()
 
 
-def commit(kind, rows, user, header=None):
+def commit(kind, rows, user, header=None, *, staged=False, before_commit=None):
+    """Commit as the commit job does: from the rows its validation staged (`staged=True`), or by
+    reading the file again. `before_commit` runs between the two (someone else's change)."""
     header = header if header is not None else (RESIDENT_HEADER if kind == roster.RESIDENTS else MEMBER_HEADER)
+    rows_staged = None
+    if staged:
+        scan = roster.validate_roster(kind=kind, fileobj=xlsx(rows, header), user=user, today=TODAY, stage=True)
+        stage = scan.staged()
+        assert stage is not None, scan.summary()["errors"]
+        rows_staged = roster._Stage.read(stage)
+    if before_commit is not None:
+        before_commit()
     with acting_as(Actor(user_id=user.pk, label=user.username)):
         return roster.commit_roster(kind=kind, fileobj=xlsx(rows, header), user=user, filename="t.xlsx",
-                                    sha256="abc", today=TODAY)
+                                    sha256="abc", today=TODAY, staged=rows_staged)
+
+
+both_ways = pytest.mark.parametrize("staged", [False, True], ids=["from-file", "from-stage"])
 
 
 def errors(summary):
@@ -51,7 +64,8 @@ def errors(summary):
 # --- the happy path ---------------------------------------------------------------------------
 
 
-def test_a_clean_household_roster_is_committed_with_one_audit_entry_per_row_and_an_import_event(cast):
+@both_ways
+def test_a_clean_household_roster_is_committed_with_one_audit_entry_per_row_and_an_import_event(cast, staged):
     admin = cast.users.town_admin
     rows = good_residents(6)
     rows[0][9] = "独居老人、低保"
@@ -62,7 +76,7 @@ def test_a_clean_household_roster_is_committed_with_one_audit_entry_per_row_and_
     assert summary["households_new"] == 3
     assert Resident.objects.count() == 3  # validation wrote nothing
 
-    result = commit(roster.RESIDENTS, rows, admin)
+    result = commit(roster.RESIDENTS, rows, admin, staged=staged)
 
     assert result["households_created"] == 3 and result["residents_created"] == 6
     first = Resident.objects.get(name="居民1")
@@ -82,7 +96,8 @@ def test_a_clean_household_roster_is_committed_with_one_audit_entry_per_row_and_
     assert verify_chain().ok
 
 
-def test_a_clean_member_roster_links_members_to_residents_with_the_same_id_number(cast):
+@both_ways
+def test_a_clean_member_roster_links_members_to_residents_with_the_same_id_number(cast, staged):
     admin = cast.users.town_admin
     resident = services.add_resident(
         household=cast.households.jiulong, name="黎红", relation="女", id_number=id_number(birth="19700505", seq=2)
@@ -96,7 +111,7 @@ def test_a_clean_member_roster_links_members_to_residents_with_the_same_id_numbe
     assert errors(summary) == []
     assert summary["linked_residents"] == 1
 
-    result = commit(roster.MEMBERS, rows, admin)
+    result = commit(roster.MEMBERS, rows, admin, staged=staged)
 
     assert result["members_created"] == 3 and result["residents_linked"] == 1
     linked = Member.objects.get(name="黎红")
@@ -339,14 +354,51 @@ def test_one_bad_row_among_a_hundred_good_ones_commits_nothing(cast):
     )
 
 
-def test_a_number_registered_between_check_and_commit_stops_the_commit(cast):
+@both_ways
+def test_a_number_registered_between_check_and_commit_stops_the_commit(cast, staged):
     admin = cast.users.town_admin
     rows = good_residents(4)
     assert check(roster.RESIDENTS, rows, admin)["error_count"] == 0
-    services.add_resident(household=cast.households.jiulong, name="抢先", relation="子", id_number=rows[3][7])
-    with pytest.raises(roster.RosterRejected):
-        commit(roster.RESIDENTS, rows, admin)
+
+    def someone_registers_it():
+        services.add_resident(household=cast.households.jiulong, name="抢先", relation="子", id_number=rows[3][7])
+
+    with pytest.raises(roster.RosterRejected) as caught:
+        commit(roster.RESIDENTS, rows, admin, staged=staged, before_commit=someone_registers_it)
+    assert errors(caught.value.scan.summary()) == [(5, "身份证号", "该身份证号已登记（户编号JL-0001）")]
     assert not Household.objects.filter(number__startswith="JL-9").exists()
+
+
+def test_a_grid_removed_between_check_and_commit_stops_a_staged_commit(cast):
+    admin = cast.users.town_admin
+    rows = good_residents(3, village="集镇村", grid="集镇村第一网格", prefix="JZ-9")
+
+    def grid_removed():  # the town merged the grid away: its people, household and worker gone first
+        cast.residents.jizhen.delete()
+        cast.households.jizhen.delete()
+        cast.users.other_grid_worker.delete()
+        type(cast.jizhen_grid).objects.get(pk=cast.jizhen_grid.pk).delete()
+
+    with pytest.raises(roster.RosterRejected) as caught:
+        commit(roster.RESIDENTS, rows, admin, staged=True, before_commit=grid_removed)
+    assert {e[2] for e in errors(caught.value.scan.summary())} == {"该网格已被删除或不在您的管辖范围内"}
+    assert not Household.objects.filter(number__startswith="JZ-9").exists()
+
+
+@both_ways
+def test_a_member_roster_checks_its_households_again_at_commit(cast, staged):
+    admin = cast.users.town_admin
+    resident = services.add_resident(
+        household=cast.households.jiulong, name="黎红", relation="女", id_number=id_number(birth="19700505", seq=2)
+    )
+    rows = [member_row("黎红", id_no=resident.id_number, household="JL-0001")]
+
+    def linked_meanwhile():
+        Member.objects.create(party_org=cast.jiulong_branch, name="黎红", resident=resident)
+
+    with pytest.raises(roster.RosterRejected) as caught:
+        commit(roster.MEMBERS, rows, admin, staged=staged, before_commit=linked_meanwhile)
+    assert errors(caught.value.scan.summary()) == [(2, "户编号", "该居民已关联其他党员档案")]
 
 
 def test_errors_beyond_the_cap_are_counted_and_all_written_to_the_error_list(cast, monkeypatch):

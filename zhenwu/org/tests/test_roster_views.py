@@ -114,6 +114,43 @@ def test_upload_check_preview_and_commit_through_the_pages(client, cast, login):
     assert Job.objects.filter(kind=roster.COMMIT_JOB).count() == 1
 
 
+def test_the_commit_job_writes_the_rows_its_check_staged_encrypted_and_never_downloadable(client, cast, login, monkeypatch):
+    login(cast.users.town_admin)
+    rows = good_residents(4)
+    upload(client, rows)
+    run_pending_jobs()
+    job = latest_job()
+    assert job.stage_file and not job.output_file
+    raw = job.stage_file.read()
+    assert rows[0][7].encode() not in raw and "居民1".encode() not in raw  # encrypted at rest
+    assert client.get(reverse("jobs:job_download", args=[job.pk])).status_code == 404
+
+    read = []
+    original = roster._Stage.read
+    monkeypatch.setattr(roster._Stage, "read", classmethod(lambda cls, f: read.append(1) or original(f)))
+    client.post(reverse("org:roster_commit", args=[job.pk]))
+    run_pending_jobs()
+    commit_job = latest_job()
+    assert commit_job.status == JobStatus.DONE, commit_job.message
+    assert read == [1] and Resident.objects.filter(name__startswith="居民").count() == 4
+
+
+def test_a_commit_reads_the_file_again_when_the_checkers_scope_changed(client, cast, login, monkeypatch):
+    secretary = cast.users.secretary
+    login(secretary)
+    upload(client, good_residents(2))
+    run_pending_jobs()
+    job = latest_job()
+    assert job.stage_file
+    secretary.area = cast.jiulong_grid  # moved to a narrower post after the check
+    secretary.save(update_fields=["area"])
+    monkeypatch.setattr(roster._Stage, "read", classmethod(lambda cls, f: pytest.fail("stage used")))
+    client.post(reverse("org:roster_commit", args=[job.pk]))
+    run_pending_jobs()
+    commit_job = latest_job()
+    assert commit_job.status == JobStatus.DONE, commit_job.message
+
+
 def test_the_user_can_leave_and_come_back_to_a_running_check(client, cast, login):
     login(cast.users.secretary)
     upload(client, good_residents(3), name="九龙村.xlsx")
