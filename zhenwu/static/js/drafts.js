@@ -6,7 +6,10 @@
 //     <p data-draft-status role="status"></p>           (optional: where status text is shown)
 //   - data-draft: the name the draft is kept under in localStorage ("zhenwu-draft:" + name); one
 //     name per form and record (e.g. "visit-<household id>").
-//   - Each draft gets a UUID in the key field when it starts; the server MUST treat a repeated key
+//   - data-draft-keep-key (optional, no value): a new draft keeps the key the page rendered in the
+//     key field (for forms whose server checks the key's shape or issues it); otherwise, and when
+//     the field is empty, a UUID (36 characters: letters, digits and hyphens) is made on the phone.
+//   - Each draft gets its key when it starts; the server MUST treat a repeated key
 //     as the same submission (answer with the first result, create nothing new). A draft keeps its
 //     key until it has been sent, so every retry carries the same key.
 //   - Every change is saved (text, textarea, select, checkbox, radio; never files, never the CSRF
@@ -118,15 +121,20 @@
     if (saved && saved.values) {
       restore(form, saved.values);
       if (saved.pending) status(form, "有一份未送达的记录，联网后将自动提交" + (saved.hadFiles ? "（照片需重新选择）" : ""));
-      else status(form, "已恢复上次未提交的内容");
+      else if (saved.touched) status(form, "已恢复上次未提交的内容");
     }
-    if (this.keyField) this.keyField.value = (saved && saved.key) || uuid();
+    if (this.keyField) {
+      var rendered = form.hasAttribute("data-draft-keep-key") ? this.keyField.value : "";
+      this.keyField.value = (saved && saved.key) || rendered || uuid();
+    }
     this.pending = !!(saved && saved.pending);
+    this.touched = !!(saved && saved.touched);
     this.hadFiles = !!(saved && saved.hadFiles);
     this.save();
     var self = this;
-    form.addEventListener("input", function () { self.save(); });
-    form.addEventListener("change", function () { self.save(); });
+    var edited = function () { self.touched = true; self.save(); };
+    form.addEventListener("input", edited);
+    form.addEventListener("change", edited);
     form.addEventListener("submit", function (evt) {
       evt.preventDefault();
       self.send();
@@ -144,7 +152,7 @@
   };
 
   Draft.prototype.save = function () {
-    store(this.name, { key: this.key(), values: collect(this.form), pending: this.pending,
+    store(this.name, { key: this.key(), values: collect(this.form), pending: this.pending, touched: this.touched,
                        hadFiles: this.pending && (this.hadFiles || this.hasFiles()), savedAt: Date.now() });
     emit(this.form, "draft:saved", this.key());
   };
