@@ -184,3 +184,42 @@ def test_the_visit_panel_shows_todays_coverage_by_village_and_visits_by_month(ca
     flt = Filter(start=flt.start, end=flt.end, area=cast.jiulong)
     panel = {p.key: p for p in dashboard(cast.users.secretary, flt, now=VISITS_NOW)}["visits"]
     assert panel.charts[0].categories == ["九龙村"] and panel.charts[1].series[0].values == [1, 2]
+
+
+def test_every_panel_together_reads_a_fixed_number_of_queries(cast, records, django_assert_max_num_queries):
+    """With records in every panel (a campaign's coverage included), adding concerns, visits,
+    sessions and activities adds no query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhenwu.activities import services as activity_services
+    from zhenwu.grid import services as grid_services
+
+    from .report_data import VISITS_NOW, build_visits
+
+    study = build_study(cast)
+    admin, h = cast.users.town_admin, cast.households
+    grid_services.link_households(member=cast.members.jiulong, households=[h.jiulong], by=admin,
+                                  started_on=datetime.date(2026, 9, 1))
+    build_visits(cast)
+    flt = Filter(start=datetime.date(2019, 9, 1), end=datetime.date(2026, 12, 31), area=cast.town)
+    leader = cast.users.leader
+    with CaptureQueriesContext(connection) as first:
+        dashboard(leader, flt, now=VISITS_NOW)
+    assert any("study_campaign" in q["sql"] for q in first.captured_queries)
+
+    for n in range(200, 220):
+        make_concern(cast, records[0].road, n, received=local(2025, 1 + n % 12, 3, 10, 0), area=cast.jizhen_grid)
+    grid_services.record_visit(household=h.jizhen, visited_on=datetime.date(2026, 10, 30), way="home", by=admin,
+                               notes="再访", now=VISITS_NOW)
+    activity_services.create_activity(kind="talk", title="宣讲", starts_at=local(2024, 5, 1, 9, 0), place="集镇村",
+                                      area=cast.jizhen, department=cast.urban, by=admin)
+    from zhenwu.study import services as study_services
+
+    study_services.create_session(kind="party_day", title="主题党日", starts_at=local(2019, 11, 5, 9, 0),
+                                  ends_at=local(2019, 11, 5, 11, 0), party_orgs=[cast.jizhen_org],
+                                  campaign=study.campaign, by=admin)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        panels = {p.key: p for p in dashboard(leader, flt, now=VISITS_NOW)}
+    assert dict(panels["concerns"].figures)["受理诉求"] == 25
+    assert len(first.captured_queries) <= 30  # 26 today: about six grouped queries per panel
