@@ -305,7 +305,8 @@ def latest_suggestions(concern_ids):
     """{concern_id: latest RoutingSuggestion} in one query."""
     rows = (
         RoutingSuggestion.objects.filter(concern_id__in=list(concern_ids))
-        .select_related("category", "department")
+        .select_related("category", "department", "model", "original_category", "undone_by")
+        .defer("model__artefact", "model__metrics")
         .order_by("concern_id", "-created_at", "-id")
     )
     out = {}
