@@ -179,4 +179,9 @@ class RoutingSuggestion(models.Model):
 
     @property
     def confidence_percent(self):
-        return round(self.confidence * 100)
+        """Whole percent, rounded down: a 99.6% guess is not shown as certain."""
+        return int(self.confidence * 100)
+
+    @property
+    def department_confidence_percent(self):
+        return int(self.department_confidence * 100)
