@@ -13,9 +13,10 @@ correlated subquery served by the (household, visited_on) index. Nothing loads a
 """
 
 import datetime
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -23,7 +24,6 @@ from django.db.models import (
     DurationField,
     Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
     Min,
     OuterRef,
@@ -147,10 +147,6 @@ def with_cadence(households, *, today=None, root=None):
     )
 
 
-OVERDUE_Q = Q(last_visited_on__lt=F("cutoff")) | Q(last_visited_on__isnull=True, linked_since__lt=F("cutoff"))
-COVERED_Q = Q(last_visited_on__gte=F("cutoff"))
-
-
 def due_on(household):
     """The due date of an annotated household (None when it is not linked and never visited)."""
     basis = household.last_visited_on or household.linked_since
@@ -158,11 +154,99 @@ def due_on(household):
 
 
 def overdue_households(households, *, today=None, root=None, member=None):
-    """Linked households (linked to `member`, if given) whose visit is overdue, most overdue first,
-    each with `due_on` computed from the annotations. Paginate the result."""
+    """Linked households (linked to `member`, if given) whose visit is overdue, most overdue first:
+    an OverdueList (give it to a Paginator, or iterate it)."""
     today = today or timezone.localdate()
-    qs = with_cadence(households.filter(linked_q(today, member=member)), today=today, root=root)
-    return qs.filter(OVERDUE_Q).select_related("grid").order_by("due_key", "number")
+    linked = with_cadence(households.filter(linked_q(today, member=member)), today=today, root=root)
+    return OverdueList(linked)
+
+
+_OVERDUE_SQL = "(h.last_visited_on < h.cutoff OR (h.last_visited_on IS NULL AND h.linked_since < h.cutoff))"
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@contextmanager
+def _cursor():
+    """A cursor for the grouped cadence queries. On PostgreSQL, JIT compilation is turned off for
+    the transaction: the planner prices thousands of index probes of the correlated subqueries
+    above jit_above_cost and then spends a second compiling a query that runs in milliseconds."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+        yield cursor
+
+
+class OverdueList:
+    """The overdue households of annotated linked households, as a sequence a Paginator can page.
+
+    The ORM's per-household SQL (last visit, cutoff, first day of the links) is wrapped in a
+    materialised CTE so each value is computed once per household (filtered on, ordered by the due
+    date and counted without repeating the subqueries); a page is one LIMIT/OFFSET query plus
+    one query for its households. Items are Household instances (grid selected) carrying
+    `last_visited_on`, `cutoff`, `linked_since`, `interval_days` and `elderly_alone`.
+    """
+
+    def __init__(self, linked):
+        inner = linked.order_by().values(
+            "pk", "number", "last_visited_on", "cutoff", "linked_since", "interval_days", "elderly_alone"
+        )
+        sql, params = inner.query.sql_with_params()
+        self._cte = f"WITH h AS MATERIALIZED ({sql}) "
+        self._params = params
+        self._count = None
+
+    def count(self):
+        if self._count is None:
+            with _cursor() as cursor:
+                cursor.execute(f"{self._cte}SELECT COUNT(*) FROM h WHERE {_OVERDUE_SQL}", self._params)
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __len__(self):
+        return self.count()
+
+    def _due_sql(self):
+        basis = "COALESCE(h.last_visited_on, h.linked_since)"
+        if connection.vendor == "postgresql":
+            return f"({basis} + h.interval_days)"
+        return f"date({basis}, '+' || h.interval_days || ' days')"
+
+    def _rows(self, offset, limit):
+        query = (
+            f"{self._cte}SELECT h.pk, h.last_visited_on, h.cutoff, h.linked_since, h.interval_days, h.elderly_alone "
+            f"FROM h WHERE {_OVERDUE_SQL} ORDER BY {self._due_sql()}, h.number"
+        )
+        params = list(self._params)
+        if limit is not None:
+            query += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        with _cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        households = Household.objects.select_related("grid").in_bulk([row[0] for row in rows])
+        out = []
+        for pk, last, cutoff, since, interval, elderly in rows:
+            household = households[pk]
+            household.last_visited_on, household.cutoff = _date(last), _date(cutoff)
+            household.linked_since, household.interval_days = _date(since), interval
+            household.elderly_alone = bool(elderly)
+            out.append(household)
+        return out
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            if index.step not in (None, 1):
+                raise ValueError("OverdueList slices take no step")
+            start = index.start or 0
+            limit = None if index.stop is None else max(index.stop - start, 0)
+            return self._rows(start, limit)
+        return self._rows(index, 1)[0]
+
+    def __iter__(self):
+        return iter(self._rows(0, None))
 
 
 @dataclass
@@ -234,7 +318,7 @@ def _counts_by_grid(linked):
         "OR (h.last_visited_on IS NULL AND h.linked_since < h.cutoff) THEN 1 ELSE 0 END) "
         "FROM h GROUP BY h.grid_id"
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
     return {
