@@ -76,7 +76,7 @@ def snapshot(instance, *, digests=True):
     """Field values of a model instance for the log; encrypted fields are masked, hashes left out.
     `digests=False` skips the digests of encrypted values (only needed to compare two snapshots)."""
     data = Snapshot()
-    for attname, field, encrypted in _snapshot_plan(type(instance)):
+    for attname, field, encrypted in _snapshot_plan(instance.__class__):  # unwraps request.user
         value = getattr(instance, attname)
         if encrypted:
             if digests:
