@@ -28,6 +28,10 @@ class Command(BaseCommand):
             "--graceful-timeout", "20",
             "--access-logfile", "-",
         ]
+        if _gunicorn_version() >= (27,):
+            # gunicorn 27 opens a control socket at one fixed path shared by every instance on the
+            # machine; this server needs none, and two installations must not collide on it.
+            gunicorn.append("--no-control-socket")
         server = subprocess.Popen(gunicorn)
         self.stdout.write(f"镇务通已启动：http://{host}:{port}/  （Ctrl+C 停止）")
         self.stdout.flush()
@@ -45,3 +49,9 @@ class Command(BaseCommand):
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+def _gunicorn_version():
+    import gunicorn
+
+    return tuple(gunicorn.version_info)
