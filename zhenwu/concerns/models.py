@@ -263,6 +263,10 @@ class Concern(models.Model):
         on_delete=models.PROTECT,
         related_name="concerns",
     )
+    # The intake's follow-up still owed by the worker (services.complete_pending_intakes): the
+    # town dispatchers' notifications and the router's suggestion. Set in the intake's own
+    # transaction, so a crash between the two loses nothing; the inbox shows "建议生成中" meanwhile.
+    intake_pending = models.BooleanField("待后台处理", default=False, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -296,6 +300,8 @@ class Concern(models.Model):
             # every public concern (0.7 s at a million rows on PostgreSQL, 2.2 s on SQLite). Not
             # partial: SQLite cannot match a partial index to a query whose IN list is bound.
             models.Index(fields=["-received_at", "-id"], name="concern_received_desc_idx"),
+            # The worker's batch of intakes to follow up: only the few pending rows are indexed.
+            models.Index(fields=["id"], condition=models.Q(intake_pending=True), name="concern_intake_pending_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="concern_status_valid"),
