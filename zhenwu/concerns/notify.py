@@ -61,13 +61,14 @@ def notify_users(users, *, text, concern=None, exclude=None):
         if user is None or user.pk in seen or (exclude is not None and user.pk == exclude.pk):
             continue
         seen.add(user.pk)
-        rows.append(
-            Notification(
-                recipient=user, text=text[:300], concern=concern, link=staff_link(concern) if concern else ""
-            )
-        )
+        rows.append(notification_for(user, text=text, concern=concern))
     Notification.objects.bulk_create(rows)
     return len(rows)
+
+
+def notification_for(user, *, text, concern=None):
+    """An unsaved notification row (callers write many with one bulk_create)."""
+    return Notification(recipient=user, text=text[:300], concern=concern, link=staff_link(concern) if concern else "")
 
 
 def resident_phones(concern):

@@ -24,6 +24,7 @@ Deadlines (zhenwu.lib.workdays, end of the due day, Asia/Shanghai):
   one working day and 特急 at the same working day.
 """
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from django.utils.crypto import salted_hmac
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
+from zhenwu.jobs.services import periodic_task
 from zhenwu.lib import workdays
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
@@ -72,6 +74,8 @@ from .models import (
     WorkdayOverride,
     hash_token,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 2000
 MAX_REASON_LENGTH = 500
@@ -273,21 +277,38 @@ def _save_photos(concern, checked, *, by):
 
 
 def _village_and_town(area):
-    """The village (or community) and town containing `area` (its path read afresh: inserting a
-    sibling into the ordered tree may have renumbered it since `area` was loaded)."""
-    # One query: the ancestors-or-self of the area's current path (read in the same statement).
+    """The ids of the village (or community) and town containing `area`, `area` being freshly
+    read. Kept per process by (area, path): ancestors only change when the area moves in the
+    tree, which changes its path, so a moved area misses the map and is looked up again."""
+    key = (area.pk, area.path)
+    found = _PLACES.get(key)
+    if found is None:
+        found = _read_village_and_town(area)
+        if len(_PLACES) >= 50_000:
+            _PLACES.clear()
+        _PLACES[key] = found
+    return found
+
+
+_PLACES = {}
+
+
+def _read_village_and_town(area):
+    # One query: the ancestors-or-self of the area's current path (read in the same statement;
+    # inserting a sibling into the ordered tree may have renumbered it since `area` was loaded).
     current = Area.objects.filter(pk=area.pk).values("path")[:1]
     village = town = None
     nodes = (
         Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.TOWN))
         .annotate(target=Subquery(current))
         .filter(target__startswith=F("path"))
+        .values_list("pk", "level")
     )
-    for node in nodes:
-        if node.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
-            village = node
-        elif node.level == AreaLevel.TOWN:
-            town = node
+    for pk, level in nodes:
+        if level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
+            village = pk
+        elif level == AreaLevel.TOWN:
+            town = pk
     return village, town
 
 
@@ -350,14 +371,15 @@ def submit_concern(
 
     A resident (by=None) submits through the web form; staff register calls, walk-ins, visits and
     tea-room meetings for residents. With an `idempotency_key` (the form's one-time key) a repeated
-    submission returns the first concern and the same follow token instead of a second concern.
+    submission returns the first concern and the same follow token instead of a second concern:
+    the key's unique constraint refuses the second row (no look-up first; repeats are rare).
+
+    The request writes the concern, its reference number, its submitted event and its audit entry
+    in one transaction, marked `intake_pending`; the worker then notifies the town's dispatchers
+    and asks the router for a suggestion, in batches (complete_pending_intakes).
     """
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()[:64] or None
-        if idempotency_key:
-            existing = Concern.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return SubmitResult(existing, _follow_token_for(idempotency_key), False)
 
     text = _clean_text(text, label="诉求内容", field="text")
     title = _clean_text(title, label="标题", required=False, max_length=60, field="title")
@@ -383,7 +405,7 @@ def submit_concern(
     checked_photos = validate_photos(photos)
 
     now = received_at or timezone.now()
-    village, town = _village_and_town(area)
+    village_id, town_id = _village_and_town(area)
     overrides = workday_overrides()
     token = _follow_token_for(idempotency_key)
     concern = Concern(
@@ -393,8 +415,8 @@ def submit_concern(
         category=category,
         urgency=urgency,
         area=area,
-        village=village,
-        town=town,
+        village_id=village_id,
+        town_id=town_id,
         latitude=latitude,
         longitude=longitude,
         address=address,
@@ -405,6 +427,7 @@ def submit_concern(
         follow_token_hash=hash_token(token),
         idempotency_key=idempotency_key,
         status=Status.RECEIVED,
+        intake_pending=True,
         received_at=now,
         received_month=workdays.local_date(now).replace(day=1),
         response_due=workdays.add_workdays(now, response_limit_days(category, urgency), overrides),
@@ -415,7 +438,8 @@ def submit_concern(
             concern.reference = _next_reference(workdays.local_date(now).year)
             concern.save(force_insert=True)
     except IntegrityError:
-        # A concurrent submission with the same key won the race: answer with its concern.
+        # An earlier or concurrent submission with the same key holds it: answer with its concern.
+        # (The savepoint rolled back the number too; on PostgreSQL the transaction stays usable.)
         existing = idempotency_key and Concern.objects.filter(idempotency_key=idempotency_key).first()
         if not existing:
             raise
@@ -435,25 +459,58 @@ def submit_concern(
         data={"photos": len(checked_photos)},
     )
     _audit(concern, None, by=by, note=f"登记诉求{concern.reference}")
-    notify.notify_users(
-        notify.town_dispatchers(concern),
-        text=f"新诉求{concern.reference}：{concern.title}",
-        concern=concern,
-        exclude=by,
-    )
     notify.sms_after_commit(
         [reporter_phone], f"您反映的诉求已登记，编号{concern.reference}，可凭编号和查询链接查看办理进度。"
     )
-    transaction.on_commit(lambda pk=concern.pk: _suggest_route(pk), robust=True)
     return SubmitResult(concern, token, True)
 
 
-def _suggest_route(concern_id):
-    """After commit: the router's suggestion (and auto-dispatch if the town allows it). Imported
-    lazily (routing depends on concerns); any failure is logged, the concern is already stored."""
-    from zhenwu.routing.services import suggest_after_commit
+INTAKE_BATCH = 100
 
-    suggest_after_commit(concern_id)
+
+@periodic_task("concerns.complete_pending_intakes")
+def complete_pending_intakes(*, limit=INTAKE_BATCH):
+    """The worker's half of the intake, for a batch of new concerns (oldest first), in one
+    transaction: notify each town's dispatchers (one look-up per town, one INSERT for the batch),
+    let the router suggest and, where the town allows it, dispatch (zhenwu.routing, imported
+    lazily: routing depends on concerns), and clear `intake_pending`. Several workers may run it:
+    PostgreSQL skips rows another worker holds, SQLite's write lock serialises them. Returns how
+    many concerns were done."""
+    from zhenwu.routing.services import suggest_for_concerns
+
+    with transaction.atomic():
+        pending = (
+            Concern.objects.filter(intake_pending=True)
+            .select_related("category", "town", "registered_by")
+            .order_by("id")
+        )
+        if connection.vendor == "postgresql":
+            pending = pending.select_for_update(of=("self",), skip_locked=True)
+        concerns = list(pending[:limit])
+        if not concerns:
+            return 0
+        _notify_dispatchers_of_new(concerns)
+        try:
+            with transaction.atomic():
+                suggest_for_concerns(concerns)
+        except Exception:  # the router's trouble never holds up the dispatchers or the next batch
+            log.exception("routing suggestions failed for concerns %s…", concerns[0].pk)
+        Concern.objects.filter(pk__in=[c.pk for c in concerns]).update(intake_pending=False)
+    return len(concerns)
+
+
+def _notify_dispatchers_of_new(concerns):
+    by_town = {}
+    for concern in concerns:
+        if concern.town_id not in by_town:
+            by_town[concern.town_id] = notify.town_dispatchers(concern)
+    rows = []
+    for concern in concerns:
+        for user in by_town[concern.town_id]:
+            if user.pk != concern.registered_by_id:
+                rows.append(notify.notification_for(user, text=f"新诉求{concern.reference}：{concern.title}",
+                                                    concern=concern))
+    Notification.objects.bulk_create(rows)
 
 
 def _title_from(text):

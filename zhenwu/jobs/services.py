@@ -35,6 +35,33 @@ def job_handler(kind):
     return decorator
 
 
+_PERIODIC = {}
+
+
+def periodic_task(name):
+    """Register `func()` to run on every pass of the worker (`run_worker`) — for follow-up work
+    the web requests leave as marked rows, done in batches. It returns how many items it did
+    (0 lets the worker sleep) and must be safe to run on several workers at once."""
+
+    def decorator(func):
+        _PERIODIC[name] = func
+        return func
+
+    return decorator
+
+
+def run_periodic_tasks():
+    """One pass of every registered periodic task; returns the number of items done. A failing
+    task is logged and does not stop the others (its rows stay marked for the next pass)."""
+    done = 0
+    for name, func in list(_PERIODIC.items()):
+        try:
+            done += func() or 0
+        except Exception:
+            log.error("periodic task %s failed:\n%s", name, traceback.format_exc())
+    return done
+
+
 class JobError(Exception):
     """A handler's failure with a message for the user (Chinese)."""
 

@@ -3,8 +3,9 @@
 The router reads concerns (labels = the final category and department of handled concerns) and
 acts on them only through zhenwu.concerns.services, so every state change keeps the concern
 workflow's checks, events, audit entries and notifications. Concerns call in at one place:
-`suggest_after_commit`, scheduled with transaction.on_commit by submit_concern — a router
-failure is logged and never loses or delays an accepted concern.
+`suggest_for_concerns`, from the worker's batch follow-up of new concerns
+(concerns.services.complete_pending_intakes) — off the resident's request, the texts of a batch
+scored together; a router failure is logged and never loses or delays an accepted concern.
 
 Automatic dispatch acts as the town's system account 智能分派 (an inactive account that cannot
 log in; town_admin role so that the workflow's rules let it dispatch and hand back). It happens
@@ -137,48 +138,73 @@ def predict(subject, body, *, town=None, model=None):
     """The suggestion for a text: category, department, confidences and alternatives — or an
     honest no-suggestion (with the reason) for empty or emoji-only text or without a model.
     Never raises for any text."""
+    return predict_many([(subject, body, town)], model=model)[0]
+
+
+def predict_many(items, *, model=None):
+    """predict() for many (subject, body, town) at once: the model and the active categories
+    and departments are read once, and the classifier scores every text in one call."""
     row = model or active_model()
     if row is None:
-        return Prediction(reason="尚未训练分派模型")
-    if not classifier.has_content(subject, body):
-        return Prediction(reason="内容中没有可识别的文字，无法给出建议")
+        return [Prediction(reason="尚未训练分派模型") for _ in items]
+    out = [None] * len(items)
+    todo = []
+    for i, (subject, body, _town) in enumerate(items):
+        if classifier.has_content(subject, body):
+            todo.append(i)
+        else:
+            out[i] = Prediction(reason="内容中没有可识别的文字，无法给出建议")
+    if not todo:
+        return out
     bundle = _bundle_for(row)
-    pair = [classifier.prepare(subject, body)]
+    pairs = [classifier.prepare(items[i][0], items[i][1]) for i in todo]
     categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("default_department")}
-    ranked = _ranked(bundle.category, pair, lambda code: categories.get(code))
-    if not ranked:
-        return Prediction(reason="模型中的类别均已停用")
-    best, confidence = ranked[0]
-    department, department_confidence = None, 0.0
+    category_proba = bundle.category.proba(pairs)
+    department_proba = departments = None
     if bundle.department is not None:
-        departments = Department.objects.filter(is_active=True)
-        if town is not None:
-            departments = departments.filter(town=town)
-        by_pk = {str(d.pk): d for d in departments}
-        ranked_departments = _ranked(bundle.department, pair, by_pk.get)
-        if ranked_departments:
-            department, department_confidence = ranked_departments[0]
-    if department is None:
-        usual = bundle.usual_department.get(best.code)
-        candidate = None
-        if usual is not None:
-            candidate = Department.objects.filter(pk=usual, is_active=True).first()
-        candidate = candidate or best.default_department
-        if candidate is not None and candidate.is_active and (town is None or candidate.town_id == town.pk):
-            department, department_confidence = candidate, confidence
-    return Prediction(
-        category=best,
-        confidence=confidence,
-        department=department,
-        department_confidence=department_confidence,
-        alternatives=ranked[1 : 1 + ALTERNATIVES],
-        reason="" if department is not None else "没有可建议的承办部门",
-    )
+        department_proba = bundle.department.proba(pairs)
+        departments = {str(d.pk): d for d in Department.objects.filter(is_active=True)}
+    usual = {}
+    for k, i in enumerate(todo):
+        town = items[i][2]
+        ranked = _ranked_proba(bundle.category, category_proba[k], lambda code: categories.get(code))
+        if not ranked:
+            out[i] = Prediction(reason="模型中的类别均已停用")
+            continue
+        best, confidence = ranked[0]
+        department, department_confidence = None, 0.0
+        if department_proba is not None:
+
+            def resolve(pk, town=town):
+                d = departments.get(pk)
+                return d if d is not None and (town is None or d.town_id == town.pk) else None
+
+            ranked_departments = _ranked_proba(bundle.department, department_proba[k], resolve)
+            if ranked_departments:
+                department, department_confidence = ranked_departments[0]
+        if department is None:
+            pk = bundle.usual_department.get(best.code)
+            candidate = None
+            if pk is not None:
+                if pk not in usual:
+                    usual[pk] = Department.objects.filter(pk=pk, is_active=True).first()
+                candidate = usual[pk]
+            candidate = candidate or best.default_department
+            if candidate is not None and candidate.is_active and (town is None or candidate.town_id == town.pk):
+                department, department_confidence = candidate, confidence
+        out[i] = Prediction(
+            category=best,
+            confidence=confidence,
+            department=department,
+            department_confidence=department_confidence,
+            alternatives=ranked[1 : 1 + ALTERNATIVES],
+            reason="" if department is not None else "没有可建议的承办部门",
+        )
+    return out
 
 
-def _ranked(model, pair, resolve):
+def _ranked_proba(model, proba, resolve):
     """[(object, p)] best first, over the labels that still exist; p renormalised over them."""
-    proba = model.proba(pair)[0]
     kept = []
     for label, p in zip(model.labels, proba, strict=True):
         obj = resolve(label)
@@ -195,13 +221,28 @@ def _ranked(model, pair, resolve):
 # --- suggestions for concerns ----------------------------------------------------------------
 
 
-def suggest_after_commit(concern_id):
-    """Called by concerns.services.submit_concern (on commit) for every new concern. Logs and
-    swallows any failure: the concern is already safely stored."""
-    try:
-        suggest_for_concern(Concern.objects.get(pk=concern_id))
-    except Exception:
-        log.exception("routing suggestion failed for concern %s", concern_id)
+def suggest_for_concerns(concerns, *, model=None):
+    """The router's step of the worker's intake follow-up (concerns.services.complete_pending_intakes),
+    inside its transaction with the concerns locked: store the active model's suggestion for each
+    concern (one per concern and model, all texts scored in one call) and dispatch automatically
+    where the town allows it and the suggestion is confident enough. A failure for one concern is
+    logged and leaves the others (and the concern itself) as they were. Returns the suggestions."""
+    row = model or active_model()
+    if row is None or not concerns:
+        return []
+    done = set(
+        RoutingSuggestion.objects.filter(concern__in=concerns, model=row).values_list("concern_id", flat=True)
+    )
+    todo = [c for c in concerns if c.pk not in done]
+    predictions = predict_many([(c.title, c.text, c.town) for c in todo], model=row)
+    suggestions = []
+    for concern, prediction in zip(todo, predictions, strict=True):
+        try:
+            with transaction.atomic():
+                suggestions.append(_store_suggestion(concern, row, prediction))
+        except Exception:
+            log.exception("routing suggestion failed for concern %s", concern.pk)
+    return suggestions
 
 
 @transaction.atomic
@@ -215,6 +256,10 @@ def suggest_for_concern(concern, *, model=None):
     if existing is not None:
         return existing
     prediction = predict(concern.title, concern.text, town=concern.town, model=row)
+    return _store_suggestion(concern, row, prediction)
+
+
+def _store_suggestion(concern, row, prediction):
     suggestion = RoutingSuggestion.objects.create(
         concern=concern,
         model=row,

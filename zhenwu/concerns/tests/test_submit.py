@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zhenwu.audit.models import AuditEntry
-from zhenwu.concerns import access
+from zhenwu.concerns import access, services
 from zhenwu.concerns.models import Channel, Concern, ConcernEvent, ConcernPhoto, Notification, Status, Urgency
 from zhenwu.concerns.services import ConcernError, ConcernPermissionDenied, submit_concern
 from zhenwu.lib.workdays import end_of_day
@@ -76,24 +76,52 @@ def test_double_submission_with_the_same_key_returns_the_first_concern_and_the_s
     assert other.created and other.follow_token != first.follow_token
 
 
-def test_submission_records_a_public_event_notifies_dispatchers_and_texts_the_reporter(
+def test_submission_records_a_public_event_texts_the_reporter_and_the_worker_notifies_dispatchers(
     submit, world, outbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         concern = submit().concern
     event = ConcernEvent.objects.get(concern=concern)
     assert event.kind == "submitted" and event.is_public and event.actor_label == "居民"
-    assert Notification.objects.filter(recipient=world.users.dispatcher, concern=concern).exists()
     assert outbox == [
         ("13800138000", f"您反映的诉求已登记，编号{concern.reference}，可凭编号和查询链接查看办理进度。")
     ]
+    # The dispatchers hear of it from the worker's batch follow-up, once.
+    assert concern.intake_pending
+    assert not Notification.objects.filter(concern=concern).exists()
+    assert services.complete_pending_intakes() == 1
+    assert Notification.objects.filter(recipient=world.users.dispatcher, concern=concern).count() == 1
+    concern.refresh_from_db()
+    assert not concern.intake_pending
+    assert services.complete_pending_intakes() == 0
+    assert Notification.objects.filter(concern=concern).count() == 1
+
+
+def test_the_worker_does_not_notify_the_dispatcher_who_registered_the_call(world):
+    concern = services.submit_concern(
+        text="路灯坏了", category=world.road, area=world.cast.jizhen, channel=Channel.HOTLINE,
+        by=world.users.dispatcher,
+    ).concern
+    assert services.complete_pending_intakes() == 1
+    assert not Notification.objects.filter(recipient=world.users.dispatcher, concern=concern).exists()
+
+
+def test_the_worker_follows_up_a_batch_with_one_dispatcher_look_up_per_town(
+    submit, world, django_assert_max_num_queries
+):
+    for _ in range(5):
+        submit()
+    # claim, dispatchers, active router model, notifications INSERT, the flags' UPDATE, savepoints
+    with django_assert_max_num_queries(9):
+        assert services.complete_pending_intakes() == 5
+    assert Notification.objects.filter(recipient=world.users.dispatcher).count() == 5
 
 
 def test_no_text_is_sent_when_the_submission_rolls_back(submit, outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submit()
-    # Queued, not run: the SMS and the routing suggestion.
-    assert len(callbacks) == 2 and outbox == []
+    # Queued, not run: the SMS (the dispatchers and the router are the worker's, from the row).
+    assert len(callbacks) == 1 and outbox == []
 
 
 def test_a_dispatcher_registers_a_phone_call_on_a_residents_behalf(world):

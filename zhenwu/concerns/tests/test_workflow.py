@@ -381,6 +381,7 @@ def test_bulk_dispatch_sends_each_to_its_default_department_and_reports_refusals
 
 
 def test_notifications_are_marked_read_only_for_their_recipient(dispatched, world):
+    services.complete_pending_intakes()  # the worker tells the dispatchers of the new concern
     mine = Notification.objects.get(recipient=world.users.handler, concern=dispatched)
     others = list(Notification.objects.exclude(recipient=world.users.handler).values_list("pk", flat=True))
     assert services.mark_notifications_read(user=world.users.handler, ids=[mine.pk, *others, "x"]) == 1

@@ -54,7 +54,7 @@ def routing_card(context, concern):
 def routing_suggestions(context, page):
     user = _user(context)
     if getattr(user, "role", None) not in VIEW_ROLES:
-        return {}
+        return None
     return latest_suggestions(c.pk for c in page)
 
 

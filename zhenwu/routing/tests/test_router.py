@@ -4,8 +4,8 @@ dispatch only above the town's threshold, undo with full history, the training g
 import pytest
 
 from zhenwu.audit.models import AuditEntry
-from zhenwu.concerns.models import Channel, ConcernEvent, EventKind, Status
-from zhenwu.concerns.services import submit_concern
+from zhenwu.concerns.models import Channel, ConcernEvent, EventKind, Notification, Status
+from zhenwu.concerns.services import complete_pending_intakes, submit_concern
 from zhenwu.routing import classifier, services
 from zhenwu.routing.models import RouterModel, RouterWord, RoutingSettings, RoutingSuggestion
 
@@ -41,8 +41,8 @@ def test_first_model_is_evaluated_on_the_latest_concerns_and_activated(trained, 
 def test_every_channel_gets_a_suggestion(trained, routing_world, channel, django_capture_on_commit_callbacks):
     w = routing_world
     by = None if channel in (Channel.WEB, Channel.API) else w.users.dispatcher
-    with django_capture_on_commit_callbacks(execute=True):
-        concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝。", channel=channel, by=by)
+    concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝。", channel=channel, by=by)
+    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.category == w.water
     assert suggestion.department == w.water_dept
@@ -56,12 +56,35 @@ def test_a_router_failure_never_loses_the_concern(trained, routing_world, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(services, "predict", broken)
-    with django_capture_on_commit_callbacks(execute=True):
-        concern = _submit(routing_world, "垃圾堆积好几天没人清运")
+    monkeypatch.setattr(services, "predict_many", broken)
+    concern = _submit(routing_world, "垃圾堆积好几天没人清运")
+    assert complete_pending_intakes() == 1  # the worker's follow-up: suggestion, auto-dispatch
     concern.refresh_from_db()
-    assert concern.status == Status.RECEIVED
+    assert concern.status == Status.RECEIVED and not concern.intake_pending
     assert not RoutingSuggestion.objects.filter(concern=concern).exists()
+    # The dispatchers still hear of it, and the worker does not retry the batch for ever.
+    assert Notification.objects.filter(recipient=routing_world.users.dispatcher, concern=concern).exists()
+    assert complete_pending_intakes() == 0
+
+
+def test_the_worker_suggests_for_a_batch_in_one_pass_and_only_once(trained, routing_world):
+    w = routing_world
+    texts = ["我们组的自来水停水三天了，一家人没水喝。", "垃圾堆积好几天没人清运", "村道塌陷了一大块", "😀"]
+    concerns = [_submit(w, text) for text in texts]
+    assert not RoutingSuggestion.objects.exists()  # nothing on the request path
+    assert all(c.intake_pending for c in concerns)
+    assert complete_pending_intakes() == 4
+    suggestions = {s.concern_id: s for s in RoutingSuggestion.objects.all()}
+    assert len(suggestions) == 4
+    assert suggestions[concerns[0].pk].category == w.water
+    assert suggestions[concerns[0].pk].department == w.water_dept
+    assert not suggestions[concerns[3].pk].has_suggestion and suggestions[concerns[3].pk].reason
+    # One batch predicts as one-by-one would.
+    single = services.predict(concerns[1].title, concerns[1].text, town=w.cast.town)
+    assert suggestions[concerns[1].pk].category == single.category
+    assert float(suggestions[concerns[1].pk].confidence) == round(single.confidence, 4)
+    assert complete_pending_intakes() == 0
+    assert RoutingSuggestion.objects.count() == 4
 
 
 def _auto(w, threshold):
@@ -71,9 +94,9 @@ def _auto(w, threshold):
 def test_low_confidence_never_auto_dispatches(trained, routing_world, django_capture_on_commit_callbacks):
     w = routing_world
     _auto(w, "0.99")
-    with django_capture_on_commit_callbacks(execute=True):
-        # Mixed words of two categories: the router is unsure.
-        concern = _submit(w, "垃圾堆在村道上，路面坑洼不平")
+    # Mixed words of two categories: the router is unsure.
+    concern = _submit(w, "垃圾堆在村道上，路面坑洼不平")
+    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.confidence < 0.99
     concern.refresh_from_db()
@@ -86,8 +109,8 @@ def test_auto_dispatch_is_off_unless_the_town_turns_it_on(trained, routing_world
                                                           django_capture_on_commit_callbacks):
     w = routing_world
     RoutingSettings.objects.create(town=w.cast.town, auto_dispatch=False, threshold="0.50")
-    with django_capture_on_commit_callbacks(execute=True):
-        concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。")
+    concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。")
+    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
     concern.refresh_from_db()
     assert concern.status == Status.RECEIVED
 
@@ -97,9 +120,9 @@ def test_confident_suggestion_is_dispatched_and_undo_keeps_full_history(
 ):
     w = routing_world
     _auto(w, "0.50")
-    with django_capture_on_commit_callbacks(execute=True):
-        # Registered as 道路交通 by the resident, but it is about water.
-        concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。", category=w.road)
+    # Registered as 道路交通 by the resident, but it is about water.
+    concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。", category=w.road)
+    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.confidence >= 0.5 and suggestion.auto_dispatched
     concern.refresh_from_db()
@@ -136,8 +159,8 @@ def test_confident_suggestion_is_dispatched_and_undo_keeps_full_history(
 def test_only_dispatchers_undo(trained, routing_world, django_capture_on_commit_callbacks):
     w = routing_world
     _auto(w, "0.50")
-    with django_capture_on_commit_callbacks(execute=True):
-        concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。", category=w.water)
+    concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。", category=w.water)
+    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.auto_dispatched
     for user in (w.users.leader, w.users.handler, w.users.grid_worker):
@@ -215,8 +238,8 @@ def test_empty_and_emoji_text_get_no_suggestion(trained, routing_world):
 
 
 def test_no_model_means_no_suggestion_row(routing_world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        concern = _submit(routing_world, "垃圾堆积好几天没人清运")
+    concern = _submit(routing_world, "垃圾堆积好几天没人清运")
+    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
     assert not RoutingSuggestion.objects.filter(concern=concern).exists()
     assert services.predict("垃圾", "").reason == "尚未训练分派模型"
 

@@ -3,11 +3,11 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from zhenwu.jobs.services import requeue_stale_jobs, run_pending_jobs
+from zhenwu.jobs.services import requeue_stale_jobs, run_pending_jobs, run_periodic_tasks
 
 
 class Command(BaseCommand):
-    help = "Run background jobs (imports, exports, documents) until stopped."
+    help = "Run background jobs (imports, exports, documents) and the periodic follow-up tasks until stopped."
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run what is pending, then exit")
@@ -18,13 +18,25 @@ class Command(BaseCommand):
         requeue_stale_jobs()
         if once:
             ran = run_pending_jobs()
-            self.stdout.write(f"ran {ran} job(s)")
+            done = _drain_periodic()
+            self.stdout.write(f"ran {ran} job(s), {done} follow-up item(s)")
             return
         self.stdout.write("worker started")
         while parent_pid is None or _alive(parent_pid):
-            if not run_pending_jobs():
+            ran = run_pending_jobs()
+            done = run_periodic_tasks()
+            if not ran and not done:
                 time.sleep(interval)
         self.stdout.write("parent process gone; worker stopped")
+
+
+def _drain_periodic():
+    done = 0
+    while True:
+        step = run_periodic_tasks()
+        if not step:
+            return done
+        done += step
 
 
 def _alive(pid):
