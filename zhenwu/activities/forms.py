@@ -4,6 +4,7 @@ are checked in services.py, whose errors are attached back to the fields."""
 from django import forms
 
 from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (views import it from here)
+from zhenwu.lib.pickers import SearchPicker
 from zhenwu.org.models import Area, Department, Member, PartyOrg, Resident
 from zhenwu.study.forms import DATETIME_FORMATS, DateInput, DateTimeInput
 
@@ -42,16 +43,26 @@ class ActivityForm(forms.Form):
 
 class ParticipantForm(forms.Form):
     role = forms.ChoiceField(label="角色", choices=ParticipationRole.choices, initial=ParticipationRole.VOLUNTEER)
-    member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none(), required=False)
-    resident = forms.ModelChoiceField(label="居民", queryset=Resident.objects.none(), required=False)
+    member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none(), required=False,
+                                    widget=SearchPicker(label=lambda m: f"{m.name}（{m.party_org.name}）"))
+    resident = forms.ModelChoiceField(label="居民", queryset=Resident.objects.none(), required=False,
+                                      widget=SearchPicker(label=lambda r: resident_label(r)))
     person_name = forms.CharField(label="其他人员姓名", max_length=50, required=False,
                                   help_text="不在名册中的志愿者，填写姓名即可")
     hours = forms.DecimalField(label="服务时长(小时)", max_digits=4, decimal_places=1, required=False, min_value=0)
 
-    def __init__(self, *args, members, residents, **kwargs):
+    def __init__(self, *args, members, residents, search_url="", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
         self.fields["resident"].queryset = residents
+        for name in ("member", "resident"):
+            self.fields[name].widget.search_url = f"{search_url}?field={name}"
+
+
+def resident_label(resident):
+    """Enough to tell two 王芳 apart without showing personal numbers: household and birth year."""
+    born = f"，{resident.birth_date.year}年生" if resident.birth_date else ""
+    return f"{resident.name}（{resident.household.number}{born}）"
 
 
 class PhotoForm(forms.Form):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.activity_detail, name="activity_detail"),
     path("<int:pk>/edit/", views.activity_edit, name="activity_edit"),
     path("<int:pk>/participants/", views.participant_add, name="participant_add"),
+    path("<int:pk>/participants/search/", views.participant_search, name="participant_search"),
     path("<int:pk>/hours/confirm-all/", views.hours_confirm_all, name="hours_confirm_all"),
     path("<int:pk>/photos/", views.photo_add, name="photo_add"),
     path("participations/<int:pk>/confirm/", views.hours_confirm, name="hours_confirm"),

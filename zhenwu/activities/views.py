@@ -9,12 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.accounts.models import User
+from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, Member, Resident, town_of
 from zhenwu.study.access import visible_campaigns, visible_sessions
 
@@ -154,8 +156,22 @@ def activity_edit(request, pk):
 def _participant_form(user, activity, data=None):
     members = Member.objects.visible_to(user).filter(is_active=True).select_related("party_org").order_by("name")
     residents = (Resident.objects.visible_to(user).filter(household__grid__path__startswith=activity.area.path)
-                 .order_by("name"))
-    return ParticipantForm(data, members=members, residents=residents)
+                 .select_related("household").order_by("name", "id"))
+    return ParticipantForm(data, members=members, residents=residents,
+                           search_url=reverse("activities:participant_search", args=[activity.pk]))
+
+
+@login_required
+@require_GET
+def participant_search(request, pk):
+    """The participant pickers' search: at most 20 members or residents the user may add."""
+    user = request.user
+    activity = access.get_activity_for_user(user, pk, for_change=True)
+    name = request.GET.get("field")
+    if name not in ("member", "resident"):
+        return HttpResponseBadRequest("field 参数只能是 member 或 resident")
+    form = _participant_form(user, activity)
+    return picker_results(request, form.fields[name], name=name)
 
 
 def _detail_context(user, activity, form=None):

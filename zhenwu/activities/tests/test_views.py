@@ -160,3 +160,52 @@ def test_role_model_registered_with_its_study_sessions(cast, login, client):
     assert "黎干亮" in client.get("/activities/role-models/").content.decode()
     assert client.get(f"/activities/role-models/{rm.pk}/edit/").status_code == 403
 
+
+
+def test_participants_are_picked_by_search_not_from_a_list_of_every_resident(cast, login, client):
+    from zhenwu.org.models import Resident
+
+    a = activity(cast, area=cast.jiulong, party_org=cast.jiulong_org)
+    Resident.objects.bulk_create([Resident(household=cast.households.jiulong, name=f"王芳{i:02d}",
+                                           birth_date=datetime.date(1950 + i, 1, 1)) for i in range(25)])
+    login(cast.users.secretary)
+    page = client.get(f"/activities/{a.pk}/").content.decode()
+    # The form carries a search box, not the village's names.
+    assert 'name="resident_q"' in page and 'name="member_q"' in page
+    assert "王芳07" not in page
+    form = page.split('id="participants"')[1].split("</form>")[0]
+    assert form.count("<option") == len(ParticipationRole.choices)  # the role select only
+
+    search = f"/activities/{a.pk}/participants/search/"
+    fragment = client.get(search, {"field": "resident", "resident_q": "王芳0"}).content.decode()
+    assert fragment.count('type="radio" name="resident"') == 10 + 1  # ten matches and 不选
+    assert "王芳07（JL-0001，1957年生）" in fragment and "只列出前" not in fragment
+    many = client.get(search, {"field": "resident", "resident_q": "王芳"}).content.decode()
+    assert many.count('name="resident" value="') == 20 + 1 and "只列出前20个" in many
+    # 张强 lives in 集镇村: outside this activity's village, never offered.
+    assert "没有找到“张强”" in client.get(search, {"field": "resident", "resident_q": "张强"}).content.decode()
+    assert "黎干亮" in client.get(search, {"field": "member", "member_q": "黎"}).content.decode()
+    assert client.get(search, {"field": "password", "password_q": "x"}).status_code == 400
+    assert client.get(search, {"field": "resident"}).content.decode().strip() == ""
+
+    # The chosen radio posts the id as a select would; an id outside the scope is refused.
+    chosen = Resident.objects.get(name="王芳07")
+    added = client.post(f"/activities/{a.pk}/participants/", {"role": "participant", "resident": chosen.pk},
+                        headers={"HX-Request": "true"}).content.decode()
+    assert "王芳07" in added
+    refused = client.post(f"/activities/{a.pk}/participants/",
+                          {"role": "participant", "resident": cast.residents.jizhen.pk})
+    assert refused.status_code == 400 and "选择一个有效的选项" in refused.content.decode()
+    # After an error the chosen person stays chosen.
+    kept = client.post(f"/activities/{a.pk}/participants/",
+                       {"role": "participant", "resident": Resident.objects.get(name="王芳08").pk, "hours": "-1"})
+    body = kept.content.decode()
+    assert kept.status_code == 400 and "王芳08（JL-0001，1958年生）" in body
+    assert f'value="{Resident.objects.get(name="王芳08").pk}" checked' in body
+
+
+def test_the_participant_search_is_for_those_who_may_change_the_activity(cast, login, client):
+    a = activity(cast, area=cast.jizhen, party_org=cast.jizhen_org)
+    login(cast.users.member)
+    assert client.get(f"/activities/{a.pk}/participants/search/",
+                      {"field": "resident", "resident_q": "张"}).status_code in (403, 404)
