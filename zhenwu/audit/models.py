@@ -77,7 +77,7 @@ class AuditEntry(models.Model):
         PostgreSQL. `changes` must already be canonical JSON (services.canonical_json) so that
         jsonb's key reordering and number formatting cannot change it; keys are sorted here."""
         return {
-            "at": self.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+            "at": canonical_time(self.at),
             "actor": self.actor_id,
             "actor_label": self.actor_label,
             "ip": self.ip,
@@ -102,10 +102,50 @@ class AuditEntry(models.Model):
         return object_type_label(self.object_type)
 
 
+def canonical_time(at):
+    """An entry's time as the hash covers it: UTC, six decimals, whatever time zone `at` carries."""
+    return at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
+# One encoder for every hash (json.dumps builds a new one per call when given options).
+canonical_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode
+
+
 def hash_payload(prev_hash, payload):
     """The chain hash of an entry: SHA-256 over the previous hash and the canonical payload."""
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hash_text(prev_hash, canonical_text(payload))
+
+
+def hash_text(prev_hash, body):
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
+
+
+class PayloadTemplate:
+    """The canonical payload text of many entries that share all but VARIABLE fields (a bulk
+    write): the shared part is encoded once, from `entry.payload()` itself, so the text is the
+    one hash_payload would build. `text(values)` takes the variable fields already encoded with
+    canonical_text."""
+
+    VARIABLE = ("object_type", "object_id", "object_repr", "changes")
+
+    def __init__(self, entry):
+        for name in self.VARIABLE:
+            setattr(entry, name, f"\x00{name}\x00")  # cannot occur in a real value (NUL is stripped)
+        text = canonical_text(entry.payload())
+        found = sorted((text.index(canonical_text(f"\x00{name}\x00")), name) for name in self.VARIABLE)
+        self.pieces, self.order, start = [], [], 0
+        for at, name in found:
+            self.pieces.append(text[start:at])
+            self.order.append(name)
+            start = at + len(canonical_text(f"\x00{name}\x00"))
+        self.pieces.append(text[start:])
+
+    def text(self, values):
+        parts = [self.pieces[0]]
+        for name, piece in zip(self.order, self.pieces[1:], strict=True):
+            parts.append(values[name])
+            parts.append(piece)
+        return "".join(parts)
 
 
 class AuditAnchor(models.Model):

@@ -13,14 +13,23 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from zhenwu.lib.crypto import EncryptedJSONField, EncryptedTextField
 from zhenwu.lib.masking import mask_id_number, mask_phone
 from zhenwu.lib.request_context import current_actor
 
-from .models import GENESIS_HASH, AuditAction, AuditAnchor, AuditEntry, hash_payload
+from .models import (
+    GENESIS_HASH,
+    AuditAction,
+    AuditAnchor,
+    AuditEntry,
+    PayloadTemplate,
+    canonical_text,
+    hash_text,
+)
 
 _CHAIN_LOCK_KEY = 0x7A68656E  # "zhen"
 MIN_RETENTION_DAYS = 180
@@ -56,6 +65,9 @@ def _plain(value):
     return str(value)
 
 
+_AS_IS = frozenset((str, int, bool, float, list, dict, type(None)))  # what _plain returns unchanged
+
+
 def _snapshot_plan(model):
     """(attname, field, encrypted) for the fields a snapshot holds, worked out once per model."""
     plan = _PLANS.get(model)
@@ -83,7 +95,7 @@ def snapshot(instance, *, digests=True):
                 raw = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
                 data.digests[attname] = hashlib.sha256(raw.encode()).hexdigest()
             value = _mask_sensitive(field, value)
-        data[attname] = _plain(value)
+        data[attname] = value if type(value) in _AS_IS else _plain(value)
     return data
 
 
@@ -197,20 +209,24 @@ def _label(obj):
     return str(obj)[:200]
 
 
-def _new_entry(*, at, actor, action, object_type, object_id, object_repr, changes, note, prev_hash):
+def _actor_fields(actor):
+    """The who-columns of an entry for `actor` (a request_context.Actor or None)."""
     if actor is None:
-        actor_label = "系统"
-    else:
-        # A request without a login (a resident's form, a failed login) is anonymous, not the system.
-        actor_label = actor.label or (
-            "匿名访客" if actor.user_id is None and (actor.ip or actor.request_id) else "系统"
-        )
+        return {"actor_id": None, "actor_label": "系统", "ip": "", "request_id": ""}
+    # A request without a login (a resident's form, a failed login) is anonymous, not the system.
+    label = actor.label or ("匿名访客" if actor.user_id is None and (actor.ip or actor.request_id) else "系统")
+    return {
+        "actor_id": actor.user_id,
+        "actor_label": _text(label, 150),
+        "ip": _text(actor.ip, 45),
+        "request_id": _text(actor.request_id, 32),
+    }
+
+
+def _new_entry(*, at, actor, action, object_type, object_id, object_repr, changes, note, prev_hash):
     entry = AuditEntry(
         at=at,
-        actor_id=actor.user_id if actor else None,
-        actor_label=_text(actor_label, 150),
-        ip=_text(actor.ip if actor else "", 45),
-        request_id=_text(actor.request_id if actor else "", 32),
+        **_actor_fields(actor),
         action=action,
         object_type=_text(object_type, 60),
         object_id=_text(object_id, 40),
@@ -254,56 +270,58 @@ def record_created_many(objs, *, note="", batch_size=2000):
     """One CREATE entry per object for bulk writes (imports, the demo loader): the chain is
     computed in memory under the lock and written with executemany. Returns the count.
 
-    Entries are built as rows, not AuditEntry instances, and everything that is the same for the
-    whole call (time, actor, note) is prepared once; the hash is the same function the model uses
-    (`hash_payload`), so `verify_audit_chain` checks these entries like any other."""
-    actor = current_actor()
+    Entries are built as rows, not AuditEntry instances. What is the same for the whole call
+    (time, actor, action, note) is prepared once, and so is its part of the canonical payload text
+    (models.PayloadTemplate, derived from AuditEntry.payload); each row encodes only its object and
+    changes, once, for both the hash and (where the backend stores JSON as text) the column. The
+    hash is the model's (hash_text over the same text hash_payload builds), so `verify_chain`
+    checks these entries like any other."""
+    conn = connections[DEFAULT_DB_ALIAS]  # bound once: the django.db.connection proxy costs per access
+    who = _actor_fields(current_actor())
     _lock_chain()
     last = _chain_head()
     now = timezone.now()
-    probe = _new_entry(
-        at=now, actor=actor, action=AuditAction.CREATE, object_type="", object_id="",
-        object_repr="", changes={}, note=note, prev_hash=last,
-    )
-    at_text = probe.payload()["at"]
-    meta = AuditEntry._meta
-    at_db = meta.get_field("at").get_db_prep_save(now, connection)
-    changes_field = meta.get_field("changes")
-    constant = (probe.actor_id, probe.actor_label, probe.ip, probe.request_id, probe.action)
+    shared = AuditEntry(at=now, **who, action=AuditAction.CREATE, note=_text(note, 300))
+    template = PayloadTemplate(shared)
+    at_db = AuditEntry._meta.get_field("at").get_db_prep_save(now, conn)
+    changes_field = AuditEntry._meta.get_field("changes")
+    # Any JSON text of the value is what the column holds when the backend stores JSON as dumped
+    # text (SQLite); otherwise (PostgreSQL's jsonb adapter) the field prepares the value.
+    changes_as_text = type(conn.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value
+    constant = (at_db, shared.actor_id, shared.actor_label, shared.ip, shared.request_id, shared.action)
     rows = []
     count = 0
+    types = {}
     for obj in objs:
         after = snapshot(obj, digests=False)
         changes = {key: [None, after[key]] for key in sorted(after) if after[key] is not None}
         if not _plain_values(after):
             changes = canonical_json(changes)
-        object_type = _text(obj._meta.label, 60)
+        changes_text = canonical_text(changes)
+        model = obj.__class__
+        object_type = types.get(model)
+        if object_type is None:
+            object_type = types[model] = _text(model._meta.label, 60)
         object_id = _text(str(obj.pk), 40)
         object_repr = _text(_label(obj), 200)
-        entry_hash = hash_payload(last, {
-            "at": at_text,
-            "actor": probe.actor_id,
-            "actor_label": probe.actor_label,
-            "ip": probe.ip,
-            "request_id": probe.request_id,
-            "action": probe.action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "object_repr": object_repr,
-            "changes": changes,
-            "note": probe.note,
-        })
+        entry_hash = hash_text(last, template.text({
+            "object_type": canonical_text(object_type),
+            "object_id": canonical_text(object_id),
+            "object_repr": canonical_text(object_repr),
+            "changes": changes_text,
+        }))
         rows.append((
-            at_db, *constant, object_type, object_id, object_repr,
-            changes_field.get_db_prep_save(changes, connection), probe.note, last, entry_hash,
+            *constant, object_type, object_id, object_repr,
+            changes_text if changes_as_text else changes_field.get_db_prep_save(changes, conn),
+            shared.note, last, entry_hash,
         ))
         last = entry_hash
         count += 1
         if len(rows) >= batch_size:
-            _insert_rows(rows)
+            _insert_rows(conn, rows)
             rows = []
     if rows:
-        _insert_rows(rows)
+        _insert_rows(conn, rows)
     return count
 
 
@@ -313,16 +331,16 @@ _INSERT_FIELDS = (
 )
 
 
-def _insert_rows(rows):
+def _insert_rows(conn, rows):
     """INSERT rows (values in _INSERT_FIELDS order, chain order) with one executemany.
     bulk_create spends three times as long preparing each value (and on SQLite caps a statement
     at 76 rows), which made the audit the slowest part of a roster import."""
     meta = AuditEntry._meta
     fields = [meta.get_field(name) for name in _INSERT_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
+    sql = f"INSERT INTO {conn.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    with conn.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 

@@ -272,3 +272,35 @@ def test_an_entry_rolls_back_with_the_write_it_records(cast):
 
     assert AuditEntry.objects.count() == count
     assert verify_chain().ok
+
+
+def test_bulk_entries_hold_what_single_entries_hold_and_verify_for_awkward_values(cast):
+    """record_created_many encodes only the per-object part of each payload; its entries must be
+    the ones record_create would write (same changes, same texts) and hash the same way, for
+    mixed models, non-ASCII, quotes, NUL, overlong texts and a labelled actor with an address."""
+    long_name = "长" * 300
+    households = [
+        Household(grid=cast.jiulong_grid, number=f"AW-{i}", address=f"九龙村{i}号 \"引号\" \\ ✓\u2028") for i in range(3)
+    ]
+    Household.objects.bulk_create(households)
+    residents = [
+        Resident(household=households[0], name=long_name[:50], phone="13900001111", tags=["veteran"],
+                 sensitive_tags=["disabled"], birth_date=datetime.date(1950, 2, 28)),
+        Resident(household=households[1], name="无号", relation="户主"),
+    ]
+    Resident.objects.bulk_create(residents)
+    actor = Actor(user_id=cast.users.town_admin.pk, label="admin\x00" + "x" * 200, ip="10.0.0.1", request_id="r" * 40)
+    with acting_as(actor):
+        assert record_created_many([*households, *residents], note="批量\x00说明" + "长" * 400) == 5
+        bulk = list(AuditEntry.objects.order_by("id"))
+        for obj in (*households, *residents):
+            record_create(obj, note="批量\x00说明" + "长" * 400)
+    single = list(AuditEntry.objects.order_by("id"))[5:]
+    columns = ("actor_id", "actor_label", "ip", "request_id", "action", "object_type", "object_id",
+               "object_repr", "changes", "note")
+    for made_bulk, made_single in zip(bulk, single, strict=True):
+        assert [getattr(made_bulk, c) for c in columns] == [getattr(made_single, c) for c in columns]
+        assert made_bulk.compute_hash() == made_bulk.hash
+    assert bulk[0].prev_hash == GENESIS_HASH and bulk[1].prev_hash == bulk[0].hash
+    assert len(bulk[0].actor_label) == 150 and "\x00" not in bulk[0].actor_label + bulk[0].note
+    assert verify_chain().ok
