@@ -39,3 +39,20 @@ def test_the_organiser_confirms_hours_on_a_phone(phone_page, cast, browser_login
     assert str(first.hours) == "3.5" and first.hours_confirmed_by == cast.users.member
     assert Participation.objects.filter(activity=activity, hours_confirmed_at__isnull=True,
                                         role=ParticipationRole.VOLUNTEER).count() == 1
+
+
+def test_the_secretary_finds_a_resident_by_name_and_adds_them_on_a_phone(phone_page, cast, browser_login):
+    activity = services.create_activity(
+        kind=ActivityKind.CARE_VISIT, title="重阳慰问", place="九龙村党群服务中心", area=cast.jiulong,
+        party_org=cast.jiulong_org, starts_at=datetime.datetime(2019, 10, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+        by=cast.users.secretary)
+    page = phone_page
+    browser_login(page, cast.users.secretary)
+    page.goto(f"/activities/{activity.pk}/")
+    page.get_by_label("角色").select_option(label="志愿者")
+    page.get_by_label("居民").fill("王")
+    page.get_by_label("王芳（JL-0002）").check()  # the match, offered as a radio button
+    page.get_by_label("服务时长(小时)").fill("2")
+    page.get_by_role("button", name="添加").click()
+    expect(page.locator("#participants li").filter(has_text="王芳")).to_have_count(1)
+    assert Participation.objects.get(activity=activity, resident=cast.residents.jiulong2).hours == 2
