@@ -6,13 +6,20 @@ the time of the three-rates page.
     .venv/bin/python bench/concerns.py --quick          # 3,000 concerns (run by bench/test_concerns.py)
     .venv/bin/python bench/concerns.py --concerns 200000 --posts 500 --gets 100
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python bench/concerns.py
+    .venv/bin/python bench/concerns.py --keep var/concerns.sqlite3    # build once, keep; later runs reuse it
+    DATABASE_URL=postgres://... .venv/bin/python bench/concerns.py --keep zw_concerns_bench   # the same on PostgreSQL
 
 Each run is a fresh process on a fresh database (a temporary SQLite file, or a throwaway PostgreSQL
 database created on the server DATABASE_URL names and dropped afterwards; see bench/open311.py,
-whose helpers this reuses). The county (30 towns of ten villages with three grids each, one
-department per category and town) is built through the ORM; the concerns, spread over ten years
-in every state with call-backs and deadlines, and one public timeline entry each, are inserted
-with executemany. Requests go through the whole WSGI stack with django.test.Client, one at a time:
+whose helpers this reuses). With --keep the database (a SQLite file, or a PostgreSQL database of
+that name on the server DATABASE_URL names) is kept, and a run that finds the county already built
+migrates it and times the pages without generating again (the size options then describe nothing:
+the figures are for the kept data, which earlier runs' intakes have added to).
+
+The county (30 towns of ten villages with three grids each, one department per category and
+town) is built through the ORM; the concerns, spread over ten years in every state with call-backs
+and deadlines, and one public timeline entry each, are inserted with executemany. Requests go
+through the whole WSGI stack with django.test.Client, one at a time:
 - intake: GET /concerns/report/ for the form's one-time key, then POST it (validation, the intake
   service: reference number, deadlines, event, audit entry, the follow-link page). Timed both as
   the POST alone and as the resident's GET+POST, wall time and this process's CPU per request;
@@ -40,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from open311 import _postgres_database, pct, timed  # noqa: E402
+from open311 import _kept_postgres, _postgres_database, pct, timed  # noqa: E402
 
 CATEGORIES = [
     ("road", "道路交通", 1, 10), ("sewage", "污水排放", 2, 15), ("sanitation", "环境卫生", 1, 5),
@@ -91,6 +98,29 @@ def build_world(towns):
     handler.save()
     world["handler"] = handler
     return world
+
+
+def kept_world():
+    """The world of build_world as an earlier --keep run left it, or None if there is none."""
+    from zhenwu.accounts.models import User
+    from zhenwu.concerns.models import Category, Concern
+    from zhenwu.org.models import Area, AreaLevel, Department
+
+    handler = User.objects.filter(username="bench_handler").first()
+    if handler is None or not Concern.objects.exists():
+        return None
+    county = Area.objects.get(level=AreaLevel.COUNTY, name="浏阳市")
+    under = Area.objects.filter(path__startswith=county.path)
+    towns = list(under.filter(level=AreaLevel.TOWN).order_by("path"))
+    village_town = dict(under.filter(level=AreaLevel.VILLAGE).values_list("pk", "parent_id"))
+    grids = [(village_town[village], village, grid) for grid, village in
+             under.filter(level=AreaLevel.GRID).order_by("path").values_list("pk", "parent_id")]
+    codes = {name: code for code, name, _r, _s in CATEGORIES}
+    departments = {(town, codes[name[:-1]]): pk for pk, town, name in
+                   Department.objects.filter(town__in=towns).values_list("pk", "town_id", "name")}
+    categories = list(Category.objects.filter(code__in=codes.values()).order_by("sort_order"))
+    return {"towns": towns, "grids": grids, "departments": departments, "categories": categories,
+            "handler": handler, "concerns": Concern.objects.count()}
 
 
 def generate(n, world, *, now, years):
@@ -169,7 +199,9 @@ def generate(n, world, *, now, years):
     for year in per_year:
         ReferenceCounter.objects.update_or_create(prefix="GQ", year=year, defaults={"last": n})
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # VACUUM too on PostgreSQL: its visibility map, which index-only scans need, is otherwise
+        # left to autovacuum (that a long-lived table has had).
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def floor_urlconf():
@@ -185,6 +217,7 @@ def floor_urlconf():
 
     with connection.cursor() as cursor:
         key = "SERIAL PRIMARY KEY" if connection.vendor == "postgresql" else "INTEGER PRIMARY KEY"
+        cursor.execute("DROP TABLE IF EXISTS bench_concern_floor")
         cursor.execute(f"CREATE TABLE bench_concern_floor (id {key}, category VARCHAR(20), area VARCHAR(20), "
                        "text TEXT, phone VARCHAR(20), created_at VARCHAR(40))")
 
@@ -237,10 +270,14 @@ def child(n, towns, years, posts, gets):
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
     now = timezone.now()
-    world = build_world(towns)
-    started = time.perf_counter()
-    generate(n, world, now=now, years=years)
-    generate_s = time.perf_counter() - started
+    world = kept_world()
+    if world is None:
+        world = build_world(towns)
+        started = time.perf_counter()
+        generate(n, world, now=now, years=years)
+        generate_s = round(time.perf_counter() - started, 1)
+    else:
+        n, towns, generate_s = world["concerns"], len(world["towns"]), "kept"
     settings.ROOT_URLCONF = floor_urlconf()
 
     resident = Client()
@@ -301,7 +338,7 @@ def child(n, towns, years, posts, gets):
     print(json.dumps({
         "database": connection.vendor,
         "concerns": n, "towns": towns, "years": years,
-        "generate_s": round(generate_s, 1),
+        "generate_s": generate_s,
         "post_rps": round(posts / sum(post_times)),
         "flow_rps": round(posts / sum(flow_times)),
         "floor_rps": round(posts / sum(floor_times)),
@@ -320,11 +357,16 @@ def child(n, towns, years, posts, gets):
     }, ensure_ascii=False))
 
 
-def run(n, towns, years, posts, gets, database_url=None):
+def run(n, towns, years, posts, gets, database_url=None, keep=None):
     with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
         drop = None
-        if database_url and database_url.startswith(("postgres://", "postgresql://")):
+        postgres = database_url and database_url.startswith(("postgres://", "postgresql://"))
+        if postgres and keep:
+            url = _kept_postgres(database_url, keep)
+        elif postgres:
             url, drop = _postgres_database(database_url)
+        elif keep:
+            url = f"sqlite:///{Path(keep).resolve()}"
         else:
             url = f"sqlite:///{tmp}/bench.sqlite3"
         env = dict(os.environ)
@@ -357,6 +399,8 @@ def main(argv=None):
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--gets", type=int, default=100)
+    parser.add_argument("--keep", metavar="FILE_OR_NAME",
+                        help="keep the database (SQLite file, or PostgreSQL database name) and reuse it")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -364,9 +408,11 @@ def main(argv=None):
         return None
     if args.quick:
         args.concerns, args.towns, args.posts, args.gets = 3000, 3, 60, 20
-    r = run(args.concerns, args.towns, args.years, args.posts, args.gets, os.environ.get("DATABASE_URL"))
+    r = run(args.concerns, args.towns, args.years, args.posts, args.gets, os.environ.get("DATABASE_URL"),
+            keep=args.keep)
+    built = "kept database reused" if r["generate_s"] == "kept" else f"generated in {r['generate_s']} s"
     print(f"Concerns benchmark: {r['database']}, {r['concerns']:,} concerns, {r['towns']} towns, {r['years']} years "
-          f"(generated in {r['generate_s']} s), {os.cpu_count()} CPUs")
+          f"({built}), {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
     print(f"Intake POST /concerns/report/  {r['post_rps']} req/s (p95 {r['post_p95_ms']} ms, "
           f"{r['post_queries']} queries); with the form GET "
           f"{r['flow_rps']}/s; bare single-INSERT view {r['floor_rps']} req/s; ratio "
