@@ -74,9 +74,9 @@ def child(size, kind):
     from zhenwu.audit.models import AuditEntry
     from zhenwu.lib.request_context import Actor, acting_as
     from zhenwu.org.models import Member, Resident
-    from zhenwu.org.roster import _Stage, commit_roster, validate_roster
+    from zhenwu.org.roster import Stage, commit_roster, validate_roster
 
-    read_stage = _Stage.read
+    read_stage = Stage.read
 
     admin, villages, orgs = build_town()
     path = Path(os.environ["ZHENWU_DATA_DIR"]) / f"roster-{size}.xlsx"

@@ -446,7 +446,7 @@ class _ErrorList:
             self._spool = None
 
 
-class _Stage:
+class Stage:
     """The rows a validation parsed, kept (zlib-compressed JSON lines in a temporary file) so the
     commit does not read and check the file again. Dates are written as ISO text and read back
     by key."""
@@ -455,7 +455,7 @@ class _Stage:
 
     def __init__(self):
         self._file = tempfile.TemporaryFile()
-        self._zip = zlib.compressobj(6)
+        self._zip = zlib.compressobj(1)  # 2.5x faster than level 6, a sixth larger; it lives minutes
         self.rows = 0
 
     def write(self, rows):
@@ -533,7 +533,7 @@ class _Scan:
         self.seen_ids = {}  # id-number hash (as an int) -> first Excel row
         self._present = []
         self._row_bad = False
-        self.stage = None  # a _Stage that keeps the parsed rows for the commit (validation only)
+        self.stage = None  # a Stage that keeps the parsed rows for the commit (validation only)
 
     # errors ---------------------------------------------------------------------------------
     def error(self, row, key, reason):
@@ -1027,7 +1027,7 @@ def validate_roster(*, kind, fileobj, user, progress=None, today=None, stage=Fal
     commit (None when the file has errors)."""
     scan = SCANS[kind](user=user, progress=progress, today=today)
     if stage:
-        scan.stage = _Stage()
+        scan.stage = Stage()
     return scan.run(fileobj)
 
 
@@ -1287,7 +1287,7 @@ def run_commit_job(job, report):
                 raise JobError("上传的文件已发生变化，请重新上传")
             staged = None
             if source.stage_file and source.result.get("stage_scope") == scope_signature(user):
-                staged = _Stage.read(open_job_stage(source))
+                staged = Stage.read(open_job_stage(source))
             result = commit_roster(
                 kind=kind, fileobj=fileobj, user=user, filename=source.payload.get("filename", ""),
                 sha256=sha256, job=job, staged=staged,

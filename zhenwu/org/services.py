@@ -234,12 +234,15 @@ def _personal_fields(*, id_number, phone, gender, birth_date, stored_id_number=N
     return data
 
 
+_TAG_VALUES = frozenset(ResidentTag.values)  # .values builds a new list on every access
+
+
 def split_tags(tags):
     """(tags, sensitive_tags): sensitive ones (health, special identity) are stored encrypted."""
     plain, sensitive = [], []
     for tag in tags or ():
         tag = str(tag)
-        if tag not in ResidentTag.values:
+        if tag not in _TAG_VALUES:
             raise ValidationError({"tags": f"未知的标签“{tag}”"})
         target = sensitive if tag in SENSITIVE_TAGS else plain
         if tag not in target:

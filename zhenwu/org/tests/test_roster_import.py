@@ -46,7 +46,7 @@ def commit(kind, rows, user, header=None, *, staged=False, before_commit=None):
         scan = roster.validate_roster(kind=kind, fileobj=xlsx(rows, header), user=user, today=TODAY, stage=True)
         stage = scan.staged()
         assert stage is not None, scan.summary()["errors"]
-        rows_staged = roster._Stage.read(stage)
+        rows_staged = roster.Stage.read(stage)
     if before_commit is not None:
         before_commit()
     with acting_as(Actor(user_id=user.pk, label=user.username)):

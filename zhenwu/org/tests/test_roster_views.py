@@ -126,8 +126,8 @@ def test_the_commit_job_writes_the_rows_its_check_staged_encrypted_and_never_dow
     assert client.get(reverse("jobs:job_download", args=[job.pk])).status_code == 404
 
     read = []
-    original = roster._Stage.read
-    monkeypatch.setattr(roster._Stage, "read", classmethod(lambda cls, f: read.append(1) or original(f)))
+    original = roster.Stage.read
+    monkeypatch.setattr(roster.Stage, "read", classmethod(lambda cls, f: read.append(1) or original(f)))
     client.post(reverse("org:roster_commit", args=[job.pk]))
     run_pending_jobs()
     commit_job = latest_job()
@@ -144,7 +144,7 @@ def test_a_commit_reads_the_file_again_when_the_checkers_scope_changed(client, c
     assert job.stage_file
     secretary.area = cast.jiulong_grid  # moved to a narrower post after the check
     secretary.save(update_fields=["area"])
-    monkeypatch.setattr(roster._Stage, "read", classmethod(lambda cls, f: pytest.fail("stage used")))
+    monkeypatch.setattr(roster.Stage, "read", classmethod(lambda cls, f: pytest.fail("stage used")))
     client.post(reverse("org:roster_commit", args=[job.pk]))
     run_pending_jobs()
     commit_job = latest_job()
