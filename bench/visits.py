@@ -5,9 +5,14 @@ county's coverage for a county account.
     .venv/bin/python bench/visits.py                 # 400,000 households, 12,000 members, 24 months, SQLite
     .venv/bin/python bench/visits.py --pg            # the same on a scratch PostgreSQL database
     .venv/bin/python bench/visits.py --quick         # 6,000 households (run by bench/test_visits.py)
+    .venv/bin/python bench/visits.py --keep var/visits.sqlite3   # build once, keep; later runs reuse it
+    .venv/bin/python bench/visits.py --pg --keep zw_visits_bench  # the same with a named PostgreSQL database
 
 --pg uses DATABASE_URL if it names a PostgreSQL server, else postgres://postgres@127.0.0.1:5432/postgres;
-a throwaway database is created there and dropped afterwards (bench/open311.py's helper).
+a throwaway database is created there and dropped afterwards (bench/open311.py's helper). With
+--keep the database (a SQLite file, or a PostgreSQL database of that name) is kept, and a run that
+finds the county already built migrates it and times the pages without generating again (the size
+options then describe nothing: the figures are for the kept data).
 
 The county: 30 towns of 12 villages with 3 grids each, one branch per village; households spread
 evenly over the grids, two residents each (one in ten households has a resident tagged 独居老人).
@@ -185,6 +190,34 @@ def generate(size, *, today, rng):
     return county, towns, villages, grids, counts
 
 
+def _user(username, role, area):
+    from zhenwu.accounts.models import User
+
+    user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "area": area})
+    return user
+
+
+def _kept_county():
+    """(county, towns, villages, first grid, counts) of a county built by an earlier --keep run."""
+    from django.utils import timezone
+
+    from zhenwu.grid.models import HouseholdLink, Visit
+    from zhenwu.org.models import Area, AreaLevel, Household, Resident
+
+    county = Area.objects.filter(level=AreaLevel.COUNTY, name="浏阳市").first()
+    if county is None or not Household.objects.exists():
+        return None
+    under = Area.objects.filter(path__startswith=county.path).order_by("path")
+    links = HouseholdLink.objects.active(timezone.localdate())
+    counts = {
+        "households": Household.objects.count(), "residents": Resident.objects.count(),
+        "links": links.count(), "linked_households": links.values("household").distinct().count(),
+        "visits": Visit.objects.count(), "generate_s": "kept",
+    }
+    return (county, list(under.filter(level=AreaLevel.TOWN)), list(under.filter(level=AreaLevel.VILLAGE)),
+            under.filter(level=AreaLevel.GRID).first(), counts)
+
+
 def child(size):
     import django
 
@@ -195,19 +228,24 @@ def child(size):
     from django.test import Client
     from django.utils import timezone
 
-    from zhenwu.accounts.models import Role, User
+    from zhenwu.accounts.models import Role
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
     rng = random.Random(926)
     today = timezone.localdate()
-    county, towns, villages, grids, counts = generate(size, today=today, rng=rng)
-    town, village, grid = towns[0], villages[0], grids[0][1]
+    kept = _kept_county()
+    if kept is None:
+        county, towns, villages, grids, counts = generate(size, today=today, rng=rng)
+        grid = grids[0][1]
+    else:
+        county, towns, villages, grid, counts = kept
+    town, village = towns[0], villages[0]
     users = {
-        "town": User.objects.create(username="town_leader", role=Role.LEADER, area=town),
-        "village": User.objects.create(username="secretary", role=Role.SECRETARY, area=village),
-        "grid": User.objects.create(username="grid_worker", role=Role.GRID_WORKER, area=grid),
-        "county": User.objects.create(username="county_leader", role=Role.LEADER, area=county),
+        "town": _user("town_leader", Role.LEADER, town),
+        "village": _user("secretary", Role.SECRETARY, village),
+        "grid": _user("grid_worker", Role.GRID_WORKER, grid),
+        "county": _user("county_leader", Role.LEADER, county),
     }
 
     def timings(user, url):
@@ -215,13 +253,14 @@ def child(size):
         client.force_login(user)
         first = client.get(url)
         assert first.status_code == 200, first.content[:2000]
-        times = []
+        times, cpu = [], []
         for _ in range(size["runs"]):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
             assert response.status_code == 200
-        return [round(pct(times, 50), 1), round(pct(times, 95), 1)], first.content.decode()
+        return [round(pct(times, 50), 1), round(pct(times, 95), 1), round(pct(cpu, 50), 1)], first.content.decode()
 
     results = {}
     for scope in ("town", "village", "grid"):
@@ -238,11 +277,28 @@ def child(size):
                      ensure_ascii=False))
 
 
-def run(size, database_url=None):
+def _kept_postgres(url, name):
+    """The URL of database `name` on the server `url` names, created if it does not exist."""
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg
+
+    parsed = urlparse(url)
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def run(size, database_url=None, keep=None):
     with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
         drop = None
-        if database_url:
+        if database_url and keep:
+            url = _kept_postgres(database_url, keep)
+        elif database_url:
             url, drop = _postgres_database(database_url)
+        elif keep:
+            url = f"sqlite:///{Path(keep).resolve()}"
         else:
             url = f"sqlite:///{tmp}/bench.sqlite3"
         env = dict(os.environ)
@@ -286,6 +342,8 @@ def main(argv=None):
     parser.add_argument("--members", type=int)
     parser.add_argument("--months", type=int)
     parser.add_argument("--runs", type=int)
+    parser.add_argument("--keep", metavar="FILE_OR_NAME",
+                        help="keep the database (SQLite file, or PostgreSQL database name with --pg) and reuse it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -300,15 +358,16 @@ def main(argv=None):
         database_url = os.environ.get("DATABASE_URL", "")
         if not database_url.startswith(("postgres://", "postgresql://")):
             database_url = DEFAULT_PG
-    r = run(size, database_url)
+    r = run(size, database_url, keep=args.keep)
     c = r["counts"]
+    built = "kept database reused" if c["generate_s"] == "kept" else f"generated in {c['generate_s']} s"
     print(f"Visits benchmark: {r['database']}, {c['households']:,} households, {c['residents']:,} residents, "
           f"{c['links']:,} links ({c['linked_households']:,} households linked), {c['visits']:,} visits over "
-          f"{size['months']} months (generated in {c['generate_s']} s); {size['runs']} runs each, "
-          f"{os.cpu_count()} CPUs; town overdue: {c['town_overdue']:,} households")
+          f"{size['months']} months ({built}); {size['runs']} runs each, "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; town overdue: {c['town_overdue']:,} households")
     for key, label in LABELS:
-        p50, p95 = r["results"][key]
-        print(f"{label}  p50 {p50} ms  p95 {p95} ms")
+        p50, p95, cpu = r["results"][key]
+        print(f"{label}  p50 {p50} ms  p95 {p95} ms  (this process's CPU p50 {cpu} ms)")
     return r
 
 

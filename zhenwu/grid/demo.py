@@ -118,6 +118,7 @@ def load_grid_demo(town, *, today=None, seed=SEED):
             day += datetime.timedelta(days=rng.randint(18, 31))
     visits = Visit.objects.bulk_create(visits, batch_size=1000)
     record_created_many(visits, note="演示：民情走访")
+    services.refresh_last_visits(households={link.household_id for link in links})
 
     meeting_concerns = _story_meeting(town)
     town_row = coverage(town, today=today)[0]

@@ -77,6 +77,11 @@ class HouseholdLink(models.Model):
     )
     started_on = models.DateField("联系起始日期")
     ended_on = models.DateField("联系结束日期", null=True, blank=True)
+    # The household's latest visit by anyone (not only this member), kept by the visit services
+    # (services.record_visit, delete_visit, link_households; refresh_last_visits after bulk loads):
+    # the overdue list and coverage read it with the link they already scan instead of probing a
+    # county's millions of visits per household.
+    last_visited_on = models.DateField("本户最近走访日期", null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="设定人", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from zhenwu.audit.models import AuditAction
-from zhenwu.audit.services import record_create, record_event, record_update, snapshot
+from zhenwu.audit.services import record_create, record_delete, record_event, record_update, snapshot
 from zhenwu.concerns.models import Channel
 from zhenwu.concerns.services import ConcernError, submit_concern
 from zhenwu.lib import photos
-from zhenwu.org.models import AreaLevel, Member
+from zhenwu.org.models import AreaLevel, Household, Member
 
 from .models import (
     HouseholdLink,
@@ -87,7 +88,17 @@ def link_households(*, member, households, by, started_on=None):
             "member",
             f"{member.name}已联系{len(current)}户，再加{len(new)}户将超过每名党员{MAX_LINKS_PER_MEMBER}户的上限",
         )
-    links = [HouseholdLink(member=member, household=h, started_on=started_on, created_by=by) for h in new]
+    # The new links start with their households' latest visit; the rows are locked so that a visit
+    # recorded meanwhile (record_visit locks the same row) cannot slip between the read and the insert.
+    _lock_households([h.pk for h in new])
+    last = dict(
+        Visit.objects.filter(household__in=[h.pk for h in new]).order_by().values("household")
+        .annotate(last=Max("visited_on")).values_list("household", "last")
+    )
+    links = [
+        HouseholdLink(member=member, household=h, started_on=started_on, created_by=by, last_visited_on=last.get(h.pk))
+        for h in new
+    ]
     for link in links:
         link.save(force_insert=True)
         record_create(link, note=f"{member.name}联系{link.household.number}")
@@ -106,6 +117,31 @@ def end_household_link(link, *, by, ended_on=None):
     link.save(update_fields=["ended_on"])
     record_update(link, before, note=f"解除{link.member.name}与{link.household.number}的联户（{_label(by)}）")
     return link
+
+
+def _lock_households(pks):
+    """Row locks on the households (PostgreSQL; SQLite's write transactions are serial already), in
+    id order so that two writers cannot deadlock: a household's visits and links change one at a time."""
+    list(Household.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", flat=True))
+
+
+@transaction.atomic
+def refresh_last_visits(*, households=None):
+    """Set the links' `last_visited_on` from the visits: after visits were written in bulk (the demo
+    loader, the benchmark) or to repair. `households`: ids or a queryset (all links by default).
+    Returns the number of links updated. Derived data: not audited."""
+    last = Visit.objects.filter(household=OuterRef("household")).order_by("-visited_on").values("visited_on")[:1]
+    links = HouseholdLink.objects.all()
+    if households is not None:
+        links = links.filter(household__in=households)
+    return links.update(last_visited_on=Subquery(last))
+
+
+def _note_visit(household_id, visited_on):
+    """A visit on `visited_on`: the household's links move their last visit forward to it."""
+    HouseholdLink.objects.filter(household_id=household_id).filter(
+        Q(last_visited_on__isnull=True) | Q(last_visited_on__lt=visited_on)
+    ).update(last_visited_on=visited_on)
 
 
 @dataclass
@@ -260,6 +296,7 @@ def record_visit(
     )
     if cleaned:
         visit.photo.save(getattr(cleaned, "name", "photo.jpg"), cleaned, save=False)
+    _lock_households([household.pk])
     try:
         with transaction.atomic():
             visit.save(force_insert=True)
@@ -269,6 +306,7 @@ def record_visit(
         if existing is None:
             raise
         return VisitResult(existing, False)
+    _note_visit(household.pk, visited_on)
 
     if raise_concern:
         text = _text(concern_text or notes, field="concern_text", label="诉求内容")
@@ -298,6 +336,19 @@ def record_visit(
         + (f"，反映诉求{visit.concern.reference}" if visit.concern_id else ""),
     )
     return VisitResult(visit, True)
+
+
+@transaction.atomic
+def delete_visit(visit, *, by):
+    """Delete a visit recorded in error (a concern it raised stays: it has its own life). The
+    household's links fall back to its latest remaining visit."""
+    _lock_households([visit.household_id])
+    record_delete(visit, note=f"删除{visit.visited_on:%Y-%m-%d}对{visit.household.number}的走访（{_label(by)}）")
+    household_id, photo = visit.household_id, visit.photo
+    visit.delete()
+    refresh_last_visits(households=[household_id])
+    if photo:
+        transaction.on_commit(lambda: photo.storage.delete(photo.name))
 
 
 # --- meetings -----------------------------------------------------------------------------------

@@ -287,7 +287,7 @@ def overdue_list(request):
     elif village is not None:
         households = households.filter(grid__in=_grids_under(village))
     overdue = cadence.overdue_households(households, root=grid or village or root, member=chosen)
-    page = _with_due(_page(request, overdue))
+    page = _with_due(_page(request, overdue.prefetch(request.GET.get("page"), PAGE_SIZE)))
     # Members to filter by: those of the chosen (or the user's) village; a whole town's are too many.
     narrow = grid or village or (root if root is not None and root.level != AreaLevel.TOWN else None)
     member_choices = access.members_for_area(narrow).order_by("name") if narrow and not member else []

@@ -4,20 +4,24 @@ elderly resident living alone, overdue lists per member, grid and village, and c
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from zhenwu.grid import cadence, services
-from zhenwu.grid.models import HouseholdLink, Visit
+from zhenwu.grid.models import HouseholdLink
 from zhenwu.org.models import Household
 
 D = datetime.date
 
 
 def _link(member, household, started_on):
-    return HouseholdLink.objects.create(member=member, household=household, started_on=started_on)
+    return services.link_households(member=member, households=[household], by=None, started_on=started_on)[0]
 
 
 def _visit(household, day, member=None):
-    return Visit.objects.create(household=household, member=member, visited_on=day, way="home", notes="走访")
+    # Through the service, which keeps the household's links' last visit (HouseholdLink.last_visited_on).
+    now = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+    return services.record_visit(household=household, visited_on=day, way="home", notes="走访", by=None,
+                                 member=member, now=now).visit
 
 
 def _overdue(today, **kwargs):
