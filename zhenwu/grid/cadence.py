@@ -203,8 +203,13 @@ def _rule_cases(root, today):
         cutoff_whens.append(f"WHEN {condition} THEN %s")
         cutoff_params.extend([*condition_params, adapt(today - datetime.timedelta(days=days))])
 
-    for path, rule in _town_rules(root):
-        area_ids = list(Area.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    rules = _town_rules(root)
+    under = Q()
+    for path, _rule in rules:
+        under |= Q(path__startswith=path)
+    areas = list(Area.objects.filter(under).values_list("pk", "path")) if rules else []
+    for path, rule in rules:
+        area_ids = [pk for pk, area_path in areas if area_path.startswith(path)]
         marks = ", ".join(["%s"] * len(area_ids))
         when(f"h.grid_id IN ({marks}) AND h.elderly > 0", area_ids, rule.elderly_interval_days)
         when(f"h.grid_id IN ({marks})", area_ids, rule.interval_days)
