@@ -14,7 +14,7 @@ milliseconds per message (prediction one message at a time, as at intake, includ
 CPU time of the process, since the wall clock of a shared machine says more about the neighbours).
 
 --scale N trains our model on N synthetic concerns built from the training file (from 20,000 rows
-the segmentation runs in worker processes and the SVM is calibrated on a 10% hold-out): each takes a
+the SVM is calibrated on a 10% hold-out instead of 3 folds): each takes a
 random message's subject and 1–3 sentences drawn from other messages of the same label, so the
 texts are distinct and realistic in length (body truncated to classifier.MAX_BODY as in use).
 """
@@ -89,7 +89,7 @@ class Ours:
         return self.model.predict(pairs)
 
 
-MODELS = [("ours (jieba words + char 1-2-grams + subject words; calibrated LinearSVC)", Ours),
+MODELS = [("ours (jieba words + char 1-2-grams + subject words and chars; calibrated LinearSVC)", Ours),
           ("baseline (TF-IDF jieba words + LinearSVC)", Baseline)]
 
 
@@ -154,7 +154,7 @@ def synthetic(rows, n, seed=7):
 
 
 def _cpu():
-    """CPU seconds of this process and its finished children (the parallel segmentation)."""
+    """CPU seconds of this process and its finished children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -200,7 +200,7 @@ def main(argv=None):
         seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         chars = sum(len(s) + min(len(b), classifier.MAX_BODY) for s, b, _ in data) / len(data)
         print(f"scale: trained on {len(data):,} synthetic concerns (mean {chars:.0f} characters) "
-              f"in {cpu:.1f} s CPU incl. segmentation workers ({seconds:.1f} s wall on this machine, "
+              f"in {cpu:.1f} s CPU ({seconds:.1f} s wall on this machine, "
               f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs); {len(model.labels)} classes")
 
 

@@ -6,6 +6,7 @@ import pytest
 from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns.models import Channel, ConcernEvent, EventKind, Notification, Status
 from zhenwu.concerns.services import complete_pending_intakes, submit_concern
+from zhenwu.concerns.similar import content_words
 from zhenwu.routing import classifier, services
 from zhenwu.routing.models import RouterModel, RouterWord, RoutingSettings, RoutingSuggestion
 
@@ -262,6 +263,8 @@ def test_dictionary_words_reach_the_segmenter(routing_world, history):
     bundle = services.load_artefact(model)
     assert "九龙冲" in bundle.words
     assert "九龙冲" in bundle.category.features.segmenter_("九龙冲的路面塌陷")
+    # The duplicate finder segments with jieba itself: the town's words reach it too.
+    assert "九龙冲" in content_words("九龙冲的路面塌陷")
     with pytest.raises(services.RoutingError):
         services.add_word(word="九龙冲", kind="place", by=w.users.town_admin)
     with pytest.raises(services.RoutingError):
