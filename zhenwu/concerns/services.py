@@ -478,6 +478,8 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
     many concerns were done."""
     from zhenwu.routing.services import suggest_for_concerns
 
+    if not Concern.objects.filter(intake_pending=True).exists():
+        return 0  # the idle pass reads the partial index and takes no write lock
     with transaction.atomic():
         pending = (
             Concern.objects.filter(intake_pending=True)
