@@ -43,7 +43,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, Validat
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Case, Count, F, OuterRef, Subquery, When
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -156,11 +157,15 @@ def error_response(fmt, status, description, *, code=None, headers=None):
     return render(fmt if fmt in FORMATS else "json", "errors", errors, status=status, headers=headers)
 
 
-def w3c(value):
-    """A W3C date-time in local time with its offset: 2026-10-08T09:30:00+08:00."""
+def w3c(value, zone=None):
+    """A W3C date-time in local time with its offset: 2026-10-08T09:30:00+08:00. A list passes the
+    `zone` it looked up once: timezone.localtime finds the current zone through a context-local,
+    which cost 5 us a call, most of a 1,000-request page's rendering."""
     if value is None:
         return None
-    return timezone.localtime(value).isoformat(timespec="seconds")
+    if zone is None:
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    return value.astimezone(zone).isoformat(timespec="seconds")
 
 
 # --- input -----------------------------------------------------------------------------------
@@ -484,22 +489,34 @@ def _latest_public_note():
 # instances (three per row with the joins), which was most of its time at a million concerns.
 ROW_FIELDS = (
     "reference", "status", "text", "address", "latitude", "longitude", "reporter_name", "received_at",
-    "updated_at", "resolved_at", "closed_at", "resolution_due", "category__code", "category__name",
-    "department__name", "open311__address_id", "open311__media_url",
+    "resolution_due", "category__code", "category__name", "department__name", "open311__address_id",
+    "open311__media_url",
 )
 
 
+def _updated():
+    """updated_datetime: a closed request's closing (or resolution) time, else its last change;
+    computed by the database, so a row carries one timestamp to parse instead of three."""
+    return Case(
+        When(status__in=CLOSED_STATUSES, then=Coalesce("closed_at", "resolved_at", "updated_at")),
+        default=F("updated_at"),
+    )
+
+
 def _request_rows(queryset):
-    return queryset.annotate(latest_note=_latest_public_note()).values(*ROW_FIELDS, "latest_note")
+    return queryset.annotate(latest_note=_latest_public_note(), updated=_updated()).values(
+        *ROW_FIELDS, "latest_note", "updated"
+    )
 
 
-def _request(row):
-    """One concern (a row of _request_rows) as a GeoReport v2 `request`."""
+def _request(row, zone=None):
+    """One concern (a row of _request_rows) as a GeoReport v2 `request`; `zone`: the current time
+    zone, looked up once for a list (see w3c)."""
+    zone = zone or timezone.get_current_timezone()
     public = row["status"] in PUBLIC_STATUSES
     closed = row["status"] not in OPEN_STATUSES
     names = (row["reporter_name"],)
     note = row["latest_note"]
-    updated = (row["closed_at"] or row["resolved_at"] or row["updated_at"]) if closed else row["updated_at"]
     return {
         "service_request_id": row["reference"],
         "status": "closed" if closed else "open",
@@ -509,9 +526,9 @@ def _request(row):
         "description": redact_text(row["text"], names=names) if public else None,
         "agency_responsible": row["department__name"],
         "service_notice": None,
-        "requested_datetime": w3c(row["received_at"]),
-        "updated_datetime": w3c(updated),
-        "expected_datetime": w3c(row["resolution_due"]),
+        "requested_datetime": w3c(row["received_at"], zone),
+        "updated_datetime": w3c(row["updated"], zone),
+        "expected_datetime": w3c(row["resolution_due"], zone),
         "address": redact_text(row["address"], names=names) if public and row["address"] else None,
         "address_id": (row["open311__address_id"] or None) if public else None,
         "zipcode": None,
@@ -566,7 +583,8 @@ def _get_requests(request, fmt):
         query["page"] = str(page + 1)
         query["page_size"] = str(page_size)
         headers["Link"] = f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
-    return render(fmt, "service_requests", [_request(c) for c in rows], headers=headers)
+    zone = timezone.get_current_timezone()
+    return render(fmt, "service_requests", [_request(c, zone) for c in rows], headers=headers)
 
 
 # --- POST requests ---------------------------------------------------------------------------
