@@ -88,6 +88,8 @@ def _identity(tokens):
 
 
 _segmenters = {}
+# Word lists whose segmenter a process keeps: the active model's and the one being trained.
+KEEP_SEGMENTERS = 2
 
 
 def _segmenter_for(words):
@@ -105,6 +107,8 @@ def _segmenter_for(words):
                 segmenter.add_word(word, max(segmenter.suggest_freq(word), 1000), None)
             if words:
                 _add_to_jieba(words)
+            while len(_segmenters) >= KEEP_SEGMENTERS:  # each holds the dictionary (~25 MB)
+                _segmenters.pop(next(iter(_segmenters)))
             _segmenters[words] = segmenter
         return segmenter
 
