@@ -478,7 +478,7 @@ class Stage:
         unzip = zlib.decompressobj()
         pending = b""
         with fileobj:
-            while chunk := fileobj.read(1 << 20):
+            while chunk := fileobj.read(1 << 16):  # 64 KiB: a few hundred KiB of lines at a time
                 pending += unzip.decompress(chunk)
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
