@@ -29,6 +29,7 @@ from django.db.models import (
     DurationField,
     Exists,
     ExpressionWrapper,
+    F,
     FilteredRelation,
     IntegerField,
     Max,
@@ -39,6 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import JSONIContains
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -167,6 +169,22 @@ def overdue_households(households, *, today=None, root=None, member=None):
     return OverdueList(households, today=today, root=root, member=member)
 
 
+class _ElderlyTagTest(JSONIContains):
+    """`tags__icontains` of the quoted 独居老人 tag, the condition of the residents' partial index
+    org_resident_alone_elderly_idx. On SQLite the pattern is written into the SQL as a literal:
+    SQLite matches a query to a partial index only through literals, not bound parameters (the
+    value is our constant, never user input). PostgreSQL matches the parameter as it is."""
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        if connection.vendor != "sqlite":
+            return sql, params
+        *lhs_params, pattern = params
+        head, _, tail = sql.rpartition("%s")  # the pattern is the last placeholder
+        literal = "'" + pattern.replace("'", "''") + "'"
+        return head + literal.replace("%", "%%") + tail, lhs_params
+
+
 def _linked_values(households, *, today, member=None):
     """One grouped query: a row per household of `households` linked today (to `member`, if given)
     with pk, grid_id, number, `since` (the first day of its links in force), `last` (its latest
@@ -181,7 +199,9 @@ def _linked_values(households, *, today, member=None):
     return (
         households.annotate(
             link=FilteredRelation("member_links", condition=in_force),
-            alone=FilteredRelation("residents", condition=Q(residents__tags__icontains=ELDERLY_TAG_TEXT)),
+            alone=FilteredRelation(
+                "residents", condition=Q(_ElderlyTagTest(F("residents__tags"), ELDERLY_TAG_TEXT))
+            ),
         )
         .filter(link__isnull=False)
         .order_by()

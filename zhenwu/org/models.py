@@ -289,8 +289,7 @@ class Resident(PersonalNumbersMixin):
             # The households with a resident living alone in old age (visited fortnightly,
             # zhenwu.grid.cadence): a small partial index instead of reading a county's residents.
             # Its condition is the very lookup the cadence queries write (tags__icontains of the
-            # quoted tag), so PostgreSQL matches it to them; SQLite does not match a bound
-            # parameter to the index's literal and reads the household's residents instead.
+            # quoted tag; on SQLite with the pattern as a literal), so both databases match it.
             models.Index(
                 fields=["household"], condition=models.Q(tags__icontains=f'"{ResidentTag.LIVING_ALONE_ELDERLY.value}"'),
                 name="org_resident_alone_elderly_idx",
