@@ -112,9 +112,10 @@ def kept_world():
     county = Area.objects.get(level=AreaLevel.COUNTY, name="浏阳市")
     under = Area.objects.filter(path__startswith=county.path)
     towns = list(under.filter(level=AreaLevel.TOWN).order_by("path"))
-    village_town = dict(under.filter(level=AreaLevel.VILLAGE).values_list("pk", "parent_id"))
-    grids = [(village_town[village], village, grid) for grid, village in
-             under.filter(level=AreaLevel.GRID).order_by("path").values_list("pk", "parent_id")]
+    step = Area.steplen  # a materialised path: a node's parent has its path minus the last step
+    by_path = dict(under.filter(level__in=[AreaLevel.TOWN, AreaLevel.VILLAGE]).values_list("path", "pk"))
+    grids = [(by_path[path[: -2 * step]], by_path[path[:-step]], grid) for grid, path in
+             under.filter(level=AreaLevel.GRID).order_by("pk").values_list("pk", "path")]
     codes = {name: code for code, name, _r, _s in CATEGORIES}
     departments = {(town, codes[name[:-1]]): pk for pk, town, name in
                    Department.objects.filter(town__in=towns).values_list("pk", "town_id", "name")}

@@ -83,8 +83,10 @@ def kept_world():
     town = Area.objects.filter(level=AreaLevel.TOWN, code="430181110").first()
     if town is None or not Concern.objects.exists():
         return None
-    grids = list(Area.objects.filter(path__startswith=town.path, level=AreaLevel.GRID)
-                 .order_by("path").values_list("parent_id", "pk"))
+    step = Area.steplen  # a materialised path: a node's parent has its path minus the last step
+    villages = dict(Area.objects.filter(path__startswith=town.path, level=AreaLevel.VILLAGE).values_list("path", "pk"))
+    grids = [(villages[path[:-step]], pk) for pk, path in Area.objects.filter(
+        path__startswith=town.path, level=AreaLevel.GRID).order_by("pk").values_list("pk", "path")]
     categories = list(Category.objects.filter(code__in=[c for c, _ in CATEGORIES]).order_by("sort_order"))
     _, key = create_api_key(name="bench", rate_limit_per_minute=100_000)
     return town, grids, categories, key, Concern.objects.count()
