@@ -23,7 +23,7 @@ run: venv
 
 # The full suite (set DATABASE_URL to run it on PostgreSQL).
 test: venv
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 --dist loadfile -q
 
 lint: venv
 	$(BIN)/ruff check .
