@@ -47,7 +47,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from open311 import _kept_postgres, _postgres_database, pct, read_figures, timed, timed_reads  # noqa: E402
+from open311 import (  # noqa: E402
+    _kept_data_dir,
+    _kept_postgres,
+    _postgres_database,
+    pct,
+    read_figures,
+    refresh_statistics,
+    timed,
+    timed_reads,
+)
 
 CATEGORIES = [
     ("road", "道路交通", 1, 10), ("sewage", "污水排放", 2, 15), ("sanitation", "环境卫生", 1, 5),
@@ -279,6 +288,7 @@ def child(n, towns, years, posts, gets):
         generate_s = round(time.perf_counter() - started, 1)
     else:
         n, towns, generate_s = world["concerns"], len(world["towns"]), "kept"
+        refresh_statistics()
     settings.ROOT_URLCONF = floor_urlconf()
 
     resident = Client()
@@ -372,7 +382,8 @@ def run(n, towns, years, posts, gets, database_url=None, keep=None):
             url = f"sqlite:///{tmp}/bench.sqlite3"
         env = dict(os.environ)
         env.update(
-            ZHENWU_DATA_DIR=tmp, ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"), DATABASE_URL=url,
+            ZHENWU_DATA_DIR=_kept_data_dir(keep, postgres) if keep else tmp, ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"),
+            DATABASE_URL=url,
             DJANGO_SETTINGS_MODULE="zhenwu.settings", ZHENWU_LOG_LEVEL="WARNING", ZHENWU_DEBUG="0",
             PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         )

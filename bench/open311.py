@@ -279,6 +279,7 @@ def child(n, posts, gets):
     else:
         town, grids, categories, key, n = kept
         generate_s = "kept"
+        refresh_statistics()
     settings.ROOT_URLCONF = floor_urlconf()
 
     if not User.objects.filter(username="bench_dispatcher").exists():
@@ -367,6 +368,27 @@ def _postgres_database(url):
     return urlunparse(parsed._replace(path=f"/{name}")), drop
 
 
+def _kept_data_dir(keep, postgres):
+    """The data directory of a kept database (its encryption keys, cache), kept too: a new one
+    would leave the rows earlier runs encrypted unreadable. Beside a SQLite file; in the temporary
+    directory for a PostgreSQL database."""
+    if postgres:
+        path = Path(tempfile.gettempdir()) / f"zhenwu-bench-{keep}.data"
+    else:
+        path = Path(f"{Path(keep).resolve()}.data")
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def refresh_statistics():
+    """Planner statistics of a kept database after migrating it: a SQLite migration that rebuilds
+    a table drops its statistics, and without them the board's first page sorted every concern."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
 def _kept_postgres(url, name):
     """The URL of database `name` on the server `url` names, created if it does not exist."""
     import psycopg
@@ -390,9 +412,10 @@ def run(n, posts, gets, database_url=None, keep=None):
             url = f"sqlite:///{Path(keep).resolve()}"
         else:
             url = f"sqlite:///{tmp}/bench.sqlite3"
+        data = _kept_data_dir(keep, postgres) if keep else tmp
         env = dict(os.environ)
         env.update(
-            ZHENWU_DATA_DIR=tmp,
+            ZHENWU_DATA_DIR=data,
             ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"),
             DATABASE_URL=url,
             DJANGO_SETTINGS_MODULE="zhenwu.settings",
