@@ -37,6 +37,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, F, Q, Value
 from django.utils import timezone
@@ -196,7 +197,10 @@ def _tuples(queryset, month_at):
     """The rows of a grouped values_list queryset as the cursor returns them (ids, counts and
     working days are integers on both databases). The month column, declared as a date, comes back
     as a date from both drivers; a text value (an expression SQLite could not type) is parsed."""
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # .none(), or a filter no row can match (pk__in=[]): no groups
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

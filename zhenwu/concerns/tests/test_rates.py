@@ -201,6 +201,14 @@ def test_the_month_boundary_follows_beijing_time(submit, time_machine):
     assert row.received == 1
 
 
+def test_an_empty_scope_gives_no_groups_and_zero_totals(data):
+    nothing = Concern.objects.none()
+    assert concern_rates(queryset=nothing, by=("department", "month"), now=NOW) == []
+    assert concern_rates(queryset=Concern.objects.filter(pk__in=[]), by="village", now=NOW) == []
+    (row,) = concern_rates(queryset=nothing, now=NOW)
+    assert (row.received, row.response_rate, row.median_workdays) == (0, None, None)
+
+
 def test_unknown_dimensions_are_refused():
     with pytest.raises(ValueError):
         concern_rates(by="colour")
