@@ -1,9 +1,10 @@
 """Warm a freshly started web worker so that the first resident does not pay for it.
 
 Without this, the first form POST after a restart took about 2.4 s: jieba loads its dictionary
-(duplicate suggestions) and the router loads its model on first use. `zhenwu/wsgi.py` calls
-`warm_up()` once per worker process at boot; set ZHENWU_WARM_UP=0 to skip it. A failure here (the
-database not reachable yet, no router model) is logged and never stops the worker from serving.
+for the similar-concern suggestions on first use. `zhenwu/wsgi.py` calls `warm_up()` once per
+worker process at boot; set ZHENWU_WARM_UP=0 to skip it. A failure here is logged and never stops
+the worker from serving. The router's model is not loaded here: web requests no longer predict
+(the background worker suggests routes in batches), so each web process is spared its memory.
 """
 
 import logging
@@ -16,7 +17,7 @@ SAMPLE = ("路灯不亮", "村口的路灯坏了一个多月，晚上出行不�
 
 
 def warm_up():
-    """Load the segmenter's dictionary and the active router model; returns seconds spent."""
+    """Load the segmenter's dictionary; returns seconds spent."""
     if os.environ.get("ZHENWU_WARM_UP", "1") == "0":
         return 0.0
     started = time.perf_counter()
@@ -24,13 +25,6 @@ def warm_up():
         from zhenwu.concerns.similar import content_words
 
         content_words(SAMPLE[1])
-        from zhenwu.routing.services import predict
-
-        predict(*SAMPLE)
     except Exception:  # noqa: BLE001 - warming is an optimisation; serving must go on
         logger.warning("warm-up incomplete", exc_info=True)
-    finally:
-        from django.db import connections
-
-        connections.close_all()  # no connection opened at boot is carried into requests
     return time.perf_counter() - started
