@@ -79,9 +79,11 @@ def read_archive(path, workdir):
 
 
 def _table_names(alias):
+    """The installation's own tables (not SQLite's internal ones, such as the planner statistics
+    in sqlite_stat1 that `migrate` writes; see zhenwu/ops/sqlite_stats.py)."""
     connection = connections[alias]
     with connection.cursor() as cursor:
-        return set(connection.introspection.table_names(cursor))
+        return {name for name in connection.introspection.table_names(cursor) if not name.startswith("sqlite_")}
 
 
 def _count(alias, table):
