@@ -100,7 +100,8 @@ def test_a_resident_reports_follows_and_closes_a_concern_from_a_phone(
     expect(page.get_by_test_id("timeline")).to_contain_text("诉求已登记")
     photo = page.get_by_test_id("photos").locator("img").first
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    photo.scroll_into_view_if_needed()  # the photo is lazy-loaded; wait for it, then check it decoded
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
     assert _no_horizontal_overflow(page)
 
     # The town accepts and dispatches it; meanwhile a neighbour starts reporting the same thing and
