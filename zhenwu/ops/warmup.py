@@ -1,7 +1,8 @@
 """Warm a freshly started web worker so that the first resident does not pay for it.
 
 Without this, the first form POST after a restart took about 2.4 s: jieba loads its dictionary
-for the similar-concern suggestions on first use. `zhenwu/wsgi.py` calls `warm_up()` once per
+for the similar-concern suggestions on first use, and the first request of any kind imported every
+view module through the URLconf (1.2 s). `zhenwu/wsgi.py` calls `warm_up()` once per
 worker process at boot; set ZHENWU_WARM_UP=0 to skip it. A failure here is logged and never stops
 the worker from serving. The router's model is not loaded here: web requests no longer predict
 (the background worker suggests routes in batches), so each web process is spared its memory.
@@ -16,15 +17,30 @@ logger = logging.getLogger(__name__)
 SAMPLE = ("路灯不亮", "村口的路灯坏了一个多月，晚上出行不方便，请尽快维修。")
 
 
+def load_urls():
+    """Import the URLconf and with it every view module."""
+    from django.urls import get_resolver
+
+    return len(get_resolver().url_patterns)
+
+
+def load_dictionary():
+    from zhenwu.concerns.similar import content_words
+
+    return content_words(SAMPLE[1])
+
+
+STEPS = (load_urls, load_dictionary)
+
+
 def warm_up():
-    """Load the segmenter's dictionary; returns seconds spent."""
+    """Run each warming step; returns seconds spent."""
     if os.environ.get("ZHENWU_WARM_UP", "1") == "0":
         return 0.0
     started = time.perf_counter()
-    try:
-        from zhenwu.concerns.similar import content_words
-
-        content_words(SAMPLE[1])
-    except Exception:  # noqa: BLE001 - warming is an optimisation; serving must go on
-        logger.warning("warm-up incomplete", exc_info=True)
+    for step in STEPS:
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - warming is an optimisation; serving must go on
+            logger.warning("warm-up incomplete: %s", step.__name__, exc_info=True)
     return time.perf_counter() - started

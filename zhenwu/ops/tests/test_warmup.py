@@ -1,4 +1,5 @@
-"""A web worker warms up at boot (jieba's dictionary) and never fails to boot for it."""
+"""A web worker warms up at boot (URLconf and views, jieba's dictionary) and never fails to boot
+for it."""
 
 import logging
 
@@ -8,7 +9,7 @@ import pytest
 from zhenwu.ops import warmup
 
 
-def test_warm_up_loads_the_segmenter_dictionary(monkeypatch):
+def test_warm_up_imports_the_views_and_loads_the_segmenter_dictionary(monkeypatch):
     import zhenwu.concerns.similar as similar
 
     asked = []
@@ -17,23 +18,22 @@ def test_warm_up_loads_the_segmenter_dictionary(monkeypatch):
     assert warmup.warm_up() >= 0
     assert jieba.dt.initialized
     assert asked == [warmup.SAMPLE[1]]
+    assert warmup.load_urls() > 10  # the project's URL patterns
 
 
-def test_a_failing_warm_up_logs_and_returns(caplog, monkeypatch):
-    import zhenwu.concerns.similar as similar
+def test_a_failing_step_is_logged_and_the_others_still_run(caplog, monkeypatch):
+    ran = []
 
-    def broken(text):
+    def broken():
         raise RuntimeError("dictionary unreadable")
 
-    monkeypatch.setattr(similar, "content_words", broken)
+    monkeypatch.setattr(warmup, "STEPS", (broken, lambda: ran.append("next")))
     with caplog.at_level(logging.WARNING, logger="zhenwu.ops.warmup"):
         assert warmup.warm_up() >= 0
-    assert "warm-up incomplete" in caplog.text
+    assert "warm-up incomplete: broken" in caplog.text and ran == ["next"]
 
 
 def test_warm_up_can_be_turned_off(monkeypatch):
-    import zhenwu.concerns.similar as similar
-
     monkeypatch.setenv("ZHENWU_WARM_UP", "0")
-    monkeypatch.setattr(similar, "content_words", lambda text: pytest.fail("warm-up ran although turned off"))
+    monkeypatch.setattr(warmup, "STEPS", (lambda: pytest.fail("warm-up ran although turned off"),))
     assert warmup.warm_up() == 0.0
