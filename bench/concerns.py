@@ -51,11 +51,13 @@ from open311 import (  # noqa: E402
     _kept_data_dir,
     _kept_postgres,
     _postgres_database,
+    drain_intakes,
     pct,
     read_figures,
     refresh_statistics,
-    timed,
+    timed_cpu,
     timed_reads,
+    worker_share,
 )
 
 CATEGORIES = [
@@ -251,14 +253,6 @@ def floor_urlconf():
 KEY_RE = re.compile(r'name="key" value="([^"]+)"')
 
 
-def timed_cpu(fn, count):
-    """timed(fn, count) and the CPU seconds this process spent on the calls (the database's own
-    work is in this process with SQLite, in the server's with PostgreSQL)."""
-    started = time.process_time()
-    times = timed(fn, count)
-    return times, time.process_time() - started
-
-
 def child(n, towns, years, posts, gets):
     import django
 
@@ -270,12 +264,6 @@ def child(n, towns, years, posts, gets):
     from django.utils import timezone
 
     from zhenwu.accounts.models import Role, User
-    from zhenwu.concerns.models import Concern
-    from zhenwu.concerns.services import complete_pending_intakes
-
-    def drain():
-        while complete_pending_intakes():
-            pass
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
@@ -324,13 +312,11 @@ def child(n, towns, years, posts, gets):
     with connection.execute_wrapper(count):
         intake(key)
     keys = [fresh_key() for _ in range(posts)]
-    complete_pending_intakes()
+    drain_intakes()
     post_times, post_cpu = timed_cpu(lambda i: intake(keys[i]), posts)
     flow_times, flow_cpu = timed_cpu(lambda i: intake(fresh_key()), posts)
     floor_times, floor_cpu = timed_cpu(lambda i: resident.post("/bench/floor/", form), posts)
-    # The worker's share of those intakes (dispatcher notifications, router suggestion), batched.
-    pending = Concern.objects.filter(intake_pending=True).count()
-    worker_times, worker_cpu = timed_cpu(lambda i: drain(), 1)
+    worker = worker_share()
 
     def get_times(client, url, count=gets):
         client.get(url)
@@ -358,9 +344,7 @@ def child(n, towns, years, posts, gets):
         "post_cpu_ms": round(post_cpu / posts * 1000, 2),
         "flow_cpu_ms": round(flow_cpu / posts * 1000, 2),
         "floor_cpu_ms": round(floor_cpu / posts * 1000, 2),
-        "worker_ms": round(sum(worker_times) / max(1, pending) * 1000, 2),
-        "worker_cpu_ms": round(worker_cpu / max(1, pending) * 1000, 2),
-        "worker_concerns": pending,
+        **worker,
         "load": [round(x, 2) for x in os.getloadavg()],
         "board": board,
         "queue": queue,

@@ -203,9 +203,33 @@ def timed_cpu(fn, count):
     return times, time.process_time() - started
 
 
+def drain_intakes():
+    """Run the worker's intake follow-up until nothing is pending."""
+    from zhenwu.concerns.services import complete_pending_intakes
+
+    while complete_pending_intakes():
+        pass
+
+
+def worker_share():
+    """The worker's batched follow-up (dispatcher notifications, router suggestion) of the
+    concerns the timed requests left pending, per concern: the work the request no longer does is
+    still reported. Also used by bench/concerns.py."""
+    from zhenwu.concerns.models import Concern
+
+    pending = Concern.objects.filter(intake_pending=True).count()
+    times, cpu = timed_cpu(lambda i: drain_intakes(), 1)
+    return {
+        "worker_ms": round(sum(times) / max(1, pending) * 1000, 2),
+        "worker_cpu_ms": round(cpu / max(1, pending) * 1000, 2),
+        "worker_concerns": pending,
+    }
+
+
 def backend_cpu():
-    """CPU seconds of this connection's PostgreSQL backend when the server runs on this machine
-    (/proc readable), else None (SQLite: the database's work is this process's CPU)."""
+    """(pid, CPU seconds) of this connection's PostgreSQL backend when the server runs on this
+    machine (/proc readable), else None (SQLite: the database's work is this process's CPU).
+    Parallel workers, if a plan uses them, are not counted. Also used by bench/visits.py."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -217,7 +241,15 @@ def backend_cpu():
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_between(before, after):
+    """CPU seconds the backend spent between two backend_cpu() readings, or None if either is
+    missing or the connection changed backend in between."""
+    if before is None or after is None or before[0] != after[0]:
+        return None
+    return after[1] - before[1]
 
 
 def timed_reads(fn, count):
@@ -230,8 +262,8 @@ def timed_reads(fn, count):
         fn(i)
         times.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
-    if server is not None:
-        server = round((backend_cpu() - server) / count * 1000, 1)
+    spent = server_cpu_between(server, backend_cpu())
+    server = round(spent / count * 1000, 1) if spent is not None else None
     return {"p50_ms": round(pct(times, 50), 1), "p95_ms": round(pct(times, 95), 1),
             "cpu_p50_ms": round(pct(cpu, 50), 1), "server_cpu_ms": server}
 
@@ -258,12 +290,6 @@ def child(n, posts, gets):
 
     from zhenwu.accounts.models import Role, User
     from zhenwu.concerns.models import Concern
-    from zhenwu.concerns.services import complete_pending_intakes
-
-    def drain():
-        while complete_pending_intakes():
-            pass
-
     call_command("migrate", verbosity=0)
     settings.ZHENWU_OPEN311_RATE_PER_MINUTE = 10_000_000
     settings.ALLOWED_HOSTS = ["*"]
@@ -304,12 +330,10 @@ def child(n, posts, gets):
     def floor(i):
         assert client.post("/bench/floor/", form).status_code == 201
 
-    drain()
+    drain_intakes()
     post_times, post_cpu = timed_cpu(post, posts)
     floor_times, floor_cpu = timed_cpu(floor, posts)
-    # The worker's share of those requests (dispatcher notifications, router suggestion), batched.
-    pending = Concern.objects.filter(intake_pending=True).count()
-    worker_times, worker_cpu = timed_cpu(lambda i: drain(), 1)
+    worker = worker_share()
 
     rng = random.Random(5)
     recent = list(Concern.objects.order_by("-received_at").values_list("reference", flat=True)[:5000])
@@ -342,9 +366,7 @@ def child(n, posts, gets):
         "post_p95_ms": round(pct(post_times, 95), 1),
         "post_cpu_ms": round(post_cpu / posts * 1000, 2),
         "floor_cpu_ms": round(floor_cpu / posts * 1000, 2),
-        "worker_ms": round(sum(worker_times) / max(1, pending) * 1000, 2),
-        "worker_cpu_ms": round(worker_cpu / max(1, pending) * 1000, 2),
-        "worker_concerns": pending,
+        **worker,
         "load": [round(x, 2) for x in os.getloadavg()],
         "gets": get_results,
     }, ensure_ascii=False))
@@ -390,7 +412,8 @@ def refresh_statistics():
 
 
 def _kept_postgres(url, name):
-    """The URL of database `name` on the server `url` names, created if it does not exist."""
+    """The URL of database `name` on the server `url` names, created if it does not exist. Also
+    used by bench/concerns.py and bench/visits.py."""
     import psycopg
 
     parsed = urlparse(url)

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from open311 import _postgres_database, pct  # noqa: E402
+from open311 import _kept_postgres, _postgres_database, backend_cpu, pct, server_cpu_between  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 FULL = {"households": 400_000, "members": 12_000, "towns": 30, "villages": 12, "grids": 3, "months": 24, "runs": 20}
@@ -223,23 +223,6 @@ def _kept_county():
             under.filter(level=AreaLevel.GRID).first(), counts)
 
 
-def _server_cpu():
-    """(pid, CPU seconds) of this connection's PostgreSQL backend when the server runs on this
-    machine (/proc readable), else None. Parallel workers, if a plan uses them, are not counted."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def child(size):
     import django
 
@@ -278,14 +261,14 @@ def child(size):
         assert first.status_code == 200, first.content[:2000]
         times, cpu, server = [], [], []
         for _ in range(size["runs"]):
-            before = _server_cpu()
+            before = backend_cpu()
             started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - started_cpu)
-            after = _server_cpu()
-            if before and after and before[0] == after[0]:
-                server.append(after[1] - before[1])
+            spent = server_cpu_between(before, backend_cpu())
+            if spent is not None:
+                server.append(spent)
             assert response.status_code == 200
         figures = [round(pct(times, 50), 1), round(pct(times, 95), 1), round(pct(cpu, 50), 1)]
         figures.append(round(pct(server, 50), 1) if server else None)
@@ -306,19 +289,6 @@ def child(size):
     results["coverage_county"], _ = timings(users["county"], "/grid/coverage/")
     print(json.dumps({"database": connection.vendor, "size": size, "counts": counts, "results": results},
                      ensure_ascii=False))
-
-
-def _kept_postgres(url, name):
-    """The URL of database `name` on the server `url` names, created if it does not exist."""
-    from urllib.parse import urlparse, urlunparse
-
-    import psycopg
-
-    parsed = urlparse(url)
-    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
 
 
 def run(size, database_url=None, keep=None):

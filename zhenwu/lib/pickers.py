@@ -13,6 +13,8 @@ picked by editing the page.
 """
 
 from django import forms
+from django.db.models import Q
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
@@ -52,17 +54,9 @@ class SearchPicker(forms.Widget):
             "required": self.is_required,
         }))
 
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-    def value_omitted_from_data(self, data, files, name):
-        return name not in data
-
 
 def search(field, text):
     """At most LIMIT rows of the field's own queryset matching `text`, and whether more match."""
-    from django.db.models import Q
-
     widget = field.widget
     text = (text or "").strip()[:50]
     if not text:
@@ -76,8 +70,6 @@ def search(field, text):
 
 def picker_results(request, field, *, name):
     """The search view's answer: radio buttons for the matches (an htmx fragment)."""
-    from django.shortcuts import render
-
     text = request.GET.get(f"{name}_q", "")
     rows, more = search(field, text)
     return render(request, "includes/search_picker_results.html", {

@@ -245,20 +245,6 @@ def suggest_for_concerns(concerns, *, model=None):
     return suggestions
 
 
-@transaction.atomic
-def suggest_for_concern(concern, *, model=None):
-    """Store the active model's suggestion for `concern` (one per concern and model), and
-    dispatch automatically if the town allows it and the suggestion is confident enough."""
-    row = model or active_model()
-    if row is None:
-        return None
-    existing = RoutingSuggestion.objects.filter(concern=concern, model=row).first()
-    if existing is not None:
-        return existing
-    prediction = predict(concern.title, concern.text, town=concern.town, model=row)
-    return _store_suggestion(concern, row, prediction)
-
-
 def _store_suggestion(concern, row, prediction):
     suggestion = RoutingSuggestion.objects.create(
         concern=concern,
