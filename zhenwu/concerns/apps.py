@@ -6,4 +6,7 @@ class ConcernsConfig(AppConfig):
     verbose_name = "民情办理"
 
     def ready(self):
-        from . import open311  # noqa: F401  (registers the queued Open311 submission job)
+        from . import (
+            open311,  # noqa: F401  (registers the queued Open311 submission job)
+            services,  # noqa: F401  (registers the worker's intake follow-up task)
+        )

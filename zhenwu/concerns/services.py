@@ -38,7 +38,7 @@ from django.utils.crypto import salted_hmac
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
-from zhenwu.jobs.services import periodic_task
+from zhenwu.jobs.services import follow_up_task
 from zhenwu.lib import workdays
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
@@ -468,7 +468,7 @@ def submit_concern(
 INTAKE_BATCH = 100
 
 
-@periodic_task("concerns.complete_pending_intakes")
+@follow_up_task("concerns.complete_pending_intakes")
 def complete_pending_intakes(*, limit=INTAKE_BATCH):
     """The worker's half of the intake, for a batch of new concerns (oldest first), in one
     transaction: notify each town's dispatchers (one look-up per town, one INSERT for the batch),

@@ -35,30 +35,31 @@ def job_handler(kind):
     return decorator
 
 
-_PERIODIC = {}
+_FOLLOW_UPS = {}
 
 
-def periodic_task(name):
+def follow_up_task(name):
     """Register `func()` to run on every pass of the worker (`run_worker`) — for follow-up work
-    the web requests leave as marked rows, done in batches. It returns how many items it did
+    the web requests leave as marked rows, done in batches. (Not to be confused with the cron-run
+    management commands that zhenwu.ops.periodic tracks: these run continuously inside the worker.) It returns how many items it did
     (0 lets the worker sleep) and must be safe to run on several workers at once."""
 
     def decorator(func):
-        _PERIODIC[name] = func
+        _FOLLOW_UPS[name] = func
         return func
 
     return decorator
 
 
-def run_periodic_tasks():
+def run_follow_up_tasks():
     """One pass of every registered periodic task; returns the number of items done. A failing
     task is logged and does not stop the others (its rows stay marked for the next pass)."""
     done = 0
-    for name, func in list(_PERIODIC.items()):
+    for name, func in list(_FOLLOW_UPS.items()):
         try:
             done += func() or 0
         except Exception:
-            log.error("periodic task %s failed:\n%s", name, traceback.format_exc())
+            log.error("follow-up task %s failed:\n%s", name, traceback.format_exc())
     return done
 
 

@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from zhenwu.jobs.services import requeue_stale_jobs, run_pending_jobs, run_periodic_tasks
+from zhenwu.jobs.services import requeue_stale_jobs, run_follow_up_tasks, run_pending_jobs
 
 
 class Command(BaseCommand):
@@ -18,22 +18,22 @@ class Command(BaseCommand):
         requeue_stale_jobs()
         if once:
             ran = run_pending_jobs()
-            done = _drain_periodic()
+            done = _drain_follow_ups()
             self.stdout.write(f"ran {ran} job(s), {done} follow-up item(s)")
             return
         self.stdout.write("worker started")
         while parent_pid is None or _alive(parent_pid):
             ran = run_pending_jobs()
-            done = run_periodic_tasks()
+            done = run_follow_up_tasks()
             if not ran and not done:
                 time.sleep(interval)
         self.stdout.write("parent process gone; worker stopped")
 
 
-def _drain_periodic():
+def _drain_follow_ups():
     done = 0
     while True:
-        step = run_periodic_tasks()
+        step = run_follow_up_tasks()
         if not step:
             return done
         done += step
