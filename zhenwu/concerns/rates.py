@@ -31,11 +31,16 @@ The grouped rows are read as plain tuples from the cursor: a county's twelve mon
 are some 30,000 histogram rows, which the ORM's per-row dicts and converters took longer to build
 than the database took to count. The index concern_rates_idx holds every column read here, so
 both queries are index-only scans of the months asked for.
+
+A page that shows several coarser groupings of one pass (the public rates page: by department
+over the period, overall, by month) takes the raw rows from `rate_cells` and adds them up with
+`summarise`, one pass per grouping, instead of building a RateRow for every cell.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -107,13 +112,79 @@ class RateRow:
     def satisfaction_rate(self):
         return percent(self.satisfied + self.basically_satisfied, self.assessed)
 
+    @cached_property
+    def figures(self):
+        """The rates and the median as the pages print them (computed once; a county's page
+        prints some 240 rows, and formatting each number through the template's localisation
+        took longer than summing the rows): each rate as text ("87.5%", or "—" without a
+        denominator) and as a bar width, the median as text or None."""
+        shown = {}
+        for name, value in (
+            ("response", self.response_rate),
+            ("resolution", self.resolution_rate),
+            ("satisfaction", self.satisfaction_rate),
+        ):
+            shown[name] = "—" if value is None else f"{value}%"
+            shown[f"{name}_width"] = "0" if value is None else str(value)
+        median = self.median_workdays
+        shown["median"] = (
+            None if median is None else (str(int(median)) if median == int(median) else f"{median:.1f}")
+        )
+        return shown
+
 
 def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
     """Rates grouped by the named dimensions (any of department, village, category, town, month),
     ordered by the dimensions; by=() gives one overall row. `start`/`end` are local dates of
     receipt, both included."""
+    cells = rate_cells(queryset=queryset, by=by, start=start, end=end, now=now)
+    by, width = cells.by, len(cells.by)
+    histograms = {}
+    for row in cells.histogram:
+        histograms.setdefault(row[:width], {})[row[width]] = row[width + 1]
+
+    names = group_labels(by, cells.counts)
+    result = []
+    for row in sorted(cells.counts, key=lambda r: tuple((value is None, value) for value in r[:width])):
+        group = row[:width]
+        key = {}
+        labels = []
+        for dim, value in zip(by, group, strict=True):
+            key[dim] = value
+            if dim == "month":
+                labels.append(f"{value:%Y-%m}" if value else "")
+            else:
+                labels.append(names[dim].get(value) or EMPTY_LABELS[dim])
+        hist = histograms.get(group, {})
+        result.append(
+            RateRow(
+                key=key,
+                label=" · ".join(labels) or "全部",
+                **dict(zip(COUNT_FIELDS, row[width:], strict=True)),
+                median_workdays=median_from_histogram(hist),
+                histogram=hist,
+            )
+        )
+    return result
+
+
+@dataclass
+class RateCells:
+    """The grouped rows of one pass over the concerns, as the cursor returned them: `counts` holds
+    (group values..., the COUNT_FIELDS) and `histogram` (group values..., working days, concerns)
+    for the median. `summarise` adds them up into coarser groups without building a RateRow per
+    cell."""
+
+    by: tuple
+    counts: list
+    histogram: list
+
+
+def rate_cells(*, queryset=None, by=(), start=None, end=None, now=None):
+    """The two aggregate queries of `concern_rates` (same arguments), unassembled."""
     if isinstance(by, str):
         by = (by,)
+    by = tuple(by)
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimension(s): {', '.join(unknown)}")
@@ -143,15 +214,15 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
         unsatisfied=_count(Q(callback_result=CallBackResult.UNSATISFIED)),
         resolved=_count(Q(resolved_at__isnull=False)),
     )
-    width = len(keys)
     month_at = by.index("month") if "month" in by else None
     if keys:
-        counts = _tuples(qs.values(*keys).annotate(**aggregates).values_list(*keys, *COUNT_FIELDS).order_by(),
-                         month_at)
+        counts = _tuples(
+            qs.values(*keys).annotate(**aggregates).values_list(*keys, *COUNT_FIELDS).order_by(), month_at
+        )
     else:
         totals = qs.aggregate(**aggregates)
         counts = [tuple(totals[name] for name in COUNT_FIELDS)]
-    histogram_rows = _tuples(
+    histogram = _tuples(
         qs.filter(resolved_at__isnull=False, resolution_workdays__isnull=False)
         .values(*keys, "resolution_workdays")
         .annotate(n=_count())
@@ -159,34 +230,50 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
         .order_by(),
         month_at,
     )
+    return RateCells(by=by, counts=counts, histogram=histogram)
 
-    histograms = {}
-    for row in histogram_rows:
-        histograms.setdefault(row[:width], {})[row[width]] = row[width + 1]
 
-    names = _labels(by, counts)
-    result = []
-    for row in sorted(counts, key=lambda r: tuple((value is None, value) for value in r[:width])):
-        group = row[:width]
-        key = {}
-        labels = []
-        for dim, value in zip(by, group, strict=True):
-            key[dim] = value
-            if dim == "month":
-                labels.append(f"{value:%Y-%m}" if value else "")
-            else:
-                labels.append(names[dim].get(value) or EMPTY_LABELS[dim])
-        hist = histograms.get(group, {})
-        result.append(
-            RateRow(
-                key=key,
-                label=" · ".join(labels) or "全部",
-                **dict(zip(COUNT_FIELDS, row[width:], strict=True)),
-                median_workdays=median_from_histogram(hist),
-                histogram=hist,
-            )
+SKIP = object()
+
+
+def summarise(cells, key):
+    """{key(group): RateRow} over the cells of `rate_cells`, where group is the tuple of a cell's
+    dimension values (in the order of `cells.by`); cells whose key is SKIP are left out. One pass
+    over each list: a page that shows several coarser groupings of one pass calls this once per
+    grouping instead of making a RateRow for every cell and combining them. The rows get no
+    label and an empty key dict; the caller names them."""
+    width = len(cells.by)
+    sums = {}
+    for row in cells.counts:
+        k = key(row[:width])
+        if k is SKIP:
+            continue
+        total = sums.get(k)
+        sums[k] = row[width:] if total is None else tuple(map(_add, total, row[width:]))
+    histograms = {k: {} for k in sums}
+    for row in cells.histogram:
+        k = key(row[:width])
+        if k is SKIP:
+            continue
+        hist = histograms.get(k)
+        if hist is None:  # a concern counted between the two queries (PostgreSQL reads each afresh)
+            hist = histograms[k] = {}
+        days = row[width]
+        hist[days] = hist.get(days, 0) + row[width + 1]
+    return {
+        k: RateRow(
+            key={},
+            label="",
+            **dict(zip(COUNT_FIELDS, total, strict=True)),
+            median_workdays=median_from_histogram(histograms[k]),
+            histogram=histograms[k],
         )
-    return result
+        for k, total in sums.items()
+    }
+
+
+def _add(a, b):
+    return a + b
 
 
 def _count(condition=None):
@@ -213,7 +300,7 @@ def _date(value):
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _labels(by, counts):
+def group_labels(by, counts):
     """{dimension: {id: name}} for the ids present, one small query per named dimension."""
     from zhenwu.org.models import Area, Department
 

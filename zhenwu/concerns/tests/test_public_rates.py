@@ -1,11 +1,13 @@
 """The department rates page sums one department × month grouping; the sums must be exactly what
 the rates module computes directly for the coarser groups."""
 
+from decimal import Decimal
+
 import pytest
 
 from zhenwu.concerns import services
-from zhenwu.concerns.models import CallBackChannel, CallBackResult, Outcome
-from zhenwu.concerns.rates import combine_rows, concern_rates
+from zhenwu.concerns.models import CallBackChannel, CallBackResult, Concern, Outcome
+from zhenwu.concerns.rates import SKIP, RateRow, combine_rows, concern_rates, rate_cells, summarise
 
 from .conftest import local
 
@@ -93,3 +95,44 @@ def test_the_page_for_one_month_and_one_department(client, world, history):
 def test_the_rates_page_counts_each_concern_once_overall(client, world, history):
     page = client.get("/concerns/board/rates/").content.decode()
     assert "全部（7件）" in page
+
+
+def test_summarised_cells_equal_the_rates_computed_directly(world, history):
+    cells = rate_cells(by=("department", "month"))
+    for dim, at in (("department", 0), ("month", 1)):
+        summed = summarise(cells, lambda g, at=at: g[at])
+        direct = concern_rates(by=(dim,))
+        assert set(summed) == {r.key[dim] for r in direct}, dim
+        for row in direct:
+            assert same(summed[row.key[dim]], row), (dim, row.key)
+    # a filtered grouping: the months of one department, the others left out
+    urban = world.cast.urban
+    months = summarise(cells, lambda g: g[1] if g[0] == urban.pk else SKIP)
+    direct = concern_rates(queryset=Concern.objects.filter(department=urban), by=("month",))
+    assert len(direct) == len(months) == 3
+    for row in direct:
+        assert same(months[row.key["month"]], row)
+    assert same(summarise(cells, lambda g: ())[()], concern_rates()[0])
+
+
+def test_figures_print_the_rates_and_the_median_as_the_page_shows_them():
+    row = RateRow(
+        key={},
+        label="",
+        due_for_response=8,
+        responded_in_time=7,
+        assessed=3,
+        solved=2,
+        satisfied=1,
+        basically_satisfied=1,
+        median_workdays=Decimal("2.5"),
+    )
+    assert row.figures == {
+        "response": "87.5%", "response_width": "87.5",
+        "resolution": "66.7%", "resolution_width": "66.7",
+        "satisfaction": "66.7%", "satisfaction_width": "66.7",
+        "median": "2.5",
+    }  # fmt: skip
+    assert RateRow(key={}, label="", median_workdays=Decimal(3)).figures["median"] == "3"
+    empty = RateRow(key={}, label="").figures
+    assert empty["response"] == "—" and empty["response_width"] == "0" and empty["median"] is None

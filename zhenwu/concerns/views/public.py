@@ -55,7 +55,7 @@ from ..models import (
     Status,
     hash_token,
 )
-from ..rates import combine_rows, concern_rates
+from ..rates import EMPTY_LABELS, SKIP, combine_rows, group_labels, rate_cells, summarise
 from ..redaction import redact_concern_text, redact_text
 from ..similar import find_similar_concerns
 
@@ -683,40 +683,36 @@ def board_rates(request):
     concerns = Concern.objects.filter(received_month__gte=months[-1], received_month__lte=months[0])
     if town is not None:
         concerns = concerns.filter(town=town)
-    cells = concern_rates(queryset=concerns, by=("department", "month"), start=months[-1], end=today)
+    cells = rate_cells(queryset=concerns, by=("department", "month"), start=months[-1], end=today)
+    names = group_labels(("department",), cells.counts)["department"]
 
-    def department_of(cell):
-        return cell.key["department"]
+    def named(row, pk):
+        row.key, row.label = {"department": pk}, names.get(pk) or EMPTY_LABELS["department"]
+        return row
 
-    in_period = [c for c in cells if month is None or c.key["month"] == month]
-    overall = combine_rows(in_period)
-    departments = {}
-    for cell in in_period:
-        if department_of(cell) is not None:
-            departments.setdefault(department_of(cell), []).append(cell)
-    rows = [
-        combine_rows(group, label=group[0].label.rsplit(" · ", 1)[0], key={"department": pk})
-        for pk, group in departments.items()
-    ]
+    # The (department, month) cells summed by department over the period and by month for the
+    # trend; the None department (not dispatched) counts in the overall figures only.
+    in_period = (lambda g: g[0]) if month is None else (lambda g: g[0] if g[1] == month else SKIP)
+    per_department = summarise(cells, in_period)
+    overall = combine_rows(per_department.values())
+    rows = [named(row, pk) for pk, row in per_department.items() if pk is not None]
     rows.sort(key=lambda r: (-r.received, r.label))
 
     wanted = _int(request.GET.get("department"))
-    department = next((r for r in rows if r.key["department"] == wanted), None)
-    if department is None and wanted is not None:
-        # A department with concerns in the twelve months but none in the chosen month.
-        group = [c for c in cells if department_of(c) == wanted]
-        if group:
-            department = combine_rows(
-                group, label=group[0].label.rsplit(" · ", 1)[0], key={"department": wanted}
-            )
-    trend_cells = [c for c in cells if department is None or department_of(c) == wanted]
-    by_month = {}
-    for cell in trend_cells:
-        by_month.setdefault(cell.key["month"], []).append(cell)
-    trend = [
-        combine_rows(by_month[m], label=f"{m:%Y-%m}", key={"month": m})
-        for m in sorted((m for m in by_month if m is not None), reverse=True)
-    ]
+    department, by_month = None, None
+    if wanted is not None:
+        by_month = summarise(cells, lambda g: g[1] if g[0] == wanted else SKIP)
+        department = next((r for r in rows if r.key["department"] == wanted), None)
+        if department is None and by_month:
+            # A department with concerns in the twelve months but none in the chosen month.
+            department = named(combine_rows(by_month.values()), wanted)
+    if department is None:
+        by_month = summarise(cells, lambda g: g[1])
+    trend = []
+    for m in sorted((m for m in by_month if m is not None), reverse=True):
+        row = by_month[m]
+        row.key, row.label = {"month": m}, f"{m:%Y-%m}"
+        trend.append(row)
     return render(
         request,
         "concerns/public_rates.html",
