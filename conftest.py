@@ -15,6 +15,8 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Each test process keeps its own counters (the shared file cache would mix parallel workers).
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Tests read live rates (the locmem cache outlives a test); the page cache's own tests turn it on.
+    settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 0
 
 
 def build_cast():

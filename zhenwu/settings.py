@@ -170,6 +170,10 @@ else:
         }
     }
 
+# The public rates page (三率, /concerns/board/rates/) is kept this many seconds per town, month
+# and department shown; the page says when its figures were computed. 0 computes every request.
+ZHENWU_PUBLIC_RATES_CACHE_SECONDS = int(os.environ.get("ZHENWU_PUBLIC_RATES_CACHE_SECONDS", "60"))
+
 # --- Accounts and login security (等保2.0 level 3 in spirit) ------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

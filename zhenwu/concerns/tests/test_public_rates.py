@@ -1,9 +1,11 @@
 """The department rates page sums one department × month grouping; the sums must be exactly what
 the rates module computes directly for the coarser groups."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from zhenwu.concerns import services
 from zhenwu.concerns.models import CallBackChannel, CallBackResult, Concern, Outcome
@@ -136,3 +138,46 @@ def test_figures_print_the_rates_and_the_median_as_the_page_shows_them():
     assert RateRow(key={}, label="", median_workdays=Decimal(3)).figures["median"] == "3"
     empty = RateRow(key={}, label="").figures
     assert empty["response"] == "—" and empty["response_width"] == "0" and empty["median"] is None
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_the_page_is_kept_a_minute_and_says_when_it_was_computed(
+    client, world, history, submit, time_machine, page_cache
+):
+    first = client.get("/concerns/board/rates/").content.decode()
+    assert "全部（7件）" in first and "数据更新于10:00" in first
+    submit(text="路灯坏了", category=world.road)
+    time_machine.shift(datetime.timedelta(seconds=59))
+    assert (
+        client.get("/concerns/board/rates/").content.decode().count("全部（7件）") == 1
+    )  # a minute old at most
+    time_machine.shift(datetime.timedelta(seconds=2))
+    later = client.get("/concerns/board/rates/").content.decode()
+    assert "全部（8件）" in later and "数据更新于10:01" in later
+
+
+def test_each_town_month_and_department_has_its_own_entry_and_unknown_ones_share(
+    client, world, history, page_cache
+):
+    urban = world.cast.urban.pk
+    everything = client.get("/concerns/board/rates/").content.decode()
+    september = client.get("/concerns/board/rates/", {"month": "2026-09"}).content.decode()
+    assert "2026年9月登记的诉求" in september and "2026年9月登记的诉求" not in everything
+    one = client.get("/concerns/board/rates/", {"department": urban}).content.decode()
+    assert "城建办 · 按月" in one and "城建办 · 按月" not in everything
+    # an unknown department, month or town shows (and is kept as) the page without it
+    for params in ({"department": 999999}, {"department": "x"}, {"month": "1999-01"}, {"town": 999999}):
+        assert _body(client.get("/concerns/board/rates/", params)) == _body(everything)
+    assert len([k for k in cache._cache if "board_rates" in k]) == 3
+
+
+def _body(page):
+    page = page if isinstance(page, str) else page.content.decode()
+    return page[page.index("<h1>办理成效</h1>") : page.index("这些数字怎么算")]

@@ -22,13 +22,15 @@ from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.lib import workdays
-from zhenwu.org.models import Area, AreaLevel
+from zhenwu.org.models import Area, AreaLevel, Department
 
 from .. import access, services
 from ..forms_public import (
@@ -671,19 +673,39 @@ def board_rates(request):
     zhenwu.concerns.rates), by department for a month or the last twelve months, and month by
     month for the town or for one department.
 
-    One grouped pass (department × month) over the twelve months, narrowed by received_month so
-    PostgreSQL reads the month index; the other views are sums of its rows."""
-    today = workdays.local_date(timezone.now())
+    The figures are public statistics: the page body is kept in the cache for
+    ZHENWU_PUBLIC_RATES_CACHE_SECONDS (a minute) per town, month and department shown, and says
+    when it was computed (数据更新于 HH:MM). Parameters that name nothing (an unknown town, month
+    or department) share the entry of the page they show, so the entries are bounded."""
+    now = timezone.now()
+    today = workdays.local_date(now)
     months = _month_options(today)
     month = next((m for m in months if request.GET.get("month") == f"{m:%Y-%m}"), None)
-    start, end = (month, _month_end(month)) if month else (months[-1], today)
-
     towns = _towns()
     town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
+    wanted = _int(request.GET.get("department"))
+    if wanted is not None and not Department.objects.filter(pk=wanted).exists():
+        wanted = None  # the page of no department (as before: an unknown one matches no concern)
+    seconds = settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS
+    key = f"concerns:board_rates:{today:%Y%m%d}:{town.pk if town else ''}:{month or ''}:{wanted or ''}"
+    body = cache.get(key) if seconds > 0 else None
+    if body is None:
+        body = _rates_body(now, today, months, month, towns, town, wanted)
+        if seconds > 0:
+            cache.set(key, body, seconds)
+    # The body is our own template's output (escaped there), kept as text in the cache.
+    return render(request, "concerns/public_rates.html", {"body": mark_safe(body)})
+
+
+def _rates_body(now, today, months, month, towns, town, wanted):
+    """The rates page's body (HTML) as of `now`: one grouped pass (department × month) over the
+    twelve months, narrowed by received_month so PostgreSQL reads the month index; the other
+    views are sums of its rows."""
+    start, end = (month, _month_end(month)) if month else (months[-1], today)
     concerns = Concern.objects.filter(received_month__gte=months[-1], received_month__lte=months[0])
     if town is not None:
         concerns = concerns.filter(town=town)
-    cells = rate_cells(queryset=concerns, by=("department", "month"), start=months[-1], end=today)
+    cells = rate_cells(queryset=concerns, by=("department", "month"), start=months[-1], end=today, now=now)
     names = group_labels(("department",), cells.counts)["department"]
 
     def named(row, pk):
@@ -698,7 +720,6 @@ def board_rates(request):
     rows = [named(row, pk) for pk, row in per_department.items() if pk is not None]
     rows.sort(key=lambda r: (-r.received, r.label))
 
-    wanted = _int(request.GET.get("department"))
     department, by_month = None, None
     if wanted is not None:
         by_month = summarise(cells, lambda g: g[1] if g[0] == wanted else SKIP)
@@ -713,9 +734,8 @@ def board_rates(request):
         row = by_month[m]
         row.key, row.label = {"month": m}, f"{m:%Y-%m}"
         trend.append(row)
-    return render(
-        request,
-        "concerns/public_rates.html",
+    return render_to_string(
+        "concerns/public_rates_body.html",
         {
             "months": months,
             "month": month,
@@ -727,6 +747,7 @@ def board_rates(request):
             "overall": overall,
             "department": department,
             "trend": trend,
+            "updated_at": now,
         },
     )
 
