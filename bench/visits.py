@@ -153,13 +153,14 @@ def generate(size, *, today, rng):
         link_rows, linked_to = [], {}
         link_start = today - datetime.timedelta(days=30 * size["months"])
         for village in villages:
-            village_households = [h for v, g in grids if v.pk == village.pk for h in by_grid.get(g.pk, [])]
+            village_households = [(h, g.pk) for v, g in grids if v.pk == village.pk for h in by_grid.get(g.pk, [])]
             for index, mid in enumerate(members_by_village.get(village.pk, [])):
-                for hid in village_households[index * LINKS_PER_MEMBER:(index + 1) * LINKS_PER_MEMBER]:
-                    link_rows.append((mid, hid, link_start, None, None, now))
+                for hid, gid in village_households[index * LINKS_PER_MEMBER:(index + 1) * LINKS_PER_MEMBER]:
+                    # Each link carries its household's grid (as services.link_households writes it).
+                    link_rows.append((mid, hid, gid, link_start, None, None, now))
                     linked_to[hid] = mid
         counts["links"] = _insert(
-            "grid_householdlink", ["member_id", "household_id", "started_on", "ended_on", "created_by_id",
+            "grid_householdlink", ["member_id", "household_id", "grid_id", "started_on", "ended_on", "created_by_id",
                                    "created_at"], link_rows,
         )
         counts["linked_households"] = len(linked_to)

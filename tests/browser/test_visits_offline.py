@@ -22,6 +22,7 @@ def _no_horizontal_overflow(page):
 @pytest.fixture
 def linked(cast):
     HouseholdLink.objects.create(member=cast.members.jiulong, household=cast.households.jiulong,
+                                 grid_id=cast.households.jiulong.grid_id,
                                  started_on=timezone.localdate() - datetime.timedelta(days=40))
     Category.objects.create(code="road", name="道路交通", default_department=cast.urban)
     return cast

@@ -52,6 +52,22 @@ def scope_root(user):
     return None
 
 
+def towns_in_scope(user):
+    """The towns under a staff account's area (a county account drills into them)."""
+    root = scope_root(user)
+    if root is None:
+        return Area.objects.none()
+    return Area.objects.filter(path__startswith=root.path, level=AreaLevel.TOWN).order_by("path")
+
+
+def get_town_for_user(user, pk):
+    """A town the staff account's area covers (a town account: its own); 404 otherwise."""
+    try:
+        return towns_in_scope(user).get(pk=pk)
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 def visible_households(user):
     role = _role(user)
     if role == "member":

@@ -9,12 +9,15 @@ overdue; one linked recently and not yet visited is neither.
 
 Everything is computed in the database; nothing loads all households. The interval becomes a
 per-row cutoff date (today minus the interval, a CASE over the towns whose rule differs from the
-default). The lists (overdue_households, coverage) start from the links in force, which carry their
-household's last visit (HouseholdLink.last_visited_on, kept by the visit services), joined with the
-residents tagged 独居老人: one grouped pass, whatever the scope, instead of probing a county's
-millions of visits household by household. `with_cadence`, for a page of households (linked or
-not), reads the last visit from the visits (a correlated subquery on the (household, visited_on)
-index); tests hold the two readings equal.
+default). The lists (overdue_households, coverage) start from the links in force of the grids in
+scope: each link carries its household's grid and last visit (HouseholdLink.grid and
+.last_visited_on, kept by the services), so a county's figures read its 120,000 links and the
+residents tagged 独居老人 (a partial index) instead of joining its 400,000 households (only
+counted, per grid, from their grid index) and millions of visits; coverage counts a grid's
+distinct households straight from the links, and the overdue list groups only the overdue
+households' links. `with_cadence`, for a page of households (linked or not),
+reads the grid from the household and the last visit from the visits (a correlated subquery on
+the (household, visited_on) index); tests hold the two readings equal.
 """
 
 import datetime
@@ -30,9 +33,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    FilteredRelation,
     IntegerField,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -162,11 +163,13 @@ def due_on(household):
     return basis + datetime.timedelta(days=household.interval_days) if basis else None
 
 
-def overdue_households(households, *, today=None, root=None, member=None):
-    """Linked households (linked to `member`, if given) whose visit is overdue, most overdue first:
-    an OverdueList (give it to a Paginator, or iterate it)."""
+def overdue_households(area, *, today=None, member=None):
+    """Linked households of the grids under `area` (every grid when None; linked to `member`, if
+    given) whose visit is overdue, most overdue first: an OverdueList (give it to a Paginator, or
+    iterate it). Callers pass the area the user may see (access.scope_root) or one under it, or
+    None with the member whose own list it is."""
     today = today or timezone.localdate()
-    return OverdueList(households, today=today, root=root, member=member)
+    return OverdueList(area, today=today, member=member)
 
 
 class _ElderlyTagTest(JSONIContains):
@@ -185,29 +188,34 @@ class _ElderlyTagTest(JSONIContains):
         return head + literal.replace("%", "%%") + tail, lhs_params
 
 
-def _linked_values(households, *, today, member=None):
-    """One grouped query: a row per household of `households` linked today (to `member`, if given)
-    with pk, grid_id, number, `since` (the first day of its links in force), `last` (its latest
-    visit, which the links carry: HouseholdLink.last_visited_on) and `elderly` (how many of its
-    residents are tagged 独居老人). Links and tagged residents are joined, not probed per household,
-    so the database picks index probes for a grid and hash joins for a county."""
+def links_in_scope(area, *, today, member=None):
+    """The links in force of the households in the grids under `area` (every grid when None), by
+    the grid the links carry (HouseholdLink.grid); with `member`, only the links of the households
+    linked to that member (their other members' links included: they count for `since`)."""
+    links = active_links(today)
+    if area is not None:
+        if area.level == AreaLevel.GRID:
+            links = links.filter(grid_id=area.pk)
+        else:
+            links = links.filter(grid__in=Area.objects.filter(path__startswith=area.path).values("pk"))
     if member is not None:
-        households = households.filter(linked_q(today, member=member))
-    in_force = Q(member_links__started_on__lte=today) & (
-        Q(member_links__ended_on__isnull=True) | Q(member_links__ended_on__gt=today)
-    )
-    return (
-        households.annotate(
-            link=FilteredRelation("member_links", condition=in_force),
-            alone=FilteredRelation(
-                "residents", condition=Q(_ElderlyTagTest(F("residents__tags"), ELDERLY_TAG_TEXT))
-            ),
-        )
-        .filter(link__isnull=False)
-        .order_by()
-        .values("pk", "grid_id", "number")
-        .annotate(since=Min("link__started_on"), last=Max("link__last_visited_on"), elderly=Count("alone__household"))
-    )
+        links = links.filter(household__in=active_links(today).filter(member=member).values("household"))
+    return links
+
+
+def _elderly_join():
+    """(sql, params) of a LEFT JOIN of the residents tagged 独居老人 to the links `k`, on the
+    condition of the residents' partial index (org_resident_alone_elderly_idx). SQLite probes the
+    index link by link; PostgreSQL, which cannot estimate the LIKE and takes the index for some 80
+    rows, hashes it whole (40,000 entries of a county, ~5 ms) whatever the scope. (As a subquery in
+    the select list, the planners copied it into each CASE that reads it, and PostgreSQL scanned
+    the whole index once for each copy, 30 ms for a grid.) A household with two tagged residents
+    gives two rows, which the counts and the groups over households absorb."""
+    table = connection.ops.quote_name(Resident._meta.db_table)
+    alone = Resident.objects.filter(_ElderlyTagTest(F("tags"), ELDERLY_TAG_TEXT))
+    condition, params = alone.query.get_compiler(connection=connection).compile(alone.query.where)
+    household = f"{table}.{connection.ops.quote_name('household_id')}"
+    return f"LEFT JOIN {table} ON {household} = k.household_id AND {condition}", params
 
 
 def _rule_cases(root, today):
@@ -241,21 +249,40 @@ def _rule_cases(root, today):
     return interval_sql, interval_params, cutoff_sql, cutoff_params
 
 
-def _cadence_rows(households, *, today, root, member=None):
-    """(sql, params) of a derived table `c` of linked households: pk, grid_id, number, since, last,
-    elderly, interval_days and cutoff, each computed once per household."""
-    inner, inner_params = _linked_values(households, today=today, member=member).query.sql_with_params()
-    interval_sql, interval_params, cutoff_sql, cutoff_params = _rule_cases(root, today)
-    sql = (
-        f"(SELECT h.pk, h.grid_id, h.number, h.since, h.last, h.elderly, {interval_sql} AS interval_days, "
-        f"{cutoff_sql} AS cutoff FROM ({inner}) h) c"
+def _link_rows(area, *, today, member=None):
+    """(sql, params) of a derived table `l` of the links in force in scope, one row a link:
+    household_id, grid_id, started_on, last, elderly, interval_days and cutoff.
+
+    Every value but started_on is the household's, the same on each of its links: the grid and the
+    last visit are carried by every link of the household (HouseholdLink.grid, .last_visited_on),
+    and the interval follows from the grid and the residents. So a household is covered when one
+    of its links says so (last >= cutoff), and overdue when one of its links says so
+    (COALESCE(last, started_on) < cutoff: with a visit, the same on each link; never visited, when
+    its first link started more than an interval ago) — which lets coverage count households per
+    grid straight from the links, and the overdue list group only the overdue households' links."""
+    links = (
+        links_in_scope(area, today=today, member=member)
+        .order_by()
+        .values("household_id", "grid_id", "started_on", "last_visited_on")
     )
-    return sql, [*interval_params, *cutoff_params, *inner_params]
+    inner, inner_params = links.query.sql_with_params()
+    join, join_params = _elderly_join()
+    table = connection.ops.quote_name(Resident._meta.db_table)
+    interval_sql, interval_params, cutoff_sql, cutoff_params = _rule_cases(area, today)
+    sql = (
+        f"(SELECT h.household_id, h.grid_id, h.started_on, h.last, h.elderly, "
+        f"{interval_sql} AS interval_days, {cutoff_sql} AS cutoff FROM ("
+        f"SELECT k.household_id, k.grid_id, k.started_on, k.last_visited_on AS last, "
+        f"CASE WHEN {table}.{connection.ops.quote_name('household_id')} IS NULL THEN 0 ELSE 1 END AS elderly "
+        f"FROM ({inner}) k {join}) h) l"
+    )
+    return sql, [*interval_params, *cutoff_params, *inner_params, *join_params]
 
 
-# Overdue: the due date (last visit, or the first day of the links, plus the interval) has passed.
-_OVERDUE_SQL = "COALESCE(c.last, c.since) < c.cutoff"
-_COVERED_SQL = "c.last >= c.cutoff"
+# A link says its household is overdue (the due date — last visit, or the first day of the links,
+# plus the interval — has passed) or covered (visited within the interval); see _link_rows.
+_OVERDUE_SQL = "COALESCE(l.last, l.started_on) < l.cutoff"
+_COVERED_SQL = "l.last >= l.cutoff"
 
 
 def _date(value):
@@ -264,32 +291,42 @@ def _date(value):
 
 @contextmanager
 def _cursor():
-    """A cursor for the grouped cadence queries. On PostgreSQL the planner is told, for this
-    transaction only, that random reads cost little more than sequential ones (true of SSDs and of
-    a cached database): with the default 4.0 it hashes a county's 400,000 households against the
-    links and spills the grouping to disk (330 ms of CPU) instead of merging them in index order
-    (160 ms)."""
+    """A cursor for the grouped cadence queries. On PostgreSQL, for this transaction only, the
+    planner is told that random reads cost little more than sequential ones (true of SSDs and of a
+    cached database: with the default 4.0 a town's links were read whole rather than through the
+    grid index, 26 ms instead of 12), and sorts get 16 MB (a county's 120,000 links sorted by grid
+    spilled to disk with the default 4 MB: 160 ms instead of 100)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        # SET LOCAL of both, in one statement.
+        cursor.execute("SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', '16MB', true)")
         yield cursor
 
 
 class OverdueList:
     """The overdue households among the linked ones, as a sequence a Paginator can page.
 
-    One query per page: the linked households' values are computed once each (see _linked_values),
-    filtered, ordered by the due date and paged in SQL, with the total as a window count; plus one
+    One query per page: the links in force that say their household is overdue (see _link_rows)
+    are grouped into their households, ordered by the due date (then the household number, joined
+    for the overdue households only) and paged in SQL, with the total as a window count; plus one
     query for the page's households. `prefetch(page, per_page)` runs it before the Paginator asks
     for the count, which it then takes from the page. Items are Household instances (grid selected)
     carrying `last_visited_on`, `cutoff`, `linked_since`, `interval_days` and `elderly_alone`.
     """
 
-    def __init__(self, households, *, today, root, member=None):
-        self._from, self._params = _cadence_rows(households, today=today, root=root, member=member)
+    def __init__(self, area, *, today, member=None):
+        links, self._params = _link_rows(area, today=today, member=member)
+        # Grouped over the overdue links only: every value but `since` is the same on each link
+        # of a household, and the links left out (started within the interval, never visited)
+        # never hold the household's first day (_link_rows).
+        self._overdue = (
+            f"SELECT l.household_id AS pk, MAX(l.last) AS last, MIN(l.started_on) AS since, "
+            f"MAX(l.cutoff) AS cutoff, MAX(l.interval_days) AS interval_days, MAX(l.elderly) AS elderly "
+            f"FROM {links} WHERE {_OVERDUE_SQL} GROUP BY l.household_id"
+        )
         self._count = None
         self._pages = {}
 
@@ -305,7 +342,7 @@ class OverdueList:
     def count(self):
         if self._count is None:
             with _cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {self._from} WHERE {_OVERDUE_SQL}", self._params)
+                cursor.execute(f"SELECT COUNT(*) FROM ({self._overdue}) c", self._params)
                 self._count = cursor.fetchone()[0]
         return self._count
 
@@ -332,11 +369,22 @@ class OverdueList:
         cached = self._cached(offset, limit)
         if cached is not None:
             return cached
-        query = (
-            f"SELECT c.pk, c.last, c.cutoff, c.since, c.interval_days, c.elderly, COUNT(*) OVER () "
-            f"FROM {self._from} WHERE {_OVERDUE_SQL} ORDER BY {self._due_sql()}, c.number"
-        )
+        # The household number breaks ties of the due date. It is joined only to the households
+        # due no later than the last one of the page (the due date of the row at offset + limit,
+        # in due-date order): a county's first page then joins some hundreds of its 30,000
+        # overdue households, not all.
+        due = self._due_sql()
+        table = connection.ops.quote_name(Household._meta.db_table)
         params = list(self._params)
+        upto = ""
+        if limit is not None:
+            upto = f"WHERE {due} <= COALESCE((SELECT {due} FROM c ORDER BY 1 LIMIT 1 OFFSET %s), {due}) "
+            params.append(max(offset + limit - 1, 0))
+        query = (
+            f"WITH c AS ({self._overdue}) "
+            f"SELECT c.pk, c.last, c.cutoff, c.since, c.interval_days, c.elderly, (SELECT COUNT(*) FROM c) "
+            f"FROM c INNER JOIN {table} n ON n.id = c.pk {upto}ORDER BY {due}, n.number"
+        )
         if limit is not None:
             query += " LIMIT %s OFFSET %s"
             params += [limit, offset]
@@ -345,6 +393,8 @@ class OverdueList:
             rows = cursor.fetchall()
         if rows:
             self._count = rows[0][-1]
+        elif offset == 0 and limit != 0:
+            self._count = 0
         households = Household.objects.select_related("grid").in_bulk([row[0] for row in rows])
         out = []
         for pk, last, cutoff, since, interval, elderly, _total in rows:
@@ -387,19 +437,19 @@ class CoverageRow:
         return self.households - self.linked
 
 
-def coverage(root, *, today=None):
-    """Coverage of the grids under `root`, rolled up to villages and the root itself: a list of
-    CoverageRow in tree order (root first). Two grouped queries, whatever the number of households."""
+def coverage(root, *, today=None, depth=None):
+    """Coverage of the grids under `root`, rolled up to villages, towns and the root itself: a list
+    of CoverageRow in tree order, the root first, down to `depth` levels below the root (every
+    level when None). Three queries, whatever the number of households: the areas, the households
+    per grid (an index-only count) and the links' grouped figures (_counts_by_grid)."""
     today = today or timezone.localdate()
     areas = list(
         Area.objects.filter(path__startswith=root.path)
-        .exclude(level=AreaLevel.COUNTY)
         .order_by("path")
         .only("id", "name", "level", "path", "depth")
     )
-    in_scope = households_under(root)
-    totals = dict(in_scope.order_by().values_list("grid_id").annotate(n=Count("id")))
-    counts = _counts_by_grid(in_scope, today=today, root=root)
+    totals = dict(households_under(root).order_by().values_list("grid_id").annotate(n=Count("id")))
+    counts = _counts_by_grid(root, today=today)
     rows = {}
     for area in areas:
         row = CoverageRow(area=area, indent=area.depth - root.depth)
@@ -416,16 +466,18 @@ def coverage(root, *, today=None):
             parent.covered += child.covered
             parent.overdue += child.overdue
             parent.households += child.households
-    return [rows[a.path] for a in areas]
+    return [rows[a.path] for a in areas if depth is None or a.depth <= root.depth + depth]
 
 
-def _counts_by_grid(households, *, today, root):
-    """{grid id: {"linked", "covered", "overdue"}} of the linked households among `households`:
-    one grouped query over the per-household values (see _linked_values)."""
-    rows_sql, params = _cadence_rows(households, today=today, root=root)
+def _counts_by_grid(area, *, today):
+    """{grid id: {"linked", "covered", "overdue"}} of the linked households under `area`: one
+    query grouping the links in force by grid, counting their distinct households (a household
+    with two members counts once; see _link_rows for why a link can speak for its household)."""
+    links, params = _link_rows(area, today=today)
     query = (
-        f"SELECT c.grid_id, COUNT(*), SUM(CASE WHEN {_COVERED_SQL} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {_OVERDUE_SQL} THEN 1 ELSE 0 END) FROM {rows_sql} GROUP BY c.grid_id"
+        f"SELECT l.grid_id, COUNT(DISTINCT l.household_id), "
+        f"COUNT(DISTINCT CASE WHEN {_COVERED_SQL} THEN l.household_id END), "
+        f"COUNT(DISTINCT CASE WHEN {_OVERDUE_SQL} THEN l.household_id END) FROM {links} GROUP BY l.grid_id"
     )
     with _cursor() as cursor:
         cursor.execute(query, params)

@@ -93,8 +93,8 @@ def load_grid_demo(town, *, today=None, seed=SEED):
             if not share:
                 break
             linked_members += 1
-            links += [HouseholdLink(member=member, household=h, started_on=started_on, created_at=now)
-                      for h in share]
+            links += [HouseholdLink(member=member, household=h, grid_id=h.grid_id, started_on=started_on,
+                                    created_at=now) for h in share]
             for k in range(1 + index % 2):
                 roles.append(MemberRole(member=member, role=ROLE_ORDER[(index + k) % len(ROLE_ORDER)],
                                         created_at=now))

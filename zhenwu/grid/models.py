@@ -75,6 +75,14 @@ class HouseholdLink(models.Model):
     household = models.ForeignKey(
         "org.Household", verbose_name="户", on_delete=models.PROTECT, related_name="member_links", db_index=False
     )
+    # A copy of the household's grid (kept by services.link_households and, when a household moves,
+    # by services.follow_household_move, which org.services.update_household calls): the overdue
+    # lists and coverage start from the links in force of the grids in scope, without joining a
+    # county's 400,000 households to find their grids.
+    grid = models.ForeignKey(
+        "org.Area", verbose_name="户所在网格", on_delete=models.PROTECT, related_name="+", editable=False,
+        db_index=False,
+    )
     started_on = models.DateField("联系起始日期")
     ended_on = models.DateField("联系结束日期", null=True, blank=True)
     # The household's latest visit by anyone (not only this member), kept by the visit services
@@ -107,6 +115,7 @@ class HouseholdLink(models.Model):
         indexes = [
             models.Index(fields=["household", "ended_on"], name="grid_link_household_idx"),
             models.Index(fields=["member", "ended_on"], name="grid_link_member_idx"),
+            models.Index(fields=["grid", "household"], name="grid_link_grid_idx"),
         ]
 
     def __str__(self):

@@ -22,6 +22,7 @@ from zhenwu.concerns.models import Channel
 from zhenwu.concerns.services import ConcernError, submit_concern
 from zhenwu.lib import photos
 from zhenwu.org.models import AreaLevel, Household, Member
+from zhenwu.org.services import household_move_follower
 
 from .models import (
     HouseholdLink,
@@ -88,15 +89,19 @@ def link_households(*, member, households, by, started_on=None):
             "member",
             f"{member.name}已联系{len(current)}户，再加{len(new)}户将超过每名党员{MAX_LINKS_PER_MEMBER}户的上限",
         )
-    # The new links start with their households' latest visit; the rows are locked so that a visit
-    # recorded meanwhile (record_visit locks the same row) cannot slip between the read and the insert.
-    _lock_households([h.pk for h in new])
+    # The new links start with their households' latest visit and carry their grid; the rows are
+    # locked so that a visit recorded or a move made meanwhile (record_visit and the move lock the
+    # same row) cannot slip between the read and the insert.
+    grids = _lock_households([h.pk for h in new])
     last = dict(
         Visit.objects.filter(household__in=[h.pk for h in new]).order_by().values("household")
         .annotate(last=Max("visited_on")).values_list("household", "last")
     )
     links = [
-        HouseholdLink(member=member, household=h, started_on=started_on, created_by=by, last_visited_on=last.get(h.pk))
+        HouseholdLink(
+            member=member, household=h, grid_id=grids[h.pk], started_on=started_on, created_by=by,
+            last_visited_on=last.get(h.pk),
+        )
         for h in new
     ]
     for link in links:
@@ -121,8 +126,16 @@ def end_household_link(link, *, by, ended_on=None):
 
 def _lock_households(pks):
     """Row locks on the households (PostgreSQL; SQLite's write transactions are serial already), in
-    id order so that two writers cannot deadlock: a household's visits and links change one at a time."""
-    list(Household.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", flat=True))
+    id order so that two writers cannot deadlock: a household's visits and links change one at a time.
+    Returns {household id: its grid id} as locked."""
+    return dict(Household.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", "grid_id"))
+
+
+@household_move_follower("grid.links")
+def follow_household_move(household, *, from_grid_id):
+    """A household moved to another grid (org.services.update_household): its links, ended ones
+    too, carry the new grid. Derived data: not audited (the household's change is)."""
+    return HouseholdLink.objects.filter(household_id=household.pk).update(grid_id=household.grid_id)
 
 
 @transaction.atomic

@@ -73,9 +73,27 @@ def _grids_under(area):
     return Area.objects.filter(path__startswith=area.path).values("pk")
 
 
-def _scope_filters(request, root):
-    """Villages and grids under `root` for the list filters, and the chosen ones."""
+WIDE_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWN)
+
+
+def _list_root(request, user):
+    """(root, towns, town): the area a list or the coverage page covers — the user's area
+    (access.scope_root) or, with ?town=, a town under it (404 for a town outside it) — the towns a
+    county account may pick from, and the chosen town."""
+    root = access.scope_root(user)
     if root is None:
+        return None, [], None
+    towns = list(access.towns_in_scope(user)) if root.level == AreaLevel.COUNTY else []
+    if not request.GET.get("town"):
+        return root, towns, None
+    town = access.get_town_for_user(user, request.GET.get("town"))
+    return town, towns, town
+
+
+def _scope_filters(request, root):
+    """Villages and grids under `root` for the list filters, and the chosen ones. None for a county:
+    its 360 villages and 1,470 grids are no list to pick from; a town is chosen first (_list_root)."""
+    if root is None or root.level == AreaLevel.COUNTY:
         return [], [], None, None
     areas = list(
         Area.objects.filter(path__startswith=root.path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY,
@@ -105,21 +123,23 @@ def visit_home(request):
     q = (request.GET.get("q") or "").strip()[:30]
     if q:
         households = households.filter(Q(number__icontains=q) | Q(address__icontains=q))
-    root = access.scope_root(user)
+    root, towns, town = _list_root(request, user)
     villages, grids, village, grid = _scope_filters(request, root)
     if grid is not None:
         households = households.filter(grid=grid)
     elif village is not None:
         households = households.filter(grid__in=_grids_under(village))
+    elif town is not None:
+        households = households.filter(grid__in=_grids_under(town))
     households = cadence.with_cadence(households, root=root or (grid or village)).select_related("grid")
     households = households.order_by("due_key", "number") if member else households.order_by("number")
     page = _with_due(_page(request, households))
     summary = None
     if root is not None and not q and grid is None and village is None:
-        summary = cadence.coverage(root)[0]
+        summary = cadence.coverage(root, depth=0)[0]
     return _render(request, "grid/visit_home.html", {
-        "page": page, "member": member, "q": q, "villages": villages, "grids": grids, "village": village,
-        "grid": grid, "querystring": _querystring(request), "summary": summary,
+        "page": page, "member": member, "q": q, "towns": towns, "town": town, "villages": villages,
+        "grids": grids, "village": village, "grid": grid, "querystring": _querystring(request), "summary": summary,
         "roles": MemberRole.objects.filter(member=member) if member else [],
         "can_link": access.can_link(user), "can_edit_rule": access.can_edit_rule(user),
     })
@@ -278,21 +298,23 @@ def overdue_list(request):
     user = request.user
     access.require_read(user)
     member = access.member_of(user)
-    root = access.scope_root(user)
+    root, towns, town = _list_root(request, user)
     villages, grids, village, grid = _scope_filters(request, root)
-    households = access.visible_households(user)
     chosen = member or _chosen_member(request, root)
-    if grid is not None:
-        households = households.filter(grid=grid)
-    elif village is not None:
-        households = households.filter(grid__in=_grids_under(village))
-    overdue = cadence.overdue_households(households, root=grid or village or root, member=chosen)
-    page = _with_due(_page(request, overdue.prefetch(request.GET.get("page"), PAGE_SIZE)))
+    # A member's list is their own households (no area); staff's the grids of their scope (none
+    # without an area, as visible_households).
+    area = None if member is not None else grid or village or root
+    if member is None and area is None:
+        overdue = []
+    else:
+        overdue = cadence.overdue_households(area, member=chosen).prefetch(request.GET.get("page"), PAGE_SIZE)
+    page = _with_due(_page(request, overdue))
     # Members to filter by: those of the chosen (or the user's) village; a whole town's are too many.
-    narrow = grid or village or (root if root is not None and root.level != AreaLevel.TOWN else None)
+    narrow = grid or village or (root if root is not None and root.level not in WIDE_LEVELS else None)
     member_choices = access.members_for_area(narrow).order_by("name") if narrow and not member else []
     return _render(request, "grid/overdue_list.html", {
-        "page": page, "villages": villages, "grids": grids, "village": village, "grid": grid,
+        "page": page, "towns": towns, "town": town, "villages": villages, "grids": grids, "village": village,
+        "grid": grid,
         "chosen": chosen, "is_member": member is not None, "querystring": _querystring(request),
         "member_choices": member_choices,
     })
@@ -300,12 +322,19 @@ def overdue_list(request):
 
 @login_required
 def coverage_page(request):
-    """走访覆盖率 of the user's area by village and grid."""
+    """走访覆盖率 of the user's area by village and grid. A county account sees its towns, one row
+    each, and drills into a town's villages and grids (?town=): a county's 1,470 grids in one table
+    are no page to read on a phone."""
     user = request.user
     access.require_staff_read(user)
-    rows = cadence.coverage(access.scope_root(user))
-    return render(request, "grid/coverage.html", {"rows": rows, "rule": cadence.cadence_for_town(
-        _town(access.scope_root(user)))})
+    root, _towns, town = _list_root(request, user)
+    county = root.level == AreaLevel.COUNTY
+    rows = cadence.coverage(root, depth=1 if county else None)
+    return render(request, "grid/coverage.html", {
+        "rows": rows, "town": town,
+        # Each town has its own rule; one is shown for a town's page only.
+        "rule": None if county else cadence.cadence_for_town(_town(root)),
+    })
 
 
 def _town(area):
@@ -320,16 +349,19 @@ def unlinked_list(request):
     """Households no member looks after, by village or grid."""
     user = request.user
     access.require_staff_read(user)
-    root = access.scope_root(user)
+    root, towns, town = _list_root(request, user)
     villages, grids, village, grid = _scope_filters(request, root)
     households = access.visible_households(user)
     if grid is not None:
         households = households.filter(grid=grid)
     elif village is not None:
         households = households.filter(grid__in=_grids_under(village))
+    elif town is not None:
+        households = households.filter(grid__in=_grids_under(town))
     page = _page(request, cadence.unlinked_households(households))
     return _render(request, "grid/unlinked_list.html", {
-        "page": page, "villages": villages, "grids": grids, "village": village, "grid": grid,
+        "page": page, "towns": towns, "town": town, "villages": villages, "grids": grids, "village": village,
+        "grid": grid,
         "querystring": _querystring(request), "can_link": access.can_link(user),
     })
 

@@ -155,9 +155,26 @@ def create_household(*, grid, number, address):
     return household
 
 
+_HOUSEHOLD_MOVE_FOLLOWERS = {}
+
+
+def household_move_follower(name):
+    """Register `func(household, *, from_grid_id)`, run by update_household inside its transaction
+    when a household changes grid: for apps that keep a copy of a household's grid (the grid app's
+    links), which this app does not import. Registered when the app's services are imported (its
+    AppConfig.ready)."""
+
+    def decorator(func):
+        _HOUSEHOLD_MOVE_FOLLOWERS[name] = func
+        return func
+
+    return decorator
+
+
 @transaction.atomic
 def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
     before = snapshot(household)
+    from_grid_id = household.grid_id
     data = _prepare_household(
         grid=household.grid if grid is _UNSET else grid,
         number=household.number if number is _UNSET else number,
@@ -168,6 +185,9 @@ def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
     if changed:
         household.save()
         record_update(household, before)
+        if household.grid_id != from_grid_id:
+            for follow in _HOUSEHOLD_MOVE_FOLLOWERS.values():
+                follow(household, from_grid_id=from_grid_id)
     return household
 
 

@@ -24,8 +24,8 @@ def _visit(household, day, member=None):
                                  member=member, now=now).visit
 
 
-def _overdue(today, **kwargs):
-    return list(cadence.overdue_households(Household.objects.all(), today=today, **kwargs))
+def _overdue(today, area=None, **kwargs):
+    return list(cadence.overdue_households(area, today=today, **kwargs))
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_the_towns_rule_sets_both_intervals(linked):
     services.set_cadence_rule(town=linked.town, interval_days=7, elderly_interval_days=3, by=linked.users.town_admin)
     _visit(linked.households.jiulong, D(2027, 3, 1))
     _visit(linked.households.jiulong2, D(2027, 3, 1))
-    overdue = _overdue(D(2027, 3, 5), root=linked.town)
+    overdue = _overdue(D(2027, 3, 5), area=linked.town)
     assert linked.households.jiulong in overdue  # 3 days: due 03-04
     assert linked.households.jiulong2 not in overdue  # 7 days: due 03-08
     assert [h.interval_days for h in overdue if h.pk == linked.households.jiulong.pk] == [3]
@@ -101,11 +101,9 @@ def test_overdue_lists_per_member_grid_and_village_most_overdue_first(linked):
     assert [cadence.due_on(h) for h in everyone] == [D(2027, 3, 12), D(2027, 3, 24), D(2027, 3, 31)]
     mine = _overdue(today, member=linked.members.jizhen)
     assert [h.number for h in mine] == ["JZ-0001"]
-    grid = cadence.overdue_households(Household.objects.filter(grid=linked.jiulong_grid), today=today)
+    grid = cadence.overdue_households(linked.jiulong_grid, today=today)
     assert [h.number for h in grid] == ["JL-0001"]
-    village = cadence.overdue_households(
-        Household.objects.filter(grid__path__startswith=linked.jiulong.path), today=today
-    )
+    village = cadence.overdue_households(linked.jiulong, today=today)
     assert [h.number for h in village] == ["JL-0002", "JL-0001"]
     # A visit by anyone (here a grid worker's, without a member) brings the household up to date.
     _visit(linked.households.jiulong2, D(2027, 4, 1))

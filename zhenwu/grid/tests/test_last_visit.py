@@ -28,7 +28,7 @@ def _last(household):
 
 
 def _overdue_numbers(today=TODAY):
-    return [h.number for h in cadence.overdue_households(Household.objects.all(), today=today)]
+    return [h.number for h in cadence.overdue_households(None, today=today)]
 
 
 def test_a_visit_moves_the_last_visit_of_every_link_of_the_household_forward_never_back(cast):
@@ -75,7 +75,7 @@ def test_deleting_a_visit_falls_back_to_the_latest_remaining_one_and_is_audited(
     services.delete_visit(early, by=cast.users.grid_worker)
     assert _last(h) == [None]
     # Never visited: due one interval after it was linked (01-01 + 30 days), so still overdue.
-    row = next(r for r in cadence.overdue_households(Household.objects.all(), today=TODAY) if r.pk == h.pk)
+    row = next(r for r in cadence.overdue_households(None, today=TODAY) if r.pk == h.pk)
     assert row.last_visited_on is None and cadence.due_on(row) == D(2027, 1, 31)
     assert not Visit.objects.filter(household=h).exists()
     assert AuditEntry.objects.filter(object_type="grid.Visit", action="delete").count() == 2
@@ -88,13 +88,12 @@ def test_an_ended_link_leaves_the_household_to_its_other_links_with_the_same_las
     _visit(h, D(2027, 3, 10))  # 独居老人: due 03-24
     first = HouseholdLink.objects.get(household=h, member=cast.members.jiulong)
     services.end_household_link(first, by=None, ended_on=D(2027, 3, 15))
-    (row,) = list(cadence.overdue_households(Household.objects.filter(pk=h.pk), today=TODAY))
+    (row,) = [r for r in cadence.overdue_households(h.grid, today=TODAY) if r.pk == h.pk]
     assert (row.last_visited_on, row.linked_since, cadence.due_on(row)) == (D(2027, 3, 10), D(2027, 2, 1),
                                                                           D(2027, 3, 24))
     # The member's own list no longer holds it; the other member's does.
-    assert not list(cadence.overdue_households(Household.objects.all(), today=TODAY, member=cast.members.jiulong))
-    assert [r.pk for r in cadence.overdue_households(Household.objects.all(), today=TODAY,
-                                                     member=cast.members.jizhen)] == [h.pk]
+    assert not list(cadence.overdue_households(None, today=TODAY, member=cast.members.jiulong))
+    assert [r.pk for r in cadence.overdue_households(None, today=TODAY, member=cast.members.jizhen)] == [h.pk]
 
 
 def test_refreshing_after_a_bulk_load_sets_each_link_from_the_visits(cast):
@@ -147,7 +146,7 @@ def test_after_random_visits_deletions_and_link_changes_the_lists_agree_with_the
         if cadence.due_on(h) < TODAY
     ]
     expected.sort(key=lambda h: (cadence.due_on(h), h.number))
-    got = list(cadence.overdue_households(scope, today=TODAY))
+    got = list(cadence.overdue_households(cast.jiulong, today=TODAY))
     assert [(h.number, h.last_visited_on, cadence.due_on(h)) for h in got] == [
         (h.number, h.last_visited_on, cadence.due_on(h)) for h in expected
     ]

@@ -16,8 +16,9 @@ from zhenwu.org.models import Household
 @pytest.fixture
 def linked(cast):
     start = timezone.localdate() - datetime.timedelta(days=60)
-    HouseholdLink.objects.create(member=cast.members.jiulong, household=cast.households.jiulong, started_on=start)
-    HouseholdLink.objects.create(member=cast.members.jizhen, household=cast.households.jizhen, started_on=start)
+    for member, household in ((cast.members.jiulong, cast.households.jiulong),
+                              (cast.members.jizhen, cast.households.jizhen)):
+        HouseholdLink.objects.create(member=member, household=household, grid_id=household.grid_id, started_on=start)
     return cast
 
 
@@ -113,7 +114,7 @@ def test_the_overdue_list_is_scoped_paged_and_its_queries_bounded(linked, client
     Household.objects.bulk_create(households)
     members = [linked.members.jiulong]
     HouseholdLink.objects.bulk_create(
-        HouseholdLink(member=members[0], household=h, started_on=long_ago)
+        HouseholdLink(member=members[0], household=h, grid_id=h.grid_id, started_on=long_ago)
         for h in Household.objects.filter(number__startswith="JL-9")
     )
     login(linked.users.grid_worker)
@@ -202,7 +203,7 @@ def test_the_cadence_rule_is_the_town_admins(linked, client, login):
 
 def test_the_overdue_list_narrows_to_one_members_households(linked, client, login):
     HouseholdLink.objects.create(member=linked.members.jizhen, household=linked.households.jiulong2,
-                                 started_on=timezone.localdate() - datetime.timedelta(days=60))
+                                 grid_id=linked.households.jiulong2.grid_id, started_on=timezone.localdate() - datetime.timedelta(days=60))
     login(linked.users.secretary)
     everyone = client.get("/grid/overdue/").content.decode()
     assert "逾期 2 户" in everyone and "黎干亮" in everyone  # the member filter lists the village's members
@@ -252,3 +253,61 @@ def test_a_file_that_is_not_a_photo_is_refused_by_name(linked, client, login, se
     })
     assert response.status_code == 422 and "“记录.txt”不是有效的图片" in response.content.decode()
     assert not Visit.objects.exists()
+
+
+def _second_town_with_a_household():
+    from zhenwu.org.models import Area, AreaLevel
+
+    county = Area.objects.get(level=AreaLevel.COUNTY)
+    town = Area.objects.add_child(county, dict(name="龙伏镇", level=AreaLevel.TOWN, code="430181120"))
+    village = Area.objects.add_child(town, dict(name="新安村", level=AreaLevel.VILLAGE, code="430181120201"))
+    grid = Area.objects.add_child(village, dict(name="新安村第一网格", level=AreaLevel.GRID, code="430181120201-01"))
+    Household.objects.create(grid=grid, number="XA-0001", address="新安村1号")
+    return town, village, grid
+
+
+def test_a_county_account_sees_its_towns_and_drills_into_any_of_them(linked, client, login,
+                                                                      django_assert_max_num_queries):
+    from zhenwu.accounts.models import Role, User
+
+    town2, village2, _grid2 = _second_town_with_a_household()
+    county_user = User.objects.create_user(username="county1", password="x", role=Role.LEADER, area=linked.county)
+    client.force_login(county_user)
+    with django_assert_max_num_queries(15):  # fixed, whatever the number of towns and households
+        page = client.get("/grid/coverage/").content.decode()
+    # One row per town (and the county's own), each linking to the town's page; no villages.
+    assert page.count("<tr>") == 1 + 3
+    assert f'<a href="/grid/coverage/?town={linked.town.pk}">官桥镇</a>' in page
+    assert f'<a href="/grid/coverage/?town={town2.pk}">龙伏镇</a>' in page
+    assert "九龙村" not in page and "新安村" not in page
+    # 官桥镇: two linked households, both never visited since linked 60 days ago: overdue.
+    assert f'<a class="overdue" href="/grid/overdue/?town={linked.town.pk}">2</a>' in page
+
+    town = client.get(f"/grid/coverage/?town={linked.town.pk}").content.decode()
+    assert "九龙村第二网格" in town and "集镇村" in town and "新安村" not in town and "全部镇" in town
+    # The village's overdue count keeps the town, whose villages the list then offers.
+    assert f'href="/grid/overdue/?town={linked.town.pk}&amp;village={linked.jizhen.pk}">1</a>' in town
+    other = client.get(f"/grid/coverage/?town={town2.pk}").content.decode()
+    assert "新安村第一网格" in other and "九龙村" not in other
+
+    overdue = client.get(f"/grid/overdue/?town={linked.town.pk}&village={linked.jizhen.pk}").content.decode()
+    assert "逾期 1 户" in overdue and "JZ-0001" in overdue and "JL-0001" not in overdue
+    assert "逾期 0 户" in client.get(f"/grid/overdue/?town={town2.pk}").content.decode()
+    everyone = client.get("/grid/overdue/").content.decode()
+    assert "逾期 2 户" in everyone and 'name="town"' in everyone  # the town picker
+    # Only towns: a village or an unknown id is not a page.
+    assert client.get(f"/grid/coverage/?town={village2.pk}").status_code == 404
+    assert client.get("/grid/coverage/?town=x").status_code == 404
+
+
+def test_a_town_account_cannot_drill_into_another_town(linked, client, login):
+    town2, _village2, _grid2 = _second_town_with_a_household()
+    login(linked.users.leader)
+    own = client.get("/grid/coverage/").content.decode()
+    assert "九龙村第一网格" in own and "龙伏镇" not in own and "?town=" not in own
+    assert client.get(f"/grid/coverage/?town={linked.town.pk}").status_code == 200
+    for url in ("/grid/coverage/", "/grid/overdue/", "/grid/unlinked/", "/grid/"):
+        assert client.get(f"{url}?town={town2.pk}").status_code == 404, url
+    client.logout()
+    login(linked.users.secretary)  # a village account is under a town, not over one
+    assert client.get(f"/grid/coverage/?town={linked.town.pk}").status_code == 404
