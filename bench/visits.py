@@ -1,6 +1,7 @@
 """Benchmark 联户走访 at county scale: p50/p95 of the overdue list (走访提醒) and of the coverage page
-(走访覆盖率) as a town leader, a village secretary and a grid worker, plus the whole
-county's coverage for a county account.
+(走访覆盖率) as a town leader, a village secretary and a grid worker, and as a county account: its
+coverage page (the whole county's figures, a row per town), a town it drills into (?town=), and its
+overdue lists (the whole county's first page, one town's).
 
     .venv/bin/python bench/visits.py                 # 400,000 households, 12,000 members, 24 months, SQLite
     .venv/bin/python bench/visits.py --pg            # the same on a scratch PostgreSQL database
@@ -287,7 +288,12 @@ def child(size):
                 household__grid__path__startswith=town.path).values("household").distinct().count()
         results[f"coverage_{scope}"], body = timings(users[scope], "/grid/coverage/")
     results["overdue_town_page5"], _ = timings(users["town"], "/grid/overdue/?page=5")
-    results["coverage_county"], _ = timings(users["county"], "/grid/coverage/")
+    # A county account: its page of towns, a town it drills into, and its overdue lists.
+    results["coverage_county"], body = timings(users["county"], "/grid/coverage/")
+    counts["county_rows"] = body.count("<tr>") - 1  # less the header
+    results["coverage_county_town"], _ = timings(users["county"], f"/grid/coverage/?town={town.pk}")
+    results["overdue_county"], _ = timings(users["county"], "/grid/overdue/")
+    results["overdue_county_town"], _ = timings(users["county"], f"/grid/overdue/?town={town.pk}")
     print(json.dumps({"database": connection.vendor, "size": size, "counts": counts, "results": results},
                      ensure_ascii=False))
 
@@ -332,7 +338,10 @@ LABELS = [
     ("coverage_town", "Coverage page, town leader"),
     ("coverage_village", "Coverage page, village secretary"),
     ("coverage_grid", "Coverage page, grid worker"),
-    ("coverage_county", "Coverage page, county (whole county)"),
+    ("coverage_county", "Coverage page, county account (its towns, whole county)"),
+    ("coverage_county_town", "Coverage page, county account drilled into a town"),
+    ("overdue_county", "Overdue list, county account (whole county, first page)"),
+    ("overdue_county_town", "Overdue list, county account, one town"),
 ]
 
 
@@ -367,7 +376,7 @@ def main(argv=None):
           f"{c['links']:,} links ({c['linked_households']:,} households linked), {c['visits']:,} visits over "
           f"{size['months']} months ({built}); {size['runs']} runs each, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; town overdue: {c['town_overdue']:,} of "
-          f"{c['town_linked']:,} linked households")
+          f"{c['town_linked']:,} linked households; county page: {c['county_rows']} rows")
     for key, label in LABELS:
         p50, p95, cpu, server = r["results"][key]
         server = f", PostgreSQL backend's CPU p50 {server} ms" if server is not None else ""
