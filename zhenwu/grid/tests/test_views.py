@@ -295,6 +295,12 @@ def test_a_county_account_sees_its_towns_and_drills_into_any_of_them(linked, cli
     assert "逾期 0 户" in client.get(f"/grid/overdue/?town={town2.pk}").content.decode()
     everyone = client.get("/grid/overdue/").content.decode()
     assert "逾期 2 户" in everyone and 'name="town"' in everyone  # the town picker
+    # The other lists pick a town the same way; within it, its villages are offered.
+    for url in ("/grid/unlinked/", "/grid/"):
+        whole = client.get(url).content.decode()
+        assert 'id="town"' in whole and 'id="village"' not in whole, url  # no county-long village list
+        narrowed = client.get(f"{url}?town={linked.town.pk}").content.decode()
+        assert 'id="village"' in narrowed and "JL-0002" in narrowed and "XA-0001" not in narrowed, url
     # Only towns: a village or an unknown id is not a page.
     assert client.get(f"/grid/coverage/?town={village2.pk}").status_code == 404
     assert client.get("/grid/coverage/?town=x").status_code == 404
