@@ -948,3 +948,52 @@ class Open311Request(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class RateMonth(models.Model):
+    """A settled month whose three rates are kept in RateSummary (zhenwu.concerns.rates_summary).
+    Database triggers on the concerns table add one to `version` whenever a concern of the month
+    is inserted, changed or deleted, however it is written; the summary counts only while it was
+    computed at the current version."""
+
+    month = models.DateField("登记月份", primary_key=True)
+    version = models.BigIntegerField("变更次数", default=0)
+    summarised_version = models.BigIntegerField("汇总时的变更次数", null=True, blank=True)
+    # False when, at computing, a dispatched concern without a response still had its response
+    # deadline ahead: the month's 响应率 then moves with time alone, so it is computed live.
+    settled = models.BooleanField("已稳定", default=False)
+    computed_at = models.DateTimeField("汇总时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "三率月度汇总"
+        verbose_name_plural = "三率月度汇总"
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class RateSummary(models.Model):
+    """One (month, town, department) group of a settled month: the counts of
+    zhenwu.concerns.rates.COUNT_FIELDS and the histogram of working days to resolve."""
+
+    month = models.DateField("登记月份")
+    town_id = models.BigIntegerField("镇", null=True)
+    department_id = models.BigIntegerField("承办部门", null=True)
+    received = models.PositiveIntegerField(default=0)
+    due_for_response = models.PositiveIntegerField(default=0)
+    responded_in_time = models.PositiveIntegerField(default=0)
+    assessed = models.PositiveIntegerField(default=0)
+    solved = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    basically_satisfied = models.PositiveIntegerField(default=0)
+    unsatisfied = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    histogram = models.TextField("办结用时分布", default="[]")  # JSON [working days, concerns, ...]
+
+    class Meta:
+        verbose_name = "三率汇总"
+        verbose_name_plural = "三率汇总"
+        indexes = [models.Index(fields=["month", "town_id"], name="concern_rate_summary_idx")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} 镇{self.town_id} 部门{self.department_id}"

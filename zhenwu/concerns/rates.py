@@ -172,12 +172,14 @@ def concern_rates(*, queryset=None, by=(), start=None, end=None, now=None):
 class RateCells:
     """The grouped rows of one pass over the concerns, as the cursor returned them: `counts` holds
     (group values..., the COUNT_FIELDS) and `histogram` (group values..., working days, concerns)
-    for the median. `summarise` adds them up into coarser groups without building a RateRow per
-    cell."""
+    for the median; `histograms` may hold more of the median's rows already grouped, as
+    (group values..., [working days, concerns, working days, concerns, ...]) (a summary keeps
+    them so). `summarise` adds them up into coarser groups without building a RateRow per cell."""
 
     by: tuple
     counts: list
     histogram: list
+    histograms: list = field(default_factory=list)
 
 
 def rate_cells(*, queryset=None, by=(), start=None, end=None, now=None):
@@ -260,6 +262,16 @@ def summarise(cells, key):
             hist = histograms[k] = {}
         days = row[width]
         hist[days] = hist.get(days, 0) + row[width + 1]
+    for row in cells.histograms:
+        k = key(row[:width])
+        if k is SKIP:
+            continue
+        hist = histograms.get(k)
+        if hist is None:
+            hist = histograms[k] = {}
+        pairs = iter(row[width])
+        for days, n in zip(pairs, pairs, strict=True):
+            hist[days] = hist.get(days, 0) + n
     return {
         k: RateRow(
             key={},

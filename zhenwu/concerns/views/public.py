@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zhenwu.lib import workdays
 from zhenwu.org.models import Area, AreaLevel, Department
 
-from .. import access, services
+from .. import access, rates_summary, services
 from ..forms_public import (
     AddInformationForm,
     AddPhotosForm,
@@ -57,7 +57,7 @@ from ..models import (
     Status,
     hash_token,
 )
-from ..rates import EMPTY_LABELS, SKIP, combine_rows, group_labels, rate_cells, summarise
+from ..rates import EMPTY_LABELS, SKIP, RateCells, combine_rows, group_labels, rate_cells, summarise
 from ..redaction import redact_concern_text, redact_text
 from ..similar import find_similar_concerns
 
@@ -699,13 +699,21 @@ def board_rates(request):
 
 def _rates_body(now, today, months, month, towns, town, wanted):
     """The rates page's body (HTML) as of `now`: one grouped pass (department × month) over the
-    twelve months, narrowed by received_month so PostgreSQL reads the month index; the other
-    views are sums of its rows."""
+    twelve months, narrowed by received_month so the databases read the month index, with the
+    settled months' rows taken from their summary; the other views are sums of its rows."""
     start, end = (month, _month_end(month)) if month else (months[-1], today)
-    concerns = Concern.objects.filter(received_month__gte=months[-1], received_month__lte=months[0])
+    # Settled months come from their summary while it is current (zhenwu.concerns.rates_summary),
+    # the others are counted from the concerns.
+    summarised = rates_summary.usable_months(
+        [m for m in rates_summary.summarisable_months(today) if m in months]
+    )
+    concerns = Concern.objects.filter(received_month__in=[m for m in months if m not in summarised])
     if town is not None:
         concerns = concerns.filter(town=town)
     cells = rate_cells(queryset=concerns, by=("department", "month"), start=months[-1], end=today, now=now)
+    if summarised:
+        kept = rates_summary.summary_cells(summarised, town=town)
+        cells = RateCells(cells.by, cells.counts + kept.counts, cells.histogram, kept.histograms)
     names = group_labels(("department",), cells.counts)["department"]
 
     def named(row, pk):
