@@ -10,6 +10,8 @@ import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.functional import cached_property
 
 from zhenwu.lib import photos
 from zhenwu.org.models import Area, AreaLevel
@@ -79,13 +81,22 @@ def _phone(value):
         raise ValidationError(exc.message) from None
 
 
-def _places():
+PLACE_LEVELS = (AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
+
+
+def _places(town=None):
+    """The places a resident may pick (with the towns, for labels), or those of one town."""
+    if town is None:
+        queryset = Area.objects.filter(level__in=(AreaLevel.TOWN, *PLACE_LEVELS))
+    else:
+        queryset = Area.objects.filter(level__in=PLACE_LEVELS, path__startswith=town.path)
+    return list(queryset.order_by("path").only("id", "name", "level", "path", "depth"))
+
+
+def served_towns():
+    """The towns the deployment serves, in tree order (one query)."""
     return list(
-        Area.objects.filter(
-            level__in=(AreaLevel.TOWN, AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID)
-        )
-        .order_by("path")
-        .only("id", "name", "level", "path", "depth")
+        Area.objects.filter(level=AreaLevel.TOWN).order_by("path").only("id", "name", "path", "depth")
     )
 
 
@@ -110,6 +121,19 @@ def place_choices(places=None):
 
 def _area_choices():
     return [("", "请选择")] + place_choices()
+
+
+def _town_area_choices(town):
+    if town is None:
+        return [("", "请先选择所在乡镇")]
+    return [("", "请选择")] + place_choices(_places(town))
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class PlaceField(forms.TypedChoiceField):
@@ -149,6 +173,13 @@ class ReportForm(forms.Form):
             "invalid_choice": "所选地点不存在，请重新选择",
         },
     )
+    town = forms.TypedChoiceField(
+        label="所在乡镇",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "所选乡镇不存在，请重新选择"},
+    )
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
     photos = PhotosField(label=f"照片（选填，最多{MAX_PHOTOS_PER_CONCERN}张）")
@@ -168,11 +199,48 @@ class ReportForm(forms.Form):
     )
     key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, towns=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Read lazily: only a rendered form lists every place (a county has over a thousand); a
-        # submitted value is checked by clean_area against its one row.
-        self.fields["area"].choices = _area_choices
+        # A deployment serving several towns (a county has over a thousand villages and grids)
+        # asks for the town first and lists only its places; one town lists all of them. Towns
+        # and places are read lazily: a submitted form that needs neither reads neither (the
+        # place is checked by clean_area against its one row).
+        if towns is not None:
+            self.towns = towns
+        self.fields["town"].choices = lambda: [("", "请选择")] + [(str(t.pk), t.name) for t in self.towns]
+        self.fields["town"].widget.attrs.update(
+            {
+                "hx-get": reverse("concerns:report_places"),
+                "hx-trigger": "change",
+                "hx-target": "#area-field",
+                "hx-swap": "outerHTML",
+            }
+        )
+        self.fields["area"].choices = self._area_choices
+
+    @cached_property
+    def towns(self):
+        return served_towns()
+
+    @property
+    def asks_for_town(self):
+        return len(self.towns) > 1
+
+    def _area_choices(self):
+        if not self.asks_for_town:
+            return _area_choices()
+        return _town_area_choices(self.chosen_town())
+
+    def chosen_town(self):
+        """The town whose places the form lists: the one submitted or given as initial, else
+        the town of the submitted place (a form sent without scripts keeps its place)."""
+        by_pk = {t.pk: t for t in self.towns}
+        town = by_pk.get(_int_or_none(self.data.get("town") if self.is_bound else self.initial.get("town")))
+        if town is None and self.is_bound:
+            area = Area.objects.filter(pk=_int_or_none(self.data.get("area"))).only("path").first()
+            if area is not None:
+                town = next((t for t in self.towns if area.path.startswith(t.path)), None)
+        return town
 
     def clean_text(self):
         return _clean_long_text(self.cleaned_data.get("text"), label="反映的问题")
@@ -185,6 +253,16 @@ class ReportForm(forms.Form):
         if area is None:
             raise ValidationError("所选地点不存在，请重新选择")
         return area
+
+    def clean(self):
+        cleaned = super().clean()
+        town_pk, area = cleaned.get("town"), cleaned.get("area")
+        if town_pk and area is not None:
+            town = next((t for t in self.towns if t.pk == town_pk), None)
+            if town is not None and not area.path.startswith(town.path):
+                # Changed the town without scripts after picking a place: ask again, keep the rest.
+                self.add_error("area", f"所选地点不在{town.name}，请重新选择")
+        return cleaned
 
     def clean_reporter_phone(self):
         return _phone(self.cleaned_data.get("reporter_phone"))

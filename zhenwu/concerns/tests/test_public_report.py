@@ -3,6 +3,7 @@ and the similar concerns offered while typing."""
 
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -312,3 +313,69 @@ def test_an_unreviewed_concern_cannot_be_followed_from_the_board(client, world, 
     response = client.get(f"/concerns/board/{on_board['unreviewed'].reference}/follow/")
     assert response.status_code == 404
     assert "尚未公示" in response.content.decode()
+
+
+# --- a deployment serving several towns ----------------------------------------------------
+
+
+@pytest.fixture
+def second_town(world):
+    """Another town of the county with one village and its grid."""
+    from zhenwu.org.models import Area, AreaLevel
+
+    county = Area.objects.get(pk=world.cast.county.pk)
+    town = Area.objects.add_child(county, dict(name="沿溪镇", level=AreaLevel.TOWN, code="430181111"))
+    village = Area.objects.add_child(town, dict(name="沙龙村", level=AreaLevel.VILLAGE, code="430181111201"))
+    grid = Area.objects.add_child(village, dict(name="沙龙村第一网格", level=AreaLevel.GRID))
+    return SimpleNamespace(town=town, village=village, grid=grid)
+
+
+def area_select(page):
+    return re.search(r'<select name="area".*?</select>', page, re.S).group(0)
+
+
+def test_several_towns_ask_for_the_town_first_and_list_only_its_places(client, world, second_town):
+    page = client.get(URL).content.decode()
+    town_select = re.search(r'<select name="town".*?</select>', page, re.S).group(0)
+    assert "官桥镇" in town_select and "沿溪镇" in town_select
+    assert 'hx-get="/concerns/report/places/"' in town_select
+    assert "九龙村" not in area_select(page) and "沙龙村" not in area_select(page)
+    assert "请先选择所在乡镇" in area_select(page)
+
+    fragment = client.get("/concerns/report/places/", {"town": second_town.town.pk}).content.decode()
+    assert 'id="area-field"' in fragment and "沙龙村第一网格" in fragment and "九龙村" not in fragment
+
+    page = client.get(URL, {"town": world.cast.town.pk}).content.decode()
+    assert "九龙村第一网格" in area_select(page) and "沙龙村" not in area_select(page)
+
+
+def test_one_town_lists_every_place_without_asking_for_the_town(client, world):
+    page = client.get(URL).content.decode()
+    assert '<select name="town"' not in page
+    assert "九龙村第一网格" in area_select(page)
+
+
+def test_several_towns_a_resident_submits_with_the_town_and_place(client, world, second_town, post):
+    response = post(town=second_town.town.pk, area=second_town.grid.pk)
+    assert "查询链接" in response.content.decode()
+    concern = Concern.objects.get()
+    assert (concern.area_id, concern.town_id) == (second_town.grid.pk, second_town.town.pk)
+
+
+def test_several_towns_a_place_of_another_town_is_asked_again_and_the_rest_is_kept(
+    client, world, second_town, post
+):
+    response = post(town=world.cast.town.pk, area=second_town.grid.pk)
+    page = response.content.decode()
+    assert "所选地点不在官桥镇，请重新选择" in page
+    assert "九龙村学校门口污水横流" in page and not Concern.objects.exists()
+    assert "九龙村第一网格" in area_select(page)  # the chosen town's places, to pick again
+
+
+def test_several_towns_a_form_sent_without_the_town_lists_the_places_of_the_submitted_one(
+    client, world, second_town, post
+):
+    response = post(area=second_town.grid.pk, text="")
+    page = response.content.decode()
+    assert "请填写反映的问题" in page
+    assert f'<option value="{second_town.grid.pk}" selected>' in area_select(page)

@@ -294,7 +294,7 @@ def report(request):
             form.data = form.data.copy()
             form.data["key"] = new_submission_key()
     else:
-        form = ReportForm(initial={"key": new_submission_key()})
+        form = ReportForm(initial={"key": new_submission_key(), "town": request.GET.get("town")})
     return render(
         request,
         "concerns/public_report.html",
@@ -305,6 +305,16 @@ def report(request):
             "max_photo_mb": services.max_photo_bytes() // (1024 * 1024),
         },
     )
+
+
+@require_GET
+def report_places(request):
+    """htmx fragment: the place field of the form for the town just chosen (deployments serving
+    several towns list one town's villages and grids, not the county's thousand)."""
+    form = ReportForm(initial={"town": request.GET.get("town")})
+    response = render(request, "concerns/includes/report_area_field.html", {"form": form})
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 def _follow_url(request, concern, token):
@@ -763,6 +773,7 @@ def _rates_body(now, today, months, month, towns, town, wanted):
 urlpatterns = [
     path("report/", report, name="report"),
     path("report/similar/", report_similar, name="report_similar"),
+    path("report/places/", report_places, name="report_places"),
     path("follow/<str:reference>/<str:token>/", follow, name="follow"),
     path("follow/<str:reference>/<str:token>/add/", follow_add_information, name="follow_add_information"),
     path("follow/<str:reference>/<str:token>/photos/", follow_add_photos, name="follow_add_photos"),
