@@ -18,6 +18,7 @@ Deadline rule (used for every due date in the product):
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
@@ -57,9 +58,16 @@ def end_of_day(day):
     return datetime.datetime.combine(day, DUE_TIME, tzinfo=local_zone())
 
 
+@functools.lru_cache(maxsize=8192)
+def _official(day):
+    """The package's answer for a date it knows, kept per process (some 20 years of days); a year
+    it does not know raises NotImplementedError, which is not kept."""
+    return chinese_calendar.is_workday(day)
+
+
 def _package_says(day):
     try:
-        return chinese_calendar.is_workday(day)
+        return _official(day)
     except NotImplementedError:
         if day.year not in _warned_years:
             _warned_years.add(day.year)
@@ -73,20 +81,26 @@ def _package_says(day):
 
 def is_workday(day, overrides: Mapping | None = None):
     """Whether `day` (a date, or an aware datetime's local date) is a working day."""
-    day = local_date(day)
+    return _is_workday_date(local_date(day), overrides)
+
+
+def _is_workday_date(day, overrides):
     if overrides and day in overrides:
         return bool(overrides[day])
     return _package_says(day)
 
 
+_ONE_DAY = datetime.timedelta(days=1)
+
+
 def next_workday(day, overrides=None, *, include_start=False):
     day = local_date(day)
     if not include_start:
-        day += datetime.timedelta(days=1)
+        day += _ONE_DAY
     for _ in range(_MAX_SCAN_DAYS):
-        if is_workday(day, overrides):
+        if _is_workday_date(day, overrides):
             return day
-        day += datetime.timedelta(days=1)
+        day += _ONE_DAY
     raise ValueError("no working day found within ten years: check the workday overrides")
 
 
@@ -115,9 +129,9 @@ def workdays_between(start, end, overrides=None):
     if last < first:
         return -workdays_between(end, start, overrides)
     count = 0
-    day = first + datetime.timedelta(days=1)
+    day = first + _ONE_DAY
     while day <= last:
-        if is_workday(day, overrides):
+        if _is_workday_date(day, overrides):
             count += 1
-        day += datetime.timedelta(days=1)
+        day += _ONE_DAY
     return count
