@@ -46,7 +46,8 @@ class AuditEntry(models.Model):
     ip = models.CharField("IP地址", max_length=45, blank=True)
     request_id = models.CharField("请求编号", max_length=32, blank=True)
     action = models.CharField("操作", max_length=16, choices=AuditAction.choices, db_index=True)
-    object_type = models.CharField("对象类型", max_length=60, blank=True, db_index=True)
+    # No index of its own: audit_object_idx leads with it.
+    object_type = models.CharField("对象类型", max_length=60, blank=True)
     object_id = models.CharField("对象编号", max_length=40, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
     changes = models.JSONField("变更(前/后)", default=dict, blank=True)

@@ -182,19 +182,22 @@ class Concern(models.Model):
     channel = models.CharField("来源渠道", max_length=10, choices=Channel.choices)
     title = models.CharField("标题", max_length=60)
     text = models.TextField("诉求内容")
+    # The foreign keys below carry no index of their own (db_index=False): each is the first
+    # column of a composite index in Meta, or indexed partially where set (most rows have none),
+    # so an intake maintains eight indexes fewer.
     category = models.ForeignKey(
-        Category, verbose_name="类别", on_delete=models.PROTECT, related_name="concerns"
+        Category, verbose_name="类别", on_delete=models.PROTECT, related_name="concerns", db_index=False
     )
     urgency = models.CharField("紧急程度", max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     area = models.ForeignKey(
-        "org.Area", verbose_name="村(社区)/网格", on_delete=models.PROTECT, related_name="concerns"
+        "org.Area", verbose_name="村(社区)/网格", on_delete=models.PROTECT, related_name="concerns", db_index=False
     )
     # Denormalised from `area` at intake so rates group by village and scope needs no tree walk.
     village = models.ForeignKey(
-        "org.Area", verbose_name="村(社区)", null=True, on_delete=models.PROTECT, related_name="+"
+        "org.Area", verbose_name="村(社区)", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     town = models.ForeignKey(
-        "org.Area", verbose_name="镇", null=True, on_delete=models.PROTECT, related_name="+"
+        "org.Area", verbose_name="镇", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
@@ -212,6 +215,7 @@ class Concern(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     follow_token_hash = models.CharField("查询凭据哈希", max_length=64, unique=True, editable=False)
     idempotency_key = models.CharField(
@@ -226,6 +230,7 @@ class Concern(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="concerns",
+        db_index=False,
     )
     received_at = models.DateTimeField("登记时间", default=timezone.now)
     # First day of the local (Asia/Shanghai) month of receipt: the rates group by it without
@@ -254,6 +259,7 @@ class Concern(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="duplicates",
+        db_index=False,
     )
     project = models.ForeignKey(
         "Project",
@@ -262,6 +268,7 @@ class Concern(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="concerns",
+        db_index=False,
     )
     # The intake's follow-up still owed by the worker (services.complete_pending_intakes): the
     # town dispatchers' notifications and the router's suggestion. Set in the intake's own
@@ -312,6 +319,14 @@ class Concern(models.Model):
             models.Index(fields=["-received_at", "-id"], name="concern_received_desc_idx"),
             # The worker's batch of intakes to follow up: only the few pending rows are indexed.
             models.Index(fields=["id"], condition=models.Q(intake_pending=True), name="concern_intake_pending_idx"),
+            # Foreign keys that few concerns set: only the rows that set them are indexed.
+            models.Index(
+                fields=["registered_by"], condition=models.Q(registered_by__isnull=False), name="concern_registered_by_idx"
+            ),
+            models.Index(
+                fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False), name="concern_duplicate_of_idx"
+            ),
+            models.Index(fields=["project"], condition=models.Q(project__isnull=False), name="concern_project_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="concern_status_valid"),
@@ -362,7 +377,10 @@ class ConcernEvent(models.Model):
     """办理记录: one row per transition or update, with who, when and why. `is_public` rows make
     the resident's and the board's timeline; internal notes never leave the staff pages."""
 
-    concern = models.ForeignKey(Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="events")
+    # No index of its own: concern_event_timeline_idx leads with it.
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     at = models.DateTimeField("时间", default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

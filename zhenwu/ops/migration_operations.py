@@ -6,7 +6,8 @@ Use them in a migration with `atomic = False`."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import transaction
-from django.db.migrations.operations import AddIndex, RemoveIndex
+from django.db.migrations.operations import AddIndex, AlterField, RemoveIndex
+from django.db.migrations.operations.base import Operation
 
 
 class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
@@ -55,3 +56,93 @@ def backfill_in_batches(queryset, update, *, fields, batch_size=2000):
             queryset.model._base_manager.using(queryset.db).bulk_update(batch, fields)
         done += len(batch)
         last = batch[-1].pk
+
+
+def _field_index_names(schema_editor, model, field, *, pattern_only=False):
+    """Names of the single-column, non-unique indexes on `field`'s column that Django made for
+    the field itself (db_index, and on PostgreSQL the varchar_pattern_ops "_like" index), not
+    those declared in Meta.indexes."""
+    declared = {index.name for index in model._meta.indexes}
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
+    names = []
+    for name, info in constraints.items():
+        if name in declared or not info["index"] or info["unique"] or info["primary_key"]:
+            continue
+        if info["columns"] != [field.column]:
+            continue
+        if pattern_only and not name.endswith("_like"):
+            continue
+        names.append(name)
+    return sorted(names)
+
+
+def _drop_indexes(schema_editor, names):
+    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+    for name in names:
+        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {schema_editor.quote_name(name)}")
+
+
+class DropFieldIndex(AlterField):
+    """A field's own index dropped (db_index=True -> False) because a composite index leading
+    with the same column serves its look-ups: every insert then maintains one index fewer.
+    Unlike AlterField, SQLite's table is not rebuilt (a million concerns) and PostgreSQL drops
+    CONCURRENTLY (use in a migration with `atomic = False`); the "_like" pattern index goes too."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _drop_indexes(schema_editor, _field_index_names(schema_editor, model, model._meta.get_field(self.name)))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        field = model._meta.get_field(self.name)
+        schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+        if schema_editor.connection.vendor == "postgresql":
+            like = schema_editor._create_like_index_sql(model, field)
+            if like is not None:
+                schema_editor.execute(like)
+
+    def describe(self):
+        return f"Drop the own index of {self.model_name}.{self.name}"
+
+
+class DropPatternIndexOnPostgres(Operation):
+    """PostgreSQL only: drop the varchar_pattern_ops ("_like") index Django adds beside the index
+    of an indexed or unique CharField, for columns only ever matched exactly (hashes, keys,
+    reference numbers): LIKE never runs on them, and every insert maintained the index."""
+
+    reduces_to_sql = False
+    reversible = True
+
+    def __init__(self, model_name, name):
+        self.model_name = model_name
+        self.name = name
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [], {"model_name": self.model_name, "name": self.name}
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            field = model._meta.get_field(self.name)
+            _drop_indexes(schema_editor, _field_index_names(schema_editor, model, field, pattern_only=True))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            like = schema_editor._create_like_index_sql(model, model._meta.get_field(self.name))
+            if like is not None:
+                schema_editor.execute(like)
+
+    def describe(self):
+        return f"Drop the pattern index of {self.model_name}.{self.name} on PostgreSQL"
