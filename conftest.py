@@ -19,6 +19,15 @@ def pytest_configure(config):
     settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 0
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Configuration kept in process memory does not outlive a test's rolled-back rows."""
+    yield
+    from zhenwu.concerns.open311 import clear_config_cache
+
+    clear_config_cache()
+
+
 def build_cast():
     from zhenwu.accounts.models import Role, User
     from zhenwu.org.models import (

@@ -32,13 +32,13 @@ import json
 import logging
 import re
 import secrets
+import time
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.validators import EmailValidator, URLValidator
@@ -355,9 +355,10 @@ def open311_view(methods):
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                ok, retry = keys.allow_request(f"open311:ip:{client_ip(request)}", _anonymous_rate())
-                if not ok:
-                    raise Open311Error(429, "请求过于频繁，请稍后再试", headers={"Retry-After": str(retry)})
+                if request.method != "POST":
+                    # A POST names its API key and is counted in the key's bucket (_post_request);
+                    # one with a wrong key is counted here, by address.
+                    _count_address(request)
                 return view(request, fmt, *args, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc.status, exc.description, code=exc.code, headers=exc.headers)
@@ -377,6 +378,13 @@ def open311_view(methods):
 
 def _anonymous_rate():
     return getattr(settings, "ZHENWU_OPEN311_RATE_PER_MINUTE", ANONYMOUS_RATE_PER_MINUTE)
+
+
+def _count_address(request):
+    """The per-address limit of requests without a valid key (readers, wrong keys)."""
+    ok, retry = keys.allow_request(f"open311:ip:{client_ip(request)}", _anonymous_rate())
+    if not ok:
+        raise Open311Error(429, "请求过于频繁，请稍后再试", headers={"Retry-After": str(retry)})
 
 
 _FIELD_NAMES = {
@@ -591,16 +599,28 @@ def _get_requests(request, fmt):
 
 
 CONFIG_TTL = 30  # seconds a POST may use a cached category, its questions and the town's places
+_CONFIG = {}  # key -> (monotonic expiry, value), per process
 
 
 def _cached(key, build):
-    """Configuration rows read on every POST, kept briefly in the cache (a change to a category's
-    questions or the area tree reaches the endpoint within CONFIG_TTL)."""
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, CONFIG_TTL)
+    """Configuration rows read on every POST, kept briefly in this process (a change to a
+    category's questions or the area tree reaches the endpoint within CONFIG_TTL). In process
+    memory rather than the shared cache: the file cache of a one-machine deployment read and
+    unpickled them from disk on every POST (0.37 ms of 7.5)."""
+    now = time.monotonic()
+    hit = _CONFIG.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = build()
+    if len(_CONFIG) >= 1000:
+        _CONFIG.clear()
+    _CONFIG[key] = (now + CONFIG_TTL, value)
     return value
+
+
+def clear_config_cache():
+    """Forget the cached configuration (tests; after bulk changes in a shell)."""
+    _CONFIG.clear()
 
 
 def _post_category(code):
@@ -721,9 +741,14 @@ def _clean(params, name, limit):
 
 
 def _post_request(request, fmt):
-    params = read_params(request, body=True)
+    try:
+        params = read_params(request, body=True)
+    except Open311Error:
+        _count_address(request)  # a malformed request has no key to count it by
+        raise
     api_key = keys.authenticate_api_key(params.get("api_key"))
     if api_key is None:
+        _count_address(request)  # guessing keys is limited by address
         raise Open311Error(403, "api_key缺失、无效或已吊销")
     ok, retry = keys.allow_request(f"open311:key:{api_key.pk}", api_key.rate_limit_per_minute)
     if not ok:

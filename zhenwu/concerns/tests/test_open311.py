@@ -686,3 +686,22 @@ def test_a_category_deleted_while_cached_is_a_400_not_a_crash(client, o3):
     assert response.status_code == 400
     assert "类别" in response.json()[0]["description"]
     assert nothing_written(before)
+
+
+def test_a_keyed_client_is_limited_by_its_key_not_by_the_anonymous_address_limit(client, o3, settings):
+    settings.ZHENWU_OPEN311_RATE_PER_MINUTE = 2
+    _, plain = create_api_key(name="12345热线", rate_limit_per_minute=5)
+    with time_machine.travel(local(2026, 10, 8, 9, 0, 10), tick=False):
+        codes = [client.post(f"{BASE}/requests.json", road_post(o3, api_key=plain)).status_code for _ in range(6)]
+    assert codes == [200, 200, 200, 200, 200, 429]
+
+
+def test_guessing_keys_is_limited_by_address(client, o3, settings):
+    settings.ZHENWU_OPEN311_RATE_PER_MINUTE = 3
+    with time_machine.travel(local(2026, 10, 8, 9, 0, 10), tick=False):
+        codes = [
+            client.post(f"{BASE}/requests.json", road_post(o3, api_key=f"wrong-{i}")).status_code for i in range(4)
+        ]
+        bad_bodies = [client.post(f"{BASE}/requests.json", b"\xff\xfe", content_type="application/x-www-form-urlencoded").status_code]
+    assert codes == [403, 403, 403, 429]
+    assert bad_bodies == [429]
