@@ -39,9 +39,7 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -50,13 +48,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from open311 import (  # noqa: E402
-    _kept_data_dir,
-    _kept_postgres,
-    _postgres_database,
     drain_intakes,
     pct,
     read_figures,
     refresh_statistics,
+    run_child,
     timed_cpu,
     timed_reads,
     worker_share,
@@ -367,38 +363,8 @@ def child(n, towns, years, posts, gets):
 
 
 def run(n, towns, years, posts, gets, database_url=None, keep=None):
-    with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
-        drop = None
-        postgres = database_url and database_url.startswith(("postgres://", "postgresql://"))
-        if postgres and keep:
-            url = _kept_postgres(database_url, keep)
-        elif postgres:
-            url, drop = _postgres_database(database_url)
-        elif keep:
-            url = f"sqlite:///{Path(keep).resolve()}"
-        else:
-            url = f"sqlite:///{tmp}/bench.sqlite3"
-        env = dict(os.environ)
-        env.update(
-            ZHENWU_DATA_DIR=_kept_data_dir(keep, postgres) if keep else tmp, ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"),
-            DATABASE_URL=url,
-            DJANGO_SETTINGS_MODULE="zhenwu.settings", ZHENWU_LOG_LEVEL="WARNING", ZHENWU_DEBUG="0",
-            PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        )
-        env.pop("ZHENWU_ENV", None)
-        try:
-            proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--towns", str(towns),
-                 "--years", str(years), "--posts", str(posts), "--gets", str(gets)],
-                env=env, cwd=ROOT, capture_output=True, text=True, check=False,
-            )
-        finally:
-            if drop:
-                drop()
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit("benchmark child failed")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, [n, "--towns", towns, "--years", years, "--posts", posts, "--gets", gets],
+                     database_url=database_url, keep=keep)
 
 
 def main(argv=None):

@@ -21,9 +21,7 @@ import functools
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from open311 import _kept_data_dir, _kept_postgres, _postgres_database  # noqa: E402
+from open311 import run_child  # noqa: E402
 
 # (label, depth) in the order printed; the keys are the wrapped callables' labels.
 PARTS = [
@@ -145,37 +143,8 @@ def child(n, towns, years, posts):
 
 
 def run(n, towns, years, posts, database_url=None, keep=None):
-    with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
-        drop = None
-        postgres = bool(database_url) and database_url.startswith(("postgres://", "postgresql://"))
-        if postgres and keep:
-            url = _kept_postgres(database_url, keep)
-        elif postgres:
-            url, drop = _postgres_database(database_url)
-        elif keep:
-            url = f"sqlite:///{Path(keep).resolve()}"
-        else:
-            url = f"sqlite:///{tmp}/bench.sqlite3"
-        env = dict(os.environ)
-        env.update(
-            ZHENWU_DATA_DIR=_kept_data_dir(keep, postgres) if keep else tmp, ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"),
-            DATABASE_URL=url, DJANGO_SETTINGS_MODULE="zhenwu.settings", ZHENWU_LOG_LEVEL="WARNING", ZHENWU_DEBUG="0",
-            PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        )
-        env.pop("ZHENWU_ENV", None)
-        try:
-            proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--towns", str(towns),
-                 "--years", str(years), "--posts", str(posts)],
-                env=env, cwd=ROOT, capture_output=True, text=True, check=False,
-            )
-        finally:
-            if drop:
-                drop()
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit("benchmark child failed")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, [n, "--towns", towns, "--years", years, "--posts", posts],
+                     database_url=database_url, keep=keep)
 
 
 def main(argv=None):

@@ -423,10 +423,15 @@ def _kept_postgres(url, name):
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
-def run(n, posts, gets, database_url=None, keep=None):
+def run_child(script, child_args, *, database_url=None, keep=None):
+    """Run `script --child <child_args>` in a fresh process on a fresh database and return the JSON
+    its last line prints: a temporary SQLite file, or a throwaway PostgreSQL database on the server
+    `database_url` names (dropped afterwards); with `keep`, the named SQLite file or PostgreSQL
+    database, with its data directory (its encryption keys) kept beside it. Shared by every
+    benchmark here that times pages in a child process."""
     with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
         drop = None
-        postgres = database_url and database_url.startswith(("postgres://", "postgresql://"))
+        postgres = bool(database_url) and database_url.startswith(("postgres://", "postgresql://"))
         if postgres and keep:
             url = _kept_postgres(database_url, keep)
         elif postgres:
@@ -435,10 +440,9 @@ def run(n, posts, gets, database_url=None, keep=None):
             url = f"sqlite:///{Path(keep).resolve()}"
         else:
             url = f"sqlite:///{tmp}/bench.sqlite3"
-        data = _kept_data_dir(keep, postgres) if keep else tmp
         env = dict(os.environ)
         env.update(
-            ZHENWU_DATA_DIR=data,
+            ZHENWU_DATA_DIR=_kept_data_dir(keep, postgres) if keep else tmp,
             ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"),
             DATABASE_URL=url,
             DJANGO_SETTINGS_MODULE="zhenwu.settings",
@@ -449,8 +453,7 @@ def run(n, posts, gets, database_url=None, keep=None):
         env.pop("ZHENWU_ENV", None)
         try:
             proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--posts", str(posts),
-                 "--gets", str(gets)],
+                [sys.executable, str(Path(script).resolve()), "--child", *[str(a) for a in child_args]],
                 env=env, cwd=ROOT, capture_output=True, text=True, check=False,
             )
         finally:
@@ -460,6 +463,10 @@ def run(n, posts, gets, database_url=None, keep=None):
             sys.stderr.write(proc.stdout + proc.stderr)
             raise SystemExit("benchmark child failed")
         return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(n, posts, gets, database_url=None, keep=None):
+    return run_child(__file__, [n, "--posts", posts, "--gets", gets], database_url=database_url, keep=keep)
 
 
 def main(argv=None):

@@ -35,9 +35,7 @@ import datetime
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from open311 import _kept_postgres, _postgres_database, backend_cpu, pct, server_cpu_between  # noqa: E402
+from open311 import backend_cpu, pct, run_child, server_cpu_between  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 FULL = {"households": 400_000, "members": 12_000, "towns": 30, "villages": 12, "grids": 3, "months": 24, "runs": 20}
@@ -299,35 +297,7 @@ def child(size):
 
 
 def run(size, database_url=None, keep=None):
-    with tempfile.TemporaryDirectory(prefix="zhenwu-bench-") as tmp:
-        drop = None
-        if database_url and keep:
-            url = _kept_postgres(database_url, keep)
-        elif database_url:
-            url, drop = _postgres_database(database_url)
-        elif keep:
-            url = f"sqlite:///{Path(keep).resolve()}"
-        else:
-            url = f"sqlite:///{tmp}/bench.sqlite3"
-        env = dict(os.environ)
-        env.update(
-            ZHENWU_DATA_DIR=tmp, ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"), DATABASE_URL=url,
-            DJANGO_SETTINGS_MODULE="zhenwu.settings", ZHENWU_LOG_LEVEL="WARNING", ZHENWU_DEBUG="0",
-            PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        )
-        env.pop("ZHENWU_ENV", None)
-        try:
-            proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(size)],
-                env=env, cwd=ROOT, capture_output=True, text=True, check=False,
-            )
-        finally:
-            if drop:
-                drop()
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit("benchmark child failed")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, [json.dumps(size)], database_url=database_url, keep=keep)
 
 
 LABELS = [
