@@ -28,6 +28,23 @@ def _fresh_process_caches():
     clear_config_cache()
 
 
+def build_second_town(county):
+    """龙伏镇 beside the cast's town in its county, with one village (新安村) and its grid: a
+    deployment serving several towns."""
+    from zhenwu.org.models import Area, AreaLevel
+
+    county = Area.objects.get(pk=county.pk)  # the tree's counters as stored now
+    town = Area.objects.add_child(county, dict(name="龙伏镇", level=AreaLevel.TOWN, code="430181120"))
+    village = Area.objects.add_child(town, dict(name="新安村", level=AreaLevel.VILLAGE, code="430181120201"))
+    grid = Area.objects.add_child(village, dict(name="新安村第一网格", level=AreaLevel.GRID, code="430181120201-01"))
+    return SimpleNamespace(town=town, village=village, grid=grid)
+
+
+@pytest.fixture
+def second_town(cast):
+    return build_second_town(cast.county)
+
+
 def build_cast():
     from zhenwu.accounts.models import Role, User
     from zhenwu.org.models import (

@@ -206,29 +206,24 @@ def test_a_forged_follow_link_shows_a_chinese_page_on_the_phone(phone_page, cast
     assert _no_horizontal_overflow(page)
 
 
-def test_in_a_county_a_resident_picks_the_town_then_one_of_its_places(phone_page, cast, sanitation, storage):
+def test_in_a_county_a_resident_picks_the_town_then_one_of_its_places(
+    phone_page, second_town, sanitation, storage
+):
     """A deployment serving several towns asks for the town first; choosing it loads that town's
     villages and grids only, and choosing a place still asks for similar concerns."""
-    from zhenwu.org.models import Area, AreaLevel
-
-    county = Area.objects.get(pk=cast.county.pk)
-    other = Area.objects.add_child(county, dict(name="沿溪镇", level=AreaLevel.TOWN, code="430181111"))
-    village = Area.objects.add_child(other, dict(name="沙龙村", level=AreaLevel.VILLAGE, code="430181111201"))
-    Area.objects.add_child(Area.objects.get(pk=village.pk), dict(name="沙龙村第一网格", level=AreaLevel.GRID))
-
     page = phone_page
     page.goto("/concerns/report/")
     place = page.get_by_label("所在村（社区）或网格")
     expect(place.locator("option")).to_have_count(1)
-    page.get_by_label("所在乡镇").select_option(label="沿溪镇")
-    expect(place.locator("option", has_text="沙龙村第一网格")).to_have_count(1)
+    page.get_by_label("所在乡镇").select_option(label="龙伏镇")
+    expect(place.locator("option", has_text="新安村第一网格")).to_have_count(1)
     expect(place.locator("option", has_text="九龙村")).to_have_count(0)
     with page.expect_request("**/concerns/report/similar/"):  # nothing else typed yet: the place asked
-        page.get_by_label("所在村（社区）或网格").select_option(label="沙龙村第一网格")
-    page.get_by_label("反映的问题").fill("沙龙村村口的垃圾站三天没有清运，气味很大。")
+        page.get_by_label("所在村（社区）或网格").select_option(label="新安村第一网格")
+    page.get_by_label("反映的问题").fill("新安村村口的垃圾站三天没有清运，气味很大。")
     page.get_by_label("问题类别").select_option(label="环境卫生")
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("heading", name="提交成功")).to_be_visible()
     concern = Concern.objects.get()
-    assert concern.town_id == other.pk and concern.area.name == "沙龙村第一网格"
+    assert concern.town_id == second_town.town.pk and concern.area.name == "新安村第一网格"
     assert _no_horizontal_overflow(page)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from zhenwu.grid.models import HouseholdLink
-from zhenwu.org.models import Area, AreaLevel, Household
+from zhenwu.org.models import Household
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def _names_readable(page):
 
 
 @pytest.fixture
-def county(cast):
+def county(cast, second_town):
     from conftest import PASSWORD
     from zhenwu.accounts.models import Role, User
 
@@ -42,12 +42,8 @@ def county(cast):
     for household in (cast.households.jiulong, cast.households.jizhen):
         HouseholdLink.objects.create(member=cast.members.jiulong, household=household, grid_id=household.grid_id,
                                      started_on=started)
-    county = Area.objects.get(pk=cast.county.pk)
-    town = Area.objects.add_child(county, dict(name="龙伏镇", level=AreaLevel.TOWN, code="430181120"))
-    village = Area.objects.add_child(town, dict(name="新安村", level=AreaLevel.VILLAGE, code="430181120201"))
-    grid = Area.objects.add_child(Area.objects.get(pk=village.pk), dict(name="新安村第一网格", level=AreaLevel.GRID))
-    Household.objects.create(grid=grid, number="XA-0001", address="新安村1号")
-    return User.objects.create_user(username="county_leader", password=PASSWORD, role=Role.LEADER, area=county,
+    Household.objects.create(grid=second_town.grid, number="XA-0001", address="新安村1号")
+    return User.objects.create_user(username="county_leader", password=PASSWORD, role=Role.LEADER, area=cast.county,
                                     full_name="县委组织部")
 
 

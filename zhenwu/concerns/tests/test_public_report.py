@@ -3,7 +3,6 @@ and the similar concerns offered while typing."""
 
 import io
 import re
-from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -318,18 +317,6 @@ def test_an_unreviewed_concern_cannot_be_followed_from_the_board(client, world, 
 # --- a deployment serving several towns ----------------------------------------------------
 
 
-@pytest.fixture
-def second_town(world):
-    """Another town of the county with one village and its grid."""
-    from zhenwu.org.models import Area, AreaLevel
-
-    county = Area.objects.get(pk=world.cast.county.pk)
-    town = Area.objects.add_child(county, dict(name="沿溪镇", level=AreaLevel.TOWN, code="430181111"))
-    village = Area.objects.add_child(town, dict(name="沙龙村", level=AreaLevel.VILLAGE, code="430181111201"))
-    grid = Area.objects.add_child(village, dict(name="沙龙村第一网格", level=AreaLevel.GRID))
-    return SimpleNamespace(town=town, village=village, grid=grid)
-
-
 def area_select(page):
     return re.search(r'<select name="area".*?</select>', page, re.S).group(0)
 
@@ -337,16 +324,16 @@ def area_select(page):
 def test_several_towns_ask_for_the_town_first_and_list_only_its_places(client, world, second_town):
     page = client.get(URL).content.decode()
     town_select = re.search(r'<select name="town".*?</select>', page, re.S).group(0)
-    assert "官桥镇" in town_select and "沿溪镇" in town_select
+    assert "官桥镇" in town_select and "龙伏镇" in town_select
     assert 'hx-get="/concerns/report/places/"' in town_select
-    assert "九龙村" not in area_select(page) and "沙龙村" not in area_select(page)
+    assert "九龙村" not in area_select(page) and "新安村" not in area_select(page)
     assert "请先选择所在乡镇" in area_select(page)
 
     fragment = client.get("/concerns/report/places/", {"town": second_town.town.pk}).content.decode()
-    assert 'id="area-field"' in fragment and "沙龙村第一网格" in fragment and "九龙村" not in fragment
+    assert 'id="area-field"' in fragment and "新安村第一网格" in fragment and "九龙村" not in fragment
 
     page = client.get(URL, {"town": world.cast.town.pk}).content.decode()
-    assert "九龙村第一网格" in area_select(page) and "沙龙村" not in area_select(page)
+    assert "九龙村第一网格" in area_select(page) and "新安村" not in area_select(page)
 
 
 def test_one_town_lists_every_place_without_asking_for_the_town(client, world):

@@ -11,15 +11,10 @@ from django.utils import timezone
 from zhenwu.audit.models import AuditEntry
 from zhenwu.grid import cadence, services
 from zhenwu.grid.models import HouseholdLink, Visit
+from zhenwu.grid.tests.helpers import TODAY, record_visit
 from zhenwu.org.models import Household
 
 D = datetime.date
-TODAY = D(2027, 4, 2)
-
-
-def _visit(household, day):
-    now = timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(10)))
-    return services.record_visit(household=household, visited_on=day, way="home", notes="走访", by=None, now=now).visit
 
 
 def _last(household):
@@ -35,11 +30,11 @@ def test_a_visit_moves_the_last_visit_of_every_link_of_the_household_forward_nev
     h = cast.households.jiulong2
     for member in (cast.members.jiulong, cast.members.jizhen):
         services.link_households(member=member, households=[h], by=None, started_on=D(2027, 1, 1))
-    _visit(h, D(2027, 3, 10))
+    record_visit(h, D(2027, 3, 10))
     assert _last(h) == [D(2027, 3, 10)]
-    _visit(h, D(2027, 2, 1))  # entered late, for an earlier day
+    record_visit(h, D(2027, 2, 1))  # entered late, for an earlier day
     assert _last(h) == [D(2027, 3, 10)]
-    _visit(h, D(2027, 3, 20))
+    record_visit(h, D(2027, 3, 20))
     assert _last(h) == [D(2027, 3, 20)]
     assert _last(cast.households.jiulong) == []  # another household's links are untouched
 
@@ -56,8 +51,8 @@ def test_a_replayed_visit_changes_nothing(cast):
 
 def test_a_link_made_after_visits_starts_with_the_households_last_visit(cast):
     h = cast.households.jizhen
-    _visit(h, D(2027, 3, 1))
-    _visit(h, D(2027, 3, 20))
+    record_visit(h, D(2027, 3, 1))
+    record_visit(h, D(2027, 3, 20))
     (link,) = services.link_households(member=cast.members.jizhen, households=[h], by=None, started_on=D(2027, 1, 1))
     link.refresh_from_db()
     assert link.last_visited_on == D(2027, 3, 20)
@@ -68,7 +63,7 @@ def test_a_link_made_after_visits_starts_with_the_households_last_visit(cast):
 def test_deleting_a_visit_falls_back_to_the_latest_remaining_one_and_is_audited(cast):
     h = cast.households.jiulong2
     services.link_households(member=cast.members.jiulong, households=[h], by=None, started_on=D(2027, 1, 1))
-    early, late = _visit(h, D(2027, 2, 20)), _visit(h, D(2027, 3, 25))
+    early, late = record_visit(h, D(2027, 2, 20)), record_visit(h, D(2027, 3, 25))
     assert "JL-0002" not in _overdue_numbers()
     services.delete_visit(late, by=cast.users.grid_worker)
     assert _last(h) == [D(2027, 2, 20)] and "JL-0002" in _overdue_numbers()
@@ -85,7 +80,7 @@ def test_an_ended_link_leaves_the_household_to_its_other_links_with_the_same_las
     h = cast.households.jiulong
     services.link_households(member=cast.members.jiulong, households=[h], by=None, started_on=D(2027, 1, 1))
     services.link_households(member=cast.members.jizhen, households=[h], by=None, started_on=D(2027, 2, 1))
-    _visit(h, D(2027, 3, 10))  # 独居老人: due 03-24
+    record_visit(h, D(2027, 3, 10))  # 独居老人: due 03-24
     first = HouseholdLink.objects.get(household=h, member=cast.members.jiulong)
     services.end_household_link(first, by=None, ended_on=D(2027, 3, 15))
     (row,) = [r for r in cadence.overdue_households(h.grid, today=TODAY) if r.pk == h.pk]
@@ -123,7 +118,7 @@ def test_after_random_visits_deletions_and_link_changes_the_lists_agree_with_the
         h = rng.choice(households)
         action = rng.random()
         if action < 0.55:
-            _visit(h, TODAY - datetime.timedelta(days=rng.randint(0, 80)))
+            record_visit(h, TODAY - datetime.timedelta(days=rng.randint(0, 80)))
         elif action < 0.7 and Visit.objects.filter(household=h).exists():
             services.delete_visit(rng.choice(list(Visit.objects.filter(household=h))), by=None)
         elif action < 0.85:

@@ -7,27 +7,14 @@ import datetime
 import random
 from collections import defaultdict
 
-from django.utils import timezone
-
+from conftest import build_second_town
 from zhenwu.grid import cadence, services
 from zhenwu.grid.models import HouseholdLink, Visit
+from zhenwu.grid.tests.helpers import TODAY, record_visit
 from zhenwu.org import services as org_services
-from zhenwu.org.models import Area, AreaLevel, Household, Resident
+from zhenwu.org.models import Area, Household, Resident
 
 D = datetime.date
-TODAY = D(2027, 4, 2)
-
-
-def _visit(household, day):
-    now = timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(10)))
-    return services.record_visit(household=household, visited_on=day, way="home", notes="走访", by=None, now=now).visit
-
-
-def _second_town(cast):
-    town = Area.objects.add_child(cast.county, dict(name="龙伏镇", level=AreaLevel.TOWN, code="430181120"))
-    village = Area.objects.add_child(town, dict(name="新安村", level=AreaLevel.VILLAGE, code="430181120201"))
-    grid = Area.objects.add_child(village, dict(name="新安村第一网格", level=AreaLevel.GRID, code="430181120201-01"))
-    return town, village, grid
 
 
 def _links_follow_their_households():
@@ -35,7 +22,7 @@ def _links_follow_their_households():
 
 
 def test_a_link_carries_its_households_grid_and_follows_a_move(cast):
-    _town, _village, grid = _second_town(cast)
+    grid = build_second_town(cast.county).grid
     h = cast.households.jiulong2
     (link,) = services.link_households(member=cast.members.jiulong, households=[h], by=None, started_on=D(2027, 1, 1))
     ended = HouseholdLink.objects.create(
@@ -43,7 +30,7 @@ def test_a_link_carries_its_households_grid_and_follows_a_move(cast):
     )
     link.refresh_from_db()
     assert link.grid_id == cast.jiulong_grid2.pk
-    _visit(h, D(2027, 3, 1))  # 32 days before TODAY: overdue
+    record_visit(h, D(2027, 3, 1))  # 32 days before TODAY: overdue
 
     assert [r.pk for r in cadence.overdue_households(cast.jiulong, today=TODAY)] == [h.pk]
     org_services.update_household(h, grid=grid)
@@ -77,7 +64,7 @@ def test_a_household_with_two_members_counts_once_and_is_due_from_its_first_link
     services.end_household_link(first, by=None, ended_on=D(2027, 3, 25))
     assert list(cadence.overdue_households(cast.jiulong_grid2, today=TODAY)) == []  # due 04-19 now
     assert figures() == (1, 0, 0)
-    _visit(h, D(2027, 3, 30))
+    record_visit(h, D(2027, 3, 30))
     assert figures() == (1, 1, 0)
 
 
@@ -105,7 +92,8 @@ def _truth(today):
 
 def test_after_random_writes_and_moves_the_figures_agree_with_the_households(cast):
     rng = random.Random(66)
-    town2, _village2, grid2 = _second_town(cast)
+    second = build_second_town(cast.county)
+    town2, grid2 = second.town, second.grid
     services.set_cadence_rule(town=town2, interval_days=20, elderly_interval_days=7, by=None)
     grids = [cast.jiulong_grid, cast.jiulong_grid2, cast.jizhen_grid, grid2]
     households = [cast.households.jiulong, cast.households.jiulong2, cast.households.jizhen] + [
@@ -120,7 +108,7 @@ def test_after_random_writes_and_moves_the_figures_agree_with_the_households(cas
         h.refresh_from_db()
         action = rng.random()
         if action < 0.4:
-            _visit(h, TODAY - datetime.timedelta(days=rng.randint(0, 60)))
+            record_visit(h, TODAY - datetime.timedelta(days=rng.randint(0, 60)))
         elif action < 0.5 and Visit.objects.filter(household=h).exists():
             services.delete_visit(rng.choice(list(Visit.objects.filter(household=h))), by=None)
         elif action < 0.65:

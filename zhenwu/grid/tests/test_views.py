@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from conftest import build_second_town
 from zhenwu.concerns.models import Channel, Concern
 from zhenwu.grid import services
 from zhenwu.grid.models import HouseholdLink, Meeting, MeetingConcern, Visit
@@ -258,12 +259,9 @@ def test_a_file_that_is_not_a_photo_is_refused_by_name(linked, client, login, se
 def _second_town_with_a_household():
     from zhenwu.org.models import Area, AreaLevel
 
-    county = Area.objects.get(level=AreaLevel.COUNTY)
-    town = Area.objects.add_child(county, dict(name="龙伏镇", level=AreaLevel.TOWN, code="430181120"))
-    village = Area.objects.add_child(town, dict(name="新安村", level=AreaLevel.VILLAGE, code="430181120201"))
-    grid = Area.objects.add_child(village, dict(name="新安村第一网格", level=AreaLevel.GRID, code="430181120201-01"))
-    Household.objects.create(grid=grid, number="XA-0001", address="新安村1号")
-    return town, village, grid
+    second = build_second_town(Area.objects.get(level=AreaLevel.COUNTY))
+    Household.objects.create(grid=second.grid, number="XA-0001", address="新安村1号")
+    return second.town, second.village, second.grid
 
 
 def test_a_county_account_sees_its_towns_and_drills_into_any_of_them(linked, client, login,
