@@ -1,10 +1,18 @@
 from django.apps import AppConfig
 
 
+def _follow_household_move(sender, household, from_grid_id, **kwargs):
+    from .services import follow_household_move
+
+    follow_household_move(household, from_grid_id=from_grid_id)
+
+
 class GridConfig(AppConfig):
     name = "zhenwu.grid"
     verbose_name = "网格与联户"
 
     def ready(self):
-        from . import services  # noqa: F401  (registers follow_household_move with org's update_household)
-        return None
+        from zhenwu.org.signals import household_moved
+
+        # The links carry their household's grid: a move in the org app moves them too.
+        household_moved.connect(_follow_household_move, dispatch_uid="zhenwu.grid.follow_household_move")

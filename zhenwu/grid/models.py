@@ -76,7 +76,7 @@ class HouseholdLink(models.Model):
         "org.Household", verbose_name="户", on_delete=models.PROTECT, related_name="member_links", db_index=False
     )
     # A copy of the household's grid (kept by services.link_households and, when a household moves,
-    # by services.follow_household_move, which org.services.update_household calls): the overdue
+    # by services.follow_household_move, on the org.signals.household_moved signal): the overdue
     # lists and coverage start from the links in force of the grids in scope, without joining a
     # county's 400,000 households to find their grids.
     grid = models.ForeignKey(

@@ -22,7 +22,6 @@ from zhenwu.concerns.models import Channel
 from zhenwu.concerns.services import ConcernError, submit_concern
 from zhenwu.lib import photos
 from zhenwu.org.models import AreaLevel, Household, Member
-from zhenwu.org.services import household_move_follower
 
 from .models import (
     HouseholdLink,
@@ -131,10 +130,9 @@ def _lock_households(pks):
     return dict(Household.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", "grid_id"))
 
 
-@household_move_follower("grid.links")
 def follow_household_move(household, *, from_grid_id):
-    """A household moved to another grid (org.services.update_household): its links, ended ones
-    too, carry the new grid. Derived data: not audited (the household's change is)."""
+    """A household moved to another grid (org.services.update_household, signal household_moved):
+    its links, ended ones too, carry the new grid. Derived data: not audited (the household's change is)."""
     return HouseholdLink.objects.filter(household_id=household.pk).update(grid_id=household.grid_id)
 
 

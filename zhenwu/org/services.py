@@ -40,6 +40,7 @@ from .models import (
     Resident,
     ResidentTag,
 )
+from .signals import household_moved
 
 ID_NUMBER_PURPOSE = "id_number"
 
@@ -155,22 +156,6 @@ def create_household(*, grid, number, address):
     return household
 
 
-_HOUSEHOLD_MOVE_FOLLOWERS = {}
-
-
-def household_move_follower(name):
-    """Register `func(household, *, from_grid_id)`, run by update_household inside its transaction
-    when a household changes grid: for apps that keep a copy of a household's grid (the grid app's
-    links), which this app does not import. Registered when the app's services are imported (its
-    AppConfig.ready)."""
-
-    def decorator(func):
-        _HOUSEHOLD_MOVE_FOLLOWERS[name] = func
-        return func
-
-    return decorator
-
-
 @transaction.atomic
 def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
     before = snapshot(household)
@@ -186,8 +171,7 @@ def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
         household.save()
         record_update(household, before)
         if household.grid_id != from_grid_id:
-            for follow in _HOUSEHOLD_MOVE_FOLLOWERS.values():
-                follow(household, from_grid_id=from_grid_id)
+            household_moved.send(sender=Household, household=household, from_grid_id=from_grid_id)
     return household
 
 
