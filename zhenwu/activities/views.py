@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.accounts.models import User
+from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, Member, Resident, town_of
 from zhenwu.study.access import visible_campaigns, visible_sessions
@@ -42,13 +43,6 @@ from .models import (
     Score,
 )
 from .ranking import member_hours, volunteer_ranking
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _page(request, template, context, partial="results"):
@@ -306,7 +300,7 @@ def volunteer_ranking_page(request):
     town = town_of(user)
     areas = (Area.objects.filter(path__startswith=town.path, level__in=("town", "village", "community"))
              .order_by("path") if town else Area.objects.none())
-    area = areas.filter(pk=_int(request.GET.get("area"))).first()
+    area = areas.filter(pk=int_or_none(request.GET.get("area"))).first()
     rows = volunteer_ranking(activities=access.visible_activities(user), start=start, end=end, area=area, limit=100)
     me = Member.objects.filter(user=user, is_active=True).first()
     return _page(request, "activities/volunteer_ranking.html", {

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 from zhenwu.lib import photos
+from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel
 
 from .models import MAX_PHOTOS_PER_CONCERN, CallBackResult, Category
@@ -129,13 +130,6 @@ def _town_area_choices(town):
     return [("", "请选择")] + place_choices(_places(town))
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class PlaceField(forms.TypedChoiceField):
     """A place among the form's choices, which are read only when the form is rendered; the
     submitted value is validated by the form's clean_area (one row, not the whole list)."""
@@ -235,9 +229,9 @@ class ReportForm(forms.Form):
         """The town whose places the form lists: the one submitted or given as initial, else
         the town of the submitted place (a form sent without scripts keeps its place)."""
         by_pk = {t.pk: t for t in self.towns}
-        town = by_pk.get(_int_or_none(self.data.get("town") if self.is_bound else self.initial.get("town")))
+        town = by_pk.get(int_or_none(self.data.get("town") if self.is_bound else self.initial.get("town")))
         if town is None and self.is_bound:
-            area = Area.objects.filter(pk=_int_or_none(self.data.get("area"))).only("path").first()
+            area = Area.objects.filter(pk=int_or_none(self.data.get("area"))).only("path").first()
             if area is not None:
                 town = next((t for t in self.towns if area.path.startswith(t.path)), None)
         return town

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from zhenwu.concerns.models import Concern
 from zhenwu.lib.form_errors import attach_errors
+from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
 
 from . import access, cadence, services
@@ -35,13 +36,6 @@ from .forms import (
 from .models import HouseholdLink, MeetingConcern, MeetingPhoto, MemberRole, Visit
 
 PAGE_SIZE = 20
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _page(request, queryset):
@@ -102,10 +96,10 @@ def _scope_filters(request, root):
     )
     villages = [a for a in areas if a.level != AreaLevel.GRID]
     grids = [a for a in areas if a.level == AreaLevel.GRID]
-    village = next((v for v in villages if v.pk == _int(request.GET.get("village"))), None)
+    village = next((v for v in villages if v.pk == int_or_none(request.GET.get("village"))), None)
     if village is not None:
         grids = [g for g in grids if g.path.startswith(village.path)]
-    grid = next((g for g in grids if g.pk == _int(request.GET.get("grid"))), None)
+    grid = next((g for g in grids if g.pk == int_or_none(request.GET.get("grid"))), None)
     return villages, grids, village, grid
 
 
@@ -285,7 +279,7 @@ def link_end(request, pk):
 
 
 def _chosen_member(request, root):
-    pk = _int(request.GET.get("member"))
+    pk = int_or_none(request.GET.get("member"))
     if pk is None or root is None:
         return None
     return access.members_for_area(root).filter(pk=pk).first()
@@ -465,7 +459,7 @@ def meeting_create(request):
     areas = list(access.meeting_areas(user))
     if not areas:
         raise PermissionDenied("没有可登记民情茶室的村(社区)")
-    area = next((a for a in areas if a.pk == _int(request.POST.get("area") or request.GET.get("area"))), None)
+    area = next((a for a in areas if a.pk == int_or_none(request.POST.get("area") or request.GET.get("area"))), None)
     if area is None and len(areas) == 1:
         area = areas[0]
     if area is None:

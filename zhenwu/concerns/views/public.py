@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.lib import workdays
+from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Department
 
 from .. import access, rates_summary, services
@@ -41,6 +42,7 @@ from ..forms_public import (
     ReportForm,
     attach_concern_error,
     new_submission_key,
+    served_towns,
 )
 from ..models import (
     OPEN_STATUSES,
@@ -126,13 +128,6 @@ def _not_found(request, *, title="没有找到该诉求", message=""):
     return render(request, "concerns/public_not_found.html", {"title": title, "message": message}, status=404)
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _querystring(request, drop=("page",)):
     params = request.GET.copy()
     for key in drop:
@@ -161,10 +156,6 @@ class _Page:
         return len(self.object_list)
 
 
-def _towns():
-    return list(Area.objects.filter(level=AreaLevel.TOWN).order_by("path").only("id", "name", "path"))
-
-
 def _villages(town=None):
     qs = Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
     if town is not None:
@@ -173,7 +164,7 @@ def _villages(town=None):
 
 
 def _pick(options, value):
-    pk = _int(value)
+    pk = int_or_none(value)
     return next((o for o in options if o.pk == pk), None)
 
 
@@ -343,9 +334,9 @@ def report_similar(request):
         return render(request, "concerns/public_similar.html", {"matches": []})
     _count_attempt(request, "similar", limit)
     text = (request.POST.get("text") or "").strip()[:SIMILAR_MAX_CHARS]
-    category = Category.objects.filter(pk=_int(request.POST.get("category")), is_active=True).first()
+    category = Category.objects.filter(pk=int_or_none(request.POST.get("category")), is_active=True).first()
     village = None
-    area = Area.objects.filter(pk=_int(request.POST.get("area"))).first()
+    area = Area.objects.filter(pk=int_or_none(request.POST.get("area"))).first()
     if area is not None:
         if area.level == AreaLevel.GRID:
             village = Area.objects.filter(path=area.path[: -area.steplen]).first()
@@ -549,7 +540,7 @@ def board(request):
         return redirect("concerns:board")
 
     now = timezone.now()
-    towns = _towns()
+    towns = served_towns()
     town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
     villages = _villages(town)
     village = _pick(villages, request.GET.get("village"))
@@ -571,7 +562,7 @@ def board(request):
     elif status:
         concerns = concerns.filter(STATUS_FILTERS[status][1])
 
-    page = _Page(concerns, _int(request.GET.get("page")))
+    page = _Page(concerns, int_or_none(request.GET.get("page")))
     rows = [
         {
             "concern": c,
@@ -691,9 +682,9 @@ def board_rates(request):
     today = workdays.local_date(now)
     months = _month_options(today)
     month = next((m for m in months if request.GET.get("month") == f"{m:%Y-%m}"), None)
-    towns = _towns()
+    towns = served_towns()
     town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
-    wanted = _int(request.GET.get("department"))
+    wanted = int_or_none(request.GET.get("department"))
     if wanted is not None and not Department.objects.filter(pk=wanted).exists():
         wanted = None  # the page of no department (as before: an unknown one matches no concern)
     seconds = settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS

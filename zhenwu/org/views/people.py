@@ -16,19 +16,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from zhenwu.lib.form_errors import attach_errors
+from zhenwu.lib.params import int_or_none
 
 from .. import access, services
 from ..forms import HouseholdForm, MemberForm, ResidentForm
 from ..models import AREA_SCOPED_ROLES, ORG_SCOPED_ROLES, Household, Member, Resident
 
 PAGE_SIZE = 20
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _page(request, queryset):
@@ -105,10 +99,10 @@ def household_list(request):
     if q:
         named = Resident.objects.filter(household=OuterRef("pk"), name__icontains=q)
         households = households.filter(Q(number__icontains=q) | Q(address__icontains=q) | Q(Exists(named)))
-    village = next((v for v in villages if v.pk == _int(request.GET.get("village"))), None)
+    village = next((v for v in villages if v.pk == int_or_none(request.GET.get("village"))), None)
     if village is not None:
         households = households.filter(grid__path__startswith=village.path)
-    grid = next((g for g in grids if g.pk == _int(request.GET.get("grid"))), None)
+    grid = next((g for g in grids if g.pk == int_or_none(request.GET.get("grid"))), None)
     if grid is not None:
         households = households.filter(grid=grid)
     if village is not None:
@@ -261,7 +255,7 @@ def member_list(request):
     q = (request.GET.get("q") or "").strip()[:30]
     if q:
         members = members.filter(name__icontains=q)
-    org = next((o for o in orgs if o.pk == _int(request.GET.get("org"))), None)
+    org = next((o for o in orgs if o.pk == int_or_none(request.GET.get("org"))), None)
     if org is not None:
         members = members.filter(party_org__path__startswith=org.path)
     flags = [f for f in request.GET.getlist("flag") if f in MEMBER_FLAGS]

@@ -9,17 +9,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.jobs.models import Job
+from zhenwu.lib.params import int_or_none
 
 from .. import briefing_access as access
 from .. import briefing_services as services
 from ..models import BriefingExport, ExportFormat
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _months():
@@ -54,7 +48,7 @@ def briefing_generate(request):
     if not access.can_edit(user):
         raise access.PermissionDenied("只有镇管理员和镇领导可以生成简报")
     areas = access.generation_areas(user)
-    area = areas.filter(pk=_int(request.POST.get("area"))).first()
+    area = areas.filter(pk=int_or_none(request.POST.get("area"))).first()
     try:
         briefing, job = services.start_briefing(area=area, year=request.POST.get("year"),
                                                 month=request.POST.get("month"), by=user)
@@ -87,7 +81,7 @@ def briefing_detail(request, pk):
     for v in versions:
         v.files = [latest[k] for k in ((v.pk, ExportFormat.DOCX), (v.pk, ExportFormat.PDF)) if k in latest]
     job = None
-    job_id = _int(request.GET.get("job"))
+    job_id = int_or_none(request.GET.get("job"))
     if job_id:
         job = Job.objects.filter(pk=job_id, created_by=user).first()
     return render(request, "reports/briefing_detail.html", {

@@ -7,13 +7,6 @@ from django.shortcuts import render
 PAGE_SIZE = 20
 
 
-def to_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def page_of(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 

@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Member
 
 from .. import access, services
 from ..forms import EndMentorshipForm, HomeLessonForm, MentorshipForm, attach_errors
 from ..models import CampaignItem, ItemKind, MakeUpStatus, MakeUpTask
-from .common import page_of, querystring, render_page, stored_file, to_int
+from .common import page_of, querystring, render_page, stored_file
 
 
 @login_required
@@ -42,7 +43,7 @@ def mentorship_create(request):
         raise PermissionDenied("只有镇管理员或支部书记可以安排帮学结对")
     members = access.members_in_scope(user).select_related("party_org").order_by("party_org__path", "name")
     initial = {"started_on": timezone.localdate()}
-    mentee = members.filter(pk=to_int(request.GET.get("mentee"))).first()
+    mentee = members.filter(pk=int_or_none(request.GET.get("mentee"))).first()
     if mentee is not None:
         initial["mentees"] = [mentee]
     form = MentorshipForm(request.POST or None, initial=initial, members=members,
@@ -130,7 +131,7 @@ def lesson_create(request):
     initial = {"given_on": timezone.localdate(), "confirmation": "signed"}
     if own is not None:
         initial["mentor"] = own
-    member = members.filter(pk=to_int(request.GET.get("member"))).first()
+    member = members.filter(pk=int_or_none(request.GET.get("member"))).first()
     if member is not None:
         initial["member"] = member
         initial["items"] = list(MakeUpTask.objects.filter(member=member, status=MakeUpStatus.OPEN)

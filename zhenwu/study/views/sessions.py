@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import PartyOrg
 
 from .. import access, services
@@ -25,7 +26,7 @@ from ..forms import (
     attach_errors,
 )
 from ..models import Attendance, CampaignItem, LeaveRequest, LeaveStatus, SessionKind
-from .common import page_of, querystring, render_page, stored_file, to_int
+from .common import page_of, querystring, render_page, stored_file
 
 INLINE_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/gif", "audio/mpeg", "video/mp4")
 
@@ -36,7 +37,7 @@ def session_list(request):
     user = request.user
     sessions = access.visible_sessions(user)
     campaigns = list(access.visible_campaigns(user).order_by("-starts_on"))
-    campaign = next((c for c in campaigns if c.pk == to_int(request.GET.get("campaign"))), None)
+    campaign = next((c for c in campaigns if c.pk == int_or_none(request.GET.get("campaign"))), None)
     if campaign is not None:
         sessions = sessions.filter(campaign=campaign)
     kind = request.GET.get("kind") or ""
@@ -79,7 +80,7 @@ def session_create(request):
     if not access.can_add_session(request.user):
         raise PermissionDenied("只有镇管理员或支部书记可以登记学习活动")
     initial = {}
-    campaign = access.visible_campaigns(request.user).filter(pk=to_int(request.GET.get("campaign"))).first()
+    campaign = access.visible_campaigns(request.user).filter(pk=int_or_none(request.GET.get("campaign"))).first()
     if campaign is not None:
         initial["campaign"] = campaign
     if request.user.party_org_id:
