@@ -120,16 +120,6 @@ def place_choices(places=None):
     return [(label, options) for _, label, options in groups]
 
 
-def _area_choices():
-    return [("", "请选择")] + place_choices()
-
-
-def _town_area_choices(town):
-    if town is None:
-        return [("", "请先选择所在乡镇")]
-    return [("", "请选择")] + place_choices(_places(town))
-
-
 class PlaceField(forms.TypedChoiceField):
     """A place among the form's choices, which are read only when the form is rendered; the
     submitted value is validated by the form's clean_area (one row, not the whole list)."""
@@ -210,7 +200,7 @@ class ReportForm(forms.Form):
                 "hx-swap": "outerHTML",
             }
         )
-        self.fields["area"].choices = self._area_choices
+        self.fields["area"].choices = self._place_choices
 
     @cached_property
     def towns(self):
@@ -220,10 +210,13 @@ class ReportForm(forms.Form):
     def asks_for_town(self):
         return len(self.towns) > 1
 
-    def _area_choices(self):
+    def _place_choices(self):
         if not self.asks_for_town:
-            return _area_choices()
-        return _town_area_choices(self.chosen_town())
+            return [("", "请选择")] + place_choices()
+        town = self.chosen_town()
+        if town is None:
+            return [("", "请先选择所在乡镇")]
+        return [("", "请选择")] + place_choices(_places(town))
 
     def chosen_town(self):
         """The town whose places the form lists: the one submitted or given as initial, else

@@ -340,9 +340,11 @@ def _active_category(code):
 # --- views -----------------------------------------------------------------------------------
 
 
-def open311_view(methods):
+def open311_view(methods, *, keyed=()):
     """The frame of every endpoint: allowed methods, CSRF exemption (clients are not browsers),
-    and every failure turned into the specification's error format."""
+    the per-address rate limit, and every failure turned into the specification's error format.
+    Requests of the `keyed` methods name an API key and are counted in its bucket instead (by
+    the view; a wrong key is counted by address there)."""
 
     def decorator(view):
         @csrf_exempt
@@ -355,9 +357,7 @@ def open311_view(methods):
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                if request.method != "POST":
-                    # A POST names its API key and is counted in the key's bucket (_post_request);
-                    # one with a wrong key is counted here, by address.
+                if request.method not in keyed:
                     _count_address(request)
                 return view(request, fmt, *args, **kwargs)
             except Open311Error as exc:
@@ -447,7 +447,7 @@ def service_definition(request, fmt, code):
     )
 
 
-@open311_view(("GET", "POST"))
+@open311_view(("GET", "POST"), keyed=("POST",))
 def requests_endpoint(request, fmt):
     if request.method == "POST":
         return _post_request(request, fmt)

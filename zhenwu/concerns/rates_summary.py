@@ -154,6 +154,21 @@ def summary_cells(months, *, town=None):
     )
 
 
+def department_month_cells(months, *, today, now, town=None):
+    """RateCells by (department, month) of `months` (the public rates page's twelve): the settled
+    months from their summary while it is current, the others counted from the concerns, narrowed
+    by received_month so the databases read the month index."""
+    summarised = usable_months([m for m in summarisable_months(today) if m in months])
+    concerns = Concern.objects.filter(received_month__in=[m for m in months if m not in summarised])
+    if town is not None:
+        concerns = concerns.filter(town=town)
+    cells = rate_cells(queryset=concerns, by=("department", "month"), start=months[-1], end=today, now=now)
+    if not summarised:
+        return cells
+    kept = summary_cells(summarised, town=town)
+    return RateCells(cells.by, cells.counts + kept.counts, cells.histogram, kept.histograms)
+
+
 def refresh_rate_summaries(*, now=None):
     """Recompute the summaries that are missing, out of date or not settled; returns how many
     months were computed. Safe to run on several workers at once (a month computed twice is

@@ -59,7 +59,7 @@ from ..models import (
     Status,
     hash_token,
 )
-from ..rates import EMPTY_LABELS, SKIP, RateCells, combine_rows, group_labels, rate_cells, summarise
+from ..rates import EMPTY_LABELS, SKIP, combine_rows, group_labels, summarise
 from ..redaction import redact_concern_text, redact_text
 from ..similar import find_similar_concerns
 
@@ -699,22 +699,10 @@ def board_rates(request):
 
 
 def _rates_body(now, today, months, month, towns, town, wanted):
-    """The rates page's body (HTML) as of `now`: one grouped pass (department × month) over the
-    twelve months, narrowed by received_month so the databases read the month index, with the
-    settled months' rows taken from their summary; the other views are sums of its rows."""
+    """The rates page's body (HTML) as of `now`: the (department × month) cells of the twelve
+    months (rates_summary.department_month_cells); the other views are sums of its rows."""
     start, end = (month, _month_end(month)) if month else (months[-1], today)
-    # Settled months come from their summary while it is current (zhenwu.concerns.rates_summary),
-    # the others are counted from the concerns.
-    summarised = rates_summary.usable_months(
-        [m for m in rates_summary.summarisable_months(today) if m in months]
-    )
-    concerns = Concern.objects.filter(received_month__in=[m for m in months if m not in summarised])
-    if town is not None:
-        concerns = concerns.filter(town=town)
-    cells = rate_cells(queryset=concerns, by=("department", "month"), start=months[-1], end=today, now=now)
-    if summarised:
-        kept = rates_summary.summary_cells(summarised, town=town)
-        cells = RateCells(cells.by, cells.counts + kept.counts, cells.histogram, kept.histograms)
+    cells = rates_summary.department_month_cells(months, today=today, now=now, town=town)
     names = group_labels(("department",), cells.counts)["department"]
 
     def named(row, pk):
