@@ -13,7 +13,9 @@ process's CPU clock; the POSTs go through the whole WSGI stack with django.test.
 time, as in bench/concerns.py. On PostgreSQL the server's own work is not in these figures (see
 bench/concerns.py for the backend's CPU); on SQLite it is, inside the part that runs the statement.
 
-Nothing is changed in what the request does: the wrappers only read the clock.
+It also prints the bytes of write-ahead log one intake and one floor request write (the write
+cost of the tables' indexes). Nothing is changed in what the request does: the wrappers only read
+the clock.
 """
 
 import argparse
@@ -108,6 +110,7 @@ def child(n, towns, years, posts):
         intake(fresh_key())
         assert resident.post("/bench/floor/", form).status_code == 200
     keys = [fresh_key() for _ in range(posts)]
+    wal = wal_bytes_per_request(lambda: intake(fresh_key()), lambda: resident.post("/bench/floor/", form))
 
     wrap(forms_public.ReportForm, "is_valid", "form")
     wrap(services, "submit_concern", "service")
@@ -138,8 +141,41 @@ def child(n, towns, years, posts):
         "posts": posts, "whole_ms": whole / posts * 1000, "floor_ms": floor / posts * 1000,
         "floor_multipart_ms": spent["multipart"] / posts * 1000,
         "parts_ms": {part: seconds / posts * 1000 for part, seconds in intake_parts.items()},
+        "wal": wal,
         "load": [round(x, 2) for x in os.getloadavg()],
     }))
+
+
+def wal_bytes_per_request(intake, floor, count=20):
+    """Bytes of write-ahead log one intake and one floor request write, the mean of `count` each:
+    every page an INSERT touches (the table's and each index's) goes to the log, so this is the
+    write cost of the indexes. SQLite: the WAL file's growth with automatic checkpoints held off;
+    PostgreSQL: the advance of the WAL position (nothing else writes meanwhile on a bench server)."""
+    from django.db import connection
+
+    def position():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+                return int(cursor.fetchone()[0])
+        return os.path.getsize(f"{connection.settings_dict['NAME']}-wal")
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        figures = {}
+        for name, request in (("intake", intake), ("floor", floor)):
+            start = position()
+            for _ in range(count):
+                request()
+            figures[name] = round((position() - start) / count)
+        return figures
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_autocheckpoint=1000")
 
 
 def run(n, towns, years, posts, database_url=None, keep=None):
@@ -173,6 +209,7 @@ def main(argv=None):
     named = parts["form"] + parts["service"] + parts["page"] + parts["multipart"]
     print(f"{'  rest (middleware, view, response, test client)':<72}{r['whole_ms'] - named:8.3f}")
     print(f"{'floor: bare single-INSERT view (same stack and body)':<72}{r['floor_ms']:8.3f}")
+    print(f"Write-ahead log per request: intake {r['wal']['intake']:,} bytes, floor {r['wal']['floor']:,} bytes")
     own = parts["form"] + parts["service"] + parts["page"]
     print(f"The intake's own work (validation, service, page): {own:.3f} ms = {own / r['floor_ms']:.1f}x the whole "
           f"floor request; within 2x of the floor leaves {r['floor_ms']:.3f} ms for all of it")

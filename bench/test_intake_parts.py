@@ -16,8 +16,11 @@ def test_the_intake_parts_benchmark_runs_in_quick_mode():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert "3,000 concerns, 60 POSTs" in lines[0]
+    wal = re.fullmatch(r"Write-ahead log per request: intake ([\d,]+) bytes, floor ([\d,]+) bytes", lines[-2])
+    intake_wal, floor_wal = (int(n.replace(",", "")) for n in wal.groups())
+    assert intake_wal > floor_wal > 0  # the intake writes a concern, an event and an audit entry
     figures = {}
-    for line in lines[1:-1]:
+    for line in lines[1:-2]:
         label, value = line.rsplit(None, 1)
         figures[label.strip()] = float(value)
     whole = figures["whole POST /concerns/report/"]
