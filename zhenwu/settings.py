@@ -303,13 +303,17 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "zhenwu.lib.request_context.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "zhenwu.lib.request_context.RequestIdFilter"},
+        # Follow-link tokens and Open311 api_key values never reach a log line.
+        "secrets": {"()": "zhenwu.lib.log_redaction.RedactSecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "zhenwu.ops.jsonlog.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id", "secrets"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ZHENWU_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},

@@ -1443,15 +1443,21 @@ def sign_for_concern(concern, *, by):
     return concern
 
 
-REPORTER_FIELDS = {"phone": ("reporter_phone", "诉求人电话"), "name": ("reporter_name", "诉求人姓名")}
+REPORTER_FIELDS = {
+    "phone": ("reporter_phone", "诉求人电话"),
+    "name": ("reporter_name", "诉求人姓名"),
+    # The text as written: the numbers and the name in it are masked on every page (redaction).
+    "text": ("text", "诉求原文（含号码）"),
+}
 
 
 @transaction.atomic
 def reveal_reporter(concern, *, field, by):
-    """The reporter's full phone number or name for staff who must contact the resident; each
-    look is written to the audit log (REVEAL). Raises ConcernPermissionDenied for anyone else."""
+    """The reporter's full phone number or name, or the concern's text with the numbers and the
+    name in it unmasked, for staff who must contact the resident; each look is written to the
+    audit log (REVEAL). Raises ConcernPermissionDenied for anyone else."""
     if field not in REPORTER_FIELDS:
-        raise ConcernError("只能查看诉求人电话或姓名", field="field")
+        raise ConcernError("只能查看诉求人电话、姓名或诉求原文", field="field")
     _require(access.can_reveal_reporter(by, concern), "没有查看诉求人联系方式的权限")
     attname, label = REPORTER_FIELDS[field]
     with acting_as(_actor(by)):
