@@ -59,7 +59,7 @@ def _header_row():
 
 
 def _data_row(number, phone_cell):
-    values = ("九龙村", "九龙村第一网格", f"JL-{number}", "九龙村一组", "李建国", "男", "户主", "", "", "")
+    values = ("九龙村", "九龙村第一网格", f"HB-{number}", "九龙村一组", "甄测试", "男", "户主", "", "", "")
     cells = "".join(_inline(f"{c}{number}", v) for c, v in zip(_COLUMNS, values, strict=True) if v)
     return f'<row r="{number}">{cells}{phone_cell}</row>'
 
