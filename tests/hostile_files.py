@@ -157,9 +157,11 @@ def long_cell(*, characters=40_000):
     return writer.close()
 
 
-def valid_roster(rows=3):
-    """A small correct residents roster (for the demo-less town of the tests: 九龙村 / 九龙村第一网格)."""
-    body = "".join(_data_row(n, "") for n in range(2, rows + 2))
+def valid_roster(rows=3, *, phone=""):
+    """A small correct residents roster (for the demo-less town of the tests: 九龙村 / 九龙村第一网格);
+    `phone`, when given, is written in every row's phone column."""
+    cell = (lambda n: _inline(f"I{n}", phone)) if phone else (lambda n: "")
+    body = "".join(_data_row(n, cell(n)) for n in range(2, rows + 2))
     writer = _Writer()
     _skeleton(writer, sheet=_SHEET_HEAD + _header_row() + body + _SHEET_TAIL, shared=_SST_HEAD + "</sst>")
     return writer.close()
