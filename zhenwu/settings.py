@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_ratelimit",
     "template_partials",
     "treebeard",
     "axes",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "zhenwu.lib.request_context.RequestContextMiddleware",
+    # Before anything reads the body: 413 for an oversized one; no-store on staff pages.
+    "zhenwu.lib.http_errors.HttpLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +173,14 @@ else:
         }
     }
 
+# Rate limits (django-ratelimit, zhenwu.lib.ratelimits) count in this cache. Its checks want a
+# cache with atomic increments: Redis is one (Django's own backend, which the library does not
+# list); the file cache of one machine is not, so a burst may pass a limit by the requests that
+# raced (at most the workers' threads). A cache that fails lets residents through.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
+_RATELIMIT_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
+
 # The public rates page (三率, /concerns/board/rates/) is kept this many seconds per town, month
 # and department shown; the page says when its figures were computed. 0 computes every request.
 ZHENWU_PUBLIC_RATES_CACHE_SECONDS = int(os.environ.get("ZHENWU_PUBLIC_RATES_CACHE_SECONDS", "60"))
@@ -200,8 +211,13 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 # Locking by address as well would let one mistyping clerk lock a whole town office behind one NAT.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("ZHENWU_PROXY_COUNT", "0")) or None
+SILENCED_SYSTEM_CHECKS = ["axes.W006", *_RATELIMIT_CHECKS]
+# Lockouts, the audit log and the rate limits see one client address (zhenwu.lib.request_context).
+AXES_CLIENT_IP_CALLABLE = "zhenwu.lib.request_context.client_ip"
+
+# Reverse proxies in front of the app servers (nginx, a load balancer), each appending the address
+# it saw to X-Forwarded-For: 0 = the app server faces the clients and the header is ignored.
+ZHENWU_PROXY_COUNT = int(os.environ.get("ZHENWU_PROXY_COUNT", "0"))
 
 # Idle logout: the session lives 30 minutes past the last request.
 SESSION_COOKIE_AGE = 30 * 60
@@ -263,8 +279,11 @@ STORAGES = {
 
 # Uploads: Excel rosters up to 20 MB; larger requests get a clear message, not a crash.
 ZHENWU_MAX_UPLOAD_BYTES = int(os.environ.get("ZHENWU_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# The form fields of a request (not its files); past it Django raises RequestDataTooBig, answered
+# with the Chinese 413 page (zhenwu.lib.http_errors). Whole bodies: zhenwu.lib.uploads.max_request_bytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+CSRF_FAILURE_VIEW = "zhenwu.lib.http_errors.csrf_failure"
 
 # --- Security headers (production) -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -284,13 +303,17 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "zhenwu.lib.request_context.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "zhenwu.lib.request_context.RequestIdFilter"},
+        # Follow-link tokens and Open311 api_key values never reach a log line.
+        "secrets": {"()": "zhenwu.lib.log_redaction.RedactSecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "zhenwu.ops.jsonlog.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id", "secrets"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ZHENWU_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
@@ -301,6 +324,8 @@ if ZHENWU_LOG_JSON:
     LOGGING["handlers"]["console"]["formatter"] = "json"
 
 ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
+# The number residents are told to call when the web form refuses them (rate limits, errors).
+ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
 
 # --- APIs: Open311 GeoReport v2 (/open311/v2/) and the staff JSON API (/api/v1/) -------------
 REST_FRAMEWORK = {

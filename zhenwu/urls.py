@@ -7,7 +7,11 @@ admin.site.site_header = "镇务通 配置管理"
 admin.site.site_title = "镇务通"
 admin.site.index_title = "配置"
 
-# A database overload raised outside a view (e.g. saving the session) answers "busy" (503), too.
+# Chinese answers to bad requests (zhenwu.lib.http_errors). A database overload raised outside a
+# view (e.g. saving the session) answers "busy" (503), too; any other 500 is the 500.html page.
+handler400 = "zhenwu.lib.http_errors.bad_request"
+handler403 = "zhenwu.lib.http_errors.permission_denied"
+handler404 = "zhenwu.lib.http_errors.page_not_found"
 handler500 = "zhenwu.ops.middleware.server_error"
 
 # Uploaded files are never served as a public /media/ tree: each app serves its files through a

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_create, record_event, record_update, snapshot
-from zhenwu.lib import photos
+from zhenwu.lib import photos, uploads
 
 from .models import (
     Activity,
@@ -28,8 +28,8 @@ from .models import (
     Score,
 )
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_PHOTO_BYTES = uploads.max_photo_bytes()
+MAX_ATTACHMENT_BYTES = uploads.max_upload_bytes()
 MAX_HOURS = Decimal("24")
 
 

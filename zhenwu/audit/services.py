@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from zhenwu.lib.crypto import EncryptedJSONField, EncryptedTextField
-from zhenwu.lib.masking import mask_id_number, mask_phone
+from zhenwu.lib.masking import mask_id_number, mask_numbers, mask_phone
 from zhenwu.lib.request_context import current_actor
 
 from .models import (
@@ -68,12 +68,23 @@ def _plain(value):
 _AS_IS = frozenset((str, int, bool, float, list, dict, type(None)))  # what _plain returns unchanged
 
 
+PLAIN, ENCRYPTED, FREE_TEXT = 0, 1, 2
+
+
+def _kind(field):
+    if isinstance(field, EncryptedTextField):
+        return ENCRYPTED
+    if isinstance(field, (models.CharField, models.TextField)) and not field.choices:
+        return FREE_TEXT  # what people type: a phone or ID number in it is masked in the log
+    return PLAIN
+
+
 def _snapshot_plan(model):
-    """(attname, field, encrypted) for the fields a snapshot holds, worked out once per model."""
+    """(attname, field, kind) for the fields a snapshot holds, worked out once per model."""
     plan = _PLANS.get(model)
     if plan is None:
         plan = tuple(
-            (field.attname, field, isinstance(field, EncryptedTextField))
+            (field.attname, field, _kind(field))
             for field in model._meta.concrete_fields
             if not field.name.endswith("_hash") and field.name != "password"
         )
@@ -85,16 +96,23 @@ _PLANS = {}
 
 
 def snapshot(instance, *, digests=True):
-    """Field values of a model instance for the log; encrypted fields are masked, hashes left out.
-    `digests=False` skips the digests of encrypted values (only needed to compare two snapshots)."""
+    """Field values of a model instance for the log; encrypted fields are masked, phone and ID
+    numbers inside free text are masked (zhenwu.lib.masking.mask_numbers), hashes left out.
+    `digests=False` skips the digests of masked values (only needed to compare two snapshots)."""
     data = Snapshot()
-    for attname, field, encrypted in _snapshot_plan(instance.__class__):  # unwraps request.user
+    for attname, field, kind in _snapshot_plan(instance.__class__):  # unwraps request.user
         value = getattr(instance, attname)
-        if encrypted:
+        if kind == ENCRYPTED:
             if digests:
                 raw = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
                 data.digests[attname] = hashlib.sha256(raw.encode()).hexdigest()
             value = _mask_sensitive(field, value)
+        elif kind == FREE_TEXT and type(value) is str:
+            masked = mask_numbers(value)
+            if masked != value:
+                if digests:
+                    data.digests[attname] = hashlib.sha256(value.encode()).hexdigest()
+                value = masked
         data[attname] = value if type(value) in _AS_IS else _plain(value)
     return data
 
@@ -230,9 +248,9 @@ def _new_entry(*, at, actor, action, object_type, object_id, object_repr, change
         action=action,
         object_type=_text(object_type, 60),
         object_id=_text(object_id, 40),
-        object_repr=_text(object_repr, 200),
+        object_repr=_text(mask_numbers(str(object_repr or "")), 200),
         changes=canonical_json(changes or {}),
-        note=_text(note, 300),
+        note=_text(mask_numbers(str(note or "")), 300),
         prev_hash=prev_hash,
     )
     entry.hash = entry.compute_hash()
@@ -283,7 +301,7 @@ def record_created_many(objs, *, note="", batch_size=2000):
     _lock_chain()
     last = _chain_head()
     now = timezone.now()
-    shared = AuditEntry(at=now, **who, action=AuditAction.CREATE, note=_text(note, 300))
+    shared = AuditEntry(at=now, **who, action=AuditAction.CREATE, note=_text(mask_numbers(note or ""), 300))
     template = PayloadTemplate(shared)
     at_db = AuditEntry._meta.get_field("at").get_db_prep_save(now, conn)
     changes_field = AuditEntry._meta.get_field("changes")
@@ -305,7 +323,7 @@ def record_created_many(objs, *, note="", batch_size=2000):
         if object_type is None:
             object_type = types[model] = _text(model._meta.label, 60)
         object_id = _text(str(obj.pk), 40)
-        object_repr = _text(_label(obj), 200)
+        object_repr = _text(mask_numbers(_label(obj)), 200)
         entry_hash = hash_text(last, template.text({
             "object_type": canonical_text(object_type),
             "object_id": canonical_text(object_id),

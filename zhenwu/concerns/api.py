@@ -39,6 +39,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .redaction import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,20 @@ class ConcernListItemSerializer(serializers.ModelSerializer):
 
     def get_is_overdue(self, concern) -> bool:
         return concern.is_overdue(self.context.get("now"))
+
+    def to_representation(self, concern):
+        # Numbers and the reporter's name in free text are masked, as on the page (redaction);
+        # the API offers no reveal: the page's audited "显示原文" is the one way to the full text.
+        data = super().to_representation(concern)
+        names = (concern.reporter_name,)
+        for key in ("title", "text", "resolution_text"):
+            if data.get(key):
+                data[key] = redact_text(data[key], names=names)
+        for event in data.get("events") or ():
+            for key in ("public_text", "internal_note", "reason"):
+                if event.get(key):
+                    event[key] = redact_text(event[key], names=names)
+        return data
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -65,8 +65,22 @@ class PhotosField(forms.FileField):
         return cleaned
 
 
+GARBLED = "garbled"
+
+
+def refuse_garbled(value, label):
+    """Bytes that were not UTF-8 reach a form as U+FFFD (Django decodes with replacement): refuse
+    them rather than store a text nobody can read (Open311 refuses the same bytes with a 400)."""
+    if "\ufffd" in value:
+        raise ValidationError(
+            f"{label}中有无法识别的字符（显示为“\ufffd”，多半是从其他软件复制时出现的乱码），请删除后重新提交",
+            code=GARBLED,
+        )
+    return value
+
+
 def _clean_long_text(value, *, label, required=True):
-    value = (value or "").strip()
+    value = refuse_garbled((value or "").strip(), label)
     if required and not value:
         raise ValidationError(f"请填写{label}")
     if len(value) > MAX_TEXT_LENGTH:
@@ -231,6 +245,9 @@ class ReportForm(forms.Form):
 
     def clean_text(self):
         return _clean_long_text(self.cleaned_data.get("text"), label="反映的问题")
+
+    def clean_reporter_name(self):
+        return refuse_garbled(self.cleaned_data.get("reporter_name") or "", "称呼")
 
     def clean_area(self):
         pk = self.cleaned_data.get("area")

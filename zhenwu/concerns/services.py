@@ -39,7 +39,7 @@ from django.utils.crypto import salted_hmac
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
 from zhenwu.jobs.services import follow_up_task
-from zhenwu.lib import workdays
+from zhenwu.lib import uploads, workdays
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.org.models import Area, AreaLevel, Department
@@ -245,7 +245,7 @@ def _photo_type(upload):
 
 
 def max_photo_bytes():
-    return getattr(settings, "ZHENWU_CONCERN_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+    return getattr(settings, "ZHENWU_CONCERN_PHOTO_MAX_BYTES", None) or uploads.max_photo_bytes()
 
 
 def validate_photos(photos, *, existing=0):
@@ -1392,9 +1392,10 @@ def add_project_document(stage, *, by, title, file, is_public=True):
     name = getattr(file, "name", "")
     if not name.lower().endswith(DOCUMENT_EXTENSIONS):
         raise ConcernError("附件须为PDF、图片、Word或Excel文件", field="file")
-    limit = getattr(settings, "ZHENWU_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
-    if file.size > limit:
-        raise ConcernError(f"附件超过{limit // (1024 * 1024)}MB", field="file")
+    try:
+        uploads.check_size(file, limit=uploads.max_upload_bytes(), label="附件")
+    except uploads.FileLimitExceeded as exc:
+        raise ConcernError(exc.message, field="file") from None
     document = ProjectDocument(stage=stage, title=title, is_public=is_public, uploaded_by=by)
     document.file.save(name, file, save=False)
     document.save()
@@ -1442,15 +1443,21 @@ def sign_for_concern(concern, *, by):
     return concern
 
 
-REPORTER_FIELDS = {"phone": ("reporter_phone", "诉求人电话"), "name": ("reporter_name", "诉求人姓名")}
+REPORTER_FIELDS = {
+    "phone": ("reporter_phone", "诉求人电话"),
+    "name": ("reporter_name", "诉求人姓名"),
+    # The text as written: the numbers and the name in it are masked on every page (redaction).
+    "text": ("text", "诉求原文（含号码）"),
+}
 
 
 @transaction.atomic
 def reveal_reporter(concern, *, field, by):
-    """The reporter's full phone number or name for staff who must contact the resident; each
-    look is written to the audit log (REVEAL). Raises ConcernPermissionDenied for anyone else."""
+    """The reporter's full phone number or name, or the concern's text with the numbers and the
+    name in it unmasked, for staff who must contact the resident; each look is written to the
+    audit log (REVEAL). Raises ConcernPermissionDenied for anyone else."""
     if field not in REPORTER_FIELDS:
-        raise ConcernError("只能查看诉求人电话或姓名", field="field")
+        raise ConcernError("只能查看诉求人电话、姓名或诉求原文", field="field")
     _require(access.can_reveal_reporter(by, concern), "没有查看诉求人联系方式的权限")
     attname, label = REPORTER_FIELDS[field]
     with acting_as(_actor(by)):

@@ -20,7 +20,7 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_create, record_delete, record_event, record_update, snapshot
 from zhenwu.concerns.models import Channel
 from zhenwu.concerns.services import ConcernError, submit_concern
-from zhenwu.lib import photos
+from zhenwu.lib import photos, uploads
 from zhenwu.org.models import AreaLevel, Household, Member
 
 from .models import (
@@ -39,7 +39,7 @@ MAX_LINKS_PER_MEMBER = 10
 MIN_LINKS_PER_MEMBER = 5
 MAX_NOTES_LENGTH = 2000
 MAX_MEETING_PHOTOS = 9
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_BYTES = uploads.max_photo_bytes()
 
 
 def _error(field, message):

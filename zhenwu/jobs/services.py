@@ -6,6 +6,7 @@ uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL so several workers on sever
 share the queue; on SQLite the IMMEDIATE write lock makes the claim exclusive.
 """
 
+import json
 import logging
 import os
 import tempfile
@@ -187,7 +188,25 @@ def run_job(job):
     return job
 
 
+# A result is what a job page renders and a database row holds: summaries, counts and the first
+# errors, never a file's content. A handler that returns more is stopped here (a bug to fix, or
+# user content that escaped its cap), so a row, its page and its write-ahead log stay small.
+MAX_RESULT_BYTES = 2 * 1024 * 1024
+
+
+def _bounded_result(job, result):
+    size = len(json.dumps(result, ensure_ascii=False, default=str).encode())
+    if size <= MAX_RESULT_BYTES:
+        return result, None
+    log.error("job %s (%s) returned a result of %d bytes; not stored", job.pk, job.kind, size)
+    return {}, "任务结果过大，未能保存；请联系管理员"
+
+
 def _finish(job, status, *, message, result=None):
+    if result is not None:
+        result, refused = _bounded_result(job, result)
+        if refused:
+            status, message = JobStatus.FAILED, refused
     fields = {"status": status, "message": message[:300], "finished_at": timezone.now()}
     if result is not None:
         fields["result"] = result

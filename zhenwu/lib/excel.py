@@ -12,6 +12,12 @@ Two engines, chosen by the size of the sheets' XML inside the file:
 Sheets up to IN_MEMORY_LIMIT bytes of XML go to calamine; bigger ones are streamed, so the memory
 an upload can take is bounded by the limit, not by the file.
 
+Before either engine sees a file, zhenwu.lib.uploads.check_xlsx holds it to the spreadsheet limits
+(members, uncompressed size of every member, shared strings, rows and columns; FileLimitExceeded
+names the limit passed). calamine fills the rectangle between the first and the last cell, so it
+only gets sheets whose every cell names its position within those limits; others are streamed.
+While rows are read, a text cell longer than Excel allows stops the reading.
+
 Both engines give the same values: numbers that are whole and exact in a float (below 2**53) as
 int, other numbers as float (so an 18-digit ID number typed as a number is a float either way,
 and the roster says to store it as text), date cells as date/datetime, booleans as bool, text as str.
@@ -19,8 +25,13 @@ and the roster says to store it as text), date cells as date/datetime, booleans 
 
 import zipfile
 
-IN_MEMORY_LIMIT = 32 * 1024 * 1024  # bytes of uncompressed sheet XML calamine may hold at once
+from . import uploads
+from .uploads import FileLimitExceeded, check_cell
+
+IN_MEMORY_LIMIT = uploads.XLSX_IN_MEMORY_SHEET_BYTES  # bytes of sheet XML calamine may hold at once
 _EXACT = 2**53
+
+__all__ = ["FileLimitExceeded", "NoSheetError", "SheetReader", "SpreadsheetError", "open_sheet"]
 
 
 class SpreadsheetError(Exception):
@@ -31,16 +42,18 @@ class NoSheetError(SpreadsheetError):
     """The workbook holds no worksheet."""
 
 
-def _largest_sheet_xml(fileobj):
+def _fits_in_memory(fileobj, extents, limit):
+    """True when every sheet may go to calamine: small enough, and every cell at a named position
+    (the positions were held to the row and column limits by check_xlsx)."""
     fileobj.seek(0)
     try:
         with zipfile.ZipFile(fileobj) as archive:
-            sizes = [i.file_size for i in archive.infolist() if i.filename.startswith("xl/worksheets/")]
+            sizes = [i.file_size for i in archive.infolist() if i.filename.startswith(uploads.SHEET_PREFIX)]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise SpreadsheetError("not a zip archive") from None
     finally:
         fileobj.seek(0)
-    return max(sizes, default=0)
+    return max(sizes, default=0) <= limit and not any(e.implicit for e in extents.values())
 
 
 def _pick(titles, preferred):
@@ -110,6 +123,7 @@ class _CalamineSheet(SheetReader):
             if number < min_row:
                 continue
             values = pad + tuple(_plain(v) for v in row)
+            _check_cells(values, number)
             if max_col is not None:
                 values = values[:max_col]
                 if len(values) < max_col:
@@ -137,8 +151,11 @@ class _OpenpyxlSheet(SheetReader):
         self._sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
 
     def iter_rows(self, *, min_row=1, max_row=None, max_col=None):
-        rows = self._sheet.iter_rows(min_row=min_row, max_row=max_row, max_col=max_col, values_only=True)
+        # Rows that name no position were not held to the row limit by check_xlsx: hold them here.
+        last = uploads.XLSX_MAX_ROWS + 1 if max_row is None else min(max_row, uploads.XLSX_MAX_ROWS + 1)
+        rows = self._sheet.iter_rows(min_row=min_row, max_row=last, max_col=max_col, values_only=True)
         iterator = iter(rows)
+        number = min_row - 1
         while True:
             try:
                 row = next(iterator)
@@ -146,17 +163,36 @@ class _OpenpyxlSheet(SheetReader):
                 return
             except Exception:  # XML or zip errors deep in the parser: the file is damaged
                 raise SpreadsheetError("damaged sheet") from None
-            yield tuple(_plain(v) for v in row)
+            number += 1
+            if number > uploads.XLSX_MAX_ROWS:
+                raise FileLimitExceeded(f"表格超过{uploads.XLSX_MAX_ROWS}行；请把文件拆分后分别导入")
+            values = tuple(_plain(v) for v in row)
+            _check_cells(values, number)
+            yield values
 
     def close(self):
         self._workbook.close()
 
 
-def open_sheet(fileobj, *, preferred_title=None, in_memory_limit=None):
-    """Open the sheet titled `preferred_title` (else the first worksheet) of an .xlsx file object.
+def _check_cells(values, number):
+    for index, value in enumerate(values):
+        if type(value) is str and len(value) > uploads.XLSX_MAX_CELL_CHARS:
+            from openpyxl.utils import get_column_letter
 
-    Raises SpreadsheetError (NoSheetError when there is no worksheet)."""
+            check_cell(value, row=number, column=get_column_letter(index + 1))
+
+
+def open_sheet(fileobj, *, preferred_title=None, in_memory_limit=None):
+    """Open the sheet titled `preferred_title` (else the first worksheet) of an .xlsx file object,
+    after holding the file to the limits of zhenwu.lib.uploads.
+
+    Raises FileLimitExceeded (a limit passed, named in Chinese) or SpreadsheetError
+    (NoSheetError when there is no worksheet)."""
     limit = IN_MEMORY_LIMIT if in_memory_limit is None else in_memory_limit
-    engine = _CalamineSheet if _largest_sheet_xml(fileobj) <= limit else _OpenpyxlSheet
+    try:
+        extents = uploads.check_xlsx(fileobj)
+    except uploads.XlsxDamaged:
+        raise SpreadsheetError("damaged archive") from None
+    engine = _CalamineSheet if _fits_in_memory(fileobj, extents, limit) else _OpenpyxlSheet
     fileobj.seek(0)
     return engine(fileobj, preferred_title)

@@ -3,6 +3,8 @@
 Each is checked with Pillow (a real, decodable image, not just the right first bytes) and
 re-encoded: orientation applied, metadata dropped (phones write the GPS position of the place —
 often someone's home — into every photo), the longest side brought down to MAX_PHOTO_EDGE pixels.
+The limits (bytes, pixels) are zhenwu.lib.uploads'; the pixels are checked from the header,
+before anything is decoded.
 """
 
 import io
@@ -12,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .uploads import MAX_IMAGE_PIXELS, FileLimitExceeded, check_image_size, image_pixels_message, megabytes
+
 MAX_PHOTO_EDGE = 2560
-MAX_PHOTO_PIXELS = 50_000_000  # refused before decoding: a small file can claim a huge canvas
+MAX_PHOTO_PIXELS = MAX_IMAGE_PIXELS  # refused before decoding: a small file can claim a huge canvas
 PHOTO_FORMATS = {
     "JPEG": ("image/jpeg", ".jpg"),
     "PNG": ("image/png", ".png"),
@@ -36,7 +40,7 @@ def clean_photo(upload, *, max_bytes):
     name = _photo_name(upload)
     limit = max_bytes
     if upload.size > limit:
-        raise ValidationError(f"照片“{name}”超过{limit // (1024 * 1024)}MB，请压缩后再上传")
+        raise ValidationError(f"照片“{name}”超过{megabytes(limit)}，请压缩后再上传")
     if upload.size == 0:
         raise ValidationError(f"照片“{name}”是空文件，请重新选择")
     head = upload.read(16)
@@ -48,15 +52,19 @@ def clean_photo(upload, *, max_bytes):
         with Image.open(upload) as image:
             if image.format not in PHOTO_FORMATS:
                 raise not_image
-            if image.width * image.height > MAX_PHOTO_PIXELS:
-                raise ValidationError(f"照片“{name}”像素过大，请压缩后再上传")
+            check_image_size(image.width, image.height, name=name)
             image.verify()  # structure and checksums, without decoding everything
         upload.seek(0)
         with Image.open(upload) as image:
             return _reencode(image, name)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except FileLimitExceeded as exc:
+        raise ValidationError(exc.message) from None
+    except Image.DecompressionBombError:
+        # Pillow's own guard (twice its MAX_IMAGE_PIXELS) fires inside open(), before our check.
+        raise ValidationError(image_pixels_message(name)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise not_image from None
     finally:
         upload.seek(0)

@@ -21,6 +21,8 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from zhenwu.lib.http_errors import has_files, kept_fields, wants_json
+
 logger = logging.getLogger("zhenwu.busy")
 
 RETRY_AFTER_SECONDS = 5
@@ -29,8 +31,6 @@ SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error")
 # lock_not_available, query_canceled (statement timeout), deadlock, serialization failure,
 # too many connections, cannot connect now (starting up / shutting down), admin shutdown.
 PG_BUSY_STATES = {"55P03", "57014", "40P01", "40001", "53300", "57P03", "57P01"}
-SECRET_FIELDS = ("password", "otp", "token", "secret")
-LONG_TEXT = 40
 
 
 def _chain(exc):
@@ -60,41 +60,16 @@ def is_busy_error(exc):
     return False
 
 
-def _wants_json(request):
-    path = request.path
-    return path.startswith(("/api/", "/open311/")) or "application/json" in request.headers.get("Accept", "")
-
-
-def _kept_fields(request):
-    """The posted fields to hand back: (visible long texts, hidden others); never secrets."""
-    if request.method != "POST":
-        return [], []
-    try:
-        data = request.POST
-    except Exception:  # an unreadable body (too large, broken multipart): nothing to keep
-        return [], []
-    visible, hidden = [], []
-    for name in data:
-        if any(s in name.lower() for s in SECRET_FIELDS):
-            continue
-        for value in data.getlist(name):
-            if name != "csrfmiddlewaretoken" and (len(value) > LONG_TEXT or "\n" in value):
-                visible.append({"name": name, "value": value})
-            else:
-                hidden.append({"name": name, "value": value})
-    return visible, hidden
-
-
 def busy_response(request, exc=None):
     logger.warning("busy answer for %s %s: %s", request.method, request.path, exc)
-    if _wants_json(request):
+    if wants_json(request):
         if request.path.startswith("/open311/"):
             response = JsonResponse([{"code": 503, "description": "系统繁忙，请稍后再试"}], safe=False, status=503)
         else:
             response = JsonResponse({"error": "busy", "detail": "系统繁忙，请稍后再试"}, status=503)
     else:
-        visible, hidden = _kept_fields(request)
-        files = bool(request.method == "POST" and _has_files(request))
+        visible, hidden = kept_fields(request)
+        files = bool(request.method == "POST" and has_files(request))
         html = render_to_string("ops/busy.html", {
             "path": request.get_full_path(), "visible": visible, "hidden": hidden, "files": files,
             "retry_after": RETRY_AFTER_SECONDS, "is_post": request.method == "POST",
@@ -103,13 +78,6 @@ def busy_response(request, exc=None):
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _has_files(request):
-    try:
-        return bool(request.FILES)
-    except Exception:
-        return False
 
 
 class BusyMiddleware:

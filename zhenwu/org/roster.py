@@ -59,6 +59,7 @@ from zhenwu.lib.idnumber import (
 )
 from zhenwu.lib.masking import mask_id_number, mask_phone
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
+from zhenwu.lib.uploads import FileLimitExceeded, XlsxDamaged, check_xlsx, echo
 
 from .models import (
     SENSITIVE_TAGS,
@@ -86,6 +87,8 @@ COMMIT_JOB = "roster_commit"
 JOB_KINDS = (VALIDATE_JOB, COMMIT_JOB)
 
 ERROR_CAP = 1000  # errors kept in the job result; the downloadable list has all of them
+WARNING_CAP = 100
+MESSAGE_CHARS = 300  # an error's text as kept (results, the error list); cells are quoted shorter
 PREVIEW_ROWS = 10
 BATCH_SIZE = 1000
 MAX_ROWS = 100_000
@@ -239,7 +242,7 @@ def parse_date_cell(value):
     try:
         return datetime.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise ValueError(f"日期“{text}”不存在") from None
+        raise ValueError(f"日期“{echo(text)}”不存在") from None
 
 
 def parse_yes_no(value):
@@ -352,13 +355,13 @@ class OrgScope:
         if "/" in text:
             org = self.by_qualified.get(text)
             if org is None:
-                raise ValueError(f"党组织“{text}”不存在")
+                raise ValueError(f"党组织“{echo(text)}”不存在")
             return org
         found = self.by_name.get(text, [])
         if not found:
-            raise ValueError(f"党组织“{text}”不存在")
+            raise ValueError(f"党组织“{echo(text)}”不存在")
         if len(found) > 1:
-            raise ValueError(f"党组织名称“{text}”不唯一，请写成“上级组织/{text}”")
+            raise ValueError(f"党组织名称“{echo(text)}”不唯一，请写成“上级组织/{echo(text)}”")
         return found[0]
 
     def choices(self):
@@ -380,9 +383,12 @@ def sniff_xlsx(fileobj):
     if not head.startswith(b"PK\x03\x04"):
         raise RosterFileError("这不是 Excel(.xlsx) 文件，请上传用 Excel 或 WPS 保存的 .xlsx 文件")
     try:
+        check_xlsx(fileobj, inflate=False)  # what the zip claims; the job inflates every member
         with zipfile.ZipFile(fileobj) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except FileLimitExceeded as exc:
+        raise RosterFileError(exc.message) from None
+    except (XlsxDamaged, zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise RosterFileError("文件已损坏（.xlsx 不完整），请用 Excel/WPS 重新保存后上传") from None
     finally:
         fileobj.seek(0)
@@ -393,6 +399,8 @@ def sniff_xlsx(fileobj):
 def _open_sheet(fileobj, kind):
     try:
         return open_sheet(fileobj, preferred_title=KIND_LABELS[kind])
+    except FileLimitExceeded as exc:
+        raise RosterFileError(exc.message) from None
     except NoSheetError:
         raise RosterFileError("工作簿中没有工作表") from None
     except SpreadsheetError:
@@ -403,6 +411,8 @@ def _guarded(rows):
     """A sheet's row iterator, with a damaged sheet reported to the user instead of crashing."""
     try:
         yield from rows
+    except FileLimitExceeded as exc:
+        raise RosterFileError(exc.message) from None
     except SpreadsheetError:
         raise RosterFileError("工作表内容已损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx 再上传") from None
 
@@ -417,6 +427,8 @@ class _ErrorList:
         self._spool = None
 
     def add(self, row, column, reason):
+        # Messages quote cells through uploads.echo; these caps hold whatever else a file sends.
+        column, reason = echo(column, 40), echo(reason, MESSAGE_CHARS)
         self.count += 1
         if len(self.items) < ERROR_CAP:
             self.items.append({"row": row, "column": column, "reason": reason})
@@ -564,7 +576,8 @@ class _Scan:
                 cells = {key: values[i] for key, i in indexes.items()}
                 if len(self.preview) < PREVIEW_ROWS:
                     self.preview.append(
-                        {"row": number, "cells": [_mask_cell(c.key, _text(cells.get(c.key))) for c in self._present]}
+                        {"row": number,
+                         "cells": [echo(_mask_cell(c.key, _text(cells.get(c.key)))) for c in self._present]}
                     )
                 batch.append((number, cells))
                 if len(batch) >= BATCH_SIZE:
@@ -641,7 +654,8 @@ class _Scan:
                 continue
             col = lookup.get(_norm_header(text))
             if col is None:
-                self.warnings.append({"row": self.header_row, "column": text, "reason": "未识别的列，已忽略"})
+                if len(self.warnings) < WARNING_CAP:
+                    self.warnings.append({"row": self.header_row, "column": echo(text, 40), "reason": "未识别的列，已忽略"})
             elif col.key in indexes:
                 self.errors.add(
                     self.header_row, text,
@@ -649,7 +663,7 @@ class _Scan:
                 )
             else:
                 indexes[col.key] = i
-                self.headers[col.key] = text
+                self.headers[col.key] = echo(text, 40)
         missing = [c.header for c in self.columns if c.required and c.key not in indexes]
         for header in missing:
             self.errors.add(self.header_row, header, f"缺少必填列“{header}”")
@@ -717,7 +731,7 @@ class _Scan:
             self.error(number, "gender", "性别应填写“男”或“女”")
             return from_id
         if from_id and gender != from_id:
-            self.error(number, "gender", f"性别“{text}”与身份证号不符")
+            self.error(number, "gender", f"性别“{echo(text)}”与身份证号不符")
         return gender
 
     def _phone(self, number, cells):
@@ -727,7 +741,7 @@ class _Scan:
         try:
             return validate_phone(_text(raw))
         except ValueError as exc:
-            self.error(number, "phone", f"联系电话“{_text(raw)}”有误：{exc}")
+            self.error(number, "phone", f"联系电话“{echo(_text(raw))}”有误：{exc}")
             return ""
 
     def _limited(self, number, cells, key, limit, label):
@@ -741,7 +755,7 @@ class _Scan:
         return {
             "kind": self.kind,
             "kind_label": KIND_LABELS[self.kind],
-            "sheet": self.sheet_title,
+            "sheet": echo(self.sheet_title, 40),
             "header_row": self.header_row,
             "columns": [c.header for c in self._present],
             "rows": self.rows,
@@ -775,15 +789,15 @@ class ResidentScan(_Scan):
         else:
             villages = self.scope.villages.get(village_name, [])
             if not villages:
-                self.error(number, "village", f"村(社区)“{village_name}”不存在")
+                self.error(number, "village", f"村(社区)“{echo(village_name)}”不存在")
             elif len(villages) > 1:
-                self.error(number, "village", f"村(社区)名称“{village_name}”不唯一，请联系管理员")
+                self.error(number, "village", f"村(社区)名称“{echo(village_name)}”不唯一，请联系管理员")
             elif not grid_name:
                 self.error(number, "grid", "网格不能为空")
             else:
                 grid = self.scope.grids.get((villages[0].id, grid_name))
                 if grid is None:
-                    self.error(number, "grid", f"“{village_name}”下没有网格“{grid_name}”")
+                    self.error(number, "grid", f"“{echo(village_name)}”下没有网格“{echo(grid_name)}”")
                 elif not self.scope.in_scope(grid):
                     self.error(number, "village", f"“{village_name}{grid_name}”不在您的管辖范围内")
                     grid = None
@@ -807,7 +821,7 @@ class ResidentScan(_Scan):
                 continue
             value = _TAGS_BY_LABEL.get(label)
             if value is None:
-                self.error(number, "tags", f"未知标签“{label}”（可选：{_TAG_LABELS}）")
+                self.error(number, "tags", f"未知标签“{echo(label)}”（可选：{_TAG_LABELS}）")
             else:
                 values.append(value)
         row["tags"], row["sensitive_tags"] = split_tags(values)
@@ -854,10 +868,10 @@ class ResidentScan(_Scan):
             if grid_id and known_grid and grid_id != known_grid:
                 self.error(
                     number, "grid",
-                    f"户编号“{household}”在第{first}行属于“{self.scope.grid_by_id[known_grid].name}”，与本行不一致",
+                    f"户编号“{echo(household)}”在第{first}行属于“{self.scope.grid_by_id[known_grid].name}”，与本行不一致",
                 )
             if crc and known_crc and crc != known_crc and not existed:
-                self.error(number, "address", f"户编号“{household}”的地址与第{first}行不一致")
+                self.error(number, "address", f"户编号“{echo(household)}”的地址与第{first}行不一致")
             elif crc and not known_crc:
                 self.households[household] = (known_grid, crc, existed, first)
             row["new_household"] = False
@@ -866,18 +880,18 @@ class ResidentScan(_Scan):
         if found is not None:
             found_grid, found_path = found
             if not found_path.startswith(self.scope.path):
-                self.error(number, "household", f"户编号“{household}”已被不在您管辖范围内的户使用")
+                self.error(number, "household", f"户编号“{echo(household)}”已被不在您管辖范围内的户使用")
             elif grid_id and found_grid != grid_id:
                 grid = self.scope.grid_by_id.get(found_grid)
                 self.error(
                     number, "grid",
-                    f"户编号“{household}”已登记在“{grid.name if grid else '其他网格'}”，与本行网格不一致",
+                    f"户编号“{echo(household)}”已登记在“{grid.name if grid else '其他网格'}”，与本行网格不一致",
                 )
             self.households[household] = (found_grid, crc, True, number)
             row["new_household"] = False
             return
         if not row["address"]:
-            self.error(number, "address", f"户编号“{household}”是新户，须填写地址")
+            self.error(number, "address", f"户编号“{echo(household)}”是新户，须填写地址")
         self.households[household] = (grid_id, crc, False, number)
         row["new_household"] = True
 
@@ -918,7 +932,7 @@ class MemberScan(_Scan):
                 if self.scope.in_scope(org):
                     row["party_org_id"] = org.id
                 else:
-                    self.error(number, "party_org", f"党组织“{org_name}”不在您的管辖范围内")
+                    self.error(number, "party_org", f"党组织“{echo(org_name)}”不在您的管辖范围内")
         row["joined_on"] = None
         raw = cells.get("joined_on")
         if raw is not None and _text(raw):
@@ -991,11 +1005,11 @@ class MemberScan(_Scan):
         row["resident_id"] = None
         if household:
             if household not in context["households"]:
-                self.error(number, "household", f"户编号“{household}”不存在")
+                self.error(number, "household", f"户编号“{echo(household)}”不存在")
             elif not context["households"][household]:
-                self.error(number, "household", f"户编号“{household}”不在您的管辖范围内")
+                self.error(number, "household", f"户编号“{echo(household)}”不在您的管辖范围内")
             elif resident is None or resident[1] != household:
-                self.error(number, "household", f"户编号“{household}”中没有身份证号相同的居民，无法关联")
+                self.error(number, "household", f"户编号“{echo(household)}”中没有身份证号相同的居民，无法关联")
             elif resident[3] is not None:
                 self.error(number, "household", "该居民已关联其他党员档案")
             else:

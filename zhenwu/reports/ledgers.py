@@ -42,7 +42,7 @@ from zhenwu.jobs.models import Job
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler, save_job_output
 from zhenwu.lib import workdays
 from zhenwu.lib.crypto import decrypt_text
-from zhenwu.lib.masking import mask_phone
+from zhenwu.lib.masking import mask_numbers, mask_phone
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 
 from .filters import REPORT_ROLES, Filter, area_choices
@@ -376,7 +376,7 @@ def _concern_rows(user, flt):
                   reopened) in enumerate(values.iterator(chunk_size=5000), start=1):
             yield (
                 seq, reference, received, channels.get(channel, channel), areas.get(village, ""),
-                areas.get(area, ""), categories.get(category, ""), title,
+                areas.get(area, ""), categories.get(category, ""), mask_numbers(title),
                 mask_phone(decrypt_text(phone)) if phone else "",
                 departments.get(department, "") if department else "", statuses.get(status, status),
                 dispatched, responded, resolved, days, outcomes.get(outcome, ""),

@@ -27,7 +27,7 @@ from zhenwu.audit.services import (
     record_update,
     snapshot,
 )
-from zhenwu.lib import photos
+from zhenwu.lib import photos, uploads
 from zhenwu.org.models import Member
 
 from . import coverage
@@ -257,7 +257,7 @@ MATERIAL_TYPES = {
 
 
 def max_material_bytes():
-    return getattr(settings, "ZHENWU_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    return uploads.max_upload_bytes()
 
 
 @transaction.atomic
@@ -570,7 +570,7 @@ def generate_makeup_tasks(*, campaign, now=None):
 
 
 def max_photo_bytes():
-    return getattr(settings, "ZHENWU_STUDY_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+    return getattr(settings, "ZHENWU_STUDY_PHOTO_MAX_BYTES", None) or uploads.max_photo_bytes()
 
 
 def clean_photo(upload, field="photo"):

@@ -657,7 +657,7 @@ def test_revealing_needs_a_post_and_a_known_field(client, login, make, world):
     concern = make("received")
     login(world.users.dispatcher)
     assert client.get(f"/concerns/{concern.pk}/reveal/phone/").status_code == 405
-    assert client.post(f"/concerns/{concern.pk}/reveal/text/").status_code == 404
+    assert client.post(f"/concerns/{concern.pk}/reveal/address/").status_code == 404
 
 
 # --- htmx -------------------------------------------------------------------------------------------------

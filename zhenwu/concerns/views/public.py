@@ -29,12 +29,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zhenwu.lib import workdays
+from zhenwu.lib import http_errors, ratelimits, workdays
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Department
 
 from .. import access, rates_summary, services
 from ..forms_public import (
+    GARBLED,
     AddInformationForm,
     AddPhotosForm,
     CallBackForm,
@@ -86,38 +87,16 @@ REPORTER_OWN_KINDS = (EventKind.REPORTER_ADDED, EventKind.PHOTO_ADDED)
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _client_address(request):
-    """The client's address: REMOTE_ADDR, or behind N trusted proxies the N-th address from the
-    right of X-Forwarded-For (a client can put anything at the left of that header)."""
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None) or 0
-    if proxies:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _limit(name, default):
     return getattr(settings, f"ZHENWU_{name}", default)
 
 
-def _rate_key(request, scope):
-    return f"zhenwu:concerns:{scope}:{_client_address(request)}"
-
-
 def _over_limit(request, scope, limit):
-    attempts, _window = limit
-    return cache.get(_rate_key(request, scope), 0) >= attempts
+    return ratelimits.over_limit(request, group=f"zhenwu.concerns.{scope}", limit=limit)
 
 
 def _count_attempt(request, scope, limit):
-    _attempts, window = limit
-    key = _rate_key(request, scope)
-    cache.add(key, 0, timeout=window)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
+    ratelimits.count_attempt(request, group=f"zhenwu.concerns.{scope}", limit=limit)
 
 
 def _too_many(request):
@@ -253,7 +232,10 @@ def report(request):
     """The resident's phone form. A POST with the key of an earlier successful submission (a
     double tap, a retried request, the back button) shows that concern again, never a new one."""
     photos_lost = False
+    status = 200
     if request.method == "POST":
+        if ratelimits.anonymous_write_refused(request, scope="report"):
+            return http_errors.too_many_requests(request, what="提交反映")
         form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
@@ -280,6 +262,8 @@ def report(request):
                     mode="created" if result.created else "repeat",
                 )
         photos_lost = bool(request.FILES.getlist("photos"))
+        if any(form.has_error(name, code=GARBLED) for name in ("text", "reporter_name")):
+            status = 400  # bytes that are not UTF-8: refused, the form kept with a message
         if "key" in form.errors:
             # A fresh key so the corrected form can be sent; nothing was stored under the old one.
             form.data = form.data.copy()
@@ -295,6 +279,7 @@ def report(request):
             "max_photo_bytes": services.max_photo_bytes(),
             "max_photo_mb": services.max_photo_bytes() // (1024 * 1024),
         },
+        status=status,
     )
 
 
@@ -439,6 +424,8 @@ def _follow_post(request, reference, token, *, form_name, form, act):
     concern, is_reporter, refused = _followed(request, reference, token)
     if refused:
         return refused
+    if ratelimits.anonymous_write_refused(request, scope="follow"):
+        return http_errors.too_many_requests(request, what="补充内容")
     if form.is_valid():
         try:
             message = act(concern, form.cleaned_data, is_reporter)
@@ -637,6 +624,8 @@ def board_follow(request, reference):
     if concern.status == Status.CLOSED:
         messages.info(request, "该诉求已办结关闭。如果问题仍然存在，请重新反映。")
         return redirect("concerns:board_detail", concern.reference)
+    if request.method == "POST" and ratelimits.anonymous_write_refused(request, scope="follow"):
+        return http_errors.too_many_requests(request, what="跟进诉求")
     form = FollowForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -64,6 +64,7 @@ from ..models import (
     Supervision,
 )
 from ..querysets import AREA_ROLES
+from ..redaction import redact_text
 from ..similar import find_similar_concerns
 
 PAGE_SIZE = 20
@@ -285,8 +286,13 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
             limit=5,
         )
     now = timezone.now()
+    events = list(concern.events.select_related("department").order_by("at", "id"))
+    call_backs = list(concern.call_backs.select_related("by"))
+    supervisions = list(concern.supervisions.filter(closed_at__isnull=True).select_related("created_by"))
+    text_masked = _mask_free_text(concern, events, call_backs, supervisions, similar)
     return {
         "concern": concern,
+        "text_masked": text_masked,
         "actions": actions,
         "forms": forms,
         "failed_action": failed_action,
@@ -294,10 +300,10 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "notice": notice,
         "panels": panels,
         "back_url": _home_list(user),
-        "events": list(concern.events.select_related("department").order_by("at", "id")),
+        "events": events,
         "photos": list(concern.photos.only("id", "concern_id", "uploaded_at")),
-        "supervisions": list(concern.supervisions.filter(closed_at__isnull=True).select_related("created_by")),
-        "call_backs": list(concern.call_backs.select_related("by")),
+        "supervisions": supervisions,
+        "call_backs": call_backs,
         "duplicates": list(concern.duplicates.only("id", "reference", "title", "duplicate_of_id")),
         "similar": similar,
         "can_reveal": access.can_reveal_reporter(user, concern),
@@ -307,6 +313,27 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
             concern.project_id and Project.objects.visible_to(user).filter(pk=concern.project_id).exists()
         ),
     }
+
+
+def _mask_free_text(concern, events, call_backs, supervisions, similar):
+    """Phone and ID numbers, and the reporter's name, masked in the free text the page shows (the
+    concern's title and text, updates, notes, reasons, call-back and supervision notes), as the
+    structured fields are; the text is revealed through reporter_reveal (audited). The rows are
+    display copies, never saved. Returns whether the text itself changed (a reveal is offered)."""
+    names = (concern.reporter_name,)
+    original = concern.text
+    concern.title = redact_text(concern.title, names=names)
+    concern.text = redact_text(concern.text, names=names)
+    concern.resolution_text = redact_text(concern.resolution_text, names=names)
+    for event in events:
+        event.public_text = redact_text(event.public_text, names=names)
+        event.internal_note = redact_text(event.internal_note, names=names)
+        event.reason = redact_text(event.reason, names=names)
+    for row in (*call_backs, *supervisions):
+        row.note = redact_text(row.note, names=names)
+    for match in similar:
+        match.concern.title = redact_text(match.concern.title)
+    return concern.text != original
 
 
 def _detail_response(request, concern, *, status=200, **kwargs):

@@ -8,7 +8,6 @@ a request larger than the limit is drained and answered with a friendly page, ne
 import tempfile
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.jobs.models import JobStatus
+from zhenwu.lib import uploads
 
 from .. import roster
 
@@ -28,7 +28,7 @@ _UPLOAD_SLACK = 256 * 1024
 
 
 def _max_bytes():
-    return settings.ZHENWU_MAX_UPLOAD_BYTES
+    return uploads.max_upload_bytes()
 
 
 def _too_large_message(size=None):

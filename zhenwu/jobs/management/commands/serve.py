@@ -27,6 +27,8 @@ class Command(BaseCommand):
             "--timeout", "60",
             "--graceful-timeout", "20",
             "--access-logfile", "-",
+            # Follow-link tokens and API keys are cut from the access log (zhenwu.lib.log_redaction).
+            "--logger-class", "zhenwu.lib.access_log.AccessLogger",
         ]
         if _gunicorn_version() >= (27,):
             # gunicorn 27 opens a control socket at one fixed path shared by every instance on the
