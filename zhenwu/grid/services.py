@@ -216,7 +216,7 @@ MAX_RECORD_LENGTH = 1000
 
 
 @transaction.atomic
-def set_member_exemplars(*, member, kinds, by, pledges=None):
+def set_member_exemplars(*, member, kinds, by, pledges=None, now=None):
     """Replace the member's 六表率 commitments with `kinds`; `pledges` ({kind: text}) sets the
     promise in the member's words. A commitment that already has records (its evidence) cannot be
     withdrawn: the records would lose what they prove."""
@@ -240,7 +240,8 @@ def set_member_exemplars(*, member, kinds, by, pledges=None):
                        max_length=MAX_PLEDGE_LENGTH)
         row = existing.get(kind)
         if row is None:
-            row = MemberExemplar.objects.create(member=member, kind=kind, pledge=pledge, created_by=by)
+            row = MemberExemplar.objects.create(member=member, kind=kind, pledge=pledge, created_by=by,
+                                                created_at=now or timezone.now())
             record_create(row, note=f"{member.name}争当{row.get_kind_display()}")
         elif row.pledge != pledge:
             before = snapshot(row)
