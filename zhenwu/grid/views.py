@@ -456,6 +456,11 @@ def _member_page(request, member, form=None, status=200):
         HouseholdLink.objects.active().filter(member=member).select_related("household__grid")
         .order_by("household__number")
     )
+    # A household link only for those who may open it (a grid worker: their grid's).
+    openable = set(access.visible_households(user).filter(pk__in=[link.household_id for link in links])
+                   .values_list("pk", flat=True))
+    for link in links:
+        link.openable = link.household_id in openable
     return render(request, "grid/member_detail.html", {
         "member": member,
         "roles": MemberRole.objects.filter(member=member).order_by("role"),

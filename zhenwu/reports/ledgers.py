@@ -22,7 +22,17 @@ from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, TextField
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from openpyxl import LXML, Workbook
