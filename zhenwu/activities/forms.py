@@ -69,7 +69,7 @@ class VisitorChoice(forms.ModelChoiceField):
 class BeneficiaryForm(forms.Form):
     """One named beneficiary: a resident from the search, or a name typed for someone not on the roll."""
 
-    resident = forms.ModelChoiceField(label="受益居民", queryset=Resident.objects.none(), required=False,
+    resident = forms.ModelChoiceField(label="受益人（从名册中搜索）", queryset=Resident.objects.none(), required=False,
                                       widget=SearchPicker(label=lambda r: resident_label(r)))
     person_name = forms.CharField(label="或：不在名册中的受益人姓名", max_length=50, required=False)
     note = forms.CharField(label="备注", max_length=100, required=False, help_text="如：外村五保老人、住址")
@@ -78,6 +78,8 @@ class BeneficiaryForm(forms.Form):
     gift = forms.CharField(label="慰问品/服务内容", max_length=200, required=False, help_text="如：牛奶一箱、长寿面")
 
     def __init__(self, *args, residents, visitors, search_url="", **kwargs):
+        # Its own ids: the participant form on the same page has a `resident` picker too.
+        kwargs.setdefault("auto_id", "beneficiary_%s")
         super().__init__(*args, **kwargs)
         self.fields["resident"].queryset = residents
         self.fields["resident"].widget.search_url = f"{search_url}?field=resident"
