@@ -223,7 +223,7 @@ def set_member_exemplars(*, member, kinds, by, pledges=None, now=None):
     kinds = set(kinds)
     pledges = pledges or {}
     if kinds - set(ExemplarKind.values):
-        raise _error("kinds", "六表率不正确")
+        raise _error("exemplars", "六表率不正确")
     existing = {row.kind: row for row in MemberExemplar.objects.filter(member=member)}
     for kind, row in existing.items():
         if kind in kinds:
@@ -231,7 +231,7 @@ def set_member_exemplars(*, member, kinds, by, pledges=None, now=None):
         evidence = row.records.count()
         if evidence:
             raise _error(
-                "kinds", f"{member.name}的“{row.get_kind_display()}”已有{evidence}条事迹记录，不能取消",
+                "exemplars", f"{member.name}的“{row.get_kind_display()}”已有{evidence}条事迹记录，不能取消",
             )
         record_delete(row, note=f"{member.name}不再担任{row.get_kind_display()}（{_label(by)}）")
         row.delete()

@@ -52,7 +52,7 @@ def test_commitments_are_replaced_with_their_pledges_and_every_change_is_audited
 def test_an_unknown_commitment_is_refused_in_chinese(cast):
     with pytest.raises(ValidationError) as exc:
         services.set_member_exemplars(member=cast.members.jiulong, kinds=["bravest"], by=cast.users.secretary)
-    assert exc.value.message_dict == {"kinds": ["六表率不正确"]}
+    assert exc.value.message_dict == {"exemplars": ["六表率不正确"]}
 
 
 def test_a_commitment_with_records_cannot_be_withdrawn(cast):
@@ -63,7 +63,7 @@ def test_a_commitment_with_records_cannot_be_withdrawn(cast):
                                   by=cast.users.secretary)
     with pytest.raises(ValidationError) as exc:
         services.set_member_exemplars(member=member, kinds=[], by=cast.users.secretary)
-    assert "已有1条事迹记录，不能取消" in exc.value.message_dict["kinds"][0]
+    assert "已有1条事迹记录，不能取消" in exc.value.message_dict["exemplars"][0]
     assert MemberExemplar.objects.filter(member=member).count() == 1
 
 
@@ -216,3 +216,17 @@ def test_the_overview_lists_a_villages_members_with_what_each_holds(cast, client
     page = client.get(f"/grid/exemplars/?village={cast.jiulong.pk}").content.decode()
     assert 'data-testid="village-members"' in page and "黎干亮" in page and "移风易俗表率" in page
     assert "彭镇铭" not in page  # 集镇村's member is not listed under 九龙村
+
+
+def test_withdrawing_a_proven_commitment_on_the_form_shows_why_beside_the_field(cast, client, login):
+    member = cast.members.jiulong
+    services.set_member_exemplars(member=member, kinds=["customs"], by=cast.users.secretary)
+    services.record_exemplar_deed(exemplar=MemberExemplar.objects.get(), done_on=timezone.localdate(),
+                                  description="简办喜事", by=cast.users.secretary)
+    login(cast.users.secretary)
+    response = client.post(f"/grid/members/{member.pk}/roles/", {"roles": ["policy"], "exemplars": []})
+    assert response.status_code == 200
+    assert response.context["form"].errors["exemplars"] == ["黎干亮的“移风易俗表率”已有1条事迹记录，不能取消"]
+    assert MemberExemplar.objects.filter(member=member).count() == 1
+    # the whole change is refused, 六员 included (one transaction)
+    assert not MemberRole.objects.filter(member=member).exists()
