@@ -230,3 +230,16 @@ def test_withdrawing_a_proven_commitment_on_the_form_shows_why_beside_the_field(
     assert MemberExemplar.objects.filter(member=member).count() == 1
     # the whole change is refused, 六员 included (one transaction)
     assert not MemberRole.objects.filter(member=member).exists()
+
+
+def test_the_overview_reads_a_bounded_number_of_queries(cast, client, login, django_assert_max_num_queries):
+    for n in range(12):
+        member = Member.objects.create(party_org=cast.jiulong_branch, name=f"党员{n}")
+        services.set_member_commitments(member=member, roles=["policy", "safety"], exemplars=["study", "service"],
+                                        by=cast.users.secretary)
+        services.record_exemplar_deed(exemplar=MemberExemplar.objects.get(member=member, kind="study"),
+                                      done_on=timezone.localdate(), description="带头学习", by=cast.users.secretary)
+    login(cast.users.secretary)
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/grid/exemplars/?village={cast.jiulong.pk}").content.decode()
+    assert page.count("政治学习表率</span>") == 12

@@ -11,6 +11,7 @@ from PIL import Image
 from conftest import PASSWORD
 from zhenwu.accounts.models import Role, User
 from zhenwu.audit.models import AuditEntry
+from zhenwu.org.models import Member
 from zhenwu.study import coverage, services
 from zhenwu.study.models import (
     Attendance,
@@ -260,3 +261,18 @@ def test_the_item_form_sets_the_rule(client, login, cast, study):
     assert AuditEntry.objects.filter(object_type="study.CampaignItem", object_id=str(item.pk), action="update").exists()
     detail = client.get(f"/study/campaigns/{study.campaign.pk}/").content.decode()
     assert "须提交学习笔记并经书记审阅" in detail
+
+
+def test_the_notes_list_reads_a_bounded_number_of_queries(client, login, cast, study, django_assert_max_num_queries):
+    for n in range(15):
+        member = study.zhao if n == 0 else Member.objects.create(party_org=cast.jiulong_branch, name=f"党员{n}")
+        user = _account(f"m{n}", Role.MEMBER)
+        member.user = user
+        member.save(update_fields=["user"])
+        if n:  # 赵六 attended already
+            services.tick_roster(study.lesson, member=member, by=cast.users.secretary, reason="到会")
+        services.submit_study_note(study.lesson, member=member, by=user, text=f"笔记{n}")
+    login(cast.users.secretary)
+    with django_assert_max_num_queries(12):
+        page = client.get("/study/notes/").content.decode()
+    assert page.count("初心故事会") == 15
