@@ -7,6 +7,10 @@ Scope of an activity (or contest) by role:
 - handlers: activities organised by their department;
 - members: activities they took part in.
 
+Named beneficiaries (受益人名单): staff who see the activity see the list; a member sees only those
+they visited themselves. Names are added by whoever may change the activity, from the residents of
+the activity's town they may see (org's resident scope) or typed for someone not on the roll.
+
 Changes: town admins (in scope), secretaries (activities of their area or organisation) and
 handlers (their department's). Volunteer hours are confirmed by whoever may change the activity or
 by a member recorded as its organiser. A record outside the scope is a 404; one in scope that the
@@ -18,9 +22,9 @@ from django.db.models import Q
 from django.http import Http404
 
 from zhenwu.org.access import visible_departments
-from zhenwu.org.models import Area, Department, PartyOrg, town_of
+from zhenwu.org.models import Area, AreaLevel, Department, PartyOrg, Resident, town_of
 
-from .models import Activity, Contest, ParticipationRole, RoleModel
+from .models import Activity, Beneficiary, Contest, ParticipationRole, RoleModel
 
 TOWN_WIDE_ROLES = ("town_admin", "leader", "dispatcher", "instructor")
 LOCAL_ROLES = ("secretary", "grid_worker")
@@ -116,6 +120,40 @@ def get_activity_for_user(user, pk, *, for_change=False):
     if for_change and not can_edit_activity(user, activity):
         raise PermissionDenied("没有修改此活动的权限")
     return activity
+
+
+def visible_beneficiaries(user, activity):
+    """The activity's named beneficiaries the user may read (see the module docstring)."""
+    rows = Beneficiary.objects.filter(activity=activity)
+    role = _role(user)
+    if role in STAFF_ROLES:
+        return rows
+    if role == "member":
+        return rows.filter(visited_by__member__user=user)
+    return rows.none()
+
+
+def town_of_area(area):
+    """The town an area lies in (the area itself for a town, or above one)."""
+    if area.level == AreaLevel.TOWN:
+        return area
+    above = [area.path[:end] for end in range(Area.steplen, len(area.path), Area.steplen)]
+    return Area.objects.filter(path__in=above, level=AreaLevel.TOWN).first() or area
+
+
+def beneficiary_residents(user, activity):
+    """Residents the user may name as beneficiaries of the activity: those of its town they may see."""
+    town = town_of_area(activity.area)
+    return Resident.objects.visible_to(user).filter(household__grid__path__startswith=town.path)
+
+
+def get_beneficiary_for_change(user, pk):
+    try:
+        row = Beneficiary.objects.select_related("activity", "resident").get(pk=pk)
+    except (Beneficiary.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    get_activity_for_user(user, row.activity_id, for_change=True)
+    return row
 
 
 def organiser_choices(user):

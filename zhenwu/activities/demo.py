@@ -6,7 +6,8 @@ autumn 2019, the same year as the org and study demos).
   and the art and photo exhibition (9月29日–10月8日);
 - 党建办: the "返巢" migrant members on 1 October (those who signed in at the study demo's 返巢 event);
 - 农业线: 秸秆禁烧、森林防火 talks and patrols by town and village members on 3 October;
-- 九龙村党总支: "岁岁重阳暖人心" on 3 October, 200余 elderly residents listed as beneficiaries;
+- 九龙村党总支: "岁岁重阳暖人心" on 3 October, 200余 elderly residents (the declared total), a dozen of
+  them named with the member who visited them and what they were given;
 - 文明办: 30余 党群志愿者 cleaning 集里桥社区 on 12 October, hours confirmed;
 - 石灰嘴村: members clearing weeds and ditches and explaining waste sorting;
 - the role models 潘虎, 黎干亮, 彭镇铭, 尹东辉 and 李孟其, linked to the study sessions that told
@@ -185,8 +186,8 @@ def load_demo_activities(town):
                      ends_at=at(10, 3, 14), place="九龙村党群服务中心", area=t.areas["九龙村"], party_org=jiulong_org,
                      summary="送去文艺节目汇演、长寿餐及牛奶等慰问品", photo="九龙村重阳慰问老人")
     elderly = [r for r in t.residents_of("九龙村") if r.birth_date and _age(r.birth_date) >= 60]
-    visited = rng.sample(elderly, min(len(elderly), ELDERLY_VISITED))
-    services.set_beneficiaries(visit, residents=visited, count=ELDERLY_VISITED, description="老人", by=t.admin)
+    rng.sample(elderly, min(len(elderly), ELDERLY_VISITED))  # kept: the generator's sequence below stays the same
+    services.set_beneficiaries(visit, count=ELDERLY_VISITED, description="老人", by=t.admin)
     jl_members = t.able(t.members_of("九龙村"))
     secretary = User.objects.filter(username="gq_secretary").first()
     services.add_participant(visit, role=ParticipationRole.ORGANISER, member=jl_members[0])
@@ -213,6 +214,7 @@ def load_demo_activities(town):
 
     _contests(rng, t, campaign, counts, activity)
     _role_models(t, counts)
+    counts["beneficiaries"] = load_named_beneficiaries(t)
     return counts
 
 
@@ -305,4 +307,27 @@ def _role_models(t, counts):
         counts["role_models"] += 1
 
 
-__all__ = ["extend_demo_town", "load_demo_activities", "demo_exists", "MARKER"]
+# --- the seed's missing halves: named beneficiaries --------------------------------------------------
+
+BENEFICIARY_GIFTS = ["长寿面、牛奶一箱", "牛奶一箱、重阳糕", "长寿餐、慰问金200元", "牛奶一箱、理发服务", "长寿面、血压测量"]
+
+
+def load_named_beneficiaries(t):
+    """The 重阳 visit's named beneficiaries: the oldest of 九龙村's elderly, each with the member who
+    visited them and what they were given, and one person not on the roll; the declared 216 stays the
+    visit's total (zhenwu.activities.beneficiaries). Returns how many were named."""
+    visit = Activity.objects.get(title="“岁岁重阳暖人心”慰问活动")
+    visitors = list(visit.participations.filter(role=ParticipationRole.VOLUNTEER).select_related("member")
+                    .order_by("id"))
+    secretary = User.objects.filter(username="gq_secretary").first()
+    elderly = sorted((r for r in t.residents_of("九龙村") if r.birth_date and _age(r.birth_date) >= 75),
+                     key=lambda r: (r.birth_date, r.pk))[:11]
+    for index, resident in enumerate(elderly):
+        services.add_beneficiary(visit, resident=resident, visited_by=visitors[index % len(visitors)],
+                                 gift=BENEFICIARY_GIFTS[index % len(BENEFICIARY_GIFTS)], by=secretary)
+    services.add_beneficiary(visit, person_name="刘桂英", note="嫁入本村、户籍未迁的独居老人", visited_by=visitors[0],
+                             gift="长寿面、牛奶一箱", by=secretary)
+    return len(elderly) + 1
+
+
+__all__ = ["extend_demo_town", "load_demo_activities", "load_named_beneficiaries", "demo_exists", "MARKER"]

@@ -8,7 +8,7 @@ from zhenwu.lib.pickers import SearchPicker
 from zhenwu.org.models import Area, Department, Member, PartyOrg, Resident
 from zhenwu.study.forms import DATETIME_FORMATS, DateInput, DateTimeInput
 
-from .models import ActivityKind, AwardLevel, ContestKind, ParticipationRole, RoleModelCategory
+from .models import ActivityKind, AwardLevel, ContestKind, Participation, ParticipationRole, RoleModelCategory
 
 
 class TreeChoice(forms.ModelChoiceField):
@@ -29,7 +29,9 @@ class ActivityForm(forms.Form):
                            help_text="组织部门和组织党组织至少填写一项")
     campaign = forms.ModelChoiceField(label="服务的主题教育", queryset=None, required=False)
     summary = forms.CharField(label="活动情况", widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    beneficiary_count = forms.IntegerField(label="受益人数", min_value=0, initial=0)
+    beneficiary_count = forms.IntegerField(label="受益人数（总数）", min_value=0, initial=0,
+                                           help_text="服务的总人数，如“200余名老人”填写实数；逐一登记的受益人包含在内，"
+                                                     "全部登记姓名的可填0")
     beneficiary_description = forms.CharField(label="受益对象", max_length=200, required=False,
                                               help_text="如：老人、农户、群众")
 
@@ -57,6 +59,31 @@ class ParticipantForm(forms.Form):
         self.fields["resident"].queryset = residents
         for name in ("member", "resident"):
             self.fields[name].widget.search_url = f"{search_url}?field={name}"
+
+
+class VisitorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.person_label}（{obj.get_role_display()}）"
+
+
+class BeneficiaryForm(forms.Form):
+    """One named beneficiary: a resident from the search, or a name typed for someone not on the roll."""
+
+    resident = forms.ModelChoiceField(label="受益人（从名册中搜索）", queryset=Resident.objects.none(), required=False,
+                                      widget=SearchPicker(label=lambda r: resident_label(r)))
+    person_name = forms.CharField(label="或：不在名册中的受益人姓名", max_length=50, required=False)
+    note = forms.CharField(label="备注", max_length=100, required=False, help_text="如：外村五保老人、住址")
+    visited_by = VisitorChoice(label="走访人", queryset=Participation.objects.none(), required=False,
+                               empty_label="（未指定）", help_text="本活动的组织者或志愿者")
+    gift = forms.CharField(label="慰问品/服务内容", max_length=200, required=False, help_text="如：牛奶一箱、长寿面")
+
+    def __init__(self, *args, residents, visitors, search_url="", **kwargs):
+        # Its own ids: the participant form on the same page has a `resident` picker too.
+        kwargs.setdefault("auto_id", "beneficiary_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["resident"].queryset = residents
+        self.fields["resident"].widget.search_url = f"{search_url}?field=resident"
+        self.fields["visited_by"].queryset = visitors
 
 
 def resident_label(resident):

@@ -192,18 +192,40 @@ class Participation(models.Model):
 
 
 class Beneficiary(models.Model):
-    """A resident listed as a beneficiary of an activity (e.g. an elderly person visited)."""
+    """受益人: someone an activity served, by name — a resident of the town picked from the roll, or a
+    person typed in who is not on it (a name and a note) — with who of the activity visited them and
+    what they were given. The activity's declared `beneficiary_count` stays the total where not
+    everyone is named; zhenwu.activities.beneficiaries.beneficiary_total states how the two combine."""
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="beneficiary_rows")
-    resident = models.ForeignKey(Resident, verbose_name="居民", on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(Resident, verbose_name="居民", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    person_name = models.CharField("姓名", max_length=50, blank=True)
+    note = models.CharField("备注", max_length=100, blank=True)
+    visited_by = models.ForeignKey(Participation, verbose_name="走访人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="visited_beneficiaries")
+    gift = models.CharField("慰问品/服务内容", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(USER, verbose_name="登记人", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
 
     class Meta:
-        verbose_name = "受益居民"
-        verbose_name_plural = "受益居民"
-        constraints = [models.UniqueConstraint(fields=["activity", "resident"], name="beneficiary_once")]
+        verbose_name = "受益人"
+        verbose_name_plural = "受益人"
+        ordering = ["activity_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "resident"], condition=models.Q(resident__isnull=False),
+                                    name="beneficiary_once"),
+            models.CheckConstraint(condition=models.Q(resident__isnull=False) | ~models.Q(person_name=""),
+                                   name="beneficiary_has_person"),
+        ]
 
     def __str__(self):
-        return f"{self.resident_id}←{self.activity_id}"
+        return f"{self.person_label}←{self.activity_id}"
+
+    @property
+    def person_label(self):
+        return self.resident.name if self.resident_id else self.person_name
 
 
 class ActivityPhoto(models.Model):

@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from zhenwu.audit.models import AuditAction
-from zhenwu.audit.services import record_create, record_event, record_update, snapshot
+from zhenwu.audit.services import record_create, record_delete, record_event, record_update, snapshot
 from zhenwu.lib import photos, uploads
 
+from .access import town_of_area
 from .models import (
     Activity,
     ActivityKind,
@@ -111,8 +112,8 @@ def update_activity(activity, *, kind, title, starts_at, place, area, department
         department=department, party_org=party_org, beneficiary_count=beneficiary_count,
         beneficiary_description=beneficiary_description)
     listed = activity.beneficiary_rows.count()
-    if listed and count < listed:
-        raise ActivityError(f"已列出{listed}名受益居民，受益人数不能少于{listed}", "beneficiary_count")
+    if listed and 0 < count < listed:
+        raise ActivityError(f"已登记{listed}名受益人，受益总数不能少于{listed}（填0则按名单计）", "beneficiary_count")
     before = snapshot(activity)
     activity.kind, activity.title, activity.starts_at, activity.ends_at = kind, title, starts_at, ends_at
     activity.place, activity.area, activity.department, activity.party_org = place, area, department, party_org
@@ -124,27 +125,59 @@ def update_activity(activity, *, kind, title, starts_at, place, area, department
 
 
 @transaction.atomic
-def set_beneficiaries(activity, *, count=None, description="", residents=None, by=None):
-    """Beneficiaries as a stated count with a description ("200余名老人"), or as listed residents
-    (then the count is the number listed, unless a larger count is given for unlisted ones)."""
+def set_beneficiaries(activity, *, count, description="", by=None):
+    """The declared total of people served ("200余名老人") and who they were. Named beneficiaries
+    are recorded one by one (add_beneficiary); how the two combine: beneficiaries.beneficiary_total."""
     description = _text(description, "beneficiary_description", "受益对象", required=False, max_length=200)
-    residents = list(residents or [])
+    if count is None or int(count) < 0:
+        raise ActivityError("请填写受益人数", "beneficiary_count")
+    count = int(count)
+    listed = activity.beneficiary_rows.count()
+    if listed and 0 < count < listed:
+        raise ActivityError(f"已登记{listed}名受益人，受益总数不能少于{listed}（填0则按名单计）", "beneficiary_count")
     before = snapshot(activity)
-    if residents:
-        Beneficiary.objects.filter(activity=activity).exclude(resident__in=residents).delete()
-        existing = set(Beneficiary.objects.filter(activity=activity).values_list("resident_id", flat=True))
-        Beneficiary.objects.bulk_create([Beneficiary(activity=activity, resident=r) for r in residents
-                                         if r.pk not in existing])
-        count = max(int(count or 0), len(residents))
-    else:
-        if count is None or int(count) < 0:
-            raise ActivityError("请填写受益人数", "beneficiary_count")
-        count = int(count)
-        Beneficiary.objects.filter(activity=activity).delete()
     activity.beneficiary_count, activity.beneficiary_description = count, description
     activity.save(update_fields=["beneficiary_count", "beneficiary_description"])
-    record_update(activity, before, note=f"列出受益居民{len(residents)}名" if residents else "")
+    record_update(activity, before)
     return activity
+
+
+# Activities whose beneficiaries are recorded by name: visits (慰问) and service (志愿服务, 义务劳动).
+NAMED_BENEFICIARY_KINDS = (ActivityKind.CARE_VISIT, ActivityKind.VOLUNTEER, ActivityKind.LABOUR)
+VISITOR_ROLES = (ParticipationRole.ORGANISER, ParticipationRole.VOLUNTEER)
+
+
+@transaction.atomic
+def add_beneficiary(activity, *, resident=None, person_name="", note="", visited_by=None, gift="", by=None):
+    """Name one person the activity served: a resident of the activity's town, or someone not on the
+    roll (a name and a note), with who of the activity visited them (its organiser or a volunteer)
+    and what they were given. The declared total is left as it is (see beneficiaries.py)."""
+    if activity.kind not in NAMED_BENEFICIARY_KINDS:
+        raise ActivityError("只有慰问、志愿服务和义务劳动活动登记受益人名单", "resident")
+    person_name = _text(person_name, "person_name", "姓名", required=False, max_length=50)
+    note = _text(note, "note", "备注", required=False, max_length=100)
+    gift = _text(gift, "gift", "慰问品/服务内容", required=False, max_length=200)
+    if resident is None and not person_name:
+        raise ActivityError("请选择居民，或填写不在名册中的受益人姓名", "person_name")
+    if resident is not None:
+        if not resident.household.grid.path.startswith(town_of_area(activity.area).path):
+            raise ActivityError(f"{resident.name}不是本镇居民，请按姓名登记", "resident")
+        if activity.beneficiary_rows.filter(resident=resident).exists():
+            raise ActivityError(f"{resident.name}已在受益人名单中", "resident")
+        person_name = ""
+    if visited_by is not None and (visited_by.activity_id != activity.pk or visited_by.role not in VISITOR_ROLES):
+        raise ActivityError("走访人须是本活动的组织者或志愿者", "visited_by")
+    row = Beneficiary.objects.create(activity=activity, resident=resident, person_name=person_name, note=note,
+                                     visited_by=visited_by, gift=gift, recorded_by=by)
+    visitor = f"，走访人{visited_by.person_label}" if visited_by is not None else ""
+    record_create(row, note=f"受益人：{row.person_label}{visitor}")
+    return row
+
+
+@transaction.atomic
+def remove_beneficiary(beneficiary, *, by=None):
+    record_delete(beneficiary, note=f"移出受益人名单：{beneficiary.person_label}")
+    beneficiary.delete()
 
 
 @transaction.atomic

@@ -22,9 +22,11 @@ from zhenwu.org.models import Area, Member, Resident, town_of
 from zhenwu.study.access import visible_campaigns, visible_sessions
 
 from . import access, services
+from .beneficiaries import beneficiary_total
 from .forms import (
     ActivityForm,
     AwardForm,
+    BeneficiaryForm,
     ContestForm,
     EntryForm,
     ParticipantForm,
@@ -168,9 +170,26 @@ def participant_search(request, pk):
     return picker_results(request, form.fields[name], name=name)
 
 
-def _detail_context(user, activity, form=None):
+def _beneficiary_form(user, activity, data=None):
+    residents = access.beneficiary_residents(user, activity).select_related("household").order_by("name", "id")
+    visitors = (activity.participations.filter(role__in=services.VISITOR_ROLES)
+                .select_related("member", "resident").order_by("role", "id"))
+    return BeneficiaryForm(data, residents=residents, visitors=visitors,
+                           search_url=reverse("activities:beneficiary_search", args=[activity.pk]))
+
+
+def _detail_context(user, activity, form=None, beneficiary_form=None):
     participations = list(activity.participations.select_related("member", "resident", "hours_confirmed_by")
                           .order_by("role", "id"))
+    can_edit = access.can_edit_activity(user, activity)
+    named_kind = activity.kind in services.NAMED_BENEFICIARY_KINDS
+    listed = activity.beneficiary_rows.count()
+    beneficiaries = list(
+        access.visible_beneficiaries(user, activity)
+        .select_related("resident__household", "visited_by__member", "visited_by__resident").order_by("id")
+    )
+    if can_edit and named_kind and beneficiary_form is None:
+        beneficiary_form = _beneficiary_form(user, activity)
     return {
         "activity": activity,
         "participations": participations,
@@ -178,11 +197,15 @@ def _detail_context(user, activity, form=None):
         "pending": sum(1 for p in participations if p.role == ParticipationRole.VOLUNTEER and p.hours is not None
                        and not p.hours_confirmed),
         "photos": list(activity.photos.all()),
-        "can_edit": access.can_edit_activity(user, activity),
+        "can_edit": can_edit,
         "can_confirm": access.can_confirm_hours(user, activity),
         "form": form,
         "photo_form": PhotoForm(),
-        "listed": activity.beneficiary_rows.count(),
+        "listed": listed,
+        "served": beneficiary_total(activity, named=listed),
+        "named_kind": named_kind,
+        "beneficiaries": beneficiaries,
+        "beneficiary_form": beneficiary_form if can_edit and named_kind else None,
     }
 
 
@@ -216,6 +239,47 @@ def participant_add(request, pk):
     if form.errors:
         return render(request, "activities/activity_detail.html", context, status=400)
     return redirect("activities:activity_detail", activity.pk)
+
+
+@login_required
+@require_GET
+def beneficiary_search(request, pk):
+    """The beneficiary picker's search: at most 20 residents of the activity's town the user may see."""
+    user = request.user
+    activity = access.get_activity_for_user(user, pk, for_change=True)
+    form = _beneficiary_form(user, activity)
+    return picker_results(request, form.fields["resident"], name="resident")
+
+
+@login_required
+@require_POST
+def beneficiary_add(request, pk):
+    """Name one beneficiary (a resident, or someone typed in) with their visitor and what was given."""
+    user = request.user
+    activity = access.get_activity_for_user(user, pk, for_change=True)
+    form = _beneficiary_form(user, activity, request.POST)
+    if form.is_valid():
+        try:
+            row = services.add_beneficiary(activity, by=user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"已登记受益人{row.person_label}")
+            return redirect(reverse("activities:activity_detail", args=[activity.pk]) + "#beneficiaries")
+    context = _detail_context(user, activity, beneficiary_form=form)
+    if context["can_edit"]:
+        context["form"] = _participant_form(user, activity)
+    return render(request, "activities/activity_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def beneficiary_remove(request, pk):
+    user = request.user
+    row = access.get_beneficiary_for_change(user, pk)
+    services.remove_beneficiary(row, by=user)
+    messages.success(request, f"已将{row.person_label}移出受益人名单")
+    return redirect(reverse("activities:activity_detail", args=[row.activity_id]) + "#beneficiaries")
 
 
 @login_required

@@ -5,8 +5,10 @@
   linked to them today.
 - Visits are recorded by members (their linked households), grid workers, secretaries and town
   admins (their scope). Leaders and dispatchers read.
-- Links, 六员 roles and cadence rules are set by town admins, secretaries and grid workers in their
-  area (the cadence rule: town admins only).
+- Links, 六员 roles, 六表率 commitments and their records (表率事迹) are set by town admins,
+  secretaries and grid workers in their area (the cadence rule: town admins only).
+- A member's 联户 page (六员, 六表率 with their records, linked households): staff with an area see
+  the members of the villages it covers (a grid worker: its village's); a member sees their own.
 - Meetings: staff see the meetings of the villages their area lies in or covers; members the ones
   they attended.
 """
@@ -154,6 +156,28 @@ def get_member_for_link(user, pk):
         return linkable_members(user).get(pk=pk)
     except (Member.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def visible_members(user):
+    """Members whose 联户 page the user may read (see the module docstring)."""
+    role = _role(user)
+    if role == "member":
+        return Member.objects.filter(user=user, is_active=True)
+    if role in AREA_SCOPED_ROLES and user.area_id is not None:
+        return members_for_area(user.area)
+    return Member.objects.none()
+
+
+def get_member_for_user(user, pk):
+    try:
+        return visible_members(user).select_related("party_org__area").get(pk=pk)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_set_exemplars(user, member):
+    """Who may set a member's 六员/六表率 and record their deeds: whoever may link them."""
+    return linkable_members(user).filter(pk=member.pk).exists()
 
 
 def can_edit_rule(user):

@@ -23,7 +23,16 @@ from zhenwu.concerns.models import Channel, Concern
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
 
 from . import services
-from .models import HouseholdLink, Meeting, MemberRole, MemberRoleKind, Visit, VisitWay
+from .models import (
+    ExemplarKind,
+    HouseholdLink,
+    Meeting,
+    MemberExemplar,
+    MemberRole,
+    MemberRoleKind,
+    Visit,
+    VisitWay,
+)
 
 SEED = 20190926
 LINKS_PER_MEMBER = 8
@@ -122,6 +131,7 @@ def load_grid_demo(town, *, today=None, seed=SEED):
 
     meeting_concerns = _story_meeting(town)
     town_row = coverage(town, today=today)[0]
+    load_exemplar_demo(town, today=today, seed=seed)
     return {
         "links": len(links), "members": linked_members, "roles": len(roles), "visits": len(visits),
         "unlinked": town_row.unlinked, "overdue": town_row.overdue, "meeting_concerns": meeting_concerns,
@@ -160,3 +170,60 @@ def _story_meeting(town):
     for concern in linked:
         services.link_concern_to_meeting(meeting, concern=concern, by=None)
     return len(linked)
+
+
+# --- the seed's missing halves: 六表率 ---------------------------------------------------------------
+
+EXEMPLARS_PER_VILLAGE = 4
+PLEDGES = {
+    ExemplarKind.STUDY: "每月参加主题党日，带头学、带着户里人学",
+    ExemplarKind.RULES: "带头签订秸秆禁烧、森林防火承诺书，遵守村规民约",
+    ExemplarKind.CUSTOMS: "红白喜事简办，不大操大办，劝导邻里移风易俗",
+    ExemplarKind.MEDIATION: "联系户有纠纷第一时间到场，小事不出组",
+    ExemplarKind.ECONOMY: "带动联系户发展特色种养，帮销农产品",
+    ExemplarKind.SERVICE: "为独居老人代购代办，随叫随到",
+}
+DEEDS = {
+    ExemplarKind.STUDY: ["组织联系户群众收看学习视频，并讲解惠民政策", "在组上院落给联系户读报，讲医保缴费新政策"],
+    ExemplarKind.RULES: ["劝阻一起田间焚烧秸秆，并向联系户宣传禁烧规定", "带头清理自家屋后杂物，配合森林防火巡查"],
+    ExemplarKind.CUSTOMS: ["带头简办家中喜事，节省开支用于修缮组上道路", "劝导邻居老人丧事从简，不放鞭炮、不办流水席"],
+    ExemplarKind.MEDIATION: ["调解两户因排水沟引起的邻里纠纷，双方握手言和", "化解一起因宅基地界址引起的兄弟矛盾"],
+    ExemplarKind.ECONOMY: ["帮助三户联系户联系收购商，销售土鸡蛋和油茶", "带领两户联系户试种高山辣椒，提供种苗"],
+    ExemplarKind.SERVICE: ["冒雨为独居老人送药，并清理屋前积水", "为行动不便的联系户代办医保报销手续"],
+}
+
+
+def load_exemplar_demo(town, *, today=None, seed=SEED):
+    """A few members per village take on one or two of the 六表率 (with their pledge), and most have
+    one or two recorded deeds in recent months; the village's secretary records them where the demo
+    has one (gq_secretary for 九龙村), the town office elsewhere, through the services. Returns the
+    number of commitments."""
+    from zhenwu.accounts.models import Role, User
+
+    rng = random.Random(seed + 6)
+    today = today or timezone.localdate()
+    office = User.objects.filter(username="gq_admin").first()
+    kinds = list(ExemplarKind)
+    total = 0
+    villages = Area.objects.filter(path__startswith=town.path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
+    for v_index, village in enumerate(villages.order_by("path")):
+        members = list(
+            Member.objects.filter(is_active=True, party_org__area__path__startswith=village.path,
+                                  grid_roles__isnull=False, is_elderly=False, is_ill=False, is_migrant=False)
+            .distinct().order_by("id")[:EXEMPLARS_PER_VILLAGE]
+        )
+        secretary = User.objects.filter(role=Role.SECRETARY, area=village).first() or office
+        for m_index, member in enumerate(members):
+            chosen = [kinds[(v_index + m_index + k) % len(kinds)] for k in range(1 + m_index % 2)]
+            committed = today - datetime.timedelta(days=160 + rng.randint(0, 20))
+            services.set_member_exemplars(member=member, kinds=chosen, by=secretary,
+                                          pledges={k: PLEDGES[k] for k in chosen},
+                                          now=timezone.make_aware(datetime.datetime.combine(committed, datetime.time(10))))
+            total += len(chosen)
+            for exemplar in MemberExemplar.objects.filter(member=member).order_by("kind"):
+                for deed in DEEDS[ExemplarKind(exemplar.kind)][:rng.randint(0, 2)]:
+                    services.record_exemplar_deed(
+                        exemplar=exemplar, done_on=today - datetime.timedelta(days=rng.randint(3, 150)),
+                        description=deed, by=secretary,
+                    )
+    return total

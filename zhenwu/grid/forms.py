@@ -7,7 +7,7 @@ from django.utils import timezone
 from zhenwu.concerns.models import Category
 from zhenwu.org.models import Member, Resident
 
-from .models import MemberRoleKind, VisitWay
+from .models import ExemplarKind, MemberRoleKind, VisitWay
 from .services import MAX_LINKS_PER_MEMBER, MAX_MEETING_PHOTOS, MIN_LINKS_PER_MEMBER
 
 
@@ -97,9 +97,50 @@ class DistributeForm(forms.Form):
 
 
 class RolesForm(forms.Form):
+    """六员 roles and 六表率 commitments of one member, each commitment with its pledge."""
+
     roles = forms.MultipleChoiceField(
         label="六员", choices=MemberRoleKind.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
+    exemplars = forms.MultipleChoiceField(
+        label="六表率", choices=ExemplarKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for value, label in ExemplarKind.choices:
+            self.fields[f"pledge_{value}"] = forms.CharField(
+                label=f"{label}承诺", max_length=200, required=False,
+                widget=forms.TextInput(attrs={"placeholder": "承诺内容（可不填）"}),
+            )
+
+    def exemplar_rows(self):
+        """[(value, label, checked, pledge bound field)] for the template."""
+        chosen = {str(v) for v in (self["exemplars"].value() or [])}
+        return [(value, label, value in chosen, self[f"pledge_{value}"]) for value, label in ExemplarKind.choices]
+
+    def pledges(self):
+        return {value: self.cleaned_data.get(f"pledge_{value}", "") for value in ExemplarKind.values}
+
+
+class ExemplarKindChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_kind_display()
+
+
+class ExemplarRecordForm(forms.Form):
+    exemplar = ExemplarKindChoice(label="表率", queryset=None, empty_label="请选择")
+    done_on = forms.DateField(label="日期", widget=DateInput)
+    description = forms.CharField(
+        label="事迹", max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "如：带头拆除自家违建，劝导邻里简办喜事"}),
+    )
+    photo = forms.FileField(label="照片（可选）", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+
+    def __init__(self, *args, exemplars, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exemplar"].queryset = exemplars
+        self.initial.setdefault("done_on", timezone.localdate())
 
 
 class CadenceRuleForm(forms.Form):

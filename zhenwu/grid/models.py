@@ -1,4 +1,5 @@
-"""网格与联户: members linked to the households they look after (党员联户), their 六员 roles,
+"""网格与联户: members linked to the households they look after (党员联户), their 六员 roles and
+六表率 commitments (with the records that show them living up to them),
 visits (民情走访), the town's visiting cadence, and 民情茶室 meetings with the concerns they raise.
 
 Concerns are linked from here (Visit.concern, MeetingConcern); the concerns app knows nothing of
@@ -29,6 +30,10 @@ def meeting_photo_path(instance, filename):
     return _upload_path("meetings", filename)
 
 
+def exemplar_photo_path(instance, filename):
+    return _upload_path("exemplars", filename)
+
+
 class MemberRoleKind(models.TextChoices):
     """六员: the roles a linked member takes on among the households."""
 
@@ -55,6 +60,78 @@ class MemberRole(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.get_role_display()}"
+
+
+class ExemplarKind(models.TextChoices):
+    """六表率: the six commitments a member takes on before the households they look after.
+
+    The seed (官桥镇, 2019) names the mechanism — 建立联系群众的“六员”“六表率”工作机制 — without
+    listing the six. Towns that run 党员联户 with “N个表率” (党员户挂牌亮身份、争当表率) commonly ask
+    members to lead in political study, in keeping the village rules, in changing old customs, in
+    settling disputes, in developing the local economy and in serving the people; the seed itself
+    shows each of them: the study classes, the 秸秆禁烧/森林防火 “遵规守约户”, 黎干亮's 移风易俗, the
+    民情茶室, 李孟其's 精准扶贫 and the volunteers. We use that set (docs/seed-mechanisms.md)."""
+
+    STUDY = "study", "政治学习表率"
+    RULES = "rules", "遵规守约表率"
+    CUSTOMS = "customs", "移风易俗表率"
+    MEDIATION = "mediation", "矛盾化解表率"
+    ECONOMY = "economy", "产业发展表率"
+    SERVICE = "service", "服务群众表率"
+
+
+class MemberExemplar(models.Model):
+    """六表率 commitment of one member (one row per kind), with the promise in their words."""
+
+    member = models.ForeignKey(
+        "org.Member", verbose_name="党员", on_delete=models.CASCADE, related_name="grid_exemplars"
+    )
+    kind = models.CharField("表率", max_length=16, choices=ExemplarKind.choices)
+    pledge = models.CharField("承诺内容", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设定人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("设定时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "六表率"
+        verbose_name_plural = "六表率"
+        ordering = ["member_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind"], name="grid_member_exemplar_unique"),
+            models.CheckConstraint(condition=models.Q(kind__in=ExemplarKind.values), name="grid_exemplar_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} {self.get_kind_display()}"
+
+
+class ExemplarRecord(models.Model):
+    """表率事迹: what a member did that shows one of their 六表率 commitments (evidence), recorded by
+    the village's staff, with an optional photo."""
+
+    exemplar = models.ForeignKey(
+        MemberExemplar, verbose_name="六表率", on_delete=models.PROTECT, related_name="records"
+    )
+    done_on = models.DateField("日期")
+    description = models.TextField("事迹")
+    photo = models.FileField("照片", upload_to=exemplar_photo_path, blank=True)
+    photo_content_type = models.CharField("照片类型", max_length=40, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "表率事迹"
+        verbose_name_plural = "表率事迹"
+        ordering = ["-done_on", "-id"]
+        indexes = [models.Index(fields=["exemplar", "done_on"], name="grid_exemplar_record_idx")]
+
+    def __str__(self):
+        return f"{self.exemplar} {self.done_on:%Y-%m-%d}"
 
 
 class HouseholdLinkQuerySet(models.QuerySet):

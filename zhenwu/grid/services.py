@@ -24,10 +24,13 @@ from zhenwu.lib import photos, uploads
 from zhenwu.org.models import AreaLevel, Household, Member
 
 from .models import (
+    ExemplarKind,
+    ExemplarRecord,
     HouseholdLink,
     Meeting,
     MeetingConcern,
     MeetingPhoto,
+    MemberExemplar,
     MemberRole,
     MemberRoleKind,
     Visit,
@@ -206,6 +209,84 @@ def set_member_roles(*, member, roles, by):
         row = MemberRole.objects.create(member=member, role=role)
         record_create(row, note=f"{member.name}担任{row.get_role_display()}")
     return sorted(roles)
+
+
+MAX_PLEDGE_LENGTH = 200
+MAX_RECORD_LENGTH = 1000
+
+
+@transaction.atomic
+def set_member_exemplars(*, member, kinds, by, pledges=None, now=None):
+    """Replace the member's 六表率 commitments with `kinds`; `pledges` ({kind: text}) sets the
+    promise in the member's words. A commitment that already has records (its evidence) cannot be
+    withdrawn: the records would lose what they prove."""
+    kinds = set(kinds)
+    pledges = pledges or {}
+    if kinds - set(ExemplarKind.values):
+        raise _error("exemplars", "六表率不正确")
+    existing = {row.kind: row for row in MemberExemplar.objects.filter(member=member)}
+    for kind, row in existing.items():
+        if kind in kinds:
+            continue
+        evidence = row.records.count()
+        if evidence:
+            raise _error(
+                "exemplars", f"{member.name}的“{row.get_kind_display()}”已有{evidence}条事迹记录，不能取消",
+            )
+        record_delete(row, note=f"{member.name}不再担任{row.get_kind_display()}（{_label(by)}）")
+        row.delete()
+    for kind in sorted(kinds):
+        pledge = _text(pledges.get(kind), field=f"pledge_{kind}", label="承诺内容", required=False,
+                       max_length=MAX_PLEDGE_LENGTH)
+        row = existing.get(kind)
+        if row is None:
+            row = MemberExemplar.objects.create(member=member, kind=kind, pledge=pledge, created_by=by,
+                                                created_at=now or timezone.now())
+            record_create(row, note=f"{member.name}争当{row.get_kind_display()}")
+        elif row.pledge != pledge:
+            before = snapshot(row)
+            row.pledge = pledge
+            row.save(update_fields=["pledge"])
+            record_update(row, before, note=f"{member.name}的{row.get_kind_display()}承诺")
+    return sorted(kinds)
+
+
+@transaction.atomic
+def set_member_commitments(*, member, roles, exemplars, by, pledges=None):
+    """A member's 六员 roles and 六表率 commitments together, as the member's roles page sets them."""
+    set_member_roles(member=member, roles=roles, by=by)
+    return set_member_exemplars(member=member, kinds=exemplars, pledges=pledges, by=by)
+
+
+@transaction.atomic
+def record_exemplar_deed(*, exemplar, done_on, description, by, photo=None, now=None):
+    """A record (表率事迹) showing the member living up to one of their 六表率 commitments."""
+    today = timezone.localdate(now)
+    if done_on is None:
+        raise _error("done_on", "请填写日期")
+    if done_on > today:
+        raise _error("done_on", "日期不能晚于今天")
+    description = _text(description, field="description", label="事迹", max_length=MAX_RECORD_LENGTH)
+    cleaned = _clean_photo(photo, "photo") if photo else None
+    record = ExemplarRecord(
+        exemplar=exemplar, done_on=done_on, description=description, recorded_by=by,
+        photo_content_type=cleaned.content_type if cleaned else "", created_at=now or timezone.now(),
+    )
+    if cleaned:
+        record.photo.save(getattr(cleaned, "name", "photo.jpg"), cleaned, save=False)
+    record.save()
+    record_create(record, note=f"{exemplar.member.name}{exemplar.get_kind_display()}事迹（{_label(by)}）")
+    return record
+
+
+@transaction.atomic
+def delete_exemplar_deed(record, *, by):
+    """Remove a record entered in error (audited; its photo goes once the transaction commits)."""
+    record_delete(record, note=f"删除{record.exemplar.member.name}的表率事迹（{_label(by)}）")
+    photo = record.photo
+    record.delete()
+    if photo:
+        transaction.on_commit(lambda: photo.storage.delete(photo.name))
 
 
 @transaction.atomic

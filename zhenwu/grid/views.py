@@ -1,6 +1,7 @@
 """Pages of 网格与联户 (phone first): a member's linked households, the household page, the visit
 form (offline drafts through static/js/drafts.js), overdue lists, coverage, unlinked households,
-sharing a grid among members, 六员 roles, the town's cadence rule and 民情茶室 meetings.
+sharing a grid among members, 六员 roles and 六表率 commitments with their records (a member's
+联户 page, the by-village overview), the town's cadence rule and 民情茶室 meetings.
 
 Records come through zhenwu.grid.access; every write through zhenwu.grid.services. Lists are paged
 and computed in the database (zhenwu.grid.cadence).
@@ -15,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -23,17 +25,26 @@ from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
 
-from . import access, cadence, services
+from . import access, cadence, exemplars, services
 from .forms import (
     CadenceRuleForm,
     DistributeForm,
+    ExemplarRecordForm,
     LinkForm,
     MeetingConcernsForm,
     MeetingForm,
     RolesForm,
     VisitForm,
 )
-from .models import HouseholdLink, MeetingConcern, MeetingPhoto, MemberRole, Visit
+from .models import (
+    ExemplarRecord,
+    HouseholdLink,
+    MeetingConcern,
+    MeetingPhoto,
+    MemberExemplar,
+    MemberRole,
+    Visit,
+)
 
 PAGE_SIZE = 20
 
@@ -135,6 +146,7 @@ def visit_home(request):
         "page": page, "member": member, "q": q, "towns": towns, "town": town, "villages": villages,
         "grids": grids, "village": village, "grid": grid, "querystring": _querystring(request), "summary": summary,
         "roles": MemberRole.objects.filter(member=member) if member else [],
+        "exemplars": MemberExemplar.objects.filter(member=member) if member else [],
         "can_link": access.can_link(user), "can_edit_rule": access.can_edit_rule(user),
     })
 
@@ -149,7 +161,8 @@ def household_detail(request, pk):
     links = list(
         HouseholdLink.objects.active().filter(household=household)
         .select_related("member")
-        .prefetch_related(Prefetch("member__grid_roles", queryset=MemberRole.objects.order_by("role")))
+        .prefetch_related(Prefetch("member__grid_roles", queryset=MemberRole.objects.order_by("role")),
+                          Prefetch("member__grid_exemplars", queryset=MemberExemplar.objects.order_by("kind")))
     )
     visits = list(
         Visit.objects.filter(household=household)
@@ -371,7 +384,8 @@ def grid_assign(request, pk):
     members = (
         access.members_for_area(grid)
         .annotate(link_count=Count("household_links", filter=Q(household_links__ended_on__isnull=True)))
-        .prefetch_related(Prefetch("grid_roles", queryset=MemberRole.objects.order_by("role")))
+        .prefetch_related(Prefetch("grid_roles", queryset=MemberRole.objects.order_by("role")),
+                          Prefetch("grid_exemplars", queryset=MemberExemplar.objects.order_by("kind")))
         .order_by("name")
     )
     form = DistributeForm(request.POST or None, members=members)
@@ -397,19 +411,164 @@ def grid_assign(request, pk):
 
 @login_required
 def member_roles(request, pk):
+    """Set a member's 六员 roles and 六表率 commitments (with their pledges)."""
     user = request.user
     member = access.get_member_for_link(user, pk)
-    initial = {"roles": list(MemberRole.objects.filter(member=member).values_list("role", flat=True))}
+    commitments = {row.kind: row.pledge for row in MemberExemplar.objects.filter(member=member)}
+    initial = {
+        "roles": list(MemberRole.objects.filter(member=member).values_list("role", flat=True)),
+        "exemplars": list(commitments),
+        **{f"pledge_{kind}": pledge for kind, pledge in commitments.items()},
+    }
     form = RolesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.set_member_roles(member=member, roles=form.cleaned_data["roles"], by=user)
-        messages.success(request, f"已保存{member.name}的六员角色")
-        back = request.POST.get("next") or ""
-        if back.startswith("/grid/"):
-            return redirect(back)
-        return redirect("grid:member_roles", pk=member.pk)
+        try:
+            services.set_member_commitments(
+                member=member, roles=form.cleaned_data["roles"], exemplars=form.cleaned_data["exemplars"],
+                pledges=form.pledges(), by=user,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"已保存{member.name}的六员六表率")
+            back = request.POST.get("next") or ""
+            if back.startswith("/grid/"):
+                return redirect(back)
+            return redirect("grid:member_detail", pk=member.pk)
     return render(request, "grid/member_roles.html", {"member": member, "form": form,
-                                                      "next": request.GET.get("next", "")})
+                                                      "next": request.GET.get("next", "") or request.POST.get("next", "")})
+
+
+# --- a member's 联户 page: 六员, 六表率 and their records -----------------------------------------------
+
+
+def _member_page(request, member, form=None, status=200):
+    user = request.user
+    commitments = list(
+        MemberExemplar.objects.filter(member=member).order_by("kind")
+        .prefetch_related(Prefetch("records", queryset=ExemplarRecord.objects.select_related("recorded_by")
+                                   .order_by("-done_on", "-id")))
+    )
+    can_set = access.can_set_exemplars(user, member)
+    if can_set and form is None and commitments:
+        form = ExemplarRecordForm(exemplars=MemberExemplar.objects.filter(member=member).order_by("kind"))
+    links = list(
+        HouseholdLink.objects.active().filter(member=member).select_related("household__grid")
+        .order_by("household__number")
+    )
+    # A household link only for those who may open it (a grid worker: their grid's).
+    openable = set(access.visible_households(user).filter(pk__in=[link.household_id for link in links])
+                   .values_list("pk", flat=True))
+    for link in links:
+        link.openable = link.household_id in openable
+    return render(request, "grid/member_detail.html", {
+        "member": member,
+        "roles": MemberRole.objects.filter(member=member).order_by("role"),
+        "commitments": commitments,
+        "links": links,
+        "can_set": can_set,
+        "form": form if can_set else None,
+        "is_self": member.user_id == user.pk,
+    }, status=status)
+
+
+@login_required
+def member_detail(request, pk):
+    """党员联户档案: the member's 六员 roles, 六表率 commitments with their records, linked households."""
+    user = request.user
+    access.require_read(user)
+    return _member_page(request, access.get_member_for_user(user, pk))
+
+
+@require_POST
+@login_required
+def exemplar_record_add(request, pk):
+    user = request.user
+    member = access.get_member_for_user(user, pk)
+    if not access.can_set_exemplars(user, member):
+        raise PermissionDenied("没有登记表率事迹的权限")
+    form = ExemplarRecordForm(request.POST, request.FILES,
+                              exemplars=MemberExemplar.objects.filter(member=member).order_by("kind"))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_exemplar_deed(exemplar=data["exemplar"], done_on=data["done_on"],
+                                          description=data["description"], photo=data["photo"], by=user)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"已登记{member.name}的{data['exemplar'].get_kind_display()}事迹")
+            return redirect("grid:member_detail", pk=member.pk)
+    return _member_page(request, member, form=form, status=422)
+
+
+def _record_for_user(user, pk):
+    record = get_object_or_404(ExemplarRecord.objects.select_related("exemplar__member"), pk=pk)
+    member = access.get_member_for_user(user, record.exemplar.member_id)
+    return record, member
+
+
+@require_POST
+@login_required
+def exemplar_record_delete(request, pk):
+    user = request.user
+    record, member = _record_for_user(user, pk)
+    if not access.can_set_exemplars(user, member):
+        raise PermissionDenied("没有删除表率事迹的权限")
+    services.delete_exemplar_deed(record, by=user)
+    messages.success(request, "已删除该条事迹")
+    return redirect("grid:member_detail", pk=member.pk)
+
+
+@login_required
+def exemplar_record_photo(request, pk):
+    record, _member = _record_for_user(request.user, pk)
+    return _stored_file(record.photo, content_type=record.photo_content_type or "image/jpeg")
+
+
+@login_required
+def exemplar_overview(request):
+    """六员六表率 by village (exemplars.counts_by_village); with ?village=, that village's members
+    and what each holds."""
+    user = request.user
+    access.require_staff_read(user)
+    root, towns, town = _list_root(request, user)
+    if root.level == AreaLevel.GRID:  # a grid worker: the village their grid lies in
+        root = Area.objects.get(path=access.village_path(root))
+    if root.level == AreaLevel.COUNTY and town is None:
+        rows, total = [], None
+    else:
+        rows, total = exemplars.counts_by_village(root)
+    village = next((r.village for r in rows if r.village.pk == int_or_none(request.GET.get("village"))), None)
+    if village is None and len(rows) == 1:
+        village = rows[0].village
+    members = []
+    if village is not None:
+        members = list(
+            access.members_for_area(village).select_related("party_org")
+            .prefetch_related(Prefetch("grid_roles", queryset=MemberRole.objects.order_by("role")),
+                              Prefetch("grid_exemplars", queryset=MemberExemplar.objects.order_by("kind")))
+            .annotate(record_count=Count("grid_exemplars__records"))
+            .order_by("name")
+        )
+    return render(request, "grid/exemplar_overview.html", {
+        "rows": rows, "total": total, "towns": towns, "town": town, "village": village, "members": members,
+        "county": root.level == AreaLevel.COUNTY,
+    })
+
+
+def member_section(sender, member, user, **kwargs):
+    """The member page's 六员六表率 section (org.signals.member_page_sections): the tags for whoever
+    reads that page, the link to the member's 联户 page for those who may open it."""
+    roles = list(MemberRole.objects.filter(member=member).order_by("role"))
+    commitments = list(MemberExemplar.objects.filter(member=member).order_by("kind")
+                       .annotate(record_count=Count("records")))
+    can_open = access.visible_members(user).filter(pk=member.pk).exists()
+    if not roles and not commitments and not can_open:
+        return None
+    return render_to_string("grid/_member_section.html", {
+        "member": member, "roles": roles, "commitments": commitments, "can_open": can_open,
+    })
 
 
 @login_required

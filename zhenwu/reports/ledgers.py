@@ -22,7 +22,17 @@ from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Subquery, TextField
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from openpyxl import LXML, Workbook
@@ -401,6 +411,7 @@ STUDY_COLUMNS = (
     Column("speaker", "主讲人", 10),
     Column("venue", "地点", 20),
     Column("party_orgs", "参加党组织", 28),
+    Column("level", "组织层级", 9),
     Column("campaign", "主题教育", 20),
     Column("items", "对应学习项目", 24),
     Column("attended", "实到人数", 9, INT),
@@ -424,7 +435,15 @@ def _count_of(model, **filters):
     )
 
 
+# 组织层级 of a session: the level of the highest place among its organisations.
+SESSION_LEVELS = {"county": "县级", "town": "镇级", "village": "村级", "community": "社区级", "grid": "网格级"}
+
+
 def _study_rows(user, flt, *, batch=500):
+    """Sessions of the organisations placed in the area, and sessions held above it (a town-wide
+    class, say) that members of the area's organisations attended or were excused from: those are
+    marked by their 组织层级 (镇级) and count the area's members only (实到, 请假), as coverage credits
+    them to their branch. Sessions of the area count everyone who came."""
     from zhenwu.study.access import visible_sessions
     from zhenwu.study.models import (
         Attendance,
@@ -437,36 +456,48 @@ def _study_rows(user, flt, *, batch=500):
     )
 
     zone = workdays.local_zone()
-    in_area = StudySession.party_orgs.through.objects.filter(partyorg__area__path__startswith=flt.area.path)
+    path = flt.area.path
+    in_area = StudySession.party_orgs.through.objects.filter(partyorg__area__path__startswith=path)
+    local_member = {"member__party_org__area__path__startswith": path}
+    approved = {"status": LeaveStatus.APPROVED}
+    came = Attendance.objects.filter(session_id=OuterRef("pk"), **local_member)
+    excused = LeaveRequest.objects.filter(session_id=OuterRef("pk"), **approved, **local_member)
     qs = visible_sessions(user).filter(
-        pk__in=in_area.values("studysession_id"),
         starts_at__gte=workdays.start_of_day(flt.start),
         starts_at__lte=workdays.end_of_day(flt.end),
-    )
+    ).annotate(
+        own=Exists(in_area.filter(studysession_id=OuterRef("pk"))), came_here=Exists(came),
+        excused_here_any=Exists(excused),
+    ).filter(Q(own=True) | Q(came_here=True) | Q(excused_here_any=True))
     count = qs.count()
     kinds, venues = dict(SessionKind.choices), dict(VenueKind.choices)
 
     def names_by_session(ids):
-        orgs, items = {}, {}
+        orgs, items, levels = {}, {}, {}
         through = StudySession.party_orgs.through.objects.filter(studysession_id__in=ids)
-        for session_id, name in through.order_by("partyorg__path").values_list("studysession_id", "partyorg__name"):
+        for session_id, name, level, depth in (through.order_by("partyorg__path")
+                                               .values_list("studysession_id", "partyorg__name",
+                                                            "partyorg__area__level", "partyorg__area__depth")):
             orgs.setdefault(session_id, []).append(name)
+            if level and (session_id not in levels or depth < levels[session_id][1]):
+                levels[session_id] = (level, depth)
         for session_id, title in (SessionItem.objects.filter(session_id__in=ids)
                                   .order_by("item__position", "item_id").values_list("session_id", "item__title")):
             items.setdefault(session_id, []).append(title)
-        return orgs, items
+        return orgs, items, {pk: SESSION_LEVELS.get(level, "") for pk, (level, _depth) in levels.items()}
 
     def emit(chunk, seq):
-        orgs, items = names_by_session([r[0] for r in chunk])
-        for (pk, starts, ends, kind, title, topic, speaker, venue_kind, venue, campaign, attended, excused,
-             featured, summary) in chunk:
+        orgs, items, levels = names_by_session([r[0] for r in chunk])
+        for (pk, starts, ends, kind, title, topic, speaker, venue_kind, venue, campaign, own, attended,
+             attended_here, excused_all, excused_here, featured, summary) in chunk:
             seq += 1
             start, end = starts.astimezone(zone), ends.astimezone(zone)
             venue_label = venues.get(venue_kind, "") + (f"·{venue}" if venue else "")
             yield (
                 seq, start.date(), f"{start:%H:%M}-{end:%H:%M}", kinds.get(kind, kind), title, topic, speaker,
-                venue_label, "、".join(orgs.get(pk, ())), campaign or "", "、".join(items.get(pk, ())),
-                attended, excused, _yes_no(featured), summary,
+                venue_label, "、".join(orgs.get(pk, ())), levels.get(pk, ""), campaign or "",
+                "、".join(items.get(pk, ())), attended if own else attended_here,
+                excused_all if own else excused_here, _yes_no(featured), summary,
             )
 
     def rows():
@@ -474,10 +505,13 @@ def _study_rows(user, flt, *, batch=500):
             qs.order_by("starts_at", "id")
             .annotate(
                 attended=_count_of(Attendance),
-                excused=_count_of(LeaveRequest, status=LeaveStatus.APPROVED),
+                attended_here=_count_of(Attendance, **local_member),
+                excused_all=_count_of(LeaveRequest, **approved),
+                excused_here=_count_of(LeaveRequest, **approved, **local_member),
             )
             .values_list("pk", "starts_at", "ends_at", "kind", "title", "topic", "speaker", "venue_kind", "venue",
-                         "campaign__name", "attended", "excused", "is_featured", "summary")
+                         "campaign__name", "own", "attended", "attended_here", "excused_all", "excused_here",
+                         "is_featured", "summary")
         )
         chunk, seq = [], 0
         for row in values.iterator(chunk_size=batch):

@@ -10,6 +10,13 @@ A user's study scope is a set of party organisation subtrees, given by their pat
 
 A record outside the scope is a 404; one in scope that the user may not change, asked for change,
 is a 403.
+
+Home lessons (送学上门) are recorded by secretaries and town admins for the members in their scope,
+by instructors for the members of the branches they guide (the instructor is the lesson's 送学人),
+and by a mentor for their own mentees.
+
+学习笔记: a member writes their own, for sessions they signed in to; staff read the notes of the
+members in their scope; secretaries and town admins check (or return) them.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -28,6 +35,7 @@ from .models import (
     Mentorship,
     PackHandout,
     SiteCheck,
+    StudyNote,
     StudyPack,
     StudySession,
 )
@@ -286,12 +294,22 @@ def mentees_of(member):
                                  is_active=True).distinct()
 
 
+LESSON_STAFF_ROLES = SESSION_EDITOR_ROLES + ("instructor",)
+
+
 def lesson_members(user):
-    """Members the user may record a home lesson for: a secretary's or town admin's scope, or a
-    mentor's own mentees."""
-    if _role(user) in SESSION_EDITOR_ROLES:
+    """Members the user may record a home lesson for: a secretary's or town admin's scope, an
+    instructor's guided branches, or a mentor's own mentees."""
+    if _role(user) in LESSON_STAFF_ROLES:
         return members_in_scope(user)
     return mentees_of(member_for(user))
+
+
+def can_record_lessons(user):
+    """Whether the user may record home lessons at all (for a mentor: once they have mentees)."""
+    if _role(user) in LESSON_STAFF_ROLES:
+        return bool(scope_paths(user))
+    return mentees_of(member_for(user)).exists()
 
 
 def visible_home_lessons(user):
@@ -306,9 +324,37 @@ def visible_home_lessons(user):
 
 def get_home_lesson_for_user(user, pk):
     try:
-        return visible_home_lessons(user).select_related("member__party_org", "mentor").get(pk=pk)
+        return visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor").get(pk=pk)
     except (HomeLesson.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# --- 学习笔记 -----------------------------------------------------------------------------------------
+
+
+def visible_notes(user):
+    if _role(user) in STUDY_STAFF_ROLES:
+        return StudyNote.objects.filter(org_q(scope_paths(user), field="member__party_org"))
+    member = member_for(user)
+    if member is None:
+        return StudyNote.objects.none()
+    return StudyNote.objects.filter(member=member)
+
+
+def get_note_for_user(user, pk):
+    try:
+        return visible_notes(user).select_related("session", "member__party_org", "checked_by").get(pk=pk)
+    except (StudyNote.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_check_notes(user):
+    return _role(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
+
+
+def can_check_note(user, note):
+    """Secretaries and town admins check the notes of the members in their scope."""
+    return can_check_notes(user) and in_scope(user, note.member.party_org)
 
 
 # --- instructors, guidance, site checks -----------------------------------------------------------

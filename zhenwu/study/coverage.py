@@ -1,11 +1,19 @@
 """不落一人: members × required items, each pair done, made up, excused or missing.
 
 A pair (member, required item) is
-- done      when the member signed in to a session that satisfies the item;
-- made up   when not done, but a confirmed home lesson for the member names the item;
-- excused   when neither, but the member's leave from a session satisfying the item was approved;
+- done      when the member signed in to a session that satisfies the item and, if the item has a
+            notes rule (CampaignItem.notes_rule), their 学习笔记 of that same session meets it:
+            submitted (待审阅 or 已审阅; a note returned for more does not count) or checked (已审阅);
+- made up   when not done, but a confirmed home lesson for the member names the item (a home
+            lesson needs no notes: it is given to those who cannot come, often cannot write);
+- notes due when neither, but the member signed in to a session satisfying the item: they came,
+            their notes are missing or not yet good enough (缺笔记);
+- excused   when none of these, but the member's leave from a session satisfying the item was
+            approved;
 - missing   otherwise.
-Only done and made up count as completed: an excused member still owes the item.
+Only done and made up count as completed: an excused member still owes the item, and so does one
+whose notes are due. `Counts.missing` counts every pair not completed nor excused (notes due
+included); `Counts.notes_due` says how many of those are only waiting for notes.
 
 The figures come from grouped aggregate queries (distinct members per organisation and item), so
 the number of queries does not grow with the number of members. Lists of who misses what are
@@ -15,7 +23,7 @@ read one organisation (or one bounded batch of members) at a time.
 import tempfile
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,17 +33,34 @@ from openpyxl.utils import get_column_letter
 from zhenwu.org.models import Area, AreaLevel, Member, PartyOrg
 
 from .access import _minimal, org_q, scope_paths
-from .models import Attendance, HomeLessonItem, ItemKind, LeaveRequest, LeaveStatus
+from .models import (
+    Attendance,
+    HomeLessonItem,
+    ItemKind,
+    LeaveRequest,
+    LeaveStatus,
+    NotesRule,
+    NoteStatus,
+    StudyNote,
+)
 
 
 class Status:
     DONE = "done"
     MADE_UP = "made_up"
+    NOTES_DUE = "notes_due"
     EXCUSED = "excused"
     MISSING = "missing"
 
-    LABELS = {"done": "已完成", "made_up": "已补学", "excused": "请假", "missing": "未完成"}
-    SHORT = {"done": "✓", "made_up": "补", "excused": "假", "missing": "✗"}
+    LABELS = {"done": "已完成", "made_up": "已补学", "notes_due": "缺笔记", "excused": "请假", "missing": "未完成"}
+    SHORT = {"done": "✓", "made_up": "补", "notes_due": "记", "excused": "假", "missing": "✗"}
+
+
+# Notes that satisfy each rule.
+NOTE_STATUSES_FOR = {
+    NotesRule.SUBMITTED: (NoteStatus.SUBMITTED, NoteStatus.CHECKED),
+    NotesRule.CHECKED: (NoteStatus.CHECKED,),
+}
 
 
 @dataclass
@@ -44,6 +69,7 @@ class Counts:
     done: int = 0
     made_up: int = 0
     excused: int = 0
+    notes_due: int = 0  # part of `missing`: attended, notes not (yet) meeting the item's rule
 
     @property
     def missing(self):
@@ -63,6 +89,7 @@ class Counts:
         self.done += other.done
         self.made_up += other.made_up
         self.excused += other.excused
+        self.notes_due += other.notes_due
 
 
 @dataclass
@@ -109,7 +136,28 @@ def member_q(campaign_paths_, *, user=None, org=None, prefix=""):
     return q
 
 
+def _attendance_items():
+    """Sign-ins, one row per item their session satisfies, with that item (`item`) and its notes rule
+    (`rule`). Both come from the same join, so `rule` is the rule of `item`."""
+    return Attendance.objects.annotate(item=F("session__session_items__item_id"),
+                                       rule=F("session__session_items__item__notes_rule"))
+
+
+def _notes_ok():
+    """Over _attendance_items(): the member's notes of that session meet the item's rule (always,
+    for an item without one)."""
+    notes = StudyNote.objects.filter(member_id=OuterRef("member_id"), session_id=OuterRef("session_id"))
+    q = Q(rule=NotesRule.NONE)
+    for rule, statuses in NOTE_STATUSES_FOR.items():
+        q |= Q(rule=rule) & Exists(notes.filter(status__in=statuses))
+    return q
+
+
 def _done_exists(member_ref, item_ref):
+    return Exists(_attendance_items().filter(member_id=member_ref, item=item_ref).filter(_notes_ok()))
+
+
+def _attended_exists(member_ref, item_ref):
     return Exists(Attendance.objects.filter(member_id=member_ref, session__session_items__item_id=item_ref))
 
 
@@ -119,8 +167,15 @@ def _made_up_exists(member_ref, item_ref):
 
 
 def _done_pairs(item_ids, mq):
-    return (Attendance.objects.annotate(item=F("session__session_items__item_id"))
-            .filter(mq, item__in=item_ids))
+    return _attendance_items().filter(mq, item__in=item_ids).filter(_notes_ok())
+
+
+def _notes_due_pairs(item_ids, mq):
+    """Sign-ins for items with a notes rule whose member has no session of the item with good
+    enough notes, nor a home lesson for it."""
+    return (_attendance_items().filter(mq, item__in=item_ids).exclude(rule=NotesRule.NONE)
+            .filter(~_done_exists(OuterRef("member_id"), OuterRef("item")),
+                    ~_made_up_exists(OuterRef("member_id"), OuterRef("item"))))
 
 
 def _made_up_pairs(item_ids, mq):
@@ -143,7 +198,7 @@ def summary(campaign, *, user=None):
     item_ids = [i.pk for i in items]
     paths = campaign_paths(campaign)
     members_per_org, orgs, towns_by_path = _expected_orgs(paths, user)
-    done, made_up, excused = {}, {}, {}
+    done, made_up, excused, notes_due = {}, {}, {}, {}
     if item_ids and members_per_org:
         mq = member_q(paths, user=user, prefix="member__")
         _grouped(
@@ -160,12 +215,19 @@ def summary(campaign, *, user=None):
         )
         _grouped(
             _excused_pairs(item_ids, mq)
-            .filter(~_done_exists(OuterRef("member_id"), OuterRef("item")),
+            .filter(~_attended_exists(OuterRef("member_id"), OuterRef("item")),
                     ~_made_up_exists(OuterRef("member_id"), OuterRef("item")))
             .values("member__party_org_id", "item")
             .annotate(n=Count("member_id", distinct=True)),
             "member__party_org_id", "item", excused,
         )
+        noted = [i.pk for i in items if i.notes_rule]
+        if noted:
+            _grouped(
+                _notes_due_pairs(noted, mq).values("member__party_org_id", "item")
+                .annotate(n=Count("member_id", distinct=True)),
+                "member__party_org_id", "item", notes_due,
+            )
 
     org_rows, towns, per_item = [], {}, {i.pk: Counts() for i in items}
     overall = Counts()
@@ -174,7 +236,8 @@ def summary(campaign, *, user=None):
         counts = Counts()
         for item_id in item_ids:
             key = (org.pk, item_id)
-            c = Counts(total=n, done=done.get(key, 0), made_up=made_up.get(key, 0), excused=excused.get(key, 0))
+            c = Counts(total=n, done=done.get(key, 0), made_up=made_up.get(key, 0), excused=excused.get(key, 0),
+                       notes_due=notes_due.get(key, 0))
             counts.add(c)
             per_item[item_id].add(c)
         town = _town_of(org, towns_by_path)
@@ -232,7 +295,8 @@ def _town_of(org, towns_by_path):
 
 
 def pair_statuses(member_ids, item_ids):
-    """{(member_id, item_id): status} for the given members and items (three queries). The
+    """{(member_id, item_id): status} for the given members and items (three queries: leave,
+    sign-ins with whether their notes meet the rule, home lessons). The
     `order_by()` drops the models' default ordering, which would otherwise turn DISTINCT pairs
     into one row per sign-in."""
     member_ids = list(member_ids)
@@ -243,13 +307,20 @@ def pair_statuses(member_ids, item_ids):
                  .filter(member_id__in=member_ids, item__in=item_ids, status=LeaveStatus.APPROVED)
                  .order_by().values_list("member_id", "item").distinct()):
         statuses[pair] = Status.EXCUSED
+    attended = (_attendance_items().filter(member_id__in=member_ids, item__in=item_ids)
+                .annotate(ok=ExpressionWrapper(_notes_ok(), output_field=BooleanField()))
+                .order_by().values_list("member_id", "item", "ok").distinct())
+    done = set()
+    for member_id, item_id, ok in attended:
+        if ok:
+            done.add((member_id, item_id))
+        else:
+            statuses[(member_id, item_id)] = Status.NOTES_DUE
     for pair in (HomeLessonItem.objects.filter(lesson__member_id__in=member_ids, item_id__in=item_ids,
                                                lesson__confirmed_at__isnull=False)
                  .order_by().values_list("lesson__member_id", "item_id").distinct()):
         statuses[pair] = Status.MADE_UP
-    for pair in (Attendance.objects.annotate(item=F("session__session_items__item_id"))
-                 .filter(member_id__in=member_ids, item__in=item_ids)
-                 .order_by().values_list("member_id", "item").distinct()):
+    for pair in done:
         statuses[pair] = Status.DONE
     return statuses
 
@@ -261,7 +332,12 @@ class MemberRow:
 
     @property
     def missing_items(self):
-        return [item for item, status in self.cells if status == Status.MISSING]
+        """Items not completed nor excused (those only waiting for notes included)."""
+        return [item for item, status in self.cells if status in (Status.MISSING, Status.NOTES_DUE)]
+
+    @property
+    def notes_due_items(self):
+        return [item for item, status in self.cells if status == Status.NOTES_DUE]
 
     @property
     def excused_items(self):
@@ -354,7 +430,8 @@ def _write_batch(ws, orgs, paths, user, items, item_ids, towns_by_path):
         org = by_org[org_id]
         town = _town_of(org, towns_by_path)
         cells = [statuses.get((member_id, item_id), Status.MISSING) for item_id in item_ids]
-        missing = [item.title for item, status in zip(items, cells, strict=True) if status == Status.MISSING]
+        missing = [item.title + ("（缺笔记）" if status == Status.NOTES_DUE else "")
+                   for item, status in zip(items, cells, strict=True) if status in (Status.MISSING, Status.NOTES_DUE)]
         # Typed text (names, titles) is written as text cells so it can never become a formula; the
         # fixed labels and counts go in as plain values (openpyxl spends most of the export
         # time per cell object).

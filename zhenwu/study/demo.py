@@ -215,6 +215,7 @@ def load_demo_study(town):
     _packs(rng, t, campaign, sessions)
     instructors = _instructors(rng, t, campaign)
     services.send_missing_lists(campaign=campaign, now=at(11, 25, 9))
+    load_notes_and_instructor_lesson(t, campaign)
 
     from .coverage import summary
 
@@ -398,4 +399,83 @@ def _instructors(rng, t, campaign):
     return count
 
 
-__all__ = ["extend_demo_town", "load_demo_study", "demo_exists", "CAMPAIGN_NAME"]
+# --- the seed's missing halves: 学习笔记 and an instructor's home lesson ---------------------------------
+
+NOTE_TEXTS = [
+    "一、学习要点：守初心、担使命，找差距、抓落实。\n二、体会：要把学习成果转化为为群众办实事的行动。\n三、打算：带头做好联系户的走访。",
+    "认真听讲并做笔记。主讲人讲到“全员性、经常性”，我们支部的老党员也要一个不落。我联系的五户中有两户独居老人，要多去看看。",
+    "学习了党章和《学习纲要》第三章。自己在秸秆禁烧工作中要带头遵规守约，并向联系户宣传。",
+    "笔记（拍照上传）：记录了主讲人讲的“钉钉子精神”，结合村里岸山路的事，体会到办实事要一抓到底。",
+]
+NOTE_MEMBERS_PER_VILLAGE = 5
+
+
+def load_notes_and_instructor_lesson(t, campaign):
+    """学习笔记 for the most recent sessions: members of 九龙村 and 石灰嘴村 who attended get demo
+    accounts (no password: they stand for members using their phones) and write notes a day after
+    each session; 九龙村's secretary checks half of them and returns one in four for more; the rest
+    wait.
+    And one 送学上门 delivered by gq_instructor for a member of a branch they guide. Through the
+    services. Returns (notes, lessons)."""
+    from zhenwu.accounts.services import create_account, generate_temporary_password
+    from zhenwu.org.services import link_member_account
+
+    from .models import Attendance, StudySession
+
+    rng = random.Random(SEED + 5)
+    villages = ("九龙村", "石灰嘴村")
+    writers = {}
+    for name in villages:
+        org = t.village_org[name]
+        attendees = (Member.objects.filter(party_org__path__startswith=org.path, is_active=True,
+                                           study_attendances__isnull=False, is_elderly=False, is_ill=False,
+                                           is_migrant=False).distinct().order_by("id"))
+        for member in attendees[:NOTE_MEMBERS_PER_VILLAGE]:
+            if member.user_id is None:
+                user = create_account(username=f"gq_m{member.pk}", password=generate_temporary_password(),
+                                      role=Role.MEMBER, full_name=member.name, check_password=False)
+                link_member_account(member, user=user)
+                member.user = user
+            writers[member.pk] = member
+    gq_member = Member.objects.filter(user__username="gq_member").select_related("user").first()
+    if gq_member is not None:
+        writers[gq_member.pk] = gq_member
+    sessions = list(StudySession.objects.filter(attendances__member_id__in=list(writers)).distinct()
+                    .order_by("-starts_at")[:3])
+    notes = checked = 0
+    for session in sessions:
+        written = session.ends_at + datetime.timedelta(days=1)
+        attended = set(Attendance.objects.filter(session=session, member_id__in=list(writers))
+                       .values_list("member_id", flat=True))
+        for member_id in sorted(attended):
+            member = writers[member_id]
+            note, _ = services.submit_study_note(session, member=member, by=member.user,
+                                                 text=rng.choice(NOTE_TEXTS), now=written)
+            notes += 1
+            if t.village_of(member) != "九龙村" or t.secretary is None:
+                continue  # waits for its own secretary
+            checked += 1
+            if checked % 4 in (1, 2):
+                services.check_study_note(note, accept=True, comment="记录认真，联系实际", by=t.secretary,
+                                          now=written + datetime.timedelta(days=1))
+            elif checked % 4 == 3:
+                services.check_study_note(note, accept=False, comment="请补充结合本职工作的打算", by=t.secretary,
+                                          now=written + datetime.timedelta(days=1))
+    lessons = 0
+    instructor = User.objects.filter(username="gq_instructor").first()
+    if instructor is not None:
+        guided = t.village_org["九龙村"]
+        member = next((m for m in t.members if m.party_org.path.startswith(guided.path) and m.needs_home_study
+                       and m.name != "黎干亮"), None)
+        item = campaign.items.filter(kind=ItemKind.REQUIRED).order_by("-position").first()
+        if member is not None and item is not None:
+            services.record_home_lesson(
+                member=member, instructor=instructor, given_on=datetime.date(2019, 11, 22),
+                content=f"指导员送学上门：带去《学习纲要》读本，逐段讲解“{item.title}”内容，并了解党员身体和生活情况",
+                items=[item], confirmation=Confirmation.SIGNED, by=instructor, now=at(11, 22, 17),
+            )
+            lessons += 1
+    return notes, lessons
+
+
+__all__ = ["extend_demo_town", "load_demo_study", "load_notes_and_instructor_lesson", "demo_exists", "CAMPAIGN_NAME"]

@@ -6,7 +6,7 @@ from django import forms
 from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (study views import it from here)
 from zhenwu.org.models import Member, PartyOrg
 
-from .models import FIVE_STANDARDS, STANDARD_MAX, Confirmation, ItemKind, SessionKind, VenueKind
+from .models import FIVE_STANDARDS, STANDARD_MAX, Confirmation, ItemKind, NotesRule, SessionKind, VenueKind
 
 
 class DateInput(forms.DateInput):
@@ -72,6 +72,8 @@ class ItemForm(forms.Form):
     kind = forms.ChoiceField(label="类型", choices=ItemKind.choices)
     title = forms.CharField(label="名称", max_length=100)
     due_on = forms.DateField(label="完成期限", required=False, widget=DateInput)
+    notes_rule = forms.ChoiceField(label="学习笔记要求", choices=NotesRule.choices, required=False,
+                                   help_text="要求笔记的，党员参加学习后须提交（或经书记审阅）该场学习的笔记才计为已完成")
     description = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -146,7 +148,24 @@ class HomeLessonForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
         self.fields["items"].queryset = items
-        self.fields["mentor"].queryset = mentors
+        if mentors is None:  # an instructor delivers the lesson: they are its 送学人
+            del self.fields["mentor"]
+        else:
+            self.fields["mentor"].queryset = mentors
+
+
+class StudyNoteForm(forms.Form):
+    text = forms.CharField(label="笔记内容", required=False, max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 8, "placeholder": "学习要点、体会、联系实际的打算"}))
+    photo = forms.FileField(label="拍照上传笔记", required=False, help_text="可只拍笔记本照片，也可只填文字",
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+
+
+class NoteCheckForm(forms.Form):
+    decision = forms.ChoiceField(label="审阅结果", choices=[("accept", "已审阅"), ("return", "退回补充")],
+                                 widget=forms.RadioSelect, initial="accept")
+    comment = forms.CharField(label="审阅意见", max_length=200, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2, "placeholder": "退回时必填"}))
 
 
 class MentorshipForm(forms.Form):

@@ -34,6 +34,10 @@ def site_photo_path(instance, filename):
     return _upload_path("site-checks", filename)
 
 
+def note_photo_path(instance, filename):
+    return _upload_path("notes", filename)
+
+
 # --- campaigns ------------------------------------------------------------------------------------
 
 
@@ -68,8 +72,18 @@ class ItemKind(models.TextChoices):
     OPTIONAL = "optional", "自选动作"
 
 
+class NotesRule(models.TextChoices):
+    """Whether taking part in a session completes an item only with the member's 学习笔记 of it."""
+
+    NONE = "", "不要求学习笔记"
+    SUBMITTED = "submitted", "须提交学习笔记"
+    CHECKED = "checked", "须提交学习笔记并经书记审阅"
+
+
 class CampaignItem(models.Model):
-    """规定动作 / 自选动作 of a campaign: what a member must (or may) take part in."""
+    """规定动作 / 自选动作 of a campaign: what a member must (or may) take part in. With a notes rule,
+    a member who attended completes it only once their notes of that session meet the rule
+    (coverage.py)."""
 
     campaign = models.ForeignKey(Campaign, verbose_name="主题教育", on_delete=models.CASCADE, related_name="items")
     kind = models.CharField("类型", max_length=10, choices=ItemKind.choices, default=ItemKind.REQUIRED)
@@ -77,6 +91,7 @@ class CampaignItem(models.Model):
     description = models.TextField("说明", blank=True)
     due_on = models.DateField("完成期限", null=True, blank=True)
     position = models.PositiveSmallIntegerField("顺序", default=0)
+    notes_rule = models.CharField("学习笔记要求", max_length=10, choices=NotesRule.choices, blank=True, default="")
 
     class Meta:
         verbose_name = "学习项目"
@@ -85,6 +100,8 @@ class CampaignItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "title"], name="campaign_item_title_unique"),
             models.CheckConstraint(condition=models.Q(kind__in=ItemKind.values), name="campaign_item_kind_valid"),
+            models.CheckConstraint(condition=models.Q(notes_rule__in=NotesRule.values),
+                                   name="campaign_item_notes_rule_valid"),
         ]
 
     def __str__(self):
@@ -268,6 +285,51 @@ class LeaveRequest(models.Model):
         return f"{self.member_id} 请假 {self.session_id}"
 
 
+class NoteStatus(models.TextChoices):
+    SUBMITTED = "submitted", "待审阅"
+    CHECKED = "checked", "已审阅"
+    RETURNED = "returned", "退回补充"
+
+
+class StudyNote(models.Model):
+    """学习笔记: a member's notes of a session they attended — typed, a photo of the notebook page, or
+    both — which the branch secretary checks (已审阅) or returns for more (退回补充) with a comment.
+    One per member and session; a checked note is final."""
+
+    session = models.ForeignKey(StudySession, verbose_name="学习活动", on_delete=models.PROTECT, related_name="notes")
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="study_notes")
+    text = models.TextField("笔记内容", blank=True)
+    photo = models.FileField("笔记照片", upload_to=note_photo_path, blank=True)
+    photo_content_type = models.CharField("照片类型", max_length=40, blank=True)
+    status = models.CharField("状态", max_length=10, choices=NoteStatus.choices, default=NoteStatus.SUBMITTED)
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+    checked_by = models.ForeignKey(USER, verbose_name="审阅人", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    checked_at = models.DateTimeField("审阅时间", null=True, blank=True)
+    check_comment = models.CharField("审阅意见", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "学习笔记"
+        verbose_name_plural = "学习笔记"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="study_note_once_per_session"),
+            models.CheckConstraint(condition=~models.Q(text="") | ~models.Q(photo=""), name="study_note_not_empty"),
+            models.CheckConstraint(condition=models.Q(status__in=NoteStatus.values), name="study_note_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["member", "session"], name="study_note_member_idx"),
+            models.Index(fields=["status", "session"], name="study_note_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} 笔记 {self.session_id}"
+
+    @property
+    def is_checked(self):
+        return self.status == NoteStatus.CHECKED
+
+
 # --- home lessons and mentoring -------------------------------------------------------------------
 
 
@@ -285,6 +347,9 @@ class HomeLesson(models.Model):
     member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="home_lessons")
     mentor = models.ForeignKey(Member, verbose_name="送学人", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="lessons_given")
+    # An instructor (主题教育指导员, an account, often not a member of the branch) who delivered it.
+    instructor = models.ForeignKey(USER, verbose_name="送学指导员", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="home_lessons_given")
     given_on = models.DateField("送学日期")
     content = models.TextField("学习内容")
     items = models.ManyToManyField(CampaignItem, verbose_name="补学项目", through="HomeLessonItem",
@@ -309,6 +374,16 @@ class HomeLesson(models.Model):
     @property
     def is_confirmed(self):
         return self.confirmed_at is not None
+
+    @property
+    def deliverer_label(self):
+        """送学人 as shown: the instructor (指导员) and/or the member mentor who taught."""
+        parts = []
+        if self.instructor_id:
+            parts.append(f"{self.instructor.display_name}（指导员）")
+        if self.mentor_id:
+            parts.append(self.mentor.name)
+        return "、".join(parts)
 
 
 class HomeLessonItem(models.Model):

@@ -50,6 +50,8 @@ from .models import (
     MakeUpStatus,
     MakeUpTask,
     Mentorship,
+    NotesRule,
+    NoteStatus,
     PackHandout,
     SessionItem,
     SessionKind,
@@ -57,6 +59,7 @@ from .models import (
     SignInMethod,
     SiteCheck,
     SiteCheckPhoto,
+    StudyNote,
     StudyNotice,
     StudyPack,
     StudySession,
@@ -130,10 +133,19 @@ def update_campaign(campaign, *, name, starts_on, ends_on, party_orgs, descripti
     return campaign
 
 
+def _notes_rule(value):
+    value = value or ""
+    if value not in NotesRule.values:
+        raise StudyError("请选择学习笔记要求", "notes_rule")
+    return value
+
+
 @transaction.atomic
-def add_campaign_item(campaign, *, kind, title, description="", due_on=None, by=None):
+def add_campaign_item(campaign, *, kind, title, description="", due_on=None, notes_rule="", by=None):
+    """Add a 规定动作 or 自选动作; `notes_rule` (NotesRule) makes attendance count only with notes."""
     if kind not in ItemKind.values:
         raise StudyError("请选择规定动作或自选动作", "kind")
+    notes_rule = _notes_rule(notes_rule)
     title = _text(title, "title", "名称", max_length=100)
     if campaign.items.filter(title=title).exists():
         raise StudyError(f"本次主题教育已有“{title}”", "title")
@@ -141,20 +153,23 @@ def add_campaign_item(campaign, *, kind, title, description="", due_on=None, by=
         raise StudyError("完成期限应在主题教育期间", "due_on")
     position = (campaign.items.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     item = CampaignItem.objects.create(campaign=campaign, kind=kind, title=title,
-                                       description=(description or "").strip(), due_on=due_on, position=position)
+                                       description=(description or "").strip(), due_on=due_on, position=position,
+                                       notes_rule=notes_rule)
     record_create(item)
     return item
 
 
 @transaction.atomic
-def update_campaign_item(item, *, kind, title, description="", due_on=None, by=None):
+def update_campaign_item(item, *, kind, title, description="", due_on=None, notes_rule="", by=None):
     if kind not in ItemKind.values:
         raise StudyError("请选择规定动作或自选动作", "kind")
+    notes_rule = _notes_rule(notes_rule)
     title = _text(title, "title", "名称", max_length=100)
     if item.campaign.items.filter(title=title).exclude(pk=item.pk).exists():
         raise StudyError(f"本次主题教育已有“{title}”", "title")
     before = snapshot(item)
     item.kind, item.title, item.description, item.due_on = kind, title, (description or "").strip(), due_on
+    item.notes_rule = notes_rule
     item.save()
     record_update(item, before)
     return item
@@ -513,7 +528,8 @@ def _refresh_tasks(member_ids, item_ids):
     changed = 0
     for task in tasks:
         status = statuses.get((task.member_id, task.item_id))
-        if status == coverage.Status.DONE:
+        # A member who came but still owes notes needs no home lesson: the task closes as attended.
+        if status in (coverage.Status.DONE, coverage.Status.NOTES_DUE):
             new = MakeUpStatus.ATTENDED
         elif status == coverage.Status.MADE_UP:
             new = MakeUpStatus.MADE_UP
@@ -584,12 +600,15 @@ def clean_photo(upload, field="photo"):
 
 
 @transaction.atomic
-def record_home_lesson(*, member, given_on, content, items, confirmation, mentor=None, photo=None, by=None,
-                       now=None):
-    """送学上门: record a lesson given to one member at home. It makes up its items once confirmed:
-    at once for a signature, thumbprint or family signature; for confirmation by phone, when the
-    member confirms on their own page."""
+def record_home_lesson(*, member, given_on, content, items, confirmation, mentor=None, instructor=None, photo=None,
+                       by=None, now=None):
+    """送学上门: record a lesson given to one member at home, by a member mentor and/or an instructor
+    (主题教育指导员) who delivered it. It makes up its items once confirmed: at once for a signature,
+    thumbprint or family signature; for confirmation by phone, when the member confirms on their own
+    page."""
     now = _now(now)
+    if instructor is not None and instructor.role != Role.INSTRUCTOR:
+        raise StudyError(f"{instructor.display_name}不是主题教育指导员账号", "instructor")
     if given_on is None:
         raise StudyError("请填写送学日期", "given_on")
     if given_on > timezone.localdate(now):
@@ -605,14 +624,16 @@ def record_home_lesson(*, member, given_on, content, items, confirmation, mentor
     if mentor is not None and mentor.pk == member.pk:
         raise StudyError("送学人不能是党员本人", "mentor")
     photo, content_type = clean_photo(photo) if photo else (None, "")
-    lesson = HomeLesson(member=member, mentor=mentor, given_on=given_on, content=content, confirmation=confirmation,
+    lesson = HomeLesson(member=member, mentor=mentor, instructor=instructor, given_on=given_on, content=content,
+                        confirmation=confirmation,
                         confirmed_at=None if confirmation == Confirmation.APP else now,
                         photo_content_type=content_type, recorded_by=by, created_at=now)
     if photo:
         lesson.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
     lesson.save()
     HomeLessonItem.objects.bulk_create([HomeLessonItem(lesson=lesson, item=i) for i in items])
-    record_create(lesson, note=f"为{member.name}送学上门，补学：" + "、".join(i.title for i in items))
+    deliverer = f"（送学人：{lesson.deliverer_label}）" if lesson.deliverer_label else ""
+    record_create(lesson, note=f"为{member.name}送学上门{deliverer}，补学：" + "、".join(i.title for i in items))
     if lesson.is_confirmed:
         _refresh_tasks([member.pk], [i.pk for i in items])
     return lesson
@@ -632,6 +653,72 @@ def confirm_home_lesson(lesson, *, by, now=None):
     record_update(lesson, before, note="党员本人手机确认")
     _refresh_tasks([member.pk], list(lesson.lesson_items.values_list("item_id", flat=True)))
     return lesson
+
+
+# --- 学习笔记 ---------------------------------------------------------------------------------------
+
+MAX_NOTE_LENGTH = 5000
+
+
+@transaction.atomic
+def submit_study_note(session, *, member, by, text="", photo=None, now=None):
+    """The member records (or revises) their 学习笔记 of a session they signed in to: text, a photo of
+    the notebook page (checked and re-encoded by zhenwu.lib.photos), or both. A revision replaces the
+    text (and the photo, if a new one is sent) and goes back to the secretary (待审阅); a checked
+    note is final. Returns (note, created)."""
+    now = _now(now)
+    if by is None or member.user_id != by.pk:
+        raise StudyError("只有党员本人可以提交学习笔记", "text")
+    if now < session.starts_at:
+        raise StudyError("学习尚未开始，不能提交笔记", "text")
+    if not Attendance.objects.filter(session=session, member=member).exists():
+        raise StudyError("只能为已签到参加的学习提交笔记", "text")
+    text = _text(text, "text", "笔记内容", required=False, max_length=MAX_NOTE_LENGTH)
+    cleaned, content_type = clean_photo(photo) if photo else (None, "")
+    note = StudyNote.objects.select_for_update().filter(session=session, member=member).first()
+    if note is not None and note.is_checked:
+        raise StudyError("笔记已审阅，不能再修改", "text")
+    if not text and cleaned is None and not (note is not None and note.photo):
+        raise StudyError("请填写笔记内容或拍照上传笔记", "text")
+    created = note is None
+    if created:
+        note = StudyNote(session=session, member=member)
+        before = None
+    else:
+        before = snapshot(note)
+    old_photo = note.photo.name if (cleaned is not None and note.photo) else None
+    note.text = text
+    if cleaned is not None:
+        note.photo.save(getattr(cleaned, "name", "note.jpg"), cleaned, save=False)
+        note.photo_content_type = content_type
+    note.status, note.submitted_at = NoteStatus.SUBMITTED, now
+    note.checked_by, note.checked_at, note.check_comment = None, None, ""
+    note.save()
+    if created:
+        record_create(note, note=f"{member.name}提交《{session.title}》学习笔记")
+    else:
+        record_update(note, before, note=f"{member.name}修改《{session.title}》学习笔记")
+    if old_photo:
+        storage = note.photo.storage
+        transaction.on_commit(lambda: storage.delete(old_photo))
+    return note, created
+
+
+@transaction.atomic
+def check_study_note(note, *, accept, by, comment="", now=None):
+    """The secretary checks a submitted note (已审阅) or returns it for more (退回补充, a comment
+    required). Which notes a user may check is access.can_check_note's rule."""
+    if note.status != NoteStatus.SUBMITTED:
+        raise StudyError(f"该笔记{note.get_status_display()}，请等待党员重新提交", "comment")
+    comment = _text(comment, "comment", "审阅意见", required=False, max_length=200)
+    if not accept and not comment:
+        raise StudyError("退回补充时请写明审阅意见", "comment")
+    before = snapshot(note)
+    note.status = NoteStatus.CHECKED if accept else NoteStatus.RETURNED
+    note.checked_by, note.checked_at, note.check_comment = by, _now(now), comment
+    note.save(update_fields=["status", "checked_by", "checked_at", "check_comment"])
+    record_update(note, before, note=f"{'审阅' if accept else '退回'}{note.member.name}的学习笔记")
+    return note
 
 
 # --- mentoring --------------------------------------------------------------------------------------
@@ -808,6 +895,10 @@ def confirm_pack_receipt(handout, *, by, now=None):
 # --- the missing list -------------------------------------------------------------------------------
 
 
+def _gap_label(row, item):
+    return f"{item.title}缺笔记" if item in row.notes_due_items else item.title
+
+
 def _recipients_for(org):
     """Secretaries over the organisation and instructors assigned to it (or seeded on it)."""
     paths = [org.path[:i] for i in range(org.steplen, len(org.path) + 1, org.steplen)]
@@ -827,7 +918,7 @@ def send_missing_lists(*, campaign, user=None, now=None):
     now = _now(now)
     notices = []
     for org, rows in coverage.missing_by_org(campaign, user=user):
-        parts = [f"{r.member.name}（{'、'.join(i.title for i in r.missing_items)}）" for r in rows]
+        parts = [f"{r.member.name}（{'、'.join(_gap_label(r, i) for i in r.missing_items)}）" for r in rows]
         pairs = sum(len(r.missing_items) for r in rows)
         text = f"《{campaign.name}》{org.name}：{len(rows)}名党员尚有{pairs}项规定动作未完成：" + "；".join(parts)
         if len(text) > 300:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import campaigns, instructors, member, mentoring, sessions, signin
+from .views import campaigns, instructors, member, mentoring, notes, sessions, signin
 
 app_name = "study"
 
@@ -29,6 +29,11 @@ urlpatterns = [
     path("sessions/<int:pk>/materials/new/", sessions.material_upload, name="material_upload"),
     path("sessions/<int:pk>/materials/<int:material_pk>/", sessions.material_download, name="material_download"),
     path("sessions/<int:pk>/leave/", sessions.leave_request, name="leave_request"),
+    path("sessions/<int:pk>/note/", notes.note_edit, name="note_edit"),
+    path("notes/", notes.note_list, name="note_list"),
+    path("notes/<int:pk>/", notes.note_detail, name="note_detail"),
+    path("notes/<int:pk>/check/", notes.note_check, name="note_check"),
+    path("notes/<int:pk>/photo/", notes.note_photo, name="note_photo"),
     path("sessions/<int:pk>/leave/record/", sessions.leave_record, name="leave_record"),
     path("leave/<int:pk>/decide/", sessions.leave_decide, name="leave_decide"),
     path("s/<int:pk>/<str:code>/", signin.qr_signin, name="qr_signin"),

@@ -118,15 +118,21 @@ def test_ranking_by_period_and_area_with_shared_ranks(cast):
     assert [(r.rank, r.name) for r in rows][:3] == [(1, "丁"), (1, "甲"), (3, "丙")]
 
 
-def test_beneficiaries_counted_or_listed(cast):
+def test_a_declared_total_may_not_fall_below_the_names_recorded_unless_it_is_left_to_the_names(cast):
     activity = make_activity(cast, kind=ActivityKind.CARE_VISIT)
     services.set_beneficiaries(activity, count=216, description="老人")
     assert activity.beneficiary_count == 216
-    services.set_beneficiaries(activity, residents=[cast.residents.jiulong, cast.residents.jiulong2], description="老人")
-    assert activity.beneficiary_count == 2 and activity.beneficiaries.count() == 2
-    with pytest.raises(services.ActivityError):
+    for resident in (cast.residents.jiulong, cast.residents.jiulong2):
+        services.add_beneficiary(activity, resident=resident)
+    activity.refresh_from_db()
+    assert activity.beneficiary_count == 216 and activity.beneficiaries.count() == 2
+    with pytest.raises(services.ActivityError) as exc:
         services.update_activity(activity, kind=ActivityKind.CARE_VISIT, title="重阳慰问", starts_at=at(3), place="村部",
                                  area=cast.jiulong, department=cast.urban, beneficiary_count=1)
+    assert exc.value.field == "beneficiary_count"
+    services.update_activity(activity, kind=ActivityKind.CARE_VISIT, title="重阳慰问", starts_at=at(3), place="村部",
+                             area=cast.jiulong, department=cast.urban, beneficiary_count=0)
+    assert activity.beneficiary_count == 0
 
 
 def test_contest_scores_average_and_awards(cast):

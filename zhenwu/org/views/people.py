@@ -21,6 +21,7 @@ from zhenwu.lib.params import int_or_none
 from .. import access, services
 from ..forms import HouseholdForm, MemberForm, ResidentForm
 from ..models import AREA_SCOPED_ROLES, ORG_SCOPED_ROLES, Household, Member, Resident
+from ..signals import member_page_sections
 
 PAGE_SIZE = 20
 
@@ -289,10 +290,12 @@ def member_detail(request, pk):
     household_visible = bool(
         resident and Household.objects.visible_to(request.user).filter(pk=resident.household_id).exists()
     )
+    sections = member_page_sections.send(sender=Member, member=member, user=request.user)
     return render(request, "org/member_detail.html", {
         "member": member,
         "can_change": can_change,
         "household": resident.household if household_visible else None,
+        "sections": [html for _receiver, html in sections if html],
     })
 
 

@@ -47,7 +47,7 @@ def data_rows(wb):
 HEADERS = {
     "concerns": ["序号", "诉求编号", "登记时间", "来源渠道", "村(社区)", "网格", "诉求类别", "诉求标题", "联系电话", "承办部门", "办理状态", "派单时间", "首次响应时间", "办结时间", "办结用时(工作日)",
                  "办理结果", "回访结果", "回访时间", "督办件", "重办次数"],
-    "study": ["序号", "日期", "时间", "形式", "名称", "主题", "主讲人", "地点", "参加党组织", "主题教育",
+    "study": ["序号", "日期", "时间", "形式", "名称", "主题", "主讲人", "地点", "参加党组织", "组织层级", "主题教育",
               "对应学习项目", "实到人数", "请假人数", "特色党课专场", "学习情况"],
     "visits": ["序号", "走访日期", "村(社区)", "网格", "户编号", "住址", "走访党员", "走访方式", "走访情况",
                "反映诉求编号", "登记人", "登记时间"],
@@ -135,16 +135,41 @@ def test_the_study_ledger_lists_sessions_with_attendance_and_leave(cast):
     lesson, study_class = rows
     assert lesson["名称"] == "初心故事会" and lesson["日期"] == datetime.datetime(2019, 9, 28)
     assert lesson["时间"] == "15:00-17:00" and lesson["形式"] == "专题党课"
-    assert lesson["参加党组织"] == "九龙村党总支、集镇村党总支"
+    assert lesson["参加党组织"] == "九龙村党总支、集镇村党总支" and lesson["组织层级"] == "村级"
     assert lesson["对应学习项目"] == "专题党课、草根宣讲"
     assert lesson["实到人数"] == 4 and lesson["请假人数"] == 0
     assert lesson["主题教育"] == study.campaign.name and lesson["特色党课专场"] == "否"
     assert study_class["名称"] == "第三期主题教育学习班"
-    assert study_class["实到人数"] == 2 and study_class["请假人数"] == 1
+    assert study_class["实到人数"] == 2 and study_class["请假人数"] == 1 and study_class["组织层级"] == "镇级"
     assert wb.worksheets[0]["B3"].number_format == "yyyy-mm-dd"
 
-    # 集镇村 alone: only the session its organisation attended; the town-wide class is the town's.
-    wb, _, _ = export("study", cast.users.leader, cast.jizhen, period)
+
+def test_a_town_wide_class_appears_in_each_villages_ledger_with_its_own_attendees_only(cast):
+    """Coverage credits 陈七 (集镇村) and 赵六 (九龙村) for the town's class: so do their villages' ledgers,
+    marked 镇级, counting the village's members only (李四's approved leave is 九龙村's)."""
+    study = build_study(cast)
+    period = (datetime.date(2019, 9, 1), datetime.date(2019, 11, 30))
+    wb, count, _ = export("study", cast.users.leader, cast.jizhen, period)
+    rows = {r["名称"]: r for r in (dict(zip(HEADERS["study"], r, strict=True)) for r in data_rows(wb))}
+    assert count == 2 and list(rows) == ["初心故事会", "第三期主题教育学习班"]
+    town_class = rows["第三期主题教育学习班"]
+    assert town_class["组织层级"] == "镇级" and town_class["参加党组织"] == "中共官桥镇委员会"
+    assert (town_class["实到人数"], town_class["请假人数"]) == (1, 0)
+    assert rows["初心故事会"]["组织层级"] == "村级" and rows["初心故事会"]["实到人数"] == 4
+
+    wb, _, _ = export("study", cast.users.secretary, cast.jiulong, period)
+    rows = {r["名称"]: r for r in (dict(zip(HEADERS["study"], r, strict=True)) for r in data_rows(wb))}
+    assert (rows["第三期主题教育学习班"]["实到人数"], rows["第三期主题教育学习班"]["请假人数"]) == (1, 1)
+    independent = study.study_class.attendances.filter(member__party_org__area=cast.jiulong).count()
+    assert rows["第三期主题教育学习班"]["实到人数"] == independent
+
+
+def test_a_town_wide_class_nobody_of_the_village_attended_stays_out_of_its_ledger(cast):
+    study = build_study(cast)
+    from zhenwu.study.models import Attendance
+
+    Attendance.objects.filter(session=study.study_class, member=study.chen).delete()
+    wb, _, _ = export("study", cast.users.leader, cast.jizhen, (datetime.date(2019, 9, 1), datetime.date(2019, 11, 30)))
     assert [r[4] for r in data_rows(wb)] == ["初心故事会"]
 
 

@@ -78,10 +78,15 @@ def test_an_instructor_sees_only_assigned_branches(client, login, cast, study, o
     assert "集镇村党总支" in client.get("/study/instructors/").content.decode()
 
 
-def test_an_instructor_cannot_take_the_roll_or_record_lessons(client, login, cast, study):
+def test_an_instructor_cannot_take_the_roll_but_records_lessons_for_guided_members_only(client, login, cast, study,
+                                                                                      other_instructor):
     login(cast.users.instructor)
     assert client.get(f"/study/sessions/{study.study_class.pk}/roster/").status_code == 403
-    assert client.get(f"/study/home-lessons/new/?member={study.wang.pk}").status_code == 403
+    page = client.get(f"/study/home-lessons/new/?member={study.wang.pk}").content.decode()
+    assert "王五" in page and "陈七" not in page  # 集镇村 is not a branch this instructor guides
+    client.logout()
+    login(other_instructor)  # guides no branch
+    assert client.get("/study/home-lessons/new/").status_code == 403
 
 
 def test_a_member_sees_their_own_page_but_no_coverage(client, login, cast, study, jizhen_session):

@@ -141,7 +141,8 @@ def item_edit(request, pk):
     campaign = access.get_campaign_for_user(request.user, item.campaign_id)
     if not access.can_edit_campaign(request.user, campaign):
         raise PermissionDenied("只有镇管理员可以修改学习项目")
-    initial = {"kind": item.kind, "title": item.title, "due_on": item.due_on, "description": item.description}
+    initial = {"kind": item.kind, "title": item.title, "due_on": item.due_on, "description": item.description,
+               "notes_rule": item.notes_rule}
     form = ItemForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,6 +188,8 @@ def coverage_org(request, pk, org_pk):
     for row in rows:
         for _, status in row.cells:
             counts[status] += 1
+    legend = [(key, label, counts[key]) for key, label in coverage.Status.LABELS.items()
+              if key != coverage.Status.NOTES_DUE or any(i.notes_rule for i in items)]
     can_lesson = request.user.role in access.SESSION_EDITOR_ROLES
     return render(request, "study/coverage_org.html", {
         "campaign": campaign,
@@ -196,6 +199,7 @@ def coverage_org(request, pk, org_pk):
         "missing_rows": [r for r in rows if r.missing_items],
         "excused_rows": [r for r in rows if r.excused_items and not r.missing_items],
         "counts": counts,
+        "legend": legend,
         "labels": coverage.Status.LABELS,
         "short": coverage.Status.SHORT,
         "can_lesson": can_lesson,

@@ -19,6 +19,7 @@ from ..models import (
     MakeUpTask,
     Mentorship,
     PackHandout,
+    StudyNote,
     StudyNotice,
 )
 from .common import page_of, querystring
@@ -39,8 +40,10 @@ def my_study(request):
     sessions = list(access.visible_sessions(user).order_by("-starts_at")[:20])
     attendance = {a.session_id: a for a in Attendance.objects.filter(member=member, session__in=sessions)}
     leaves = {v.session_id: v for v in LeaveRequest.objects.filter(member=member, session__in=sessions)}
+    notes = {n.session_id: n for n in StudyNote.objects.filter(member=member, session__in=sessions)}
     session_rows = [{"session": s, "attendance": attendance.get(s.pk), "leave": leaves.get(s.pk),
-                     "ended": s.has_ended(now)} for s in sessions]
+                     "note": notes.get(s.pk), "ended": s.has_ended(now), "started": s.starts_at <= now}
+                    for s in sessions]
 
     campaigns = []
     for campaign in access.visible_campaigns(user).order_by("-starts_on")[:3]:
@@ -61,7 +64,8 @@ def my_study(request):
         "open_tasks": MakeUpTask.objects.filter(member=member, status=MakeUpStatus.OPEN).select_related("item"),
         "lessons_to_confirm": HomeLesson.objects.filter(member=member, confirmed_at__isnull=True,
                                                         confirmation=Confirmation.APP),
-        "lessons": HomeLesson.objects.filter(member=member, confirmed_at__isnull=False).select_related("mentor")[:10],
+        "lessons": HomeLesson.objects.filter(member=member, confirmed_at__isnull=False)
+        .select_related("mentor", "instructor")[:10],
         "packs_to_confirm": PackHandout.objects.filter(member=member, received_at__isnull=True).select_related("pack"),
         "mentors": mentors,
         "led": led,

@@ -97,7 +97,7 @@ def lesson_list(request):
     by_member = {}
     for task in open_tasks:
         by_member.setdefault(task.member_id, {"member": task.member, "tasks": []})["tasks"].append(task)
-    lessons = (access.visible_home_lessons(user).select_related("member__party_org", "mentor")
+    lessons = (access.visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor")
                .prefetch_related("items").order_by("-given_on", "-id"))
     page = page_of(request, lessons)
     return render_page(request, "study/lesson_list.html", {
@@ -105,7 +105,7 @@ def lesson_list(request):
         "pending_truncated": len(open_tasks) >= 300,
         "page": page,
         "querystring": querystring(request),
-        "can_add": user.role in access.SESSION_EDITOR_ROLES,
+        "can_add": access.can_record_lessons(user),
     })
 
 
@@ -117,14 +117,18 @@ def _lesson_items(user):
 
 @login_required
 def lesson_create(request):
-    """A mentor (for their mentees) or a secretary or town admin (for members in scope) records a
-    home lesson. ?member= preselects the member and their open items."""
+    """A mentor (for their mentees), a secretary or town admin (for members in scope) or an
+    instructor (for members of the branches they guide; they are the lesson's 送学人) records a home
+    lesson. ?member= preselects the member and their open items."""
     user = request.user
+    if not access.can_record_lessons(user):
+        raise PermissionDenied("您没有需要送学的帮学对象")
     members = access.lesson_members(user).select_related("party_org").order_by("party_org__path", "name")
     own = access.member_for(user)
-    if user.role not in access.SESSION_EDITOR_ROLES and not members.exists():
-        raise PermissionDenied("您没有需要送学的帮学对象")
-    if user.role in access.SESSION_EDITOR_ROLES:
+    is_instructor = user.role == "instructor"
+    if is_instructor:
+        mentors = None
+    elif user.role in access.SESSION_EDITOR_ROLES:
         mentors = access.members_in_scope(user).select_related("party_org").order_by("party_org__path", "name")
     else:
         mentors = Member.objects.filter(pk=own.pk).select_related("party_org")
@@ -140,11 +144,12 @@ def lesson_create(request):
                           items=_lesson_items(user), mentors=mentors)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        mentor = data["mentor"] or own
+        mentor = None if is_instructor else (data["mentor"] or own)
         try:
             lesson = services.record_home_lesson(
-                member=data["member"], mentor=mentor, given_on=data["given_on"], content=data["content"],
-                items=data["items"], confirmation=data["confirmation"], photo=data["photo"], by=user,
+                member=data["member"], mentor=mentor, instructor=user if is_instructor else None,
+                given_on=data["given_on"], content=data["content"], items=data["items"],
+                confirmation=data["confirmation"], photo=data["photo"], by=user,
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -154,7 +159,7 @@ def lesson_create(request):
             else:
                 messages.success(request, f"已登记送学，等待{lesson.member.name}在手机上确认")
             return redirect("study:lesson_detail", pk=lesson.pk)
-    return render(request, "study/lesson_form.html", {"form": form})
+    return render(request, "study/lesson_form.html", {"form": form, "is_instructor": is_instructor})
 
 
 @login_required

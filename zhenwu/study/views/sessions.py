@@ -25,7 +25,7 @@ from ..forms import (
     SessionForm,
     attach_errors,
 )
-from ..models import Attendance, CampaignItem, LeaveRequest, LeaveStatus, SessionKind
+from ..models import Attendance, CampaignItem, LeaveRequest, LeaveStatus, NoteStatus, SessionKind, StudyNote
 from .common import page_of, querystring, render_page, stored_file
 
 INLINE_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/gif", "audio/mpeg", "video/mp4")
@@ -62,6 +62,7 @@ def session_list(request):
         "featured": featured,
         "querystring": querystring(request),
         "can_add": access.can_add_session(user),
+        "can_read_notes": user.role in access.STUDY_STAFF_ROLES,
         "now": timezone.now(),
     })
 
@@ -143,12 +144,18 @@ def session_detail(request, pk):
         context["leaves"] = (session.leave_requests.filter(member__in=mine).select_related("member__party_org")
                              .order_by("status", "member__name"))
         context["leave_form"] = LeaveForMemberForm(members=_absent_members(user, session))
+    if user.role in access.STUDY_STAFF_ROLES:
+        notes = access.visible_notes(user).filter(session=session)
+        context["note_count"] = notes.count()
+        context["notes_pending"] = notes.filter(status=NoteStatus.SUBMITTED).count()
     member = access.member_for(user)
     if member is not None and access.session_expects(session, member):
         context["me"] = member
         context["my_attendance"] = Attendance.objects.filter(session=session, member=member).first()
         context["my_leave"] = LeaveRequest.objects.filter(session=session, member=member).first()
         context["my_leave_form"] = LeaveForm()
+        context["my_note"] = StudyNote.objects.filter(session=session, member=member).first()
+        context["started"] = session.starts_at <= timezone.now()
     return render(request, "study/session_detail.html", context)
 
 
