@@ -362,7 +362,7 @@ def _work_section(s):
     for a in activities:
         if a.pk in contest_activities:
             continue  # told with its contest
-        paragraphs.topic = ACTIVITY_TOPICS.get(a.kind, "activity")
+        paragraphs.topic = _activity_topic(a, stats[a.pk])
         paragraphs.append(_activity_sentence(a, stats[a.pk]))
     paragraphs.topic = "culture"
     for contest in contests:
@@ -416,10 +416,18 @@ def _concerns_section(s):
 
 
 ACTIVITY_TOPICS = {
-    ActivityKind.VOLUNTEER: "volunteer", ActivityKind.LABOUR: "volunteer", ActivityKind.PATROL: "volunteer",
+    ActivityKind.VOLUNTEER: "volunteer", ActivityKind.LABOUR: "labour", ActivityKind.PATROL: "patrol",
     ActivityKind.CARE_VISIT: "care", ActivityKind.TALK: "culture", ActivityKind.EXHIBITION: "culture",
     ActivityKind.CONTEST: "culture", ActivityKind.CULTURE: "culture", ActivityKind.RETURN_MEETING: "migrant",
 }
+
+
+def _activity_topic(activity, counts):
+    """Labour and patrols done by volunteers are 志愿服务; without volunteers they are what they are."""
+    topic = ACTIVITY_TOPICS.get(activity.kind, "activity")
+    if topic in ("labour", "patrol") and counts["volunteers"]:
+        return "volunteer"
+    return topic
 
 
 def _study_heading(topics):
@@ -449,7 +457,8 @@ def _contact_heading(topics):
     return "党员联户走访常态开展"
 
 
-WORK_LABELS = {"volunteer": "志愿服务", "care": "关爱慰问", "migrant": "流动党员活动", "culture": "文化宣传"}
+WORK_LABELS = {"volunteer": "志愿服务", "care": "关爱慰问", "migrant": "流动党员活动", "culture": "文化宣传",
+               "labour": "义务劳动", "patrol": "巡逻宣传"}
 
 
 def _work_heading(topics):
@@ -482,7 +491,8 @@ SECTIONS = [
     ("study", ("overview", "mobilisation", "class", "home", "pairs"), _study_heading),
     ("forms", ("featured", "role_models"), _forms_heading),
     ("contact", ("tea_room", "visits"), _contact_heading),
-    ("work", ("volunteer", "care", "migrant", "culture", "activity", "activity_total"), _work_heading),
+    ("work", ("volunteer", "care", "migrant", "culture", "labour", "patrol", "activity", "activity_total"),
+     _work_heading),
     ("concerns", ("received", "resolved", "projects"), _concerns_heading),
 ]
 
