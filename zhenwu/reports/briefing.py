@@ -407,7 +407,9 @@ def _concerns_section(s):
     if rates:
         sentence += "，" + "、".join(rates)
     paragraphs.append(sentence + "。")
-    titles = list(resolved.order_by("resolved_at").values_list("title", flat=True)[:3])
+    # The matters most residents raised first (the reporter and those following it), then 督办 ones.
+    titles = list(resolved.annotate(people=Count("followers", filter=Q(followers__user__isnull=True)))
+                  .order_by("-people", "-is_supervised", "resolved_at").values_list("title", flat=True)[:3])
     paragraphs.topic = "resolved"
     if titles:
         paragraphs.append(f"镇相关职能部门根据群众反映的{'、'.join(titles)}等问题，及时办理并回访，"

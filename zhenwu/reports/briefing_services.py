@@ -14,6 +14,8 @@ briefing (corrections) keep its number; the next briefing gets the next one.
 """
 
 import datetime
+import hashlib
+import json
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -185,12 +187,24 @@ def edit_briefing(briefing, *, title, text, by, now=None):
     return briefing
 
 
+def highlights_basis(highlights):
+    """A short fingerprint of a list of highlights: an edit names the list it was made on."""
+    canonical = json.dumps(highlights or [], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 @transaction.atomic
-def edit_highlights(briefing, *, highlights, by, now=None):
+def edit_highlights(briefing, *, highlights, by, basis=None, now=None):
     """Replace the working copy's highlights (本月要闻) with `highlights`, in that order: dicts with
     "headline", "text" and, for one kept from the generated list, "origin" (its index there), so
-    that its kind, source and reason stay with it. An empty list removes them all."""
+    that its kind, source and reason stay with it. An empty list removes them all.
+
+    `basis` (highlights_basis of the list the editor saw) refuses an edit made on a list that has
+    since been regenerated or edited by someone else: its "origin" indexes would point elsewhere."""
+    briefing = Briefing.objects.select_for_update().get(pk=briefing.pk)
     current = list(briefing.highlights or [])
+    if basis is not None and basis != highlights_basis(current):
+        raise BriefingError("本月要闻已被重新生成或由他人修改，请在最新内容上重新修改", "highlights")
     if len(highlights) > MAX_HIGHLIGHTS:
         raise BriefingError(f"本月要闻最多{MAX_HIGHLIGHTS}条", "highlights")
     result = []

@@ -12,7 +12,7 @@ class HighlightForm(forms.Form):
     headline = forms.CharField(label="标题", required=False, max_length=services.MAX_HEADLINE,
                                widget=forms.TextInput(attrs={"maxlength": services.MAX_HEADLINE}))
     text = forms.CharField(label="内容", required=False, max_length=services.MAX_HIGHLIGHT_TEXT,
-                           widget=forms.Textarea(attrs={"rows": 3, "maxlength": services.MAX_HIGHLIGHT_TEXT}))
+                           widget=forms.Textarea(attrs={"rows": 4, "maxlength": services.MAX_HIGHLIGHT_TEXT}))
     origin = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def is_blank_new_row(self):

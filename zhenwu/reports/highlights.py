@@ -92,8 +92,8 @@ def concern_candidates(scope):
         day = timezone.localtime(concern.resolved_at).date()
         dept = f"经{concern.department.name}办理，" if concern.department_id else ""
         answer = concern.resolution_text.strip().rstrip("。")
-        text = f"{approx(people)}名群众反映的{matter(concern.title)}，{dept}于{day_label(day)}办结"
-        text += f"：{answer}。" if answer else "。"
+        text = f"{approx(people)}名群众反映的{matter(concern.title)}，{dept}于{day_label(day)}办结。"
+        text += f"{answer}。" if answer else ""
         result.append({
             "kind": "concern", "score": min(95, score), "date": day.isoformat(),
             "headline": f"{matter(concern.title)}得到解决",

@@ -10,6 +10,7 @@ from docx import Document
 from zhenwu.activities import services as activity_services
 from zhenwu.activities.models import ActivityKind, ParticipationRole
 from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.reports import briefing_services
 from zhenwu.reports.models import BriefingExport
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -102,7 +103,7 @@ def test_the_leader_edits_the_highlights_and_the_recipients_on_the_page_before_p
     assert "中共官桥镇委员会办公室" in page and "发布时按官桥镇本年度顺序编号" in page
     assert "修改简报设置" not in page  # the settings are the town admin's
 
-    data = {**_management("hl", 3, 2),
+    data = {**_management("hl", 3, 2), "basis": briefing_services.highlights_basis(b.highlights),
             "hl-0-origin": 0, "hl-0-headline": b.highlights[0]["headline"], "hl-0-text": b.highlights[0]["text"],
             "hl-0-ORDER": 2, "hl-0-DELETE": "on",
             "hl-1-origin": 1, "hl-1-headline": "卫生清理", "hl-1-text": "30余名党群志愿者清理集里桥社区。", "hl-1-ORDER": 1,
@@ -112,8 +113,11 @@ def test_the_leader_edits_the_highlights_and_the_recipients_on_the_page_before_p
     b.refresh_from_db()
     assert [h["headline"] for h in b.highlights] == ["卫生清理", "新增要闻"]
 
-    data.update({"hl-2-headline": "", "hl-2-text": "只有内容没有标题", "hl-0-DELETE": ""})
-    response = client.post(f"/reports/briefings/{b.pk}/highlights/", {**data, **_management("hl", 3, 2)})
+    stale = client.post(f"/reports/briefings/{b.pk}/highlights/", data)  # made on the list before the edit
+    assert stale.status_code == 400 and "本月要闻已被重新生成或由他人修改" in stale.content.decode()
+    data.update({"hl-2-headline": "", "hl-2-text": "只有内容没有标题", "hl-0-DELETE": "",
+                 "basis": briefing_services.highlights_basis(b.highlights)})
+    response = client.post(f"/reports/briefings/{b.pk}/highlights/", data)
     assert response.status_code == 400 and "请填写第3条要闻的标题" in response.content.decode()
     assert "只有内容没有标题" in response.content.decode()  # what was typed is kept
 

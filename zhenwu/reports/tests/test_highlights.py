@@ -94,7 +94,8 @@ def test_the_months_news_is_ranked_by_significance_and_routine_items_are_left_ou
 
     # Reporter, three residents following and the duplicate's reporter: five people, 40 + 5 × 5.
     assert repaired["headline"] == "梅园至杨梅道路破损严重问题得到解决" and repaired["score"] == 65
-    assert repaired["text"].startswith("5名群众反映的梅园至杨梅道路破损严重问题，经城建办办理，于11月12日办结")
+    assert repaired["text"] == ("5名群众反映的梅园至杨梅道路破损严重问题，经城建办办理，于11月12日办结。"
+                                "梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。")
     assert repaired["source"]["id"] == road_repair.pk
     assert visit["headline"] == "“岁岁重阳暖人心”慰问活动惠及200余名老人" and visit["score"] == 63
 

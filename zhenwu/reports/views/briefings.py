@@ -98,6 +98,7 @@ def _detail(request, briefing, *, highlight_formset=None, issue_form=None, statu
     if editor:
         context.update(
             highlight_formset=highlight_formset or forms.highlight_formset(briefing),
+            highlights_basis=services.highlights_basis(briefing.highlights),
             issue_form=issue_form or forms.IssueForm(initial={"report_to": briefing.report_to,
                                                               "copy_to": briefing.copy_to,
                                                               "copies": briefing.copies}),
@@ -122,7 +123,8 @@ def briefing_highlights(request, pk):
     formset = forms.highlight_formset(briefing, request.POST)
     if formset.is_valid():
         try:
-            services.edit_highlights(briefing, highlights=forms.highlight_rows(formset), by=user)
+            services.edit_highlights(briefing, highlights=forms.highlight_rows(formset), by=user,
+                                     basis=request.POST.get("basis", ""))
         except services.BriefingError as exc:
             formset.non_form_errors().append(exc.text)
         else:
