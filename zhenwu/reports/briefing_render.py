@@ -181,23 +181,62 @@ def _fonts(run, east_asian, *, size=None, bold=False, color=None, latin=LATIN_FO
     return run
 
 
+# Word is strict about the order of a property element's children (ECMA-376): these are inserted
+# before the first of their successors that is present.
+P_PR_ORDER = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+              "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+              "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+              "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+              "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+              "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+R_PR_ORDER = ("w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
+              "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
+              "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs",
+              "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs",
+              "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
+
+
+def _insert_ordered(parent, element, order):
+    tag = element.tag
+    name = next(n for n in order if qn(n) == tag)
+    parent.insert_element_before(element, *order[order.index(name) + 1:])
+    return element
+
+
+def _element(name, **attrs):
+    element = OxmlElement(name)
+    for key, value in attrs.items():
+        element.set(qn(f"w:{key}"), str(value))
+    return element
+
+
+def _rule(side, size_eighths, color="000000", space=1):
+    """A border edge (size in eighths of a point, as Word counts)."""
+    return _element(f"w:{side}", val="single", sz=size_eighths, space=space, color=color)
+
+
 def _border(paragraph, side, *, size_eighths, color="000000", space=1):
-    """A rule along one side of a paragraph (size in eighths of a point, as Word counts)."""
+    """A rule along one side of a paragraph."""
     p_pr = paragraph._p.get_or_add_pPr()
     borders = p_pr.find(qn("w:pBdr"))
     if borders is None:
-        borders = OxmlElement("w:pBdr")
-        p_pr.append(borders)
-    edge = OxmlElement(f"w:{side}")
-    edge.set(qn("w:val"), "single")
-    edge.set(qn("w:sz"), str(size_eighths))
-    edge.set(qn("w:space"), str(space))
-    edge.set(qn("w:color"), color)
-    borders.append(edge)
+        borders = _insert_ordered(p_pr, OxmlElement("w:pBdr"), P_PR_ORDER)
+    borders.append(_rule(side, size_eighths, color, space))
+
+
+def _no_autospace(element):
+    """No automatic gap between Chinese and Latin letters or digits ("10月14日", not "10 月 14 日"),
+    as in the PDF and in documents typed by hand; set on the style and on each paragraph (LibreOffice
+    reads only the latter)."""
+    p_pr = element.get_or_add_pPr()
+    for name in ("w:autoSpaceDE", "w:autoSpaceDN"):
+        if p_pr.find(qn(name)) is None:
+            _insert_ordered(p_pr, _element(name, val=0), P_PR_ORDER)
 
 
 def _paragraph(doc, *, align=None, indent_chars=0, line=LINE, before=0, after=0, size=BODY_SIZE):
     p = doc.add_paragraph()
+    _no_autospace(p._p)
     fmt = p.paragraph_format
     if align is not None:
         p.alignment = align
@@ -242,21 +281,13 @@ def _setup(doc):
     normal.font.size = Pt(BODY_SIZE)
     r_pr = normal.element.get_or_add_rPr()
     r_pr.get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
-    r_pr.append(lang)
+    _insert_ordered(r_pr, _element("w:lang", val="en-US", eastAsia="zh-CN"), R_PR_ORDER)
     normal.paragraph_format.space_after = Pt(0)
-    # No automatic gap between Chinese and Latin letters or digits ("10月14日", not "10 月 14 日"),
-    # as in the PDF and in documents typed by hand.
-    p_pr = normal.element.get_or_add_pPr()
-    for name in ("w:autoSpaceDE", "w:autoSpaceDN"):
-        element = OxmlElement(name)
-        element.set(qn("w:val"), "0")
-        p_pr.append(element)
+    _no_autospace(normal.element)
 
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _no_autospace(footer._p)
     _fonts(footer.add_run("— "), NUMBER_FONT, size=14)
     _field(footer, "PAGE", "1", size=14)
     _fonts(footer.add_run(" —"), NUMBER_FONT, size=14)
@@ -273,9 +304,8 @@ def _setup(doc):
 def _masthead(doc, meta):
     p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, line=None, after=6)
     run = _fonts(p.add_run(meta.masthead), TITLE_FONT, size=42, color=RED)
-    spacing = OxmlElement("w:spacing")
-    spacing.set(qn("w:val"), str(42 * 20 // 4))  # a quarter of a character between characters, in twips
-    run._element.get_or_add_rPr().append(spacing)
+    # A quarter of a character between the masthead's characters (in twentieths of a point).
+    _insert_ordered(run._element.get_or_add_rPr(), _element("w:spacing", val=42 * 20 // 4), R_PR_ORDER)
     p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
     _fonts(p.add_run(meta.issue_label), BODY_FONT, size=BODY_SIZE)
     p = _paragraph(doc, after=0)
@@ -311,6 +341,7 @@ def _photo_cell(cell, photo):
     if image is not None:
         p.add_run().add_picture(image, width=Mm(photo["width"]), height=Mm(photo["height"]))
     caption = cell.add_paragraph()
+    _no_autospace(caption._p)
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
     caption.paragraph_format.space_after = Pt(6)
     _fonts(caption.add_run(photo.get("caption", "")), LEAD_FONT, size=12)
@@ -324,32 +355,51 @@ def _photo_row(doc, row):
     for cell, photo in zip(table.rows[0].cells, row, strict=True):
         cell.width = Mm(TEXT_WIDTH / len(row))
         _photo_cell(cell, photo)
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    cant_split = OxmlElement("w:cantSplit")
-    tr_pr.append(cant_split)
+    table.rows[0]._tr.get_or_add_trPr().append(_element("w:cantSplit"))
 
 
 def _colophon(doc, meta):
-    """版记: 报送 and 抄送 between rules, then the print run, ending on a rule."""
-    rows = [(label, value) for label, value in (("报送：", meta.report_to), ("抄送：", meta.copy_to)) if value]
+    """版记: a full-width table — 报送 and 抄送 in the first row, the print run in the second —
+    ruled above and below with a thicker line and between the rows with a thinner one."""
+    rows = [label + value for label, value in (("报送：", meta.report_to), ("抄送：", meta.copy_to)) if value]
     spacer = _paragraph(doc)
     spacer.paragraph_format.keep_with_next = True
-    for index, (label, value) in enumerate(rows):
-        p = _paragraph(doc, line=LINE, size=14)
-        p.paragraph_format.left_indent = Pt(14 * 4)
-        p.paragraph_format.first_line_indent = Pt(-14 * 3)
-        p.paragraph_format.keep_with_next = True
-        _fonts(p.add_run(label + value), BODY_FONT, size=14)
-        if index == 0:
-            _border(p, "top", size_eighths=8)
-        if index == len(rows) - 1:
-            _border(p, "bottom", size_eighths=4)
-    p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, line=LINE, size=14)
+    table = doc.add_table(rows=2 if rows else 1, cols=1)
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    borders = _element("w:tblBorders")
+    borders.append(_rule("top", 8))
+    borders.append(_rule("bottom", 8))
+    if rows:
+        borders.append(_rule("insideH", 4))
+    tbl_pr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                 "w:tblDescription", "w:tblPrChange")
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is not None:
+        tbl_w.set(qn("w:w"), str(Mm(TEXT_WIDTH).twips))
+        tbl_w.set(qn("w:type"), "dxa")
+    cells = [row.cells[0] for row in table.rows]
+    for row in table.rows:
+        row.cells[0].width = Mm(TEXT_WIDTH)
+        row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
+    if rows:
+        cell = cells[0]
+        for index, text in enumerate(rows):
+            p = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
+            _no_autospace(p._p)
+            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            p.paragraph_format.line_spacing = Pt(LINE)
+            p.paragraph_format.left_indent = Pt(14 * 4)  # a long list wraps under the first unit
+            p.paragraph_format.first_line_indent = Pt(-14 * 3)
+            p.paragraph_format.keep_with_next = True
+            _fonts(p.add_run(text), BODY_FONT, size=14)
+    p = cells[-1].paragraphs[0]
+    _no_autospace(p._p)
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    p.paragraph_format.line_spacing = Pt(LINE)
     p.paragraph_format.right_indent = Pt(14)
-    if not rows:
-        _border(p, "top", size_eighths=8)
     _fonts(p.add_run(f"（共印{meta.copies}份）" if meta.copies else ""), BODY_FONT, size=14)
-    _border(p, "bottom", size_eighths=8)
 
 
 def render_docx(meta, sections):

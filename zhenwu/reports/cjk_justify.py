@@ -4,10 +4,12 @@ WeasyPrint justifies a line by widening its spaces only, and Chinese has none, s
 justify` leaves every line of a Chinese paragraph ragged by up to a character (more when digits or
 Latin letters or a line-start rule move a character to the next line). Chinese typesetting
 justifies by spreading the line's remainder evenly between its characters (clreq §"Line
-adjustment"). `install()` teaches WeasyPrint that: for a text box containing CJK characters every
-gap between two characters is a justification opportunity, and the extra width is applied as Pango
-letter spacing over the box's text (Pango drops the spacing at the layout's two ends, so n
-characters get n − 1 gaps, as counted). Text without CJK is justified as before.
+adjustment"), leaving runs of Latin letters and digits ("2019", "94.2%") whole. `install()` teaches
+WeasyPrint that: the extra width of a line is applied as Pango letter spacing to the CJK characters
+of its text boxes. Pango gives each spaced character half the spacing on either side and drops the
+outer half at the two ends of a layout, so a box with k CJK characters widens by k spacings, less
+half for a CJK first character and half for a CJK last one — which is what the box reports as its
+number of justification opportunities. Text without CJK is justified as before (at its spaces).
 
 Line breaking itself is Pango's (UAX #14 with the Chinese line-start and line-end rules: no closing
 punctuation such as ，。、）” at the start of a line, no opening punctuation at its end), which
@@ -33,6 +35,25 @@ def has_cjk(text):
     return bool(CJK.search(text or ""))
 
 
+def opportunities(text):
+    """How many spacings a text box widens by when its CJK characters are letter-spaced (see above)."""
+    count = len(CJK.findall(text))
+    if text and CJK.match(text[0]):
+        count -= 0.5
+    if text and CJK.match(text[-1]):
+        count -= 0.5
+    return max(0, count)
+
+
+def cjk_byte_ranges(text):
+    """(start, end) UTF-8 byte offsets of each run of CJK characters, as Pango attributes take them."""
+    ranges = []
+    for match in re.finditer(CJK.pattern + "+", text):
+        start = len(text[:match.start()].encode())
+        ranges.append((start, start + len(match.group().encode())))
+    return ranges
+
+
 def install():
     """Patch WeasyPrint once per process (idempotent). Returns whether justification is active."""
     global _installed
@@ -53,7 +74,7 @@ def install():
 
     def count_expandable_spaces(box):
         if isinstance(box, boxes.TextBox) and has_cjk(box.text):
-            return max(0, len(box.text.rstrip(" ")) - 1)
+            return opportunities(box.text)
         return original_count(box)
 
     def set_text(self, text, justify=False):
@@ -65,15 +86,15 @@ def install():
             original_set_text(self, text, justify)
         finally:
             self.justification_spacing = spacing
-        size = len(self.text.encode())
         letter = self.style["letter_spacing"]
         letter = 0 if letter == "normal" else letter
         attrs = pango.pango_layout_get_attributes(self.layout)
         if attrs == ffi.NULL:
             attrs = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-        attr = pango.pango_attr_letter_spacing_new(int((letter + spacing) * TO_UNITS))
-        attr.start_index, attr.end_index = 0, size
-        pango.pango_attr_list_change(attrs, attr)
+        for start, end in cjk_byte_ranges(self.text):
+            attr = pango.pango_attr_letter_spacing_new(int((letter + spacing) * TO_UNITS))
+            attr.start_index, attr.end_index = start, end
+            pango.pango_attr_list_change(attrs, attr)
         pango.pango_layout_set_attributes(self.layout, attrs)
 
     inline.count_expandable_spaces = count_expandable_spaces

@@ -186,9 +186,13 @@ def test_the_word_file_is_a4_with_page_number_fields_the_issue_number_and_the_re
     assert lines[0] == "工作简报" and lines[1] == "第1期"
     assert lines[2] == "中共官桥镇委员会办公室\t2026年12月4日"
     assert lines[3] == "官桥镇2019年10月工作简报"
-    assert "本月要闻" in lines and "报送：镇党委、政府领导，浏阳市委组织部" in lines
-    assert "抄送：各村（社区）党组织，镇直各部门" in lines and lines[-1] == "（共印30份）"
-    assert any(line.startswith("一、") for line in lines)
+    assert lines[4] == "本月要闻" and any(line.startswith("一、") for line in lines)
+    colophon = document.tables[-1]  # 版记: ruled above and below, a thinner rule between its rows
+    assert [p.text for p in colophon.rows[0].cells[0].paragraphs] == ["报送：镇党委、政府领导，浏阳市委组织部",
+                                                                     "抄送：各村（社区）党组织，镇直各部门"]
+    assert colophon.rows[1].cells[0].text == "（共印30份）"
+    rules = {edge.tag.split("}")[1]: edge.get(f"{W}sz") for edge in colophon._tbl.tblPr.find(f"{W}tblBorders")}
+    assert rules == {"top": "8", "bottom": "8", "insideH": "4"}
     masthead = document.paragraphs[0].runs[0]
     assert masthead.font.color.rgb == briefing_render.RGBColor(*briefing_render.RED)
     assert masthead._element.rPr.rFonts.get(f"{W}eastAsia") == "方正小标宋简体"
