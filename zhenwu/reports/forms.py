@@ -54,11 +54,16 @@ class IssueForm(forms.Form):
                                 help_text="多个单位用逗号或顿号隔开，如：镇党委、政府领导，浏阳市委组织部")
     copy_to = forms.CharField(label="抄送", required=False, max_length=services.MAX_RECIPIENTS,
                               widget=forms.Textarea(attrs={"rows": 2}))
-    copies = forms.IntegerField(label="印数（份）", min_value=1, max_value=services.MAX_COPIES)
+    copies = forms.IntegerField(label="印数（份）", min_value=1, max_value=services.MAX_COPIES,
+                                error_messages={"required": "请填写印数", "invalid": "印数须为整数",
+                                                "min_value": f"印数须在1到{services.MAX_COPIES}份之间",
+                                                "max_value": f"印数须在1到{services.MAX_COPIES}份之间"})
 
 
 class BriefingSettingsForm(IssueForm):
-    masthead = forms.CharField(label="报头", max_length=30, help_text="印在首页上方的红色大字，如“工作简报”“主题教育简报”")
-    issuing_unit = forms.CharField(label="编发单位", max_length=60, help_text="如：中共官桥镇委员会办公室、官桥镇党政办")
+    masthead = forms.CharField(label="报头", max_length=30, help_text="印在首页上方的红色大字，如“工作简报”“主题教育简报”",
+                               error_messages={"required": "请填写报头"})
+    issuing_unit = forms.CharField(label="编发单位", max_length=60, help_text="如：中共官桥镇委员会办公室、官桥镇党政办",
+                                   error_messages={"required": "请填写编发单位"})
 
     field_order = ["masthead", "issuing_unit", "report_to", "copy_to", "copies"]

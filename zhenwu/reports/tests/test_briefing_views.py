@@ -123,7 +123,7 @@ def test_the_leader_edits_the_highlights_and_the_recipients_on_the_page_before_p
 
     response = client.post(f"/reports/briefings/{b.pk}/issue/", {"report_to": "浏阳市委组织部", "copy_to": "",
                                                                   "copies": "0"})
-    assert response.status_code == 400 and "印数" in response.content.decode()
+    assert response.status_code == 400 and "印数须在1到9999份之间" in response.content.decode()
     response = client.post(f"/reports/briefings/{b.pk}/issue/", {"report_to": "浏阳市委组织部", "copy_to": "各村",
                                                                   "copies": "12"})
     assert response.status_code == 302
@@ -134,6 +134,7 @@ def test_the_leader_edits_the_highlights_and_the_recipients_on_the_page_before_p
     assert [h["headline"] for h in version.highlights] == ["卫生清理", "新增要闻"]
     page = client.get(f"/reports/briefings/{b.pk}/v1/").content.decode()
     assert "第1期" in page and "新增要闻" in page and "浏阳市委组织部" in page
+    assert page.index("<h1>") < page.index("<dt>报送</dt>")  # the recipients are in the page, under the text
 
     client.logout()
     login(cast.users.secretary)
@@ -152,7 +153,7 @@ def test_only_the_town_admin_changes_the_briefing_settings(cast, login, client):
     assert "中共官桥镇委员会办公室" in page
     response = client.post("/reports/briefings/settings/", {"masthead": "工作简报", "issuing_unit": "",
                                                             "report_to": "", "copy_to": "", "copies": 30})
-    assert response.status_code == 400 and "编发单位" in response.content.decode()
+    assert response.status_code == 400 and "请填写编发单位" in response.content.decode()
     response = client.post("/reports/briefings/settings/", {"masthead": "主题教育简报", "issuing_unit": "官桥镇党政办",
                                                             "report_to": "浏阳市委组织部", "copy_to": "", "copies": 30})
     assert response.status_code == 302
