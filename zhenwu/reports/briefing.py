@@ -521,8 +521,6 @@ def build_sections(area, year, month, *, report=None):
             continue
         present = [topic for topic, _ in written if topic in topics]
         present = sorted(set(present), key=lambda t: (-present.count(t), topics.index(t)))
-        if key == "concerns":  # counts first, then what was resolved, then the projects
-            paragraphs = [text for topic in topics for t, text in written if t == topic]
         sections.append({"key": key, "heading": heading(present), "paragraphs": paragraphs,
                          "photos": photos_by_key.get(key, [])})
     return sections

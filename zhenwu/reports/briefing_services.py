@@ -334,7 +334,8 @@ def run_briefing_job(job, report):
             raise JobError("简报版本不存在")
     steps = 6
     if payload.get("regenerate") and version is None:
-        regenerate_briefing(briefing, by=by, report=lambda done, total, msg: report(done, steps, msg))
+        # Writing the text takes the first three steps, however many builders it has.
+        regenerate_briefing(briefing, by=by, report=lambda done, total, msg: report(done * 3 // total, steps, msg))
     report(4, steps, "正在生成Word文件")
     docx = export_briefing(briefing, fmt=ExportFormat.DOCX, version=version, job=job)
     report(5, steps, "正在生成PDF文件")

@@ -108,45 +108,40 @@ def concern_candidates(scope):
 
 
 def campaign_candidates(scope):
+    """A campaign is launched on its first 动员部署会 (or, without one, on its first day) and ends on
+    its last day; each is news in the month it falls in."""
     sessions = scope.sessions()
-    launches = {}
-    for session in (sessions.filter(kind=SessionKind.MOBILISATION, starts_at__gte=scope.start_at,
-                                    starts_at__lte=scope.end_at).exclude(campaign=None)
-                    .select_related("campaign").order_by("starts_at")):
-        launches.setdefault(session.campaign_id, session)
-    campaign_ids = set(sessions.exclude(campaign=None).values_list("campaign_id", flat=True))
     campaigns = Campaign.objects.filter(
-        Q(pk__in=campaign_ids) | Q(party_orgs__area__path__startswith=scope.area.path)
-        | Q(party_orgs__area__path__in=scope.ancestors)).distinct()
+        Q(pk__in=sessions.exclude(campaign=None).values("campaign_id"))
+        | Q(party_orgs__area__path__startswith=scope.area.path) | Q(party_orgs__area__path__in=scope.ancestors)
+    ).distinct()
     result = []
-    for campaign in campaigns.filter(Q(pk__in=launches) | Q(starts_on__gte=scope.start, starts_on__lte=scope.end)
-                                     | Q(ends_on__gte=scope.start, ends_on__lte=scope.end)):
-        items = campaign.items.aggregate(required=Count("id", filter=Q(kind=ItemKind.REQUIRED)),
-                                         optional=Count("id", filter=Q(kind=ItemKind.OPTIONAL)))
-        plan = (f"部署规定动作{items['required']}项、自选动作{items['optional']}项"
-                if items["required"] or items["optional"] else "")
-        session = launches.get(campaign.pk)
+    for campaign in campaigns.filter(starts_on__lte=scope.end, ends_on__gte=scope.start):
         source = {"type": "campaign", "id": campaign.pk}
-        if session is not None or scope.start <= campaign.starts_on <= scope.end:
-            if session is not None:
-                day = timezone.localtime(session.starts_at).date()
-                text = f"{day_label(day)}，召开{session.title}"
+        mobilisation = (sessions.filter(campaign=campaign, kind=SessionKind.MOBILISATION)
+                        .order_by("starts_at").first())
+        launched = timezone.localtime(mobilisation.starts_at).date() if mobilisation else campaign.starts_on
+        if scope.start <= launched <= scope.end:
+            items = campaign.items.aggregate(required=Count("id", filter=Q(kind=ItemKind.REQUIRED)),
+                                             optional=Count("id", filter=Q(kind=ItemKind.OPTIONAL)))
+            if mobilisation:
+                text = f"{day_label(launched)}，召开{mobilisation.title}"
             else:
-                day = campaign.starts_on
-                text = f"{day_label(day)}起，{campaign.name}在全镇启动" if scope.area.level == "town" else \
-                    f"{day_label(day)}起，{campaign.name}启动"
-            text += f"，{plan}" if plan else ""
-            text += f"，开展时间至{campaign.ends_on.year}年{campaign.ends_on.month}月{campaign.ends_on.day}日。"
-            result.append({"kind": "campaign", "score": 80, "date": day.isoformat(),
-                           "headline": f"{campaign.name}启动", "text": text,
-                           "reason": "主题教育启动", "source": source})
+                text = f"{day_label(launched)}起，{campaign.name}在{scope.area.name}启动"
+            if items["required"] or items["optional"]:
+                text += f"，部署规定动作{items['required']}项、自选动作{items['optional']}项"
+            ends = campaign.ends_on
+            text += f"，开展时间至{ends.year}年{ends.month}月{ends.day}日。"
+            result.append({"kind": "campaign", "score": 80, "date": launched.isoformat(),
+                           "headline": f"{campaign.name}启动", "text": text, "reason": "主题教育启动",
+                           "source": source})
         if scope.start <= campaign.ends_on <= scope.end:
             held = sessions.filter(campaign=campaign, starts_at__lte=scope.end_at).count()
             text = (f"{campaign.name}自{campaign.starts_on.month}月{campaign.starts_on.day}日开展以来，"
                     f"累计开展各类学习活动{approx(held)}场，于{day_label(campaign.ends_on)}结束。")
             result.append({"kind": "campaign", "score": 80, "date": campaign.ends_on.isoformat(),
-                           "headline": f"{campaign.name}圆满结束", "text": text,
-                           "reason": "主题教育结束", "source": source})
+                           "headline": f"{campaign.name}圆满结束", "text": text, "reason": "主题教育结束",
+                           "source": source})
     return result
 
 

@@ -175,3 +175,15 @@ def test_a_highlight_without_a_headline_is_refused_naming_its_row(cast):
     with pytest.raises(briefing_services.BriefingError, match="最多8条"):
         briefing_services.edit_highlights(b, by=cast.users.leader,
                                           highlights=[{"headline": f"第{i}条"} for i in range(9)])
+
+
+def test_a_campaign_is_launched_by_its_first_mobilisation_meeting_not_twice(cast):
+    campaign = study_services.create_campaign(name="党史学习教育", starts_on=D(2021, 3, 1), ends_on=D(2021, 12, 31),
+                                              party_orgs=[cast.committee])
+    for day in (8, 20):  # a town meeting, then a village one
+        study_services.create_session(kind=SessionKind.MOBILISATION, title=f"党史学习教育动员会（{day}日）",
+                                      campaign=campaign, starts_at=at(4, day, year=2021),
+                                      ends_at=at(4, day, 12, year=2021), party_orgs=[cast.committee])
+    assert highlights.choose_highlights(cast.town, 2021, 3) == []  # the first day alone is not the launch
+    launch = highlights.choose_highlights(cast.town, 2021, 4)
+    assert [h["text"][:20] for h in launch] == ["4月8日，召开党史学习教育动员会（8日）"]
