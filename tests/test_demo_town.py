@@ -421,7 +421,8 @@ def test_the_october_briefing_states_the_storys_figures_in_text_word_and_pdf(dem
     assert len(document.inline_shapes) >= 5  # the activities' photos
     body_fonts = {r._element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
                   for p in document.paragraphs for r in p.runs if r.text}
-    assert body_fonts <= {"宋体", "黑体"} and "宋体" in body_fonts
+    assert body_fonts <= {"仿宋", "黑体", "楷体", "方正小标宋简体"} and "仿宋" in body_fonts
+    assert document.paragraphs[1].text == "（草稿，发布时编号）"  # generated, not yet published
 
     assert path.read_bytes().startswith(b"%PDF")
     assert shutil.which("pdftoppm"), "poppler-utils (pdftoppm) is needed to check the PDF"

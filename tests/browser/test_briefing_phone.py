@@ -1,9 +1,11 @@
-"""A leader on a phone generates the month's briefing, watches the job finish, edits and publishes."""
+"""A leader on a phone generates the month's briefing, watches the job finish, edits its text and its
+highlights (本月要闻) and publishes it, which numbers it (第1期)."""
 
 import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from zhenwu.activities import services
@@ -38,8 +40,15 @@ def test_a_leader_generates_edits_and_publishes_a_briefing_on_a_phone(phone_page
     assert "为200余名老人送去长寿餐及牛奶等慰问品" in text.input_value()
     text.fill(text.input_value().replace("长寿餐", "长寿面"))
     page.get_by_role("button", name="保存修改").click()
+    first = page.locator("fieldset.highlight").first
+    expect(first).to_contain_text("入选理由：活动覆盖216人")
+    first.get_by_label("标题").fill("重阳慰问200余名老人")
+    page.get_by_role("button", name="保存本月要闻").click()
+    expect(page.locator("fieldset.highlight").first.get_by_label("标题")).to_have_value("重阳慰问200余名老人")
     page.get_by_role("button", name="发布当前稿").click()
     expect(page.get_by_role("link", name="第1版")).to_be_visible()
+    expect(page.get_by_text(f"{timezone.localdate().year}年第1期").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=SCREENSHOT, full_page=True)
-    assert "长寿面" in cast.town.briefings.get().versions.get().text
+    version = cast.town.briefings.get().versions.get()
+    assert "长寿面" in version.text and version.highlights[0]["headline"] == "重阳慰问200余名老人"

@@ -7,9 +7,15 @@ Every sentence carries its figures in the official style: counts under 20 exactl
 larger ones rounded down with 余 ("30余名党群志愿者", "200余名老人"). A sentence is written only
 when its records exist; a section without sentences is left out.
 
+Each builder tags what it writes with the topic it reports (`_Paragraphs.topic`); the sections are
+then assembled by topic (SECTIONS) and each is titled by what it actually contains (`heading(topics)`),
+so a heading never promises what the paragraphs under it do not say: "学习动员部署抓快抓早" only over
+a 动员部署会, "送学上门" only over home lessons.
+
 `build_sections(area, year, month)` returns a list of sections, each a dict
 {"key", "heading", "paragraphs": [str], "photos": [{"name": storage name, "caption"}]}; `to_text`
 turns them into the editable text (one "# " heading line per section, one paragraph per line).
+The highlights at the top (本月要闻) are chosen in reports/highlights.py.
 """
 
 import datetime
@@ -32,6 +38,8 @@ from zhenwu.concerns.rates import concern_rates
 from zhenwu.lib import workdays
 from zhenwu.org.models import Area, Member
 from zhenwu.study.models import Attendance, HomeLesson, Mentorship, SessionKind, StudySession, VenueKind
+
+from . import briefing_photos, briefing_projects
 
 MAX_PHOTOS = 6
 
@@ -79,6 +87,23 @@ def briefing_title(area, year, month):
     return f"{area.name}{year}年{month}月工作简报"
 
 
+class _Paragraphs(list):
+    """A section's paragraphs, each tagged with the topic it reports (set `topic` before writing)."""
+
+    def __init__(self):
+        super().__init__()
+        self.topic = None
+        self.topics = []
+
+    def append(self, text):
+        super().append(text)
+        self.topics.append(self.topic)
+
+    def extend(self, texts):
+        for text in texts:
+            self.append(text)
+
+
 class _Scope:
     """The area and month a briefing covers, with the record filters that follow from them."""
 
@@ -111,11 +136,17 @@ class _Scope:
 # --- section 1: 学习动员 --------------------------------------------------------------------------
 
 
+def month_scope(area, year, month):
+    """The records of `area` in the month, as the briefing counts them (used by the highlights)."""
+    return _Scope(area, year, month)
+
+
 def _study_section(s):
-    paragraphs = []
+    paragraphs = _Paragraphs()
     sessions = s.sessions().filter(starts_at__gte=s.start_at, starts_at__lte=s.end_at)
     attendance = Attendance.objects.filter(session__in=sessions, member__in=s.members())
     total = sessions.count()
+    paragraphs.topic = "overview"
     if total:
         present = attendance.count()
         campaign = sessions.exclude(campaign=None).values_list("campaign__name", flat=True).first()
@@ -123,9 +154,11 @@ def _study_section(s):
         paragraphs.append(f"{lead}本月开展集中学习、主题党日、特色党课等学习活动{approx(total)}场，"
                           f"党员参学{approx(present)}人次。")
     mobilisations = list(sessions.filter(kind=SessionKind.MOBILISATION).order_by("starts_at"))
+    paragraphs.topic = "mobilisation"
     for session in mobilisations:
         paragraphs.append(f"{day_label(session.starts_at)}，召开{session.title}，{session.topic}。"
                           if session.topic else f"{day_label(session.starts_at)}，召开{session.title}。")
+    paragraphs.topic = "class"
     for session in sessions.filter(kind=SessionKind.STUDY_CLASS).order_by("starts_at"):
         came = attendance.filter(session=session).count()
         sentence = f"{day_label(session.starts_at)}，举办{session.title}，{approx(came)}名党员参加"
@@ -136,6 +169,7 @@ def _study_section(s):
     mentorships = Mentorship.objects.filter(mentor__in=s.members(), started_on__lte=s.end).filter(
         Q(ended_on__isnull=True) | Q(ended_on__gte=s.start))
     pairs = mentorships.annotate(n=Count("mentees")).values_list("n", flat=True)
+    paragraphs.topic = "home" if lesson_count else "pairs"
     if lesson_count or pairs:
         one_to_one = sum(1 for n in pairs if n == 1)
         one_to_many = sum(1 for n in pairs if n > 1)
@@ -162,7 +196,8 @@ PLACE_LABELS = {VenueKind.CULTURAL_SQUARE: "文化广场", VenueKind.FARMYARD: "
 
 
 def _forms_section(s):
-    paragraphs = []
+    paragraphs = _Paragraphs()
+    paragraphs.topic = "featured"
     featured_month = list(s.sessions().filter(is_featured=True, starts_at__gte=s.start_at, starts_at__lte=s.end_at))
     if featured_month:
         campaign_ids = {x.campaign_id for x in featured_month if x.campaign_id}
@@ -181,6 +216,7 @@ def _forms_section(s):
     except ImportError:  # the grid app without models
         Meeting = Visit = None
     if Meeting is not None:
+        paragraphs.topic = "tea_room"
         meetings = Meeting.objects.filter(s.in_area("area"), held_on__gte=s.start, held_on__lte=s.end)
         meeting_count = meetings.count()
         if meeting_count:
@@ -191,12 +227,14 @@ def _forms_section(s):
             sentence = f"召开“民情茶室”{approx(meeting_count)}场，{approx(attendees)}名党员群众参加"
             sentence += f"，收集民意诉求{approx(raised)}件。" if raised else "。"
             paragraphs.append(sentence)
+        paragraphs.topic = "visits"
         visits = Visit.objects.filter(s.in_area("household__grid"), visited_on__gte=s.start, visited_on__lte=s.end)
         visit_count = visits.count()
         if visit_count:
             households = visits.values("household").distinct().count()
             paragraphs.append(f"深化党员联户制度，开展民情走访{approx(visit_count)}次，走访农户{approx(households)}户，"
                               "促进民情走访常态化。")
+    paragraphs.topic = "role_models"
     paragraphs.extend(_role_model_sentences(s))
     return paragraphs
 
@@ -301,7 +339,7 @@ def _contest_sentence(contest, entries, awards, activity=None):
 
 
 def _work_section(s):
-    paragraphs, photos = [], []
+    paragraphs, photos = _Paragraphs(), []
     activities = list(s.activities().select_related("department", "party_org").order_by("starts_at", "id"))
     stats = {a.pk: {"volunteers": 0, "members": 0, "others": 0, "participants": 0, "participant_members": 0,
                     "hours": 0} for a in activities}
@@ -324,11 +362,14 @@ def _work_section(s):
     for a in activities:
         if a.pk in contest_activities:
             continue  # told with its contest
+        paragraphs.topic = _activity_topic(a, stats[a.pk])
         paragraphs.append(_activity_sentence(a, stats[a.pk]))
+    paragraphs.topic = "culture"
     for contest in contests:
         entries = Entry.objects.filter(contest=contest)
         awards = dict(entries.exclude(award="").values_list("award").annotate(n=Count("id")))
         paragraphs.append(_contest_sentence(contest, entries.count(), awards, contest.activity))
+    paragraphs.topic = "activity_total"
     if activities:
         total_volunteers = sum(st["volunteers"] for st in stats.values())
         total_hours = sum(st["hours"] for st in stats.values())
@@ -351,9 +392,10 @@ def _concerns_section(s):
     resolved = concerns.filter(resolved_at__gte=s.start_at, resolved_at__lte=s.end_at,
                                status__in=(Status.RESOLVED, Status.CLOSED))
     n_received, n_resolved = received.count(), resolved.count()
+    paragraphs = _Paragraphs()
     if not n_received and not n_resolved:
-        return []
-    paragraphs = []
+        return paragraphs
+    paragraphs.topic = "received"
     sentence = f"本月受理群众诉求{approx(n_received)}件，办结{approx(n_resolved)}件"
     row = concern_rates(queryset=concerns, start=s.start, end=s.end)[0] if n_received else None
     rates = []
@@ -365,39 +407,122 @@ def _concerns_section(s):
     if rates:
         sentence += "，" + "、".join(rates)
     paragraphs.append(sentence + "。")
-    titles = list(resolved.order_by("resolved_at").values_list("title", flat=True)[:3])
+    # The matters most residents raised first (the reporter and those following it), then 督办 ones.
+    titles = list(resolved.annotate(people=Count("followers", filter=Q(followers__user__isnull=True)))
+                  .order_by("-people", "-is_supervised", "resolved_at").values_list("title", flat=True)[:3])
+    paragraphs.topic = "resolved"
     if titles:
         paragraphs.append(f"镇相关职能部门根据群众反映的{'、'.join(titles)}等问题，及时办理并回访，"
                           "做到件件有落实、事事有回音。")
     return paragraphs
 
 
+ACTIVITY_TOPICS = {
+    ActivityKind.VOLUNTEER: "volunteer", ActivityKind.LABOUR: "labour", ActivityKind.PATROL: "patrol",
+    ActivityKind.CARE_VISIT: "care", ActivityKind.TALK: "culture", ActivityKind.EXHIBITION: "culture",
+    ActivityKind.CONTEST: "culture", ActivityKind.CULTURE: "culture", ActivityKind.RETURN_MEETING: "migrant",
+}
+
+
+def _activity_topic(activity, counts):
+    """Labour and patrols done by volunteers are 志愿服务; without volunteers they are what they are."""
+    topic = ACTIVITY_TOPICS.get(activity.kind, "activity")
+    if topic in ("labour", "patrol") and counts["volunteers"]:
+        return "volunteer"
+    return topic
+
+
+def _study_heading(topics):
+    if "mobilisation" in topics:
+        return "学习动员部署抓快抓早"
+    parts = [label for present, label in ((set(topics) & {"overview", "class"}, "集中学习"), ("home" in topics, "送学上门"),
+                                          ("pairs" in topics, "帮学结对")) if present]
+    if len(parts) > 1:
+        return f"{parts[0]}与{parts[1]}同步推进"
+    return {"集中学习": "集中学习扎实开展", "送学上门": "送学上门确保“不落一人”",
+            "帮学结对": "帮学结对确保“不落一人”"}[parts[0]]
+
+
+def _forms_heading(topics):
+    if {"featured", "role_models"} <= set(topics):
+        return "创新载体形式入脑入心"
+    if "featured" in topics:
+        return "特色党课专场接地气"
+    return "树立典型榜样力量营氛围"
+
+
+def _contact_heading(topics):
+    if {"tea_room", "visits"} <= set(topics):
+        return "民情茶室联户走访贴近群众"
+    if "tea_room" in topics:
+        return "民情茶室倾听群众心声"
+    return "党员联户走访常态开展"
+
+
+WORK_LABELS = {"volunteer": "志愿服务", "care": "关爱慰问", "migrant": "流动党员活动", "culture": "文化宣传",
+               "labour": "义务劳动", "patrol": "巡逻宣传"}
+
+
+def _work_heading(topics):
+    """Named after its kinds of activity, the most frequent first: two are named, more are "等"."""
+    labels = [WORK_LABELS[t] for t in topics if t in WORK_LABELS]
+    if not labels:
+        return "各类活动扎实开展"
+    if len(labels) > 2:
+        return f"{labels[0]}、{labels[1]}等活动扎实开展"
+    return "与".join(labels) + "扎实开展"
+
+
+def _concerns_heading(topics):
+    if "resolved" in topics:
+        return "民情办理落到实处"
+    if "received" in topics:
+        return "群众诉求及时受理"
+    return "民生项目有序推进"
+
+
+def _projects_paragraphs(s):
+    paragraphs = _Paragraphs()
+    paragraphs.topic = "projects"
+    paragraphs.extend(progress.sentence() for progress in briefing_projects.progress_in_month(s))
+    return paragraphs
+
+
+# (key, the topics it reports, how it is titled from the topics present — most written first)
 SECTIONS = [
-    ("study", "学习动员部署抓快抓早"),
-    ("forms", "创新载体形式入脑入心"),
-    ("work", "结合重点工作做深做实"),
-    ("concerns", "民情办理落到实处"),
+    ("study", ("overview", "mobilisation", "class", "home", "pairs"), _study_heading),
+    ("forms", ("featured", "role_models"), _forms_heading),
+    ("contact", ("tea_room", "visits"), _contact_heading),
+    ("work", ("volunteer", "care", "migrant", "culture", "labour", "patrol", "activity", "activity_total"),
+     _work_heading),
+    ("concerns", ("received", "resolved", "projects"), _concerns_heading),
 ]
 
 
 def build_sections(area, year, month, *, report=None):
-    """The briefing's sections for `area` in the month; `report(done, total, message)` is called
-    after each section."""
+    """The briefing's sections for `area` in the month, each titled by what it reports; a section
+    with nothing to report is left out. `report(done, total, message)` is called after each
+    builder."""
     s = _Scope(area, year, month)
-    work_paragraphs, photos = _work_section(s)
-    builders = {
-        "study": lambda: (_study_section(s), []),
-        "forms": lambda: (_forms_section(s), []),
-        "work": lambda: (work_paragraphs, photos),
-        "concerns": lambda: (_concerns_section(s), []),
-    }
-    sections = []
-    for index, (key, heading) in enumerate(SECTIONS, start=1):
-        paragraphs, section_photos = builders[key]()
-        if paragraphs:
-            sections.append({"key": key, "heading": heading, "paragraphs": paragraphs, "photos": section_photos})
+    builders = [_study_section, _forms_section, _work_section, _concerns_section, _projects_paragraphs]
+    written, photos = [], {}
+    for index, builder in enumerate(builders, start=1):
+        result = builder(s)
+        paragraphs, section_photos = result if isinstance(result, tuple) else (result, [])
+        written.extend(zip(paragraphs.topics, paragraphs, strict=True))
+        photos[builder] = section_photos
         if report:
-            report(index, len(SECTIONS), f"已生成“{heading}”")
+            report(index, len(builders), "已生成简报正文")
+    photos_by_key = {"work": photos[_work_section], "concerns": briefing_photos.concern_photos(s)}
+    sections = []
+    for key, topics, heading in SECTIONS:
+        paragraphs = [text for topic, text in written if topic in topics]
+        if not paragraphs:
+            continue
+        present = [topic for topic, _ in written if topic in topics]
+        present = sorted(set(present), key=lambda t: (-present.count(t), topics.index(t)))
+        sections.append({"key": key, "heading": heading(present), "paragraphs": paragraphs,
+                         "photos": photos_by_key.get(key, [])})
     return sections
 
 

@@ -5,6 +5,7 @@
 - other staff of the town (dispatchers, instructors: the whole town; secretaries, grid workers,
   handlers: their village and the town above it): published versions only, and their files;
 - members: none.
+Only town admins change the town's briefing settings (masthead, issuing unit, default recipients).
 A briefing outside the scope is a 404; a working copy asked for by a non-editor is a 404 too (drafts
 are not shown), an editor's action asked for by a viewer is a 403.
 """
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from zhenwu.accounts.models import Role
 from zhenwu.org.models import Area, AreaLevel, town_of
 
 from .models import Briefing, BriefingExport, PublishedBriefing
@@ -28,6 +30,11 @@ def _role(user):
 
 def can_edit(user):
     return _role(user) in EDITOR_ROLES and town_of(user) is not None
+
+
+def can_configure(user):
+    """The town's briefing settings (masthead, issuing unit, default recipients): town admins."""
+    return _role(user) == Role.TOWN_ADMIN and town_of(user) is not None
 
 
 def _area_q(user, field="area"):

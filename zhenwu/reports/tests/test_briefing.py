@@ -160,3 +160,99 @@ def test_visits_tea_room_meetings_and_concerns_of_the_month_are_reported(cast):
     assert "开展民情走访2次，走访农户2户" in text
     assert "本月受理群众诉求3件，办结0件" in text
     assert "民情茶室" not in briefing.to_text(briefing.build_sections(cast.jizhen, 2019, 10))
+
+
+# --- headings -------------------------------------------------------------------------------------
+
+
+def _campaign(cast):
+    from zhenwu.study import services as study_services
+    from zhenwu.study.models import ItemKind
+
+    campaign = study_services.create_campaign(name="“不忘初心、牢记使命”主题教育", starts_on=datetime.date(2019, 9, 1),
+                                              ends_on=datetime.date(2019, 12, 31), party_orgs=[cast.committee])
+    item = study_services.add_campaign_item(campaign, kind=ItemKind.REQUIRED, title="学习班")
+    return campaign, item
+
+
+def _session(cast, campaign, kind, title, day, month=10):
+    from zhenwu.study import services as study_services
+
+    return study_services.create_session(kind=kind, title=title, campaign=campaign, party_orgs=[cast.committee],
+                                         starts_at=at(day).replace(month=month),
+                                         ends_at=at(day, 11).replace(month=month))
+
+
+def _home_lesson(cast, item, day, month=10):
+    from zhenwu.study import services as study_services
+    from zhenwu.study.models import Confirmation
+
+    when = datetime.date(2019, month, day)
+    return study_services.record_home_lesson(member=cast.members.jiulong, mentor=cast.members.jizhen, given_on=when,
+                                             content="学习党章", items=[item], confirmation=Confirmation.SIGNED,
+                                             now=at(day, 18).replace(month=month))
+
+
+def _headings(area, month):
+    return {s["key"]: (s["heading"], " ".join(s["paragraphs"])) for s in briefing.build_sections(area, 2019, month)}
+
+
+def test_the_study_section_is_titled_by_what_it_reports(cast):
+    from zhenwu.study.models import SessionKind
+
+    campaign, item = _campaign(cast)
+    _session(cast, campaign, SessionKind.MOBILISATION, "主题教育动员暨部署会", 16, month=9)
+    _session(cast, campaign, SessionKind.STUDY_CLASS, "第一期主题教育学习班", 23, month=9)
+    _session(cast, campaign, SessionKind.STUDY_CLASS, "第三期主题教育学习班", 14, month=10)
+    _home_lesson(cast, item, 15, month=10)
+    _home_lesson(cast, item, 5, month=11)
+
+    heading, text = _headings(cast.town, 9)["study"]
+    assert heading == "学习动员部署抓快抓早" and "召开主题教育动员暨部署会" in text
+    heading, text = _headings(cast.town, 10)["study"]
+    assert heading == "集中学习与送学上门同步推进" and "学习班" in text and "送学上门" in text
+    assert "动员" not in heading + text  # no 动员部署会 in October: the heading does not promise one
+    heading, text = _headings(cast.town, 11)["study"]
+    assert heading == "送学上门确保“不落一人”" and "送学上门1次" in text and "学习班" not in text
+
+
+def test_visits_and_activities_are_under_headings_that_name_them(cast):
+    import time_machine
+
+    from zhenwu.grid import services as grid_services
+    from zhenwu.grid.models import VisitWay
+
+    _records(cast)  # a clean-up by volunteers and a 重阳 care visit in October
+    with time_machine.travel(at(10, 10), tick=False):
+        grid_services.record_visit(household=cast.households.jiulong, visited_on=datetime.date(2019, 10, 9),
+                                   way=VisitWay.HOME, by=cast.users.grid_worker, notes="了解近况")
+    sections = _headings(cast.town, 10)
+    assert list(sections) == ["contact", "work"]  # nothing studied, no concerns: no such sections
+    heading, text = sections["contact"]
+    assert heading == "党员联户走访常态开展" and "民情走访1次" in text
+    heading, text = sections["work"]
+    assert heading == "志愿服务与关爱慰问扎实开展" and "志愿者" in text and "慰问" in text
+    heading, text = _headings(cast.jiulong, 10)["work"]  # the village held only the care visit
+    assert heading == "关爱慰问扎实开展" and "卫生清理" not in text
+
+
+def test_every_generated_heading_is_borne_out_by_its_paragraphs(cast):
+    """Each phrase a heading may use, and the words that must then appear under it."""
+    from zhenwu.study.models import SessionKind
+
+    promises = {"动员部署": ("动员",), "集中学习": ("学习",), "送学上门": ("送学上门",), "帮学结对": ("帮学结对",),
+                "特色党课": ("特色党课",), "榜样": ("榜样",), "民情茶室": ("民情茶室",), "走访": ("走访",),
+                "志愿服务": ("志愿",), "关爱慰问": ("慰问",), "文化宣传": ("文艺", "宣讲", "展", "比赛", "征文"),
+                "义务劳动": ("劳动",), "巡逻": ("巡逻",), "民情办理": ("办结",), "诉求": ("诉求",),
+                "民生项目": ("项目",)}
+    campaign, item = _campaign(cast)
+    _session(cast, campaign, SessionKind.MOBILISATION, "主题教育动员暨部署会", 16)
+    _home_lesson(cast, item, 15)
+    _records(cast)
+    for area in (cast.town, cast.jiulong, cast.jizhen):
+        for month in (9, 10, 11):
+            for heading, text in _headings(area, month).values():
+                used = [phrase for phrase in promises if phrase in heading]
+                assert used, heading
+                for phrase in used:
+                    assert any(word in text for word in promises[phrase]), (heading, text)
