@@ -265,6 +265,9 @@ def child(n, towns, years, posts, gets):
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
+    # One client posts every intake here: the anonymous-write limits (which a deployment keeps)
+    # are raised, not removed, so their checks stay in the measured cost.
+    settings.ZHENWU_ANONYMOUS_WRITE_RATES = {"address": "1000000/10m", "browser": "1000000/10m", "all": "1000000/10m"}
     now = timezone.now()
     world = kept_world()
     if world is None:

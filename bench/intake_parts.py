@@ -67,6 +67,9 @@ def child(n, towns, years, posts):
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
+    # One client posts every intake here: the anonymous-write limits (which a deployment keeps)
+    # are raised, not removed, so their checks stay in the measured cost.
+    settings.ZHENWU_ANONYMOUS_WRITE_RATES = {"address": "1000000/10m", "browser": "1000000/10m", "all": "1000000/10m"}
     world = bench.kept_world()
     if world is None:
         world = bench.build_world(towns)
