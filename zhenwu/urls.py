@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from zhenwu.concerns.open311 import not_found as open311_not_found
+from zhenwu.lib.csp_report import csp_report
 
 admin.site.site_header = "镇务通 配置管理"
 admin.site.site_title = "镇务通"
@@ -32,4 +33,5 @@ urlpatterns = [
     path("open311/v2/", include("zhenwu.concerns.open311_urls")),
     re_path(r"^open311/", open311_not_found),
     path("api/", include("zhenwu.concerns.api_urls")),
+    path("csp-report/", csp_report, name="csp_report"),
 ]

@@ -124,3 +124,13 @@ def browser_login():
         return secret
 
     return _login
+
+
+@pytest.fixture
+def demo_town(transactional_db, settings, tmp_path):
+    """The demo town (load_demo), committed so the live server sees it; flushed after the test."""
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    with open(os.devnull, "w") as out:
+        call_command("load_demo", stdout=out)

@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from zhenwu.lib.styling import indent_class
 from zhenwu.org.models import AreaLevel
 
 register = template.Library()
@@ -37,10 +38,10 @@ def coverage_rows(rows, town=None):
         else:
             overdue = "0"
         percent = f"{r.percent}%" if r.percent is not None else "—"
-        return (r.indent, name, r.households, r.linked, r.covered, overdue, percent)
+        return (indent_class(r.indent), name, r.households, r.linked, r.covered, overdue, percent)
 
     return format_html_join(
         "\n",
-        '<tr><td style="padding-left:{}em">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        '<tr><td class="{}">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
         (cells(r) for r in rows),
     )

@@ -18,3 +18,11 @@ document.addEventListener("DOMContentLoaded", function () {
     current.scrollIntoView({ block: "nearest", inline: "center" });
   }
 });
+
+// A form that asks before it is sent: <form data-confirm="…"> (no inline handlers: see the CSP).
+document.addEventListener("submit", function (evt) {
+  var question = evt.target.getAttribute && evt.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    evt.preventDefault();
+  }
+});

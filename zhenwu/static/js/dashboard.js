@@ -38,7 +38,8 @@
     return {
       color: COLORS,
       animationDuration: 300,
-      tooltip: { trigger: "axis", confine: true,
+      // richText: the tooltip is drawn inside the chart, not as HTML with style attributes (CSP).
+      tooltip: { trigger: "axis", confine: true, renderMode: "richText",
                  valueFormatter: function (v) { return v === null || v === undefined ? "—" : v; } },
       legend: narrow
         ? { bottom: 0, left: "center", type: "scroll", itemWidth: 12, itemHeight: 8, textStyle: { fontSize: 11 } }
