@@ -415,3 +415,63 @@ def test_staff_pages_and_downloads_are_never_stored_but_public_pages_may_be(clie
     login(cast.users.town_admin)
     assert "no-store" in client.get("/").get("Cache-Control", "")
     assert "no-store" in client.get("/org/roster/samples/residents/").get("Cache-Control", "")
+
+
+# --- numbers in titles, the browser policy, CSRF ---------------------------------------------------------
+
+
+def test_a_number_typed_into_the_first_sentence_is_masked_in_every_staff_list(client, login, world, submit):  # noqa: F811
+    result = submit(text="我家电话13912345678，身份证430181199001011234，门口路灯坏了")
+    assert "13912345678" not in result.concern.title and "139****5678" in result.concern.title
+    login(world.cast.users.dispatcher)
+    for path in ("/concerns/inbox/", "/concerns/list/"):
+        page = client.get(path).content.decode()
+        assert "139****5678" in page, path
+        assert "13912345678" not in page and "430181199001011234" not in page, path
+
+
+def test_every_page_carries_a_content_security_policy_without_unsafe_inline(client, cast, login):
+    for path in ("/accounts/login/", "/concerns/report/", "/concerns/board/"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "style-src 'self'" in policy and "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    login(cast.users.leader)
+    assert "frame-ancestors 'none'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_no_template_carries_a_style_attribute_or_an_inline_handler():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "zhenwu"
+    offending = []
+    for template in root.rglob("templates/**/*.html"):
+        if template.name == "briefing_pdf.html":  # rendered to PDF on the server, never served as a page
+            continue
+        text = template.read_text(encoding="utf-8")
+        if re.search(r'\sstyle="|\son[a-z]+="|<script>(?!\s*</script>)', text):
+            offending.append(str(template.relative_to(root)))
+    assert offending == []
+
+
+def test_a_csp_report_is_logged_and_an_oversized_or_broken_one_refused(client, caplog):
+    report = {"csp-report": {"document-uri": "http://x/concerns/follow/GQ-1/SECRETTOKEN/", "violated-directive":
+                             "style-src-attr", "blocked-uri": "inline", "script-sample": "<b>ignored</b>"}}
+    import json
+
+    with caplog.at_level(logging.WARNING, logger="zhenwu.csp"):
+        response = client.post("/csp-report/", json.dumps(report), content_type="application/csp-report")
+    assert response.status_code == 204
+    assert "style-src-attr" in caplog.text and "SECRETTOKEN" not in caplog.text and "ignored" not in caplog.text
+    assert client.post("/csp-report/", "x" * 20000, content_type="application/csp-report").status_code == 413
+    assert client.post("/csp-report/", "{not json", content_type="application/csp-report").status_code == 400
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_chinese_page(cast):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/concerns/report/", {"text": "路灯坏了"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Forbidden" not in page and "CSRF verification failed" not in page
+    assert re.search(r"[\u4e00-\u9fff]{4,}", page)

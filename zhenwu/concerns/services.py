@@ -41,6 +41,7 @@ from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
 from zhenwu.jobs.services import follow_up_task
 from zhenwu.lib import uploads, workdays
 from zhenwu.lib.crypto import blind_index
+from zhenwu.lib.masking import mask_numbers
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.org.models import Area, AreaLevel, Department
 
@@ -516,7 +517,10 @@ def _notify_dispatchers_of_new(concerns):
 
 
 def _title_from(text):
-    first = re.split(r"[。！？!?\n]", text, maxsplit=1)[0].strip() or text
+    """The concern's title: its first sentence, at most 30 characters, with phone and ID numbers
+    masked (titles are shown in every list and notification, to staff who may not reveal the
+    reporter's contact; the full text is revealed on the concern's page by an audited action)."""
+    first = mask_numbers(re.split(r"[。！？!?\n]", text, maxsplit=1)[0].strip() or text)
     return first[:30] + ("…" if len(first) > 30 else "")
 
 
