@@ -6,8 +6,8 @@ import pytest
 from zhenwu.activities import services as activity_services
 from zhenwu.activities.models import ActivityKind, ParticipationRole
 from zhenwu.jobs.models import JobStatus
-from zhenwu.lib.numbers import approx_count
 from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.lib.numbers import approx_count
 from zhenwu.reports import briefing, briefing_services
 from zhenwu.reports.briefing_render import ExternalResourceRefused, fetch_local
 from zhenwu.reports.models import BriefingStatus, PublishedBriefing
