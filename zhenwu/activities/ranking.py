@@ -9,10 +9,6 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from zhenwu.lib import workdays
-
-from .models import Participation, ParticipationRole
-
 
 @dataclass
 class HoursRow:
@@ -27,18 +23,11 @@ class HoursRow:
 
 def confirmed_hours(*, activities=None, start=None, end=None, area=None):
     """Confirmed volunteer participations of activities (a queryset, e.g. the user's visible ones)
-    held between the local dates `start` and `end` (both included) inside `area`."""
-    qs = Participation.objects.filter(role=ParticipationRole.VOLUNTEER, hours_confirmed_at__isnull=False,
-                                      hours__isnull=False)
-    if activities is not None:
-        qs = qs.filter(activity__in=activities)
-    if start is not None:
-        qs = qs.filter(activity__starts_at__gte=workdays.start_of_day(start))
-    if end is not None:
-        qs = qs.filter(activity__starts_at__lte=workdays.end_of_day(end))
-    if area is not None:
-        qs = qs.filter(activity__area__path__startswith=area.path)
-    return qs
+    counted between the local dates `start` and `end` (both included) inside `area`: an activity
+    counts in the period it ends in (zhenwu.activities.figures)."""
+    from .figures import confirmed_hours_records
+
+    return confirmed_hours_records(activities=activities, area=area, start=start, end=end)
 
 
 def volunteer_ranking(*, activities=None, start=None, end=None, area=None, limit=None):

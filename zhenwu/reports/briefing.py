@@ -3,9 +3,11 @@ story: 学习动员 (study and mobilisation), 创新形式 (innovative forms: fe
 visits, role models), 结合中心工作 (activities, volunteers, beneficiaries, contests) and 民情办理
 (concerns received and resolved, the three rates).
 
-Every sentence carries its figures in the official style: counts under 20 exactly ("特色党课专场6次"),
-larger ones rounded down with 余 ("30余名党群志愿者", "200余名老人"). A sentence is written only
-when its records exist; a section without sentences is left out.
+Every figure is counted by the domain's counting functions (zhenwu/<app>/figures.py; the rules and
+where each figure is shown are in docs/figures.md) and written by zhenwu.lib.numbers: counts under
+100 exactly ("特色党课专场8次", "34名党群志愿者"), larger ones rounded down to the ten with 余
+("210余名老人", "190余件"); hours with one decimal ("11.5小时"). A sentence is written only when its
+records exist; a section without sentences is left out.
 
 Each builder tags what it writes with the topic it reports (`_Paragraphs.topic`); the sections are
 then assembled by topic (SECTIONS) and each is titled by what it actually contains (`heading(topics)`),
@@ -20,41 +22,29 @@ The highlights at the top (本月要闻) are chosen in reports/highlights.py.
 
 import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from zhenwu.activities import figures as activity_figures
 from zhenwu.activities.models import (
-    Activity,
     ActivityKind,
     ActivityPhoto,
     AwardLevel,
-    Contest,
     Entry,
     RoleModel,
 )
-from zhenwu.activities.models import ParticipationRole as PR
-from zhenwu.concerns.models import Concern, Status
+from zhenwu.concerns import figures as concern_figures
 from zhenwu.concerns.rates import concern_rates
+from zhenwu.grid import figures as grid_figures
 from zhenwu.lib import workdays
-from zhenwu.org.models import Area, Member
-from zhenwu.study.models import Attendance, HomeLesson, Mentorship, SessionKind, StudySession, VenueKind
+from zhenwu.lib.numbers import approx_count, hours_text
+from zhenwu.org.models import Area
+from zhenwu.study import figures as study_figures
+from zhenwu.study.models import SessionKind, VenueKind
 
 from . import briefing_photos, briefing_projects
 
 MAX_PHOTOS = 6
-
-
-def approx(count):
-    """A count as an official text gives it: exact under 20, else rounded down to its leading
-    digit's place (two digits from 1000) with 余 when something was dropped: 34 → "30余",
-    216 → "200余", 30 → "30", 1530 → "1500余"."""
-    count = int(count)
-    if count < 20:
-        return str(count)
-    digits = len(str(count))
-    step = 10 ** (digits - 1) if digits < 4 else 10 ** (digits - 2)
-    rounded = count // step * step
-    return str(count) if rounded == count else f"{rounded}余"
 
 
 def _local_date(dt):
@@ -114,23 +104,30 @@ class _Scope:
         self.end_at = workdays.end_of_day(self.end)
         self.ancestors = [area.path[:i] for i in range(area.steplen, len(area.path), area.steplen)]
 
+    @property
+    def period(self):
+        """The keyword arguments of the counting functions for this area and month."""
+        return {"area": self.area, "start": self.start, "end": self.end}
+
     def in_area(self, field):
         return Q(**{f"{field}__path__startswith": self.area.path})
 
     def sessions(self):
-        """Sessions of organisations in the area, or above it (a town-wide class counts for the
-        village too)."""
-        q = self.in_area("party_orgs__area") | Q(party_orgs__area__path__in=self.ancestors)
-        return StudySession.objects.filter(pk__in=StudySession.objects.filter(q).values("pk"))
+        """The sessions the area counts, at any time (zhenwu.study.figures.counted_sessions)."""
+        return study_figures.counted_sessions(area=self.area)
 
-    def members(self):
-        return Member.objects.filter(self.in_area("party_org__area"), is_active=True)
+    def month_sessions(self):
+        """The sessions the area counts in the month."""
+        return study_figures.counted_sessions(**self.period)
 
     def activities(self):
-        """Activities placed in the area whose period overlaps the month."""
-        overlap = (Q(starts_at__gte=self.start_at, starts_at__lte=self.end_at)
-                   | Q(starts_at__lt=self.start_at, ends_at__gte=self.start_at))
-        return Activity.objects.filter(self.in_area("area")).filter(overlap)
+        """The activities counted in the month: placed in the area and ending in the month."""
+        return activity_figures.counted_activities(**self.period)
+
+    def contests(self):
+        """The contests counted in the month: placed in the area, awarded (or, before any award,
+        held) in the month."""
+        return activity_figures.counted_contests(**self.period)
 
 
 # --- section 1: 学习动员 --------------------------------------------------------------------------
@@ -143,16 +140,15 @@ def month_scope(area, year, month):
 
 def _study_section(s):
     paragraphs = _Paragraphs()
-    sessions = s.sessions().filter(starts_at__gte=s.start_at, starts_at__lte=s.end_at)
-    attendance = Attendance.objects.filter(session__in=sessions, member__in=s.members())
+    sessions = s.month_sessions()
     total = sessions.count()
     paragraphs.topic = "overview"
     if total:
-        present = attendance.count()
+        present = study_figures.attendance_count(**s.period)
         campaign = sessions.exclude(campaign=None).values_list("campaign__name", flat=True).first()
         lead = f"围绕{campaign}，" if campaign else ""
-        paragraphs.append(f"{lead}本月开展集中学习、主题党日、特色党课等学习活动{approx(total)}场，"
-                          f"党员参学{approx(present)}人次。")
+        paragraphs.append(f"{lead}本月开展集中学习、主题党日、特色党课等学习活动{approx_count(total)}场，"
+                          f"党员参学{approx_count(present)}人次。")
     mobilisations = list(sessions.filter(kind=SessionKind.MOBILISATION).order_by("starts_at"))
     paragraphs.topic = "mobilisation"
     for session in mobilisations:
@@ -160,25 +156,26 @@ def _study_section(s):
                           if session.topic else f"{day_label(session.starts_at)}，召开{session.title}。")
     paragraphs.topic = "class"
     for session in sessions.filter(kind=SessionKind.STUDY_CLASS).order_by("starts_at"):
-        came = attendance.filter(session=session).count()
-        sentence = f"{day_label(session.starts_at)}，举办{session.title}，{approx(came)}名党员参加"
+        came = study_figures.session_attendance(session, area=s.area).count()
+        sentence = f"{day_label(session.starts_at)}，举办{session.title}，{approx_count(came)}名党员参加"
         sentence += f"，{session.summary.rstrip('。')}。" if session.summary else "。"
         paragraphs.append(sentence)
-    lessons = HomeLesson.objects.filter(member__in=s.members(), given_on__gte=s.start, given_on__lte=s.end)
-    lesson_count = lessons.count()
-    mentorships = Mentorship.objects.filter(mentor__in=s.members(), started_on__lte=s.end).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gte=s.start))
-    pairs = mentorships.annotate(n=Count("mentees")).values_list("n", flat=True)
-    paragraphs.topic = "home" if lesson_count else "pairs"
-    if lesson_count or pairs:
-        one_to_one = sum(1 for n in pairs if n == 1)
-        one_to_many = sum(1 for n in pairs if n > 1)
+    lesson_count = study_figures.home_lesson_count(**s.period)
+    one_to_one, one_to_many = study_figures.pair_counts(**s.period)
+    # One paragraph tells both; its topic names what it tells, so the heading can name both.
+    paragraphs.topic = "+".join(t for t, n in (("home", lesson_count), ("pairs", one_to_one + one_to_many)) if n)
+    if lesson_count or one_to_one or one_to_many:
         sentence = "针对农村老弱病残等特殊党员集中难、组织难、学习难的问题，"
         parts = []
         if lesson_count:
-            parts.append(f"开展“一个人的党课”送学上门{approx(lesson_count)}次")
-        if pairs:
-            parts.append(f"“1+1”帮学结对{approx(one_to_one)}对、“1+N”帮学结对{approx(one_to_many)}组")
+            parts.append(f"开展“一个人的党课”送学上门{approx_count(lesson_count)}次")
+        if one_to_one or one_to_many:
+            pairs = []
+            if one_to_one:
+                pairs.append(f"“1+1”帮学结对{approx_count(one_to_one)}对")
+            if one_to_many:
+                pairs.append(f"“1+N”帮学结对{approx_count(one_to_many)}组")
+            parts.append("、".join(pairs))
         paragraphs.append(sentence + "，".join(parts) + "，确保党的思想教育“不落一人”。")
     return paragraphs
 
@@ -198,63 +195,48 @@ PLACE_LABELS = {VenueKind.CULTURAL_SQUARE: "文化广场", VenueKind.FARMYARD: "
 def _forms_section(s):
     paragraphs = _Paragraphs()
     paragraphs.topic = "featured"
-    featured_month = list(s.sessions().filter(is_featured=True, starts_at__gte=s.start_at, starts_at__lte=s.end_at))
+    featured_month = list(s.month_sessions().filter(is_featured=True))
     if featured_month:
         campaign_ids = {x.campaign_id for x in featured_month if x.campaign_id}
-        to_date = list(s.sessions().filter(is_featured=True, starts_at__lte=s.end_at, campaign_id__in=campaign_ids))
+        to_date = list(study_figures.counted_sessions(area=s.area, end=s.end).filter(
+            is_featured=True, campaign_id__in=campaign_ids))
         forms = [label for test, label in FORM_LABELS if any(test(x) for x in to_date)]
         places = [PLACE_LABELS[v] for v in PLACE_LABELS if any(x.venue_kind == v for x in featured_month)]
         sentence = "创新开设" + ("".join(forms) + "等" if forms else "")
-        sentence += f"特色党课专场，本月开展{approx(len(featured_month))}次"
+        sentence += f"特色党课专场，本月开展{approx_count(len(featured_month))}次"
         if len(to_date) > len(featured_month):
-            sentence += f"，主题教育开展以来累计开展特色党课专场{approx(len(to_date))}次"
+            sentence += f"，主题教育开展以来累计开展特色党课专场{approx_count(len(to_date))}次"
         if places:
             sentence += f"，将党课带到{'、'.join(places)}"
         paragraphs.append(sentence + "，让教育培训更具鲜活性、更接地气。")
-    try:
-        from zhenwu.grid.models import Meeting, Visit
-    except ImportError:  # the grid app without models
-        Meeting = Visit = None
-    if Meeting is not None:
-        paragraphs.topic = "tea_room"
-        meetings = Meeting.objects.filter(s.in_area("area"), held_on__gte=s.start, held_on__lte=s.end)
-        meeting_count = meetings.count()
-        if meeting_count:
-            people = meetings.aggregate(m=Count("members", distinct=True), r=Count("residents", distinct=True),
-                                        g=Sum("guest_count"))
-            attendees = (people["m"] or 0) + (people["r"] or 0) + (people["g"] or 0)
-            raised = Concern.objects.filter(meetinglinks_q(meetings)).count()
-            sentence = f"召开“民情茶室”{approx(meeting_count)}场，{approx(attendees)}名党员群众参加"
-            sentence += f"，收集民意诉求{approx(raised)}件。" if raised else "。"
-            paragraphs.append(sentence)
-        paragraphs.topic = "visits"
-        visits = Visit.objects.filter(s.in_area("household__grid"), visited_on__gte=s.start, visited_on__lte=s.end)
-        visit_count = visits.count()
-        if visit_count:
-            households = visits.values("household").distinct().count()
-            paragraphs.append(f"深化党员联户制度，开展民情走访{approx(visit_count)}次，走访农户{approx(households)}户，"
-                              "促进民情走访常态化。")
+    paragraphs.topic = "tea_room"
+    meeting_count = grid_figures.meeting_count(**s.period)
+    if meeting_count:
+        attendees = grid_figures.meeting_attendance(**s.period)
+        raised = grid_figures.meeting_concern_count(**s.period)
+        sentence = f"召开“民情茶室”{approx_count(meeting_count)}场，{approx_count(attendees)}名党员群众参加"
+        sentence += f"，收集民意诉求{approx_count(raised)}件。" if raised else "。"
+        paragraphs.append(sentence)
+    paragraphs.topic = "visits"
+    visit_count = grid_figures.visit_count(**s.period)
+    if visit_count:
+        households = grid_figures.visited_households(**s.period)
+        paragraphs.append(f"深化党员联户制度，开展民情走访{approx_count(visit_count)}次，"
+                          f"走访农户{approx_count(households)}户，促进民情走访常态化。")
     paragraphs.topic = "role_models"
     paragraphs.extend(_role_model_sentences(s))
     return paragraphs
-
-
-def meetinglinks_q(meetings):
-    return Q(pk__in=meetings.values("concern_links__concern"))
 
 
 ROLE_MODEL_ORDER = ["martyr", "customs", "sage", "bravery", "poverty", "other"]
 
 
 def _role_model_sentences(s):
-    used = (RoleModel.objects.filter(sessions__in=s.sessions().filter(starts_at__gte=s.start_at,
-                                                                        starts_at__lte=s.end_at))
-            .distinct())
+    used = RoleModel.objects.filter(sessions__in=s.month_sessions().values("pk")).distinct()
     models = sorted(used, key=lambda r: (ROLE_MODEL_ORDER.index(r.category), r.name))
     if not models:
         return []
-    lessons = (s.sessions().filter(starts_at__gte=s.start_at, starts_at__lte=s.end_at, role_models__in=models)
-               .distinct().count())
+    lessons = s.month_sessions().filter(role_models__in=models).values("pk").distinct().count()
     martyrs = [r for r in models if r.category == "martyr"]
     others = [r for r in models if r.category != "martyr"]
     parts = []
@@ -262,7 +244,7 @@ def _role_model_sentences(s):
         parts.append("、".join(r.name for r in martyrs) + "等本土革命先烈事迹")
     if others:
         parts.append("、".join(f"{r.get_category_display()}{r.name}" for r in others) + "等“身边榜样”故事")
-    return [f"树立典型促教育，充分挖掘{'及'.join(parts)}，开发成主题教育课堂{approx(lessons)}堂，"
+    return [f"树立典型促教育，充分挖掘{'及'.join(parts)}，开发成主题教育课堂{approx_count(lessons)}堂，"
             "引导党员树立信仰、坚定信念。"]
 
 
@@ -290,34 +272,35 @@ def _activity_sentence(a, counts):
     summary = a.summary.rstrip("。")
     if a.kind == ActivityKind.CARE_VISIT:
         sentence = f"{date}，{org}开展{a.title}"
-        whom = f"为{approx(a.beneficiary_count)}名{a.beneficiary_description or '群众'}" if a.beneficiary_count else ""
+        served = counts["beneficiaries"]
+        whom = f"为{approx_count(served)}名{a.beneficiary_description or '群众'}" if served else ""
         if summary.startswith("送"):
             sentence += f"，{whom}{summary}"
         else:
             sentence += f"，{whom}送去慰问" if whom else ""
             sentence += f"，{summary}" if summary else ""
         if volunteers:
-            sentence += f"，{approx(volunteers)}名{_volunteer_label(counts)}参与服务"
+            sentence += f"，{approx_count(volunteers)}名{_volunteer_label(counts)}参与服务"
         return sentence + "。"
     if a.kind == ActivityKind.RETURN_MEETING:
         who = counts["participant_members"] or counts["participants"]
         what = summary or a.title
         if who:
-            return f"{date}，{org}组织{approx(who)}名“返巢”流动党员开展{what}。"
+            return f"{date}，{org}组织{approx_count(who)}名“返巢”流动党员开展{what}。"
         return f"{date}，{org}开展{what}。"
     if volunteers:
-        sentence = f"{date}，{org}组织{approx(volunteers)}名{_volunteer_label(counts)}，在{a.place}开展{a.title}"
+        sentence = f"{date}，{org}组织{approx_count(volunteers)}名{_volunteer_label(counts)}，在{a.place}开展{a.title}"
     else:
         people = counts["participants"]
         sentence = f"{date}，{org}在{a.place}开展{a.title}"
         if people:
-            sentence += f"，{approx(people)}人参加"
+            sentence += f"，{approx_count(people)}人参加"
     if summary:
         sentence += summary if summary.startswith("并") else f"，{summary}"
     if counts["hours"]:
-        sentence += f"，累计志愿服务{approx(int(counts['hours']))}小时"
-    if a.beneficiary_count:
-        sentence += f"，惠及{approx(a.beneficiary_count)}名{a.beneficiary_description or '群众'}"
+        sentence += f"，累计志愿服务{hours_text(counts['hours'])}小时"
+    if counts["beneficiaries"]:
+        sentence += f"，惠及{approx_count(counts['beneficiaries'])}名{a.beneficiary_description or '群众'}"
     return sentence + "。"
 
 
@@ -330,7 +313,7 @@ def _contest_sentence(contest, entries, awards, activity=None):
     if activity is not None:
         sentence = f"{span_label(activity)}，{sentence}"
     if entries:
-        sentence += f"，{what}{approx(entries)}{unit}"
+        sentence += f"，{what}{approx_count(entries)}{unit}"
     award_parts = [f"{label}{awards[level]}名" for level, label in AwardLevel.choices if awards.get(level)]
     if award_parts:
         sentence += "，评出" + "、".join(award_parts)
@@ -338,26 +321,21 @@ def _contest_sentence(contest, entries, awards, activity=None):
     return sentence + (f"，{summary}。" if summary else "。")
 
 
+def activity_counts(activity):
+    """The figures of one activity annotated by zhenwu.activities.figures.with_activity_figures, as
+    the sentences use them."""
+    return {"volunteers": activity.volunteers, "members": activity.volunteer_members,
+            "others": activity.volunteers - activity.volunteer_members, "participants": activity.participants,
+            "participant_members": activity.participant_members, "hours": activity.hours,
+            "beneficiaries": activity.beneficiaries_served}
+
+
 def _work_section(s):
     paragraphs, photos = _Paragraphs(), []
-    activities = list(s.activities().select_related("department", "party_org").order_by("starts_at", "id"))
-    stats = {a.pk: {"volunteers": 0, "members": 0, "others": 0, "participants": 0, "participant_members": 0,
-                    "hours": 0} for a in activities}
-    rows = (Activity.objects.filter(pk__in=stats).values("pk", "participations__role")
-            .annotate(n=Count("participations"), members=Count("participations__member"),
-                      hours=Sum("participations__hours", filter=Q(participations__hours_confirmed_at__isnull=False))))
-    for row in rows:
-        st = stats[row["pk"]]
-        if row["participations__role"] == PR.VOLUNTEER:
-            st["volunteers"], st["members"] = row["n"], row["members"]
-            st["others"] = row["n"] - row["members"]
-            st["hours"] = row["hours"] or 0
-        elif row["participations__role"] == PR.PARTICIPANT:
-            st["participants"], st["participant_members"] = row["n"], row["members"]
-    contests = list(Contest.objects.filter(s.in_area("area")).filter(
-        Q(held_on__gte=s.start, held_on__lte=s.end)
-        | Q(entries__awarded_at__gte=s.start_at, entries__awarded_at__lte=s.end_at)).distinct()
-        .select_related("department", "party_org", "activity").order_by("held_on", "id"))
+    activities = list(activity_figures.with_activity_figures(s.activities())
+                      .select_related("department", "party_org").order_by("starts_at", "id"))
+    stats = {a.pk: activity_counts(a) for a in activities}
+    contests = list(s.contests().select_related("department", "party_org", "activity").order_by("held_on", "id"))
     contest_activities = {c.activity_id for c in contests if c.activity_id}
     for a in activities:
         if a.pk in contest_activities:
@@ -371,12 +349,12 @@ def _work_section(s):
         paragraphs.append(_contest_sentence(contest, entries.count(), awards, contest.activity))
     paragraphs.topic = "activity_total"
     if activities:
-        total_volunteers = sum(st["volunteers"] for st in stats.values())
-        total_hours = sum(st["hours"] for st in stats.values())
+        total_volunteers = activity_figures.volunteer_turnout(**s.period)
+        total_hours = activity_figures.confirmed_hours(**s.period)
         if total_volunteers:
-            paragraphs.append(f"本月共开展各类活动{approx(len(activities))}场，参与志愿服务{approx(total_volunteers)}人次，"
-                              f"经组织者确认的志愿服务时长{approx(int(total_hours))}小时。")
-    for photo in (ActivityPhoto.objects.filter(activity__in=activities).select_related("activity")
+            paragraphs.append(f"本月共开展各类活动{approx_count(len(activities))}场，参与志愿服务{approx_count(total_volunteers)}人次，"
+                              f"经组织者确认的志愿服务时长{hours_text(total_hours)}小时。")
+    for photo in (ActivityPhoto.objects.filter(activity__in=[a.pk for a in activities]).select_related("activity")
                   .order_by("activity__starts_at", "id")[:MAX_PHOTOS]):
         photos.append({"name": photo.file.name, "caption": photo.caption or photo.activity.title})
     return paragraphs, photos
@@ -386,17 +364,14 @@ def _work_section(s):
 
 
 def _concerns_section(s):
-    concerns = Concern.objects.filter(s.in_area("area"))
-    received = concerns.filter(received_at__gte=s.start_at, received_at__lte=s.end_at).exclude(
-        status=Status.DUPLICATE)
-    resolved = concerns.filter(resolved_at__gte=s.start_at, resolved_at__lte=s.end_at,
-                               status__in=(Status.RESOLVED, Status.CLOSED))
-    n_received, n_resolved = received.count(), resolved.count()
+    concerns = concern_figures.received_records(area=s.area)  # any time: the rates take the period
+    resolved = concern_figures.resolved_records(**s.period)
+    n_received, n_resolved = concern_figures.received_count(**s.period), resolved.count()
     paragraphs = _Paragraphs()
     if not n_received and not n_resolved:
         return paragraphs
     paragraphs.topic = "received"
-    sentence = f"本月受理群众诉求{approx(n_received)}件，办结{approx(n_resolved)}件"
+    sentence = f"本月受理群众诉求{approx_count(n_received)}件，办结{approx_count(n_resolved)}件"
     row = concern_rates(queryset=concerns, start=s.start, end=s.end)[0] if n_received else None
     rates = []
     if row is not None:
@@ -432,15 +407,31 @@ def _activity_topic(activity, counts):
     return topic
 
 
+STUDY_LABELS = {"mobilisation": "动员部署", "overview": "集中学习", "class": "集中学习", "home": "送学上门",
+                "pairs": "帮学结对"}
+
+
 def _study_heading(topics):
-    if "mobilisation" in topics:
-        return "学习动员部署抓快抓早"
-    parts = [label for present, label in ((set(topics) & {"overview", "class"}, "集中学习"), ("home" in topics, "送学上门"),
-                                          ("pairs" in topics, "帮学结对")) if present]
-    if len(parts) > 1:
-        return f"{parts[0]}与{parts[1]}同步推进"
-    return {"集中学习": "集中学习扎实开展", "送学上门": "送学上门确保“不落一人”",
-            "帮学结对": "帮学结对确保“不落一人”"}[parts[0]]
+    """Names every kind of study the section tells, in the order told: a 动员部署会 alone (with the
+    month's overview) is "学习动员部署抓快抓早"; one kind is titled by itself; several are named
+    together ("集中学习、送学上门与帮学结对同步推进"), so no paragraph sits under a heading that
+    leaves it out."""
+    labels = []
+    for topic in topics:
+        for part in topic.split("+"):
+            label = STUDY_LABELS[part]
+            if label not in labels:
+                labels.append(label)
+    if "动员部署" in labels:
+        labels.remove("动员部署")
+        others = [x for x in labels if x != "集中学习" or "class" in topics]
+        if not others:
+            return "学习动员部署抓快抓早"
+        labels = ["动员部署"] + others
+    if len(labels) == 1:
+        return {"集中学习": "集中学习扎实开展", "送学上门": "送学上门确保“不落一人”",
+                "帮学结对": "帮学结对确保“不落一人”"}[labels[0]]
+    return f"{'、'.join(labels[:-1])}与{labels[-1]}同步推进"
 
 
 def _forms_heading(topics):
@@ -490,7 +481,7 @@ def _projects_paragraphs(s):
 
 # (key, the topics it reports, how it is titled from the topics present — most written first)
 SECTIONS = [
-    ("study", ("overview", "mobilisation", "class", "home", "pairs"), _study_heading),
+    ("study", ("overview", "mobilisation", "class", "home", "pairs", "home+pairs"), _study_heading),
     ("forms", ("featured", "role_models"), _forms_heading),
     ("contact", ("tea_room", "visits"), _contact_heading),
     ("work", ("volunteer", "care", "migrant", "culture", "labour", "patrol", "activity", "activity_total"),

@@ -13,6 +13,10 @@ Every panel is a few grouped aggregate queries, whatever the number of records:
 
 Each panel is a list of `Chart`s; the page renders each as an ECharts chart (static/js/
 dashboard.js reads the chart's JSON) with the same figures as a table under it.
+
+Every figure is counted by the domain's counting functions (zhenwu/<app>/figures.py; rules in
+docs/figures.md) over the user's visible records; a card whose figure counts records carries the
+key of its list (zhenwu.reports.drilldown), so the leader can open the records behind it.
 """
 
 import datetime
@@ -25,6 +29,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from zhenwu.lib import workdays
+from zhenwu.lib.numbers import one_decimal
 from zhenwu.org.models import Area, AreaLevel
 
 VILLAGE_LEVELS = (AreaLevel.VILLAGE, AreaLevel.COMMUNITY)
@@ -74,6 +79,12 @@ class Panel:
     charts: list
     figures: list = field(default_factory=list)  # [(label, value)] for the cards above the charts
     note: str = ""
+    drill: dict = field(default_factory=dict)  # {label: figure key} of the cards that open their records
+
+    @property
+    def cards(self):
+        """[(label, value, figure key or None)] for the cards."""
+        return [(label, value, self.drill.get(label)) for label, value in self.figures]
 
 
 def _shown(value, percent):
@@ -193,6 +204,7 @@ def concern_panel(user, flt, places, *, now=None):
             counts_and_rates("concerns_by_month", "各月诉求与三率", "月份", month_rows),
         ],
         note="按登记月份统计，已合并的重复件不计；三率口径与民情公示页相同。",
+        drill={"受理诉求": "concerns_received", "已办结": "concerns_resolved_of_received"},
     )
 
 
@@ -201,20 +213,18 @@ def concern_panel(user, flt, places, *, now=None):
 
 def study_panel(user, flt, places):
     from zhenwu.study import coverage
+    from zhenwu.study import figures as study_figures
     from zhenwu.study.access import visible_campaigns, visible_sessions
-    from zhenwu.study.models import Attendance
 
     zone = workdays.local_zone()
-    start, end = workdays.start_of_day(flt.start), workdays.end_of_day(flt.end)
-    sessions = visible_sessions(user).filter(
-        starts_at__gte=start, starts_at__lte=end, party_orgs__area__path__startswith=flt.area.path
-    ).distinct()
+    scope = {"sessions": visible_sessions(user), "area": flt.area, "start": flt.start, "end": flt.end}
+    sessions = study_figures.counted_sessions(**scope)
     per_month = dict(
         sessions.order_by().annotate(month=TruncMonth("starts_at", tzinfo=zone)).values("month")
         .annotate(n=Count("id", distinct=True)).values_list("month", "n")
     )
     signins = dict(
-        Attendance.objects.filter(session__in=sessions.values("pk"))
+        study_figures.attendance_records(**scope)
         .order_by().annotate(month=TruncMonth("session__starts_at", tzinfo=zone)).values("month")
         .annotate(n=Count("id")).values_list("month", "n")
     )
@@ -236,7 +246,7 @@ def study_panel(user, flt, places):
 
     campaign = (visible_campaigns(user).filter(starts_on__lte=flt.end, ends_on__gte=flt.start)
                 .order_by("-starts_on", "-id").first())
-    note = "学习活动按开始时间统计。"
+    note = "学习活动按开始时间统计，含本区域党员参加的上级党组织学习活动。"
     if campaign is not None:
         overview = coverage.summary(campaign, user=user)
         totals = OrderedDict()
@@ -257,7 +267,8 @@ def study_panel(user, flt, places):
             ))
             figures.insert(0, ("规定动作完成率", f"{overall.completion}%"))
         note = f"完成率为“{campaign.name}”规定动作的（已完成+已补学）÷ 应学人次。" + note
-    return Panel(key="study", title="学习教育", charts=charts, figures=figures, note=note)
+    return Panel(key="study", title="学习教育", charts=charts, figures=figures, note=note,
+                 drill={"学习活动(场)": "sessions", "签到(人次)": "attendance"})
 
 
 def _as_date(value):
@@ -270,31 +281,36 @@ def _as_date(value):
 
 
 def activity_panel(user, flt, places):
+    from django.db.models.functions import Coalesce
+
+    from zhenwu.activities import figures as activity_figures
     from zhenwu.activities.access import visible_activities
-    from zhenwu.activities.ranking import confirmed_hours
+    from zhenwu.activities.beneficiaries import with_beneficiary_totals
 
     zone = workdays.local_zone()
-    activities = visible_activities(user).held_between(flt.start, flt.end).in_area(flt.area)
+    scope = {"activities": visible_activities(user), "area": flt.area, "start": flt.start, "end": flt.end}
+    activities = with_beneficiary_totals(activity_figures.counted_activities(**scope))
     by_area = {
         area_id: (n, beneficiaries or 0)
         for area_id, n, beneficiaries in activities.order_by().values("area_id")
-        .annotate(n=Count("id"), b=Sum("beneficiary_count")).values_list("area_id", "n", "b")
+        .annotate(n=Count("id"), b=Sum("beneficiaries_served")).values_list("area_id", "n", "b")
     }
     by_month = {
         _as_date(month): (n, beneficiaries or 0)
-        for month, n, beneficiaries in activities.order_by().annotate(month=TruncMonth("starts_at", tzinfo=zone))
-        .values("month").annotate(n=Count("id"), b=Sum("beneficiary_count")).values_list("month", "n", "b")
+        for month, n, beneficiaries in activities.order_by().annotate(month=TruncMonth("counted_at", tzinfo=zone))
+        .values("month").annotate(n=Count("id"), b=Sum("beneficiaries_served")).values_list("month", "n", "b")
     }
-    hours = confirmed_hours(activities=visible_activities(user), start=flt.start, end=flt.end, area=flt.area)
+    hours = activity_figures.confirmed_hours_records(**scope)
     hours_by_area = dict(
         hours.order_by().values("activity__area_id").annotate(h=Sum("hours")).values_list("activity__area_id", "h")
     )
     hours_by_month = {
         _as_date(month): h
-        for month, h in hours.order_by().annotate(month=TruncMonth("activity__starts_at", tzinfo=zone))
+        for month, h in hours.order_by().annotate(
+            month=TruncMonth(Coalesce("activity__ends_at", "activity__starts_at"), tzinfo=zone))
         .values("month").annotate(h=Sum("hours")).values_list("month", "h")
     }
-    volunteers = hours.order_by().values("member_id", "resident_id", "person_name").distinct().count()
+    volunteers = activity_figures.volunteer_people(**scope)
 
     merged = {}
     for area_id in set(by_area) | set(hours_by_area):
@@ -311,7 +327,7 @@ def activity_panel(user, flt, places):
         ])
 
     month_triples = [(*by_month.get(m, (0, 0)), hours_by_month.get(m) or Decimal("0")) for m in months]
-    total_hours = sum((t[2] for t in units.values()), Decimal("0"))
+    total_hours = one_decimal(sum((t[2] for t in units.values()), Decimal("0")))
     return Panel(
         key="activities", title="活动与志愿服务",
         figures=[("活动(次)", sum(t[0] for t in units.values())), ("受益(人次)", sum(t[1] for t in units.values())),
@@ -322,7 +338,9 @@ def activity_panel(user, flt, places):
             chart("activities_by_month", "各月活动与志愿服务", "月份", [_month_label(m) for m in months],
                   month_triples),
         ],
-        note="志愿时长只计组织者确认过的时长；活动按开始时间统计。",
+        note="志愿时长只计组织者确认过的时长；活动计入其结束日期所在的月份，跨月活动只计一次。",
+        drill={"活动(次)": "activities", "受益(人次)": "beneficiaries", "志愿时长(小时)": "volunteer_hours",
+               "志愿者(人)": "volunteers"},
     )
 
 
@@ -330,6 +348,7 @@ def activity_panel(user, flt, places):
 
 
 def visit_panel(user, flt, places, *, today=None):
+    from zhenwu.grid import figures as grid_figures
     from zhenwu.grid.access import visible_households
     from zhenwu.grid.cadence import coverage
     from zhenwu.grid.models import Visit
@@ -338,9 +357,9 @@ def visit_panel(user, flt, places, *, today=None):
     rows = coverage(flt.area, today=today)
     root = rows[0] if rows else None
     units = [row for row in rows if row.area.level in places.unit_levels]
-    visits = Visit.objects.filter(
-        household__in=visible_households(user).values("pk"), household__grid__path__startswith=flt.area.path,
-        visited_on__gte=flt.start, visited_on__lte=flt.end,
+    visits = grid_figures.counted_visits(
+        visits=Visit.objects.filter(household__in=visible_households(user).values("pk")), area=flt.area,
+        start=flt.start, end=flt.end,
     ).order_by()
     by_month = {
         _as_date(month): (n, households)
@@ -369,6 +388,7 @@ def visit_panel(user, flt, places, *, today=None):
         ],
         note="覆盖率 = 在走访周期内走访过的联系户 ÷ 有党员联系的户（按镇里设定的走访周期，当前状态）；"
              "各月走访按走访日期统计。",
+        drill={"期间走访(次)": "visits", "期间走访户数": "visited_households"},
     )
 
 

@@ -34,11 +34,12 @@ import math
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from zhenwu.activities.models import ParticipationRole as PR
+from zhenwu.activities import figures as activity_figures
 from zhenwu.concerns.models import PROJECT_STAGE_ORDER, Concern, Outcome, ProjectStageKind, Status
+from zhenwu.lib.numbers import approx_count
 from zhenwu.study.models import Campaign, ItemKind, SessionKind
 
-from .briefing import approx, month_scope, span_label
+from .briefing import month_scope, span_label
 from .briefing_projects import day_label, matter, progress_in_month, project_label
 
 MAX_HIGHLIGHTS = 4
@@ -92,7 +93,7 @@ def concern_candidates(scope):
         day = timezone.localtime(concern.resolved_at).date()
         dept = f"经{concern.department.name}办理，" if concern.department_id else ""
         answer = concern.resolution_text.strip().rstrip("。")
-        text = f"{approx(people)}名群众反映的{matter(concern.title)}，{dept}于{day_label(day)}办结。"
+        text = f"{approx_count(people)}名群众反映的{matter(concern.title)}，{dept}于{day_label(day)}办结。"
         text += f"{answer}。" if answer else ""
         result.append({
             "kind": "concern", "score": min(95, score), "date": day.isoformat(),
@@ -138,7 +139,7 @@ def campaign_candidates(scope):
         if scope.start <= campaign.ends_on <= scope.end:
             held = sessions.filter(campaign=campaign, starts_at__lte=scope.end_at).count()
             text = (f"{campaign.name}自{campaign.starts_on.month}月{campaign.starts_on.day}日开展以来，"
-                    f"累计开展各类学习活动{approx(held)}场，于{day_label(campaign.ends_on)}结束。")
+                    f"累计开展各类学习活动{approx_count(held)}场，于{day_label(campaign.ends_on)}结束。")
             result.append({"kind": "campaign", "score": 80, "date": campaign.ends_on.isoformat(),
                            "headline": f"{campaign.name}圆满结束", "text": text, "reason": "主题教育结束",
                            "source": source})
@@ -149,13 +150,12 @@ def campaign_candidates(scope):
 
 
 def activity_candidates(scope):
-    activities = (scope.activities()
-                  .annotate(volunteers=Count("participations", filter=Q(participations__role=PR.VOLUNTEER)),
-                            participants=Count("participations", filter=Q(participations__role=PR.PARTICIPANT)))
+    activities = (activity_figures.with_activity_figures(scope.activities())
                   .select_related("department", "party_org"))
     result = []
     for a in activities:
-        people = a.volunteers + a.participants + a.beneficiary_count
+        served = a.beneficiaries_served
+        people = a.volunteers + a.participants + served
         if people < MIN_ACTIVITY_PEOPLE:
             continue
         organiser = a.department.name if a.department_id else a.party_org.name
@@ -163,23 +163,23 @@ def activity_candidates(scope):
             organiser = f"镇{organiser}"
         parts = []
         if a.volunteers:
-            parts.append(f"{approx(a.volunteers)}名志愿者参与服务")
+            parts.append(f"{approx_count(a.volunteers)}名志愿者参与服务")
         if a.participants:
-            parts.append(f"{approx(a.participants)}人参加")
-        if a.beneficiary_count:
-            parts.append(f"惠及{approx(a.beneficiary_count)}名{a.beneficiary_description or '群众'}")
+            parts.append(f"{approx_count(a.participants)}人参加")
+        if served:
+            parts.append(f"惠及{approx_count(served)}名{a.beneficiary_description or '群众'}")
         text = f"{span_label(a)}，{organiser}开展{a.title}，{'，'.join(parts)}。"
-        if a.beneficiary_count >= a.volunteers + a.participants:
-            headline = f"{a.title}惠及{approx(a.beneficiary_count)}名{a.beneficiary_description or '群众'}"
+        if served >= a.volunteers + a.participants:
+            headline = f"{a.title}惠及{approx_count(served)}名{a.beneficiary_description or '群众'}"
         elif a.volunteers >= a.participants:
-            headline = f"{approx(a.volunteers)}名志愿者参与{a.title}"
+            headline = f"{approx_count(a.volunteers)}名志愿者参与{a.title}"
         else:
-            headline = f"{a.title}{approx(a.participants)}人参加"
+            headline = f"{a.title}{approx_count(a.participants)}人参加"
         day = timezone.localtime(a.starts_at).date()
         result.append({
             "kind": "activity", "score": min(75, round(40 + 10 * math.log10(people))), "date": day.isoformat(),
             "headline": headline, "text": text,
-            "reason": f"活动覆盖{people}人（志愿者{a.volunteers}、参加{a.participants}、受益{a.beneficiary_count}）",
+            "reason": f"活动覆盖{people}人（志愿者{a.volunteers}、参加{a.participants}、受益{served}）",
             "source": {"type": "activity", "id": a.pk},
         })
     return result

@@ -609,41 +609,36 @@ ACTIVITY_COLUMNS = (
 
 
 def _activities_in_scope(user, flt):
+    """The activities the dashboard and the briefing count for the period (those ending in it;
+    zhenwu.activities.figures), among the user's visible ones."""
     from zhenwu.activities.access import visible_activities
+    from zhenwu.activities.figures import counted_activities
 
-    return visible_activities(user).held_between(flt.start, flt.end).in_area(flt.area)
+    return counted_activities(activities=visible_activities(user), area=flt.area, start=flt.start, end=flt.end)
 
 
 def _activity_rows(user, flt):
-    from django.db.models import DecimalField, Q, Sum
-
-    from zhenwu.activities.models import ActivityKind, ActivityPhoto, Participation, ParticipationRole
+    """Each activity with its own figures from zhenwu.activities.figures.with_activity_figures
+    (participants: everyone recorded; hours: confirmed only; beneficiaries: the beneficiary rule)."""
+    from zhenwu.activities.figures import with_activity_figures
+    from zhenwu.activities.models import ActivityKind, ActivityPhoto
     from zhenwu.org.models import Area, Department, PartyOrg
 
     qs = _activities_in_scope(user, flt)
     count = qs.count()
     kinds = dict(ActivityKind.choices)
     areas = dict(Area.objects.filter(path__startswith=flt.area.path).values_list("pk", "name"))
-
-    def of_activity(model, **filters):
-        return model.objects.filter(activity_id=OuterRef("pk"), **filters).order_by().values("activity_id")
-
-    volunteer = Q(role=ParticipationRole.VOLUNTEER)
-    confirmed = dict(role=ParticipationRole.VOLUNTEER, hours_confirmed_at__isnull=False)
+    photos_of = ActivityPhoto.objects.filter(activity_id=OuterRef("pk")).order_by().values("activity_id")
 
     def rows():
         departments = dict(Department.objects.values_list("pk", "name"))
         orgs = dict(PartyOrg.objects.values_list("pk", "name"))
-        values = qs.order_by("starts_at", "id").annotate(
-            raw_starts_at=raw_time("starts_at"),
-            participants=_count(of_activity(Participation)),
-            volunteers=_count(of_activity(Participation).filter(volunteer)),
-            hours=Subquery(of_activity(Participation, **confirmed).annotate(h=Sum("hours")).values("h")[:1],
-                           output_field=DecimalField()),
-            photo_count=_count(of_activity(ActivityPhoto)),
+        values = with_activity_figures(qs).order_by("starts_at", "id").annotate(
+            raw_starts_at=raw_time("starts_at"), photo_count=_count(photos_of),
         ).values_list(
             "raw_starts_at", "kind", "title", "place", "area_id", "department_id", "party_org_id", "campaign__name",
-            "participants", "volunteers", "hours", "beneficiary_count", "beneficiary_description", "photo_count", "summary",
+            "people", "volunteers", "hours", "beneficiaries_served", "beneficiary_description", "photo_count",
+            "summary",
         )
         for seq, (starts, kind, title, place, area, department, org, campaign, participants, volunteers, hours,
                   beneficiaries, description, photos, summary) in enumerate(values.iterator(chunk_size=2000), start=1):

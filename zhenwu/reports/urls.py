@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import briefings, dashboard, home, ledgers
+from .views import briefings, dashboard, figures, home, ledgers
 
 app_name = "reports"
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("reports/", dashboard.dashboard_page, name="dashboard"),
+    path("reports/figures/<slug:key>/", figures.figure_records, name="figure_records"),
     path("reports/ledgers/", ledgers.ledger_list, name="ledger_list"),
     path("reports/ledgers/<int:pk>/", ledgers.ledger_job, name="ledger_job"),
     path("reports/ledgers/<int:pk>/download/", ledgers.ledger_download, name="ledger_download"),

@@ -48,13 +48,13 @@ def test_staff_generate_edit_publish_and_download_through_the_pages(cast, login,
     assert run_pending_jobs() == 1
     b = cast.town.briefings.get()
     page = client.get(f"/reports/briefings/{b.pk}/")
-    assert "200余名老人" in page.content.decode()
+    assert "210余名老人" in page.content.decode()
     assert b.title in client.get("/reports/briefings/").content.decode()
     docx_export = BriefingExport.objects.get(briefing=b, format="docx", version=None)
     download = client.get(f"/reports/briefings/files/{docx_export.pk}/")
     assert download.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(b"".join(download.streaming_content))).paragraphs)
-    assert "30余名党群志愿者" in text
+    assert "34名党群志愿者" in text
 
     # A secretary sees nothing until publication, then the published version and its files only.
     client.logout()

@@ -57,8 +57,14 @@ def test_the_leaders_dashboard_shows_concerns_by_village_and_month_from_the_rate
     overall = concern_rates(queryset=Concern.objects.filter(town=cast.town), start=datetime.date(2026, 10, 1),
                             end=datetime.date(2026, 10, 31))[0]
     body = re.sub(r"\s+", " ", response.content.decode())
-    assert f'<div class="value">{overall.received}</div><div class="label">受理诉求</div>' in body
+    assert re.search(rf'<a class="value" href="/reports/figures/concerns_received/\?area={cast.town.pk}&amp;'
+                     rf'start=2026-10-01&amp;end=2026-10-31"[^>]*>{overall.received}</a><div class="label">受理诉求</div>',
+                     body)
     assert overall.received == 3
+    # The figure opens the list of what it counts: the same three concerns.
+    listed = client.get("/reports/figures/concerns_received/", {**OCTOBER, "area": cast.town.pk})
+    assert listed.status_code == 200
+    assert listed.context["value"] == listed.context["total"] == 3 and len(listed.context["rows"]) == 3
     assert f'<div class="value">{overall.satisfaction_rate}%</div><div class="label">满意率</div>' in body
     # Each chart has its figures as a table under it.
     assert 'data-testid="table-concerns_by_unit"' in body

@@ -17,6 +17,7 @@ from zhenwu.org.models import town_of
 from .. import briefing_access as access
 from .. import briefing_services as services
 from .. import forms
+from ..filters import REPORT_ROLES
 from ..models import BriefingExport, ExportFormat
 
 
@@ -70,6 +71,21 @@ def briefing_url(briefing):
     return reverse("reports:briefing_detail", args=[briefing.pk])
 
 
+def _figures_to_check(user, briefing):
+    """The month's figures for the editor to check against the text, each opening its records; none
+    for an editor who may not open the reports of the briefing's area."""
+    from ..briefing import month_bounds
+    from ..drilldown import briefing_figures
+    from ..filters import Filter, area_choices
+
+    if user.role not in REPORT_ROLES or all(a.pk != briefing.area_id for a in area_choices(user)):
+        return []
+    start, end = month_bounds(briefing.month.year, briefing.month.month)
+    flt = Filter(start=start, end=end, area=briefing.area)
+    return [{"figure": figure, "value": value, "start": start, "end": end}
+            for figure, value in briefing_figures(user, flt) if value]
+
+
 def _detail(request, briefing, *, highlight_formset=None, issue_form=None, status=200):
     user = request.user
     editor = access.can_edit(user)
@@ -104,6 +120,7 @@ def _detail(request, briefing, *, highlight_formset=None, issue_form=None, statu
                                                               "copies": briefing.copies}),
             settings=services.default_settings(briefing.area),
             can_configure=access.can_configure(user),
+            figures=_figures_to_check(user, briefing),
         )
     return render(request, "reports/briefing_detail.html", context, status=status)
 
