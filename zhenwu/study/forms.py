@@ -35,6 +35,18 @@ class ItemChoices(forms.ModelMultipleChoiceField):
         return f"{obj.title}（{obj.get_kind_display()}）"
 
 
+class CampaignItemCheckboxes(forms.CheckboxSelectMultiple):
+    """Each item's box carries its campaign, so the page shows only the chosen campaign's items
+    (static/js/app.js, `data-filters`); the service refuses an item of another campaign."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-group"] = str(instance.campaign_id)
+        return option
+
+
 class CampaignForm(forms.Form):
     name = forms.CharField(label="名称", max_length=100)
     starts_on = forms.DateField(label="开始日期", widget=DateInput)
@@ -68,10 +80,13 @@ class SessionForm(forms.Form):
     starts_at = forms.DateTimeField(label="开始时间", widget=DateTimeInput)
     ends_at = forms.DateTimeField(label="结束时间", widget=DateTimeInput)
     party_orgs = OrgChoices(label="参加党组织", queryset=PartyOrg.objects.none(),
-                            widget=forms.CheckboxSelectMultiple)
-    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="不属于主题教育")
-    items = ItemChoices(label="对应学习项目", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
-                        help_text="参加本次学习即完成所选项目")
+                            widget=forms.CheckboxSelectMultiple,
+                            error_messages={"required": "请选择参加本次学习的党组织"},
+                            help_text="选中党组织及其下属组织的党员都应参加")
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="不属于主题教育",
+                                      widget=forms.Select(attrs={"data-filters": "id_items"}))
+    items = ItemChoices(label="对应学习项目", queryset=None, required=False, widget=CampaignItemCheckboxes,
+                        help_text="参加本次学习即完成所选项目；只能选所选主题教育的项目")
     is_featured = forms.BooleanField(label="特色党课专场", required=False)
     summary = forms.CharField(label="学习情况", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
