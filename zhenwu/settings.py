@@ -242,6 +242,8 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# ISO first among zh-hans *input* formats: HTML date inputs show nothing else (see the module).
+FORMAT_MODULE_PATH = ["zhenwu.formats"]
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -5,6 +5,7 @@ deactivate or demote themselves, the last active town admin stays) live here, no
 """
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from axes.helpers import get_cool_off
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhenwu.audit.models import AuditAction
@@ -91,6 +93,7 @@ def start_totp_enrolment(user):
 class TokenCheck:
     device: TOTPDevice | None
     throttled: bool = False
+    reused: bool = False  # a code this device already accepted (typed again within its 30 s)
 
     @property
     def ok(self):
@@ -105,8 +108,26 @@ def _check_token(user, devices, token):
             return TokenCheck(None, throttled=True)
         if device.verify_token(token):
             return TokenCheck(device)
+    if any(_already_used(device, token) for device in devices):
+        record_event(action=AuditAction.LOGIN_FAILED, obj=user, note="动态口令重复使用")
+        return TokenCheck(None, reused=True)
     record_event(action=AuditAction.LOGIN_FAILED, obj=user, note="动态口令错误")
     return TokenCheck(None)
+
+
+def _already_used(device, token):
+    """True when the token is right for the device's current window but not after the last time
+    step it accepted: the same code typed twice (a replay is refused; the phone's clock is fine).
+    django_otp refuses it exactly like a wrong code, so it is told apart here."""
+    try:
+        token = int(token)
+    except (TypeError, ValueError):
+        return False
+    if device.last_t < 0:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return totp.verify(token, device.tolerance, 0)
 
 
 @transaction.atomic

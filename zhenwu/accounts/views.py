@@ -90,6 +90,8 @@ def _totp_secret(device):
 def _token_error(check):
     if check.throttled:
         return "尝试次数过多，请稍等片刻再试"
+    if check.reused:
+        return "这个动态口令刚才已经用过，请等手机上出现新的口令后再输入"
     return "动态口令不正确，请核对手机时间后重试"
 
 

@@ -227,15 +227,21 @@ def can_manage_role_models(user):
     return _role(user) in ("town_admin", "secretary")
 
 
+def can_edit_role_model(user, role_model):
+    """Town admins change any role model of the town; a secretary only those of their village.
+    The page shows 修改 and the photo upload exactly when this holds."""
+    if not can_manage_role_models(user):
+        return False
+    if _role(user) == "secretary":
+        return bool(user.area_id) and role_model.area.path.startswith(user.area.path)
+    return True
+
+
 def get_role_model_for_user(user, pk, *, for_change=False):
     try:
         role_model = visible_role_models(user).select_related("area", "member").get(pk=pk)
     except (RoleModel.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if for_change and not can_manage_role_models(user):
-        raise PermissionDenied("没有修改榜样的权限")
-    if for_change and _role(user) == "secretary" and not (
-        user.area_id and role_model.area.path.startswith(user.area.path)
-    ):
-        raise PermissionDenied("只能修改本村（社区）的榜样")
+    if for_change and not can_edit_role_model(user, role_model):
+        raise PermissionDenied("只能修改本村（社区）的榜样" if can_manage_role_models(user) else "没有修改榜样的权限")
     return role_model

@@ -5,8 +5,8 @@ from django import forms
 
 from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (views import it from here)
 from zhenwu.lib.pickers import SearchPicker
+from zhenwu.lib.widgets import DateInput, DateTimeInput
 from zhenwu.org.models import Area, Department, Member, PartyOrg, Resident
-from zhenwu.study.forms import DATETIME_FORMATS, DateInput, DateTimeInput
 
 from .models import ActivityKind, AwardLevel, ContestKind, Participation, ParticipationRole, RoleModelCategory
 
@@ -19,8 +19,8 @@ class TreeChoice(forms.ModelChoiceField):
 class ActivityForm(forms.Form):
     kind = forms.ChoiceField(label="类型", choices=ActivityKind.choices)
     title = forms.CharField(label="活动名称", max_length=120)
-    starts_at = forms.DateTimeField(label="开始时间", widget=DateTimeInput, input_formats=DATETIME_FORMATS)
-    ends_at = forms.DateTimeField(label="结束时间", widget=DateTimeInput, input_formats=DATETIME_FORMATS,
+    starts_at = forms.DateTimeField(label="开始时间", widget=DateTimeInput)
+    ends_at = forms.DateTimeField(label="结束时间", widget=DateTimeInput,
                                   required=False)
     place = forms.CharField(label="地点", max_length=100)
     area = TreeChoice(label="所属区域", queryset=Area.objects.none())

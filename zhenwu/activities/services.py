@@ -5,11 +5,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_create, record_delete, record_event, record_update, snapshot
 from zhenwu.lib import photos, uploads
+from zhenwu.study.access import visible_sessions
+from zhenwu.study.models import StudySession
 
 from .access import town_of_area
 from .models import (
@@ -417,6 +420,26 @@ def link_role_model_sessions(role_model, *, sessions, by=None):
     record_event(action=AuditAction.UPDATE, obj=role_model,
                  note="学习材料用于：" + ("、".join(s.title for s in sessions) or "无"))
     return role_model
+
+
+def _visible_session_links(user):
+    """Links of role models to the study sessions the user may see: the one definition behind
+    every "用于学习活动 N 场" and the sessions listed under a role model."""
+    return RoleModel.sessions.through.objects.filter(studysession__in=visible_sessions(user).values("pk"))
+
+
+def role_model_sessions(role_model, *, user):
+    """The sessions that used the role model's story, as far as the user may see them."""
+    links = _visible_session_links(user).filter(rolemodel=role_model)
+    return StudySession.objects.filter(pk__in=links.values("studysession"))
+
+
+def role_model_session_counts(role_models, *, user):
+    """{role model pk: number of sessions the user may see that used its story}, in one query;
+    equal to role_model_sessions(...).count() for each (tests hold them together)."""
+    rows = (_visible_session_links(user).filter(rolemodel__in=role_models)
+            .values("rolemodel").annotate(n=Count("studysession", distinct=True)))
+    return {row["rolemodel"]: row["n"] for row in rows}
 
 
 @transaction.atomic

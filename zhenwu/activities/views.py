@@ -505,8 +505,10 @@ def entry_file(request, pk):
 @require_GET
 def role_model_list(request):
     user = request.user
-    models = access.visible_role_models(user).select_related("area").annotate(
-        lessons=Count("sessions", distinct=True)).order_by("category", "name")
+    models = list(access.visible_role_models(user).select_related("area").order_by("category", "name"))
+    counts = services.role_model_session_counts(models, user=user)
+    for role_model in models:
+        role_model.lessons = counts.get(role_model.pk, 0)
     return render(request, "activities/role_model_list.html", {
         "role_models": models, "can_add": access.can_manage_role_models(user)})
 
@@ -516,10 +518,10 @@ def role_model_list(request):
 def role_model_detail(request, pk):
     user = request.user
     role_model = access.get_role_model_for_user(user, pk)
-    sessions = role_model.sessions.filter(pk__in=visible_sessions(user).values("pk")).order_by("starts_at")
+    sessions = services.role_model_sessions(role_model, user=user).order_by("starts_at")
     return render(request, "activities/role_model_detail.html", {
         "role_model": role_model, "sessions": sessions, "photos": list(role_model.photos.all()),
-        "can_edit": access.can_manage_role_models(user), "photo_form": PhotoForm(),
+        "can_edit": access.can_edit_role_model(user, role_model), "photo_form": PhotoForm(),
     })
 
 

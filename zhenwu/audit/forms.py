@@ -5,6 +5,8 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 
+from zhenwu.lib.widgets import DateInput
+
 from .models import AuditAction
 
 
@@ -19,12 +21,8 @@ def object_type_choices():
 
 
 class EntryFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label="起始日期", required=False, widget=DateInput)
+    date_to = forms.DateField(label="截止日期", required=False, widget=DateInput)
     actor = forms.CharField(label="操作人账号", required=False, max_length=150)
     action = forms.ChoiceField(
         label="操作", required=False, choices=[("", "全部")] + list(AuditAction.choices)

@@ -6,14 +6,12 @@ import uuid
 
 from django import forms
 
+from zhenwu.lib.widgets import DateInput
+
 from .forms_public import PhotosField
 from .models import CallBackResult, Channel, Outcome, Status, Urgency
 
 _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class NamedChoiceField(forms.ModelChoiceField):

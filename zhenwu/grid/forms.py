@@ -5,17 +5,11 @@ from django import forms
 from django.utils import timezone
 
 from zhenwu.concerns.models import Category
+from zhenwu.lib.widgets import DateInput
 from zhenwu.org.models import Member, Resident
 
 from .models import ExemplarKind, MemberRoleKind, VisitWay
 from .services import MAX_LINKS_PER_MEMBER, MAX_MEETING_PHOTOS, MIN_LINKS_PER_MEMBER
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -3,6 +3,8 @@ ValidationErrors are attached back to the fields."""
 
 from django import forms
 
+from zhenwu.lib.widgets import DateInput
+
 from .models import SENSITIVE_TAGS, Gender, MemberStatus, ResidentTag
 
 _KEEP_HELP = "留空则保持原值"
@@ -10,10 +12,6 @@ _KEEP_HELP = "留空则保持原值"
 
 def _tag_choices():
     return [(t.value, f"{t.label}（敏感）" if t in SENSITIVE_TAGS else t.label) for t in ResidentTag]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class AreaChoiceField(forms.ModelChoiceField):

@@ -4,29 +4,10 @@ are checked in services.py, whose errors are attached back to the fields."""
 from django import forms
 
 from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (study views import it from here)
+from zhenwu.lib.widgets import DateInput, DateTimeInput
 from zhenwu.org.models import Member, PartyOrg
 
 from .models import FIVE_STANDARDS, STANDARD_MAX, Confirmation, ItemKind, NotesRule, SessionKind, VenueKind
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def format_value(self, value):
-        if value is None or isinstance(value, str):
-            return value
-        from django.utils import timezone
-
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%Y-%m-%dT%H:%M")
-
-
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
 class OrgChoices(forms.ModelMultipleChoiceField):
@@ -52,6 +33,18 @@ class MemberChoices(forms.ModelMultipleChoiceField):
 class ItemChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.title}（{obj.get_kind_display()}）"
+
+
+class CampaignItemCheckboxes(forms.CheckboxSelectMultiple):
+    """Each item's box carries its campaign, so the page shows only the chosen campaign's items
+    (static/js/app.js, `data-filters`); the service refuses an item of another campaign."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-group"] = str(instance.campaign_id)
+        return option
 
 
 class CampaignForm(forms.Form):
@@ -84,13 +77,16 @@ class SessionForm(forms.Form):
     speaker = forms.CharField(label="主讲人", max_length=50, required=False)
     venue_kind = forms.ChoiceField(label="场地类型", choices=VenueKind.choices)
     venue = forms.CharField(label="地点", max_length=100, required=False, help_text="如：九龙村一组黎家院落")
-    starts_at = forms.DateTimeField(label="开始时间", widget=DateTimeInput, input_formats=DATETIME_FORMATS)
-    ends_at = forms.DateTimeField(label="结束时间", widget=DateTimeInput, input_formats=DATETIME_FORMATS)
+    starts_at = forms.DateTimeField(label="开始时间", widget=DateTimeInput)
+    ends_at = forms.DateTimeField(label="结束时间", widget=DateTimeInput)
     party_orgs = OrgChoices(label="参加党组织", queryset=PartyOrg.objects.none(),
-                            widget=forms.CheckboxSelectMultiple)
-    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="不属于主题教育")
-    items = ItemChoices(label="对应学习项目", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
-                        help_text="参加本次学习即完成所选项目")
+                            widget=forms.CheckboxSelectMultiple,
+                            error_messages={"required": "请选择参加本次学习的党组织"},
+                            help_text="选中党组织及其下属组织的党员都应参加")
+    campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="不属于主题教育",
+                                      widget=forms.Select(attrs={"data-filters": "id_items"}))
+    items = ItemChoices(label="对应学习项目", queryset=None, required=False, widget=CampaignItemCheckboxes,
+                        help_text="参加本次学习即完成所选项目；只能选所选主题教育的项目")
     is_featured = forms.BooleanField(label="特色党课专场", required=False)
     summary = forms.CharField(label="学习情况", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -200,8 +200,21 @@ def _check_session(*, campaign, kind, title, starts_at, ends_at, party_orgs, ite
         raise StudyError("对应学习项目须先选择主题教育", "items")
     foreign = [i.title for i in items if campaign is not None and i.campaign_id != campaign.pk]
     if foreign:
-        raise StudyError(f"“{foreign[0]}”不属于所选主题教育", "items")
+        raise StudyError(f"对应学习项目“{foreign[0]}”不属于主题教育“{campaign.name}”，请重新选择", "items")
+    if campaign is not None:
+        _check_within_campaign(campaign, starts_at=starts_at, ends_at=ends_at)
     return title, party_orgs, items
+
+
+def _check_within_campaign(campaign, *, starts_at, ends_at):
+    """A session counts toward its campaign's coverage, so it must take place in the campaign's
+    period: a 2026 session filed into a 2019 campaign would mark 2019's items done."""
+    period = f"{campaign.starts_on:%Y年%-m月%-d日}至{campaign.ends_on:%Y年%-m月%-d日}"
+    if not campaign.starts_on <= timezone.localdate(starts_at) <= campaign.ends_on:
+        raise StudyError(f"开始时间不在主题教育“{campaign.name}”的期间（{period}）内，请核对日期或改选主题教育",
+                         "starts_at")
+    if timezone.localdate(ends_at) > campaign.ends_on:
+        raise StudyError(f"结束时间晚于主题教育“{campaign.name}”的结束日期（{period}），请核对日期", "ends_at")
 
 
 def _session_fields(*, topic, speaker, venue, summary):

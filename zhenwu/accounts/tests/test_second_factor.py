@@ -155,3 +155,35 @@ def test_a_superuser_of_any_role_must_pass_the_second_factor(client, cast):
     response = _password_login(client, user)
     assert response.url == "/accounts/otp/setup/?next=%2F"
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_code_used_twice_within_its_30_seconds_is_told_apart_from_a_wrong_code(cast, confirmed_device,
+                                                                                 client_factory):
+    device = confirmed_device(cast.users.town_admin)
+    first, second = client_factory(), client_factory()
+    with time_machine.travel(MONDAY_9AM, tick=False) as traveller:
+        token = token_for(device)
+        _password_login(first, cast.users.town_admin)
+        assert first.post("/accounts/otp/verify/", {"token": token}).status_code == 302
+
+        # The same code again, in another browser a few seconds later: a replay, not a clock problem.
+        traveller.shift(datetime.timedelta(seconds=5))
+        _password_login(second, cast.users.town_admin)
+        body = second.post("/accounts/otp/verify/", {"token": token}).content.decode()
+        assert "这个动态口令刚才已经用过，请等手机上出现新的口令后再输入" in body
+        assert "请核对手机时间" not in body
+        assert second.get("/").status_code == 302
+
+        # A genuinely wrong code still points to the phone's clock.
+        traveller.shift(datetime.timedelta(seconds=5))
+        body = second.post("/accounts/otp/verify/", {"token": wrong_token_for(device)}).content.decode()
+        assert "动态口令不正确，请核对手机时间后重试" in body and "已经用过" not in body
+
+        # The phone's next code opens the site.
+        traveller.shift(datetime.timedelta(seconds=30))
+        device.refresh_from_db()
+        assert second.post("/accounts/otp/verify/", {"token": token_for(device)}).status_code == 302
+
+    notes = list(AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED, actor=cast.users.town_admin)
+                 .order_by("id").values_list("note", flat=True))
+    assert notes == ["动态口令重复使用", "动态口令错误"]

@@ -26,3 +26,22 @@ document.addEventListener("submit", function (evt) {
     evt.preventDefault();
   }
 });
+
+// A choice list tied to a select (a session's items of its campaign): only the choices of the
+// selected value are shown, and hidden ones are unticked. Without this file every choice shows
+// and the server refuses a mismatched one.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-filters]").forEach(function (select) {
+    var box = document.getElementById(select.dataset.filters);
+    if (!box) return;
+    function apply() {
+      box.querySelectorAll("input[data-group]").forEach(function (input) {
+        var show = input.dataset.group === select.value;
+        (input.closest("label") || input).style.display = show ? "" : "none";
+        if (!show) input.checked = false;
+      });
+    }
+    select.addEventListener("change", apply);
+    apply();
+  });
+});

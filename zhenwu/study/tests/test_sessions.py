@@ -90,7 +90,7 @@ def test_a_session_ending_before_it_starts_and_foreign_items_are_refused(cast, s
     with pytest.raises(services.StudyError) as error:
         services.create_session(starts_at=local(2019, 10, 1, 9), ends_at=local(2019, 10, 1, 10), items=[item],
                                 **common)
-    assert "不属于所选主题教育" in error.value.text
+    assert "对应学习项目“学习党章”不属于主题教育“不忘初心、牢记使命主题教育”" in error.value.text
 
 
 def test_changing_a_sessions_items_changes_what_its_attendance_completes(cast, study):

@@ -16,10 +16,16 @@ from .conftest import local
 
 @pytest.fixture
 def live_session(cast, study):
-    """A session for 九龙村党总支 running from 10:00 to 11:30 on 2026-11-20."""
+    """A session for 九龙村党总支 running from 10:00 to 11:30 on 2026-11-20, serving an item of a
+    2026 campaign (a session takes place within its campaign's period)."""
+    campaign = services.create_campaign(
+        name="2026年党纪学习", starts_on=datetime.date(2026, 11, 1), ends_on=datetime.date(2026, 12, 31),
+        party_orgs=[cast.committee], by=cast.users.town_admin,
+    )
+    optional = services.add_campaign_item(campaign, kind="optional", title="主题党日", by=cast.users.town_admin)
     return services.create_session(
-        campaign=study.campaign, kind=SessionKind.PARTY_DAY, title="十一月主题党日", starts_at=local(2026, 11, 20, 10),
-        ends_at=local(2026, 11, 20, 11, 30), party_orgs=[cast.jiulong_org], items=[study.optional],
+        campaign=campaign, kind=SessionKind.PARTY_DAY, title="十一月主题党日", starts_at=local(2026, 11, 20, 10),
+        ends_at=local(2026, 11, 20, 11, 30), party_orgs=[cast.jiulong_org], items=[optional],
         by=cast.users.secretary,
     )
 

@@ -84,8 +84,11 @@ def session_create(request):
     campaign = access.visible_campaigns(request.user).filter(pk=int_or_none(request.GET.get("campaign"))).first()
     if campaign is not None:
         initial["campaign"] = campaign
-    if request.user.party_org_id:
-        initial["party_orgs"] = [request.user.party_org]
+    # Only an unambiguous choice is made for the user: ticking their own organisation would open
+    # a town admin's session to every member of the town (and mark them done on a required item).
+    only_org = access.scope_orgs(request.user)[:2]
+    if len(only_org) == 1:
+        initial["party_orgs"] = list(only_org)
     form = _session_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,1 @@
+"""Project format overrides (settings.FORMAT_MODULE_PATH). See zh_Hans/formats.py for why."""
