@@ -1045,7 +1045,7 @@ def _story_echoes(*, people, now, seed=SEED):
                                    by=people.dispatcher, reporter_name=name, address="梅园村至杨梅村公路",
                                    received_at=received).concern
         link_duplicate(duplicate, road, by=people.dispatcher, note="与梅园至杨梅道路破损为同一事项",
-                       now=received + datetime.timedelta(minutes=rng.randint(10, 50)))
+                       now=_in_office(received + datetime.timedelta(minutes=rng.randint(10, 50)), rng))
     for index in range(ROAD_FOLLOWERS):
         follow_concern(road, now=road.received_at + span * (0.1 + 0.25 * index))
     complete_pending_intakes()  # the worker's half of the intake, as it would run a moment later

@@ -120,11 +120,11 @@ def load_grid_demo(town, *, now=None, seed=SEED):
     recent = today - datetime.timedelta(days=30 * RECENT_MONTHS)
     for link in links:
         # Most households are visited about monthly of late, every month or two before; one in seven
-        # has slipped in the last weeks. Each visit is entered on the phone that evening (today's:
-        # an hour ago at the latest).
+        # has slipped in the last weeks. Each visit is entered on the phone that evening (an hour
+        # ago at the latest).
         slipping = rng.random() < 0.15
         day = started_on + datetime.timedelta(days=rng.randint(3, 20))
-        while day <= today:
+        while day < today:
             if slipping and day > today - datetime.timedelta(days=45):
                 break
             visits.append(Visit(

@@ -318,11 +318,16 @@ def _home_lessons(rng, t, campaign, mentor_of):
         tasks.setdefault(task.member_id, []).append(task.item)
     members = {m.pk: m for m in t.members}
     count = 0
+    jiulong_waiting = False
     for member_id, items in tasks.items():
         member = members[member_id]
         mentor = mentor_of.get(member_id)
         if member.name != "黎干亮" and rng.random() < (0.05 if mentor else 0.25):
+            jiulong_waiting = jiulong_waiting or t.village_of(member) == "九龙村"
             continue  # not yet reached: stays on the missing list
+        if not jiulong_waiting and member.name != "黎干亮" and t.village_of(member) == "九龙村":
+            jiulong_waiting = True  # one at least on the list gq_secretary receives
+            continue
         if mentor is None:
             mentor = next((m for m in t.members if m.party_org_id == member.party_org_id and not m.needs_home_study
                            and m.pk != member.pk), None)
