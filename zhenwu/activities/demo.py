@@ -56,7 +56,8 @@ def extend_demo_town():
         return "活动与志愿演示数据已存在，未做修改。"
     counts = load_demo_activities(town)
     return (f"活动与志愿：活动{counts['activities']}场、参与{counts['participations']}人次、"
-            f"比赛{counts['contests']}项（作品{counts['entries']}件）、榜样{counts['role_models']}名")
+            f"比赛{counts['contests']}项（作品{counts['entries']}件）、榜样{counts['role_models']}名；"
+            f"近一年活动{counts['year']['activities']}场（志愿者{counts['year']['participations']}人次）")
 
 
 def demo_photo(seed, label):
@@ -215,6 +216,9 @@ def load_demo_activities(town):
     _contests(rng, t, campaign, counts, activity)
     _role_models(t, counts)
     counts["beneficiaries"] = load_named_beneficiaries(t)
+    from .demo_year import load_activities_year
+
+    counts["year"] = load_activities_year(t)
     return counts
 
 

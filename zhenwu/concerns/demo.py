@@ -249,15 +249,41 @@ def _local(day, hour, minute=0):
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=workdays.local_zone())
 
 
-def _office_after(start, rng, *, min_hours, max_hours):
-    """A moment some hours after `start`, moved into office hours (8:30–17:30 local)."""
-    at = start + datetime.timedelta(hours=rng.uniform(min_hours, max_hours))
+def _in_office(at, rng, overrides=None):
+    """`at`, or, outside office hours (8:30–17:30 local) or on a day off, the next working day's
+    opening (8:30 to 9:00): staff act in working hours on working days."""
     local = at.astimezone(workdays.local_zone())
-    if local.hour < 8:
-        at = _local(local.date(), 8, 30 + rng.randint(0, 29))
-    elif local.hour >= 18:
-        at = _local(local.date() + datetime.timedelta(days=1), 8, 30 + rng.randint(0, 29))
-    return at
+    day, clock = local.date(), local.time()
+    if datetime.time(8, 30) <= clock <= datetime.time(17, 30) and workdays.is_workday(day, overrides):
+        return at
+    if clock > datetime.time(17, 30):
+        day += datetime.timedelta(days=1)
+    day = workdays.next_workday(day, overrides, include_start=True)
+    return _local(day, 8, 30 + rng.randint(0, 29))
+
+
+def workday_on_or_before(day, overrides=None):
+    while not workdays.is_workday(day, overrides):
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+def _office_before(at, rng, overrides=None):
+    """`at`, or, outside office hours or on a day off, the last working day's closing (17:00 to 17:29)."""
+    local = at.astimezone(workdays.local_zone())
+    day, clock = local.date(), local.time()
+    if datetime.time(8, 30) <= clock <= datetime.time(17, 30) and workdays.is_workday(day, overrides):
+        return at
+    if clock < datetime.time(8, 30):
+        day -= datetime.timedelta(days=1)
+    while not workdays.is_workday(day, overrides):
+        day -= datetime.timedelta(days=1)
+    return _local(day, 17, rng.randint(0, 29))
+
+
+def _office_after(start, rng, *, min_hours, max_hours, overrides=None):
+    """A moment some hours after `start`, moved into office hours on a working day."""
+    return _in_office(start + datetime.timedelta(hours=rng.uniform(min_hours, max_hours)), rng, overrides)
 
 
 def _event(
@@ -417,7 +443,7 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     d_label = _label(dispatcher, "民情受理员")
 
     if rng.random() < 0.03:  # 不予受理
-        at = _office_after(received, rng, min_hours=1, max_hours=20)
+        at = _office_after(received, rng, min_hours=1, max_hours=20, overrides=overrides)
         if at <= now:
             reason = rng.choice(
                 ["不属于本镇职责范围，已告知诉求人向有关部门反映", "诉求内容不具体，无法核实"]
@@ -436,11 +462,11 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
             )
         return _settle_overdue(plan, now)
 
-    accepted = _office_after(received, rng, min_hours=0.5, max_hours=18)
+    accepted = _office_after(received, rng, min_hours=0.5, max_hours=18, overrides=overrides)
     if accepted > now:
         return _settle_overdue(plan, now)
     department = category.default_department
-    dispatched = accepted + datetime.timedelta(minutes=rng.randint(5, 90))
+    dispatched = _in_office(accepted + datetime.timedelta(minutes=rng.randint(5, 90)), rng, overrides)
     f.update(status=Status.ACCEPTED, accepted_at=accepted)
     _event(
         plan,
@@ -473,13 +499,13 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     handler = people.handler(department)
     h_label = _label(handler, department.name)
     if rng.random() < 0.95:
-        responded = min(
-            response_due - datetime.timedelta(hours=rng.uniform(0.5, 6)),
-            _office_after(dispatched, rng, min_hours=0.5, max_hours=30),
-        )
+        responded = _office_after(dispatched, rng, min_hours=0.5, max_hours=30, overrides=overrides)
+        if responded > response_due:  # in time: the last office hours before the deadline
+            responded = _office_before(response_due - datetime.timedelta(hours=rng.uniform(0.5, 3)), rng,
+                                       overrides)
         responded = max(responded, dispatched + datetime.timedelta(minutes=10))
     else:
-        responded = response_due + datetime.timedelta(hours=rng.uniform(10, 60))
+        responded = _in_office(response_due + datetime.timedelta(hours=rng.uniform(10, 60)), rng, overrides)
     if responded > now:
         return _settle_overdue(plan, now)
     f.update(status=Status.IN_PROGRESS, responded_at=responded)
@@ -512,13 +538,14 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
             return due + datetime.timedelta(days=rng.uniform(0.5, 8))
         return due + datetime.timedelta(days=rng.uniform(15, 60))  # stuck: 督办
 
-    resolved = max(resolve(responded, f["resolution_due"]), responded + datetime.timedelta(hours=1))
+    resolved = _in_office(max(resolve(responded, f["resolution_due"]), responded + datetime.timedelta(hours=1)),
+                          rng, overrides)
     if resolved > now:
         return _settle_overdue(plan, now)
     outcome = rng.choices(list(Outcome), [80, 8, 10, 2])[0]
     _resolve(plan, resolved, outcome, handler, h_label, department, overrides)
 
-    callback = _office_after(resolved, rng, min_hours=20, max_hours=72)
+    callback = _office_after(resolved, rng, min_hours=20, max_hours=72, overrides=overrides)
     if callback > now:
         return _settle_overdue(plan, now)
     solved = rng.random() < {Outcome.FIXED: 0.98, Outcome.PARTLY: 0.45}.get(outcome, 0.3)
@@ -561,11 +588,12 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
         public_text="回访不满意，重新办理。",
         data={"reopen_count": 1},
     )
-    again = max(resolve(callback, f["resolution_due"]), callback + datetime.timedelta(hours=2))
+    again = _in_office(max(resolve(callback, f["resolution_due"]), callback + datetime.timedelta(hours=2)), rng,
+                       overrides)
     if again > now:
         return _settle_overdue(plan, now)
     _resolve(plan, again, Outcome.PARTLY, handler, h_label, department, overrides)
-    closed = _office_after(again, rng, min_hours=72, max_hours=140)
+    closed = _office_after(again, rng, min_hours=72, max_hours=140, overrides=overrides)
     if closed > now:
         return _settle_overdue(plan, now)
     reason = "二次办结后多次电话回访未接通，按规定关闭"
@@ -693,11 +721,15 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
     handler = people.handler(urban)
     h_label = _label(handler, urban.name)
     plans = []
+    clock = random.Random(SEED + 3)
+
+    def office(at):
+        return _in_office(at, clock, overrides)
 
     def story(key, *, days_ago, channel, category, village, title, text, address, first_update):
         """Received, accepted and dispatched to 城建办, which responds the next day with
         `first_update` (signing for it: 办理中)."""
-        received = _local(today - datetime.timedelta(days=days_ago), 9, 20)
+        received = _local(workday_on_or_before(today - datetime.timedelta(days=days_ago), overrides), 9, 20)
         plan = Plan(
             _base_fields(
                 channel=channel,
@@ -746,7 +778,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
             department=urban,
             public_text=f"已转交{urban.name}办理。",
         )
-        responded = _local(workdays.local_date(dispatched) + datetime.timedelta(days=1), 10, 0)
+        responded = _local(workdays.next_workday(workdays.local_date(dispatched), overrides), 10, 0)
         responded = min(responded, plan.fields["response_due"] - datetime.timedelta(hours=6))
         plan.fields.update(status=Status.IN_PROGRESS, responded_at=responded)
         _event(
@@ -780,7 +812,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
     _event(
         plan,
         EventKind.UPDATED,
-        responded + datetime.timedelta(days=6),
+        office(responded + datetime.timedelta(days=6)),
         handler,
         h_label,
         Status.IN_PROGRESS,
@@ -790,7 +822,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
     )
     _resolve(
         plan,
-        responded + datetime.timedelta(days=14, hours=5),
+        office(responded + datetime.timedelta(days=14, hours=5)),
         Outcome.FIXED,
         handler,
         h_label,
@@ -800,7 +832,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
     )
     _call_back(
         plan,
-        plan.fields["resolved_at"] + datetime.timedelta(days=2),
+        office(plan.fields["resolved_at"] + datetime.timedelta(days=2)),
         CallBackResult.SATISFIED,
         True,
         dispatcher,
@@ -823,7 +855,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
     )
     _resolve(
         plan,
-        responded + datetime.timedelta(days=8, hours=3),
+        office(responded + datetime.timedelta(days=8, hours=3)),
         Outcome.FIXED,
         handler,
         h_label,
@@ -846,7 +878,7 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         first_update="城建办已现场踏勘岸山路断头路段，拟按项目推进拉通工程。",
     )
     plan.project = PROJECT_NAME
-    started = responded + datetime.timedelta(days=5)
+    started = office(responded + datetime.timedelta(days=5))
     _event(
         plan,
         EventKind.PROJECT_STARTED,
@@ -858,14 +890,15 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
         department=urban,
         public_text=f"已立项：{PROJECT_NAME}",
     )
-    # Stages done so far: (kind, days after the start it ended).
-    stage_ends = [
-        (ProjectStageKind.INITIATION, 0),
-        (ProjectStageKind.DESIGN_REVIEW, 40),
-        (ProjectStageKind.ESTIMATE_APPROVAL, 85),
-        (ProjectStageKind.BUDGET, 130),
-        (ProjectStageKind.FINANCE_APPROVAL, 205),
-    ]
+    # Stages done so far: (kind, days after the start it ended), each on a working day; 财政审批
+    # passed about a fortnight ago (this month's or last month's news).
+    approved = workday_on_or_before(today - datetime.timedelta(days=12), overrides)
+    first = workdays.local_date(started)
+    stage_ends = [(ProjectStageKind.INITIATION, 0)] + [
+        (kind, (workday_on_or_before(first + (approved - first) * share, overrides) - first).days)
+        for kind, share in ((ProjectStageKind.DESIGN_REVIEW, 0.2), (ProjectStageKind.ESTIMATE_APPROVAL, 0.42),
+                            (ProjectStageKind.BUDGET, 0.65))
+    ] + [(ProjectStageKind.FINANCE_APPROVAL, (approved - first).days)]
     names = dict(ProjectStageKind.choices)
     order = list(ProjectStageKind)
     for kind, offset in stage_ends:
@@ -985,6 +1018,40 @@ def _calendar(overrides, today):
     return calendar
 
 
+ROAD_ECHOES = [
+    ("杨梅村", "杨梅村到梅园村那段公路坑坑洼洼，前天晚上有人骑摩托车摔了，请镇里派人修一下。", "彭秀兰"),
+    ("梅园村", "梅园村口往杨梅方向的路烂得不成样子，拉杨梅的货车都不愿意进来，希望尽快修补。", "黎建华"),
+    ("杨梅村", "反映梅园至杨梅公路破损问题，孩子上学每天走这条路，下雨全是积水坑。", "罗春梅"),
+]
+ROAD_FOLLOWERS = 3
+
+
+def _story_echoes(*, people, now, seed=SEED):
+    """The 梅园—杨梅 road was raised by many: the calls that came after the first are registered by
+    the dispatcher and merged into it as duplicates (their reporters follow it), and residents who
+    saw it on the public board follow it, before it was repaired. Through the concerns services."""
+    from .services import complete_pending_intakes, follow_concern, link_duplicate, submit_concern
+
+    rng = random.Random(seed + 7)
+    road = Concern.objects.filter(idempotency_key=STORY_KEYS[1]).select_related("category").first()
+    if road is None or people.dispatcher is None:
+        return 0
+    grids = {a.name: a for a in Area.objects.filter(path__startswith=road.town.path,
+                                                     level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))}
+    span = (road.resolved_at or now) - road.received_at
+    for index, (village, text, name) in enumerate(ROAD_ECHOES):
+        received = _in_office(road.received_at + span * (0.12 + 0.2 * index), rng)
+        duplicate = submit_concern(text=text, category=road.category, area=grids[village], channel=Channel.HOTLINE,
+                                   by=people.dispatcher, reporter_name=name, address="梅园村至杨梅村公路",
+                                   received_at=received).concern
+        link_duplicate(duplicate, road, by=people.dispatcher, note="与梅园至杨梅道路破损为同一事项",
+                       now=_in_office(received + datetime.timedelta(minutes=rng.randint(10, 50)), rng))
+    for index in range(ROAD_FOLLOWERS):
+        follow_concern(road, now=road.received_at + span * (0.1 + 0.25 * index))
+    complete_pending_intakes()  # the worker's half of the intake, as it would run a moment later
+    return len(ROAD_ECHOES) + ROAD_FOLLOWERS
+
+
 def story_loaded():
     return Concern.objects.filter(idempotency_key__in=STORY_KEYS).exists()
 
@@ -1099,6 +1166,7 @@ def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
     if project is not None:
         record_created_many([project, *stages], note="演示数据：岸山路拉通项目")
     record_created_many(concerns, note="演示数据：民情诉求")
+    _story_echoes(people=people, now=now)
     return DemoConcernsResult(
         loaded=True,
         seconds=time.perf_counter() - started,

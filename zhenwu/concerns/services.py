@@ -525,9 +525,9 @@ def _title_from(text):
 
 
 @transaction.atomic
-def follow_concern(concern, *, phone=""):
+def follow_concern(concern, *, phone="", now=None):
     """A resident follows a concern (e.g. offered as a likely duplicate before submitting).
-    Returns the plain token of their private link."""
+    Returns the plain token of their private link. (`now`: for loaders writing the past.)"""
     concern = _lock(concern)
     if concern.status == Status.DUPLICATE:
         concern = _lock(concern.duplicate_of)
@@ -539,6 +539,7 @@ def follow_concern(concern, *, phone=""):
         token_hash=hash_token(token),
         phone=normalise_phone(phone),
         source=FollowerSource.FOLLOW,
+        created_at=now or timezone.now(),
     )
     record_event(action=AuditAction.UPDATE, obj=concern, note="居民关注诉求", actor=_actor(None))
     return token
@@ -1073,9 +1074,9 @@ def recategorise_concern(concern, *, by, category, reason=""):
 
 
 @transaction.atomic
-def link_duplicate(duplicate, original, *, by, note=""):
+def link_duplicate(duplicate, original, *, by, note="", now=None):
     """Mark `duplicate` as the same matter as `original`: it stops (已合并), its followers and its
-    reporter follow the original, nothing is deleted."""
+    reporter follow the original, nothing is deleted. (`now`: for loaders writing the past.)"""
     if duplicate.pk == original.pk:
         raise ConcernError("不能把诉求与自身合并")
     # Lock both rows in a fixed order so two dispatchers merging crosswise cannot deadlock.
@@ -1093,7 +1094,7 @@ def link_duplicate(duplicate, original, *, by, note=""):
         )
     note = _clean_text(note, label="合并说明", required=False, max_length=MAX_REASON_LENGTH)
     before = snapshot(duplicate)
-    now = timezone.now()
+    now = now or timezone.now()
     from_status = duplicate.status
     duplicate.status = Status.DUPLICATE
     duplicate.duplicate_of = original
@@ -1118,6 +1119,7 @@ def link_duplicate(duplicate, original, *, by, note=""):
             token_hash=duplicate.follow_token_hash,
             phone=duplicate.reporter_phone,
             source=FollowerSource.DUPLICATE,
+            created_at=now,
         )
         moved += 1
 

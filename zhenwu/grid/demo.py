@@ -36,7 +36,8 @@ from .models import (
 
 SEED = 20190926
 LINKS_PER_MEMBER = 8
-VISIT_MONTHS = 5
+VISIT_MONTHS = 12
+RECENT_MONTHS = 5  # visited about monthly in these; every month or two before
 MEETING_TITLE = "民情茶室之“民情察实”主题教育民意收集活动"
 STORY_CONCERN_KEY = "demo-story-school-sewage"
 NOTES = [
@@ -73,18 +74,21 @@ def extend_demo_town():
     return (
         f"网格与联户：{counts['links']}户由{counts['members']}名党员联系（未联户{counts['unlinked']}户）、"
         f"六员角色{counts['roles']}个、走访{counts['visits']}次（逾期未走访{counts['overdue']}户）、"
-        f"民情茶室1场（关联诉求{counts['meeting_concerns']}条）"
+        f"民情茶室{1 + counts['meetings']}场（关联诉求{counts['meeting_concerns'] + counts['meetings_linked']}条）"
     )
 
 
 @transaction.atomic
-def load_grid_demo(town, *, today=None, seed=SEED):
+def load_grid_demo(town, *, now=None, seed=SEED):
     from .cadence import coverage
+    from .demo_year import load_meetings_year
 
     rng = random.Random(seed)
-    today = today or timezone.localdate()
-    now = timezone.now()
-    started_on = today - datetime.timedelta(days=30 * VISIT_MONTHS + 20)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    # Links were set up a year ago (visits older than a year are refused by record_visit).
+    started_on = today - datetime.timedelta(days=30 * VISIT_MONTHS)
+    set_up = _evening(started_on, 10)
     villages = list(
         Area.objects.filter(path__startswith=town.path, level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
         .order_by("path")
@@ -103,39 +107,50 @@ def load_grid_demo(town, *, today=None, seed=SEED):
                 break
             linked_members += 1
             links += [HouseholdLink(member=member, household=h, grid_id=h.grid_id, started_on=started_on,
-                                    created_at=now) for h in share]
+                                    created_at=set_up) for h in share]
             for k in range(1 + index % 2):
                 roles.append(MemberRole(member=member, role=ROLE_ORDER[(index + k) % len(ROLE_ORDER)],
-                                        created_at=now))
+                                        created_at=set_up))
     links = HouseholdLink.objects.bulk_create(links, batch_size=500)
     roles = MemberRole.objects.bulk_create(roles, batch_size=500)
     record_created_many(links, note="演示：党员联户")
     record_created_many(roles, note="演示：六员角色")
 
     visits = []
+    recent = today - datetime.timedelta(days=30 * RECENT_MONTHS)
     for link in links:
-        # Most households are visited about monthly; one in seven has slipped in the last months.
+        # Most households are visited about monthly of late, every month or two before; one in seven
+        # has slipped in the last weeks. Each visit is entered on the phone that evening (an hour
+        # ago at the latest).
         slipping = rng.random() < 0.15
         day = started_on + datetime.timedelta(days=rng.randint(3, 20))
-        while day <= today:
+        while day < today:
             if slipping and day > today - datetime.timedelta(days=45):
                 break
             visits.append(Visit(
                 household_id=link.household_id, member_id=link.member_id, visited_on=day,
-                way=rng.choices(VisitWay.values, weights=(6, 3, 2))[0], notes=rng.choice(NOTES), created_at=now,
+                way=rng.choices(VisitWay.values, weights=(6, 3, 2))[0], notes=rng.choice(NOTES),
+                created_at=min(_evening(day, rng.randint(17, 21), rng.randint(0, 59)),
+                               now - datetime.timedelta(hours=1)),
             ))
-            day += datetime.timedelta(days=rng.randint(18, 31))
+            day += datetime.timedelta(days=rng.randint(18, 31) if day >= recent else rng.randint(28, 62))
     visits = Visit.objects.bulk_create(visits, batch_size=1000)
     record_created_many(visits, note="演示：民情走访")
     services.refresh_last_visits(households={link.household_id for link in links})
 
     meeting_concerns = _story_meeting(town)
+    meetings, linked = load_meetings_year(town, now=now, seed=seed + 1)
     town_row = coverage(town, today=today)[0]
     load_exemplar_demo(town, today=today, seed=seed)
     return {
         "links": len(links), "members": linked_members, "roles": len(roles), "visits": len(visits),
         "unlinked": town_row.unlinked, "overdue": town_row.overdue, "meeting_concerns": meeting_concerns,
+        "meetings": meetings, "meetings_linked": linked,
     }
+
+
+def _evening(day, hour, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=timezone.get_current_timezone())
 
 
 def _story_meeting(town):

@@ -448,9 +448,11 @@ def delete_visit(visit, *, by):
 
 @transaction.atomic
 def record_meeting(
-    *, area, title, held_on, place, host, by, minutes="", members=(), residents=(), guest_count=0, photos=()
+    *, area, title, held_on, place, host, by, minutes="", members=(), residents=(), guest_count=0, photos=(),
+    now=None,
 ):
-    """Record a 民情茶室 meeting of a village (or community) with its attendees and photos."""
+    """Record a 民情茶室 meeting of a village (or community) with its attendees and photos (`now`:
+    when it is recorded, for loaders writing past meetings)."""
     if area is None or area.level not in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
         raise _error("area", "请选择村(社区)")
     title = _text(title, field="title", label="主题", max_length=80)
@@ -459,7 +461,7 @@ def record_meeting(
     minutes = _text(minutes, field="minutes", label="纪要", required=False, max_length=5000)
     if held_on is None:
         raise _error("held_on", "请填写日期")
-    if held_on > timezone.localdate():
+    if held_on > timezone.localdate(now):
         raise _error("held_on", "日期不能晚于今天")
     if guest_count is None or guest_count < 0:
         raise _error("guest_count", "人数不正确")
@@ -469,7 +471,7 @@ def record_meeting(
     cleaned = [_clean_photo(p, "photos") for p in photos]
     meeting = Meeting.objects.create(
         area=area, title=title, held_on=held_on, place=place, host=host, minutes=minutes,
-        guest_count=guest_count, created_by=by,
+        guest_count=guest_count, created_by=by, created_at=now or timezone.now(),
     )
     members, residents = list(members), list(residents)
     meeting.members.set(members)

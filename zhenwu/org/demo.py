@@ -44,7 +44,10 @@ VILLAGES = [
 # Villages large enough for a general branch (党总支) with branches under it.
 GENERAL_BRANCH_VILLAGES = {"九龙村": 3, "石灰嘴村": 2, "集镇村": 3, "集里桥社区": 2, "官桥社区": 2}
 ORGAN_BRANCHES = ["官桥镇机关第一党支部", "官桥镇机关第二党支部", "官桥镇中心学校党支部"]
-MEMBERS_PER_VILLAGE = 26  # about 260 in villages, plus the organ branches
+# Members per village (the story's named members included): larger villages have more, about 260
+# in all, plus the organ branches.
+VILLAGE_MEMBERS = {"九龙村": 38, "石灰嘴村": 32, "集镇村": 34, "集里桥社区": 30, "官桥社区": 27, "苍坊村": 22,
+                   "梅园村": 21, "杨梅村": 20, "岸山村": 18, "南阳村": 18}
 ORGAN_MEMBERS = 14  # per organ branch
 
 DEPARTMENTS = [
@@ -399,7 +402,7 @@ def _load_members(rng, residents, households, families, branches, organ_branches
         older = [r for r in adults if _age(r.birth_date) >= 60]
         younger = [r for r in adults if _age(r.birth_date) < 60]
         already = sum(1 for p in STORY_PEOPLE if p["village"] == name and p.get("member"))
-        wanted = MEMBERS_PER_VILLAGE - already
+        wanted = VILLAGE_MEMBERS[name] - already
         picks = rng.sample(older, min(len(older), wanted // 2))
         picks += rng.sample(younger, min(len(younger), wanted - len(picks)))
         village_branches = branches[name]

@@ -117,7 +117,8 @@ def extend_demo_town():
         f"学习教育：主题教育1项（规定动作{counts['required']}项、自选动作{counts['optional']}项）、"
         f"学习活动{counts['sessions']}场（特色党课专场{counts['featured']}场）、签到{counts['attendances']}人次、"
         f"请假{counts['leaves']}人次、送学上门{counts['lessons']}次、帮学结对{counts['mentorships']}对、"
-        f"指导员{counts['instructors']}名，完成率{counts['completion']}%"
+        f"指导员{counts['instructors']}名，完成率{counts['completion']}%；近一年学习活动{counts['year']['sessions']}场"
+        f"（签到{counts['year']['attendances']}人次、送学上门{counts['year']['lessons']}次）"
     )
 
 
@@ -218,9 +219,12 @@ def load_demo_study(town):
     load_notes_and_instructor_lesson(t, campaign)
 
     from .coverage import summary
+    from .demo_year import load_study_year
 
     overview = summary(campaign)
+    year = load_study_year(t)
     return {
+        "year": year,
         "required": len(REQUIRED), "optional": len(OPTIONAL), "sessions": len(sessions), "featured": featured,
         "attendances": attendances, "leaves": leaves, "lessons": lessons, "mentorships": mentorships,
         "instructors": instructors, "completion": overview.overall.completion,
@@ -314,11 +318,16 @@ def _home_lessons(rng, t, campaign, mentor_of):
         tasks.setdefault(task.member_id, []).append(task.item)
     members = {m.pk: m for m in t.members}
     count = 0
+    jiulong_waiting = False
     for member_id, items in tasks.items():
         member = members[member_id]
         mentor = mentor_of.get(member_id)
         if member.name != "黎干亮" and rng.random() < (0.05 if mentor else 0.25):
+            jiulong_waiting = jiulong_waiting or t.village_of(member) == "九龙村"
             continue  # not yet reached: stays on the missing list
+        if not jiulong_waiting and member.name != "黎干亮" and t.village_of(member) == "九龙村":
+            jiulong_waiting = True  # one at least on the list gq_secretary receives
+            continue
         if mentor is None:
             mentor = next((m for m in t.members if m.party_org_id == member.party_org_id and not m.needs_home_study
                            and m.pk != member.pk), None)
@@ -376,7 +385,9 @@ def _instructors(rng, t, campaign):
         count += 1
         for name in orgs:
             org = t.by_name[name]
-            services.assign_instructor(instructor=instructor, party_org=org, campaign=campaign, by=t.admin)
+            # Chosen at the mobilisation meeting, a month before their guidance visits.
+            services.assign_instructor(instructor=instructor, party_org=org, campaign=campaign, by=t.admin,
+                                       now=at(9, 16, 14))
             visited = datetime.date(2019, 10, 17) + datetime.timedelta(days=rng.randint(0, 6))
             services.record_guidance(
                 instructor=instructor, party_org=org, campaign=campaign, visited_on=visited,

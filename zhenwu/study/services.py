@@ -776,13 +776,13 @@ def end_mentorship(mentorship, *, ended_on, by=None):
 
 
 @transaction.atomic
-def assign_instructor(*, instructor, party_org, campaign=None, by=None):
+def assign_instructor(*, instructor, party_org, campaign=None, by=None, now=None):
     if instructor.role != Role.INSTRUCTOR:
         raise StudyError(f"{instructor.display_name}不是主题教育指导员账号", "instructor")
     if InstructorAssignment.objects.filter(instructor=instructor, party_org=party_org).exists():
         raise StudyError(f"{instructor.display_name}已选派到{party_org.name}", "party_org")
     assignment = InstructorAssignment.objects.create(instructor=instructor, party_org=party_org, campaign=campaign,
-                                                     assigned_by=by)
+                                                     assigned_by=by, assigned_at=_now(now))
     instructor.__dict__.pop("_study_scope_paths", None)
     record_create(assignment, note=f"选派{instructor.display_name}指导{party_org.name}")
     return assignment
