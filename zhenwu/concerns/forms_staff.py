@@ -6,6 +6,8 @@ import uuid
 
 from django import forms
 
+from zhenwu.org.ordering import TreeOrderIterator
+
 from .forms_public import PhotosField
 from .models import CallBackResult, Channel, Outcome, Status, Urgency
 
@@ -23,6 +25,8 @@ class NamedChoiceField(forms.ModelChoiceField):
 
 class AreaChoiceField(forms.ModelChoiceField):
     """Villages with their grids indented under them."""
+
+    iterator = TreeOrderIterator
 
     def label_from_instance(self, obj):
         return ("　└ " if obj.level == "grid" else "") + obj.name

@@ -25,6 +25,7 @@ from zhenwu.concerns.models import Concern
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
+from zhenwu.org.ordering import tree_order
 
 from . import access, cadence, exemplars, services
 from .forms import (
@@ -106,6 +107,7 @@ def _scope_filters(request, root):
                                                                     AreaLevel.GRID))
         .order_by("path").only("id", "name", "level", "path", "depth")
     )
+    areas = tree_order(areas)
     villages = [a for a in areas if a.level != AreaLevel.GRID]
     grids = [a for a in areas if a.level == AreaLevel.GRID]
     village = next((v for v in villages if v.pk == int_or_none(request.GET.get("village"))), None)

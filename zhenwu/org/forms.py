@@ -4,6 +4,7 @@ ValidationErrors are attached back to the fields."""
 from django import forms
 
 from .models import SENSITIVE_TAGS, Gender, MemberStatus, ResidentTag
+from .ordering import TreeOrderIterator
 
 _KEEP_HELP = "留空则保持原值"
 
@@ -17,6 +18,8 @@ class DateInput(forms.DateInput):
 
 
 class AreaChoiceField(forms.ModelChoiceField):
+    iterator = TreeOrderIterator
+
     def label_from_instance(self, obj):
         return obj.name
 
