@@ -227,3 +227,22 @@ def test_in_a_county_a_resident_picks_the_town_then_one_of_its_places(
     concern = Concern.objects.get()
     assert concern.town_id == second_town.town.pk and concern.area.name == "新安村第一网格"
     assert _no_horizontal_overflow(page)
+
+
+def test_a_resident_who_looks_at_a_similar_concern_comes_back_to_what_they_typed(phone_page, cast, sanitation):
+    result = services.submit_concern(text="九龙村学校门口下水道堵塞，污水横流。", category=sanitation,
+                                     area=cast.jiulong_grid, channel=Channel.WEB)
+    services.accept_concern(result.concern, by=cast.users.dispatcher)
+    services.dispatch_concern(result.concern, by=cast.users.dispatcher)
+    page = phone_page
+    page.goto("/concerns/report/")
+    page.get_by_label("所在村（社区）或网格").select_option(label="九龙村（不清楚网格）")
+    typed = "学校门口的下水道堵了，污水流到路上，已经三天了"
+    page.get_by_label("反映的问题").fill(typed)
+    page.get_by_test_id("similar-concerns").get_by_role("link", name="跟进这一条").click()
+    expect(page.get_by_role("heading", name="跟进这一条")).to_be_visible()
+    page.get_by_role("link", name="不是同一件事？返回继续反映（已填写的内容仍保留）").click()
+    expect(page.get_by_label("反映的问题")).to_have_value(typed)
+    page.go_back()
+    page.go_back()
+    expect(page.get_by_label("反映的问题")).to_have_value(typed)

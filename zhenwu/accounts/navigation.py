@@ -43,6 +43,8 @@ MENU = [
 
 
 def menu_for(user, current_path=""):
+    """The user's menu; at most one item is active: the one whose URL is the longest prefix of the
+    current path (/grid/meetings/3/ belongs to 民情茶室, not to 联户走访 at /grid/)."""
     items = []
     for label, name, roles in MENU:
         if user.role not in roles:
@@ -51,6 +53,11 @@ def menu_for(user, current_path=""):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        active = current_path == url or (url != "/" and current_path.startswith(url))
-        items.append({"label": label, "url": url, "active": active})
+        items.append({"label": label, "url": url, "active": False})
+    matching = [
+        item for item in items
+        if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return items

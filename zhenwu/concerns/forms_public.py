@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from zhenwu.lib import photos
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel
+from zhenwu.org.ordering import tree_order
 
 from .models import MAX_PHOTOS_PER_CONCERN, CallBackResult, Category
 from .services import MAX_TEXT_LENGTH, ConcernError, max_photo_bytes, normalise_phone
@@ -105,7 +106,7 @@ def _places(town=None):
         queryset = Area.objects.filter(level__in=(AreaLevel.TOWN, *PLACE_LEVELS))
     else:
         queryset = Area.objects.filter(level__in=PLACE_LEVELS, path__startswith=town.path)
-    return list(queryset.order_by("path").only("id", "name", "level", "path", "depth"))
+    return tree_order(queryset.order_by("path").only("id", "name", "level", "path", "depth"))
 
 
 def served_towns():

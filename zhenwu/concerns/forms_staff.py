@@ -7,6 +7,7 @@ import uuid
 from django import forms
 
 from zhenwu.lib.widgets import DateInput
+from zhenwu.org.ordering import TreeOrderIterator
 
 from .forms_public import PhotosField
 from .models import CallBackResult, Channel, Outcome, Status, Urgency
@@ -21,6 +22,8 @@ class NamedChoiceField(forms.ModelChoiceField):
 
 class AreaChoiceField(forms.ModelChoiceField):
     """Villages with their grids indented under them."""
+
+    iterator = TreeOrderIterator
 
     def label_from_instance(self, obj):
         return ("　└ " if obj.level == "grid" else "") + obj.name

@@ -46,6 +46,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from zhenwu.org.models import Area, AreaLevel, Household, Resident, ResidentTag
+from zhenwu.org.ordering import tree_order
 
 from .models import (
     DEFAULT_ELDERLY_INTERVAL_DAYS,
@@ -467,7 +468,7 @@ def coverage(root, *, today=None, depth=None):
             parent.covered += child.covered
             parent.overdue += child.overdue
             parent.households += child.households
-    return [rows[a.path] for a in areas if depth is None or a.depth <= root.depth + depth]
+    return [rows[a.path] for a in tree_order(areas) if depth is None or a.depth <= root.depth + depth]
 
 
 def _counts_by_grid(area, *, today):

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from zhenwu.concerns.models import Category
 from zhenwu.lib.widgets import DateInput
+from zhenwu.org.forms import AreaChoiceField
 from zhenwu.org.models import Member, Resident
 
 from .models import ExemplarKind, MemberRoleKind, VisitWay
@@ -181,7 +182,7 @@ class MeetingConcernsForm(forms.Form):
                 label=f"第{i}条 诉求内容", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
             )
             self.fields[f"category_{i}"] = ActiveCategories(label=f"第{i}条 类别", required=False, empty_label="请选择")
-            self.fields[f"grid_{i}"] = forms.ModelChoiceField(
+            self.fields[f"grid_{i}"] = AreaChoiceField(
                 label=f"第{i}条 所在网格", queryset=grids, required=False, empty_label="（本村）"
             )
             self.fields[f"reporter_name_{i}"] = forms.CharField(label=f"第{i}条 反映人", required=False, max_length=50)

@@ -20,10 +20,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from zhenwu.concerns.access import in_scope as concern_in_scope
 from zhenwu.concerns.models import Concern
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
+from zhenwu.org.ordering import tree_order
 
 from . import access, cadence, exemplars, services
 from .forms import (
@@ -105,6 +107,7 @@ def _scope_filters(request, root):
                                                                     AreaLevel.GRID))
         .order_by("path").only("id", "name", "level", "path", "depth")
     )
+    areas = tree_order(areas)
     villages = [a for a in areas if a.level != AreaLevel.GRID]
     grids = [a for a in areas if a.level == AreaLevel.GRID]
     village = next((v for v in villages if v.pk == int_or_none(request.GET.get("village"))), None)
@@ -651,13 +654,16 @@ def meeting_detail(request, pk):
 
 
 def _meeting_page(request, meeting, form, status=200):
-    links = MeetingConcern.objects.filter(meeting=meeting).select_related("concern__category").order_by("id")
+    links = MeetingConcern.objects.filter(meeting=meeting).select_related(
+        "concern__category", "concern__area"
+    ).order_by("id")
     return render(request, "grid/meeting_detail.html", {
         "meeting": meeting,
         "members": meeting.members.order_by("name"),
         "residents": meeting.residents.select_related("household").order_by("id"),
         "photos": meeting.photos.all(),
-        "concerns": [link.concern for link in links],
+        # Each concern with whether the viewer may open its staff page (its number is a link then).
+        "concerns": [(link.concern, concern_in_scope(request.user, link.concern)) for link in links],
         "form": form,
     }, status=status)
 

@@ -22,6 +22,7 @@ from .models import (
     Resident,
     town_of,
 )
+from .ordering import tree_order
 
 STAFF_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker", "instructor")
 
@@ -104,6 +105,7 @@ def household_filter_areas(user):
         .filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID))
         .only("id", "name", "level", "path", "depth")
     )
+    areas = tree_order(areas)
     villages = [a for a in areas if a.level != AreaLevel.GRID]
     grids = [a for a in areas if a.level == AreaLevel.GRID]
     return villages, grids

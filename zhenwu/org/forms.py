@@ -6,6 +6,7 @@ from django import forms
 from zhenwu.lib.widgets import DateInput
 
 from .models import SENSITIVE_TAGS, Gender, MemberStatus, ResidentTag
+from .ordering import TreeOrderIterator
 
 _KEEP_HELP = "留空则保持原值"
 
@@ -15,6 +16,8 @@ def _tag_choices():
 
 
 class AreaChoiceField(forms.ModelChoiceField):
+    iterator = TreeOrderIterator
+
     def label_from_instance(self, obj):
         return obj.name
 

@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from zhenwu.accounts.models import Role, User
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import Member, PartyOrg
 
@@ -305,6 +306,25 @@ def lesson_members(user):
     return mentees_of(member_for(user))
 
 
+def lesson_instructors(user):
+    """Instructors an office user may name as a lesson's deliverer: those guiding an organisation in
+    the user's scope (by assignment, or the organisation on their account, as `scope_paths` counts)."""
+    if _role(user) not in SESSION_EDITOR_ROLES:
+        return User.objects.none()
+    orgs = scope_orgs(user)
+    return (User.objects.filter(Q(study_assignments__party_org__in=orgs) | Q(party_org__in=orgs),
+                                role=Role.INSTRUCTOR, is_active=True)
+            .distinct().order_by("full_name", "username"))
+
+
+def lesson_mentor_of(member):
+    """The member's current mentor (帮学人), if an active mentorship names one."""
+    if member is None:
+        return None
+    return (Member.objects.filter(mentorships_led__mentees=member, mentorships_led__ended_on__isnull=True)
+            .order_by("-mentorships_led__started_on").first())
+
+
 def can_record_lessons(user):
     """Whether the user may record home lessons at all (for a mentor: once they have mentees)."""
     if _role(user) in LESSON_STAFF_ROLES:
@@ -324,7 +344,7 @@ def visible_home_lessons(user):
 
 def get_home_lesson_for_user(user, pk):
     try:
-        return visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor").get(pk=pk)
+        return visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor", "recorded_by").get(pk=pk)
     except (HomeLesson.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -129,6 +129,11 @@ class LeaveDecisionForm(forms.Form):
     note = forms.CharField(label="审批意见", max_length=200, required=False)
 
 
+class InstructorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
 class HomeLessonForm(forms.Form):
     member = MemberChoice(label="党员", queryset=Member.objects.none(), empty_label="请选择党员")
     given_on = forms.DateField(label="送学日期", widget=DateInput)
@@ -136,11 +141,15 @@ class HomeLessonForm(forms.Form):
     content = forms.CharField(label="学习内容", widget=forms.Textarea(attrs={"rows": 4}),
                               help_text="如：送读本，逐段学习……，交流心得")
     confirmation = forms.ChoiceField(label="本人确认方式", choices=Confirmation.choices, widget=forms.RadioSelect)
-    mentor = MemberChoice(label="送学人", queryset=Member.objects.none(), required=False, empty_label="本人（登记人）")
+    mentor = MemberChoice(label="送学人", queryset=Member.objects.none(), required=False, empty_label="请选择送学党员")
+    instructor = InstructorChoice(label="送学指导员", queryset=None, required=False, empty_label="—",
+                                  help_text="由主题教育指导员送学的，选指导员（可与送学党员同时填写）")
     photo = forms.FileField(label="照片", required=False, help_text="可选，现场照片一张",
                             widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
 
-    def __init__(self, *args, members, items, mentors, **kwargs):
+    def __init__(self, *args, members, items, mentors, instructors=None, **kwargs):
+        """`mentors`: the members who may be named 送学人 (None when the recording instructor is the
+        deliverer); `instructors`: instructors the office may name instead (None: not offered)."""
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
         self.fields["items"].queryset = items
@@ -148,6 +157,17 @@ class HomeLessonForm(forms.Form):
             del self.fields["mentor"]
         else:
             self.fields["mentor"].queryset = mentors
+        if instructors is None:
+            del self.fields["instructor"]
+        else:
+            self.fields["instructor"].queryset = instructors
+
+    def clean(self):
+        cleaned = super().clean()
+        # The office records lessons others delivered: who delivered it is asked, never left blank.
+        if "mentor" in self.fields and not cleaned.get("mentor") and not cleaned.get("instructor"):
+            self.add_error("mentor", "请选择送学人（送学党员或指导员）")
+        return cleaned
 
 
 class StudyNoteForm(forms.Form):
@@ -181,11 +201,6 @@ class MentorshipForm(forms.Form):
 
 class EndMentorshipForm(forms.Form):
     ended_on = forms.DateField(label="结束日期", widget=DateInput)
-
-
-class InstructorChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
 
 
 class AssignmentForm(forms.Form):

@@ -377,12 +377,15 @@ class HomeLesson(models.Model):
 
     @property
     def deliverer_label(self):
-        """送学人 as shown: the instructor (指导员) and/or the member mentor who taught."""
+        """送学人 as shown: the instructor (指导员) and/or the member mentor who taught. A lesson that
+        names neither was delivered by the person who recorded it (the form's old "本人（登记人）")."""
         parts = []
         if self.instructor_id:
             parts.append(f"{self.instructor.display_name}（指导员）")
         if self.mentor_id:
             parts.append(self.mentor.name)
+        if not parts and self.recorded_by_id:
+            parts.append(f"{self.recorded_by.display_name}（登记人）")
         return "、".join(parts)
 
 

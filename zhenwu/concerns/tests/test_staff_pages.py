@@ -134,6 +134,21 @@ def test_the_inbox_lists_new_and_returned_concerns_earliest_deadline_first(clien
     assert "默认：城建办" in body
 
 
+def test_the_inbox_keeps_status_tags_and_dates_on_one_line(client, login, make, world):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    make("received")
+    login(world.users.dispatcher)
+    body = text(client.get("/concerns/inbox/"))
+    assert re.search(r'<td data-label="状态" class="col-status">', body)
+    assert len(re.findall(r'<td data-label="(登记|截止)" class="col-date">', body)) == 2
+    css = (Path(settings.BASE_DIR) / "zhenwu/static/css/app.css").read_text()
+    assert re.search(r"\.col-date \{[^}]*white-space: nowrap", css)
+    assert re.search(r"\.tag \{[^}]*white-space: nowrap", css)
+
+
 def test_the_queue_puts_overdue_concerns_first_then_by_due_date(client, login, make, world, time_machine):
     time_machine.move_to(local(2026, 3, 2, 9, 0), tick=False)
     long_limit = make("dispatched")  # road: 5 working days

@@ -315,3 +315,29 @@ def test_a_town_account_cannot_drill_into_another_town(linked, client, login):
     client.logout()
     login(linked.users.secretary)  # a village account is under a town, not over one
     assert client.get(f"/grid/coverage/?town={linked.town.pk}").status_code == 404
+
+
+def test_a_meetings_concern_numbers_link_to_the_concern_for_those_who_may_open_it(linked, client, login, category):
+    login(linked.users.town_admin)
+    client.post("/grid/meetings/new/", {
+        "area": str(linked.jizhen.pk), "title": "民情茶室", "held_on": timezone.localdate().isoformat(),
+        "place": "集镇村党群服务中心", "host": "彭镇铭", "members": [str(linked.members.jizhen.pk)],
+        "guest_count": "3",
+    })
+    meeting = Meeting.objects.get()
+    client.post(f"/grid/meetings/{meeting.pk}/concerns/", {
+        "key": "k1", "text_1": "老街路灯不亮。", "category_1": str(category.pk), "grid_1": str(linked.jizhen_grid.pk),
+    })
+    concern = Concern.objects.get()
+    link = f'<a href="/concerns/{concern.pk}/">{concern.reference}</a>'
+    assert link in client.get(f"/grid/meetings/{meeting.pk}/").content.decode()
+    # A member who attended sees the meeting, but has no concern pages: the number stays plain text.
+    linked.members.jiulong.user = None
+    linked.members.jiulong.save()
+    linked.members.jizhen.user = linked.users.member
+    linked.members.jizhen.save()
+    client.logout()
+    login(linked.users.member)
+    page = client.get(f"/grid/meetings/{meeting.pk}/").content.decode()
+    assert concern.reference in page and f'href="/concerns/{concern.pk}/"' not in page
+    assert client.get(f"/concerns/{concern.pk}/").status_code in (403, 404)

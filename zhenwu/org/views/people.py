@@ -21,6 +21,7 @@ from zhenwu.lib.params import int_or_none
 from .. import access, services
 from ..forms import HouseholdForm, MemberForm, ResidentForm
 from ..models import AREA_SCOPED_ROLES, ORG_SCOPED_ROLES, Household, Member, Resident
+from ..ordering import tree_order
 from ..signals import member_page_sections
 
 PAGE_SIZE = 20
@@ -71,6 +72,7 @@ def area_list(request):
         base_depth = root.depth
         for area in areas:
             area.indent = area.depth - base_depth
+        areas = tree_order(areas)
     return render(request, "org/area_list.html", {"areas": areas})
 
 

@@ -103,7 +103,39 @@
     window.addEventListener("pageshow", function () { button.disabled = false; button.textContent = label; });
   }
 
+  // What the resident typed survives leaving the page for "跟进这一条" (or any link) and coming
+  // back in the same tab: kept in sessionStorage, put back into an empty form, cleared on submit.
+  var KEPT = "zhenwu-report-typed";
+  var KEPT_FIELDS = ["text", "category", "town", "area"];
+
+  function keepTyped(form) {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(KEPT) || "null"); } catch (e) { saved = null; }
+    var text = form.elements.text;
+    if (saved && text && !text.value) {
+      KEPT_FIELDS.forEach(function (name) {
+        var el = form.elements[name];
+        if (el && saved[name]) { el.value = saved[name]; }
+      });
+      text.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    function save() {
+      var data = {};
+      KEPT_FIELDS.forEach(function (name) {
+        var el = form.elements[name];
+        if (el && el.value) { data[name] = el.value; }
+      });
+      try { sessionStorage.setItem(KEPT, JSON.stringify(data)); } catch (e) { /* private mode */ }
+    }
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    form.addEventListener("submit", function () {
+      try { sessionStorage.removeItem(KEPT); } catch (e) { /* ignore */ }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-keep-typed]").forEach(keepTyped);
     document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
     document.querySelectorAll("[data-locate]").forEach(locate);
     document.querySelectorAll("[data-copy]").forEach(copier);

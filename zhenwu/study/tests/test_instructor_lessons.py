@@ -59,3 +59,31 @@ def test_a_lesson_by_a_member_mentor_still_shows_the_mentor(client, login, cast,
     assert lesson.deliverer_label == "赵六"
     login(cast.users.secretary)
     assert 'data-testid="deliverer">赵六<' in client.get(f"/study/home-lessons/{lesson.pk}/").content.decode()
+
+
+def test_the_office_names_who_delivered_a_lesson_and_the_page_shows_them(client, login, cast, study):
+    services.create_mentorship(mentor=study.zhao, mentees=[study.wang], started_on=datetime.date(2019, 10, 1),
+                               by=cast.users.secretary)
+    login(cast.users.secretary)  # the secretary's account is not a member: "本人" would name nobody
+    form = client.get(f"/study/home-lessons/new/?member={study.wang.pk}")
+    # The member's mentor is proposed as the deliverer; the branch's instructor may be chosen instead.
+    assert form.context["form"]["mentor"].value() == study.zhao.pk
+    assert list(form.context["form"].fields["instructor"].queryset) == [cast.users.instructor]
+    base = {"member": study.wang.pk, "given_on": "2019-10-22", "items": [study.class_item.pk],
+            "content": "送读本上门", "confirmation": "signed"}
+    refused = client.post("/study/home-lessons/new/", base)
+    assert refused.status_code == 200 and "请选择送学人" in refused.content.decode()
+    assert not HomeLesson.objects.filter(member=study.wang).exists()
+    response = client.post("/study/home-lessons/new/", {**base, "instructor": cast.users.instructor.pk})
+    assert response.status_code == 302
+    lesson = HomeLesson.objects.get(member=study.wang)
+    assert (lesson.instructor, lesson.mentor) == (cast.users.instructor, None)
+    assert 'data-testid="deliverer">instructor1（指导员）<' in client.get(response["Location"]).content.decode()
+
+
+def test_a_lesson_recorded_without_a_deliverer_shows_its_recorder_not_a_dash(client, login, cast, study):
+    lesson = services.record_home_lesson(member=study.wang, given_on=datetime.date(2019, 10, 22), content="送学",
+                                         items=[study.class_item], confirmation="signed", by=cast.users.secretary)
+    login(cast.users.secretary)
+    page = client.get(f"/study/home-lessons/{lesson.pk}/").content.decode()
+    assert 'data-testid="deliverer">secretary1（登记人）<' in page

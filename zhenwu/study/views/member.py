@@ -65,7 +65,7 @@ def my_study(request):
         "lessons_to_confirm": HomeLesson.objects.filter(member=member, confirmed_at__isnull=True,
                                                         confirmation=Confirmation.APP),
         "lessons": HomeLesson.objects.filter(member=member, confirmed_at__isnull=False)
-        .select_related("mentor", "instructor")[:10],
+        .select_related("mentor", "instructor", "recorded_by")[:10],
         "packs_to_confirm": PackHandout.objects.filter(member=member, received_at__isnull=True).select_related("pack"),
         "mentors": mentors,
         "led": led,

@@ -97,7 +97,7 @@ def lesson_list(request):
     by_member = {}
     for task in open_tasks:
         by_member.setdefault(task.member_id, {"member": task.member, "tasks": []})["tasks"].append(task)
-    lessons = (access.visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor")
+    lessons = (access.visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor", "recorded_by")
                .prefetch_related("items").order_by("-given_on", "-id"))
     page = page_of(request, lessons)
     return render_page(request, "study/lesson_list.html", {
@@ -126,28 +126,36 @@ def lesson_create(request):
     members = access.lesson_members(user).select_related("party_org").order_by("party_org__path", "name")
     own = access.member_for(user)
     is_instructor = user.role == "instructor"
-    if is_instructor:
-        mentors = None
-    elif user.role in access.SESSION_EDITOR_ROLES:
+    # The office (a secretary, the town admin) records lessons others delivered: it names the
+    # deliverer, a member or an instructor. An instructor or a mentor records their own lesson.
+    is_office = user.role in access.SESSION_EDITOR_ROLES
+    mentors = instructors = None
+    if is_office:
         mentors = access.members_in_scope(user).select_related("party_org").order_by("party_org__path", "name")
-    else:
-        mentors = Member.objects.filter(pk=own.pk).select_related("party_org")
+        instructors = access.lesson_instructors(user)
     initial = {"given_on": timezone.localdate(), "confirmation": "signed"}
-    if own is not None:
-        initial["mentor"] = own
     member = members.filter(pk=int_or_none(request.GET.get("member"))).first()
     if member is not None:
         initial["member"] = member
         initial["items"] = list(MakeUpTask.objects.filter(member=member, status=MakeUpStatus.OPEN)
                                 .values_list("item_id", flat=True))
+    if is_office:
+        default_mentor = access.lesson_mentor_of(member) or own
+        if default_mentor is not None and default_mentor.pk != getattr(member, "pk", None):
+            initial["mentor"] = default_mentor
     form = HomeLessonForm(request.POST or None, request.FILES or None, initial=initial, members=members,
-                          items=_lesson_items(user), mentors=mentors)
+                          items=_lesson_items(user), mentors=mentors, instructors=instructors)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        mentor = None if is_instructor else (data["mentor"] or own)
+        if is_instructor:
+            mentor, instructor = None, user
+        elif is_office:
+            mentor, instructor = data.get("mentor"), data.get("instructor")
+        else:
+            mentor, instructor = own, None
         try:
             lesson = services.record_home_lesson(
-                member=data["member"], mentor=mentor, instructor=user if is_instructor else None,
+                member=data["member"], mentor=mentor, instructor=instructor,
                 given_on=data["given_on"], content=data["content"], items=data["items"],
                 confirmation=data["confirmation"], photo=data["photo"], by=user,
             )
@@ -159,7 +167,9 @@ def lesson_create(request):
             else:
                 messages.success(request, f"已登记送学，等待{lesson.member.name}在手机上确认")
             return redirect("study:lesson_detail", pk=lesson.pk)
-    return render(request, "study/lesson_form.html", {"form": form, "is_instructor": is_instructor})
+    return render(request, "study/lesson_form.html", {
+        "form": form, "is_instructor": is_instructor, "is_mentor": not is_instructor and not is_office,
+    })
 
 
 @login_required
