@@ -357,6 +357,14 @@ ZHENWU_LOG_JSON = os.environ.get("ZHENWU_LOG_JSON", "0") == "1"
 if ZHENWU_LOG_JSON:
     LOGGING["handlers"]["console"]["formatter"] = "json"
 
+# Limits on anonymous writes (zhenwu.lib.ratelimits), e.g. "address=40/10m,all=1200/10m": a
+# deployment where many residents share one address (a village office's network) raises them.
+ZHENWU_ANONYMOUS_WRITE_RATES = dict(
+    item.strip().split("=", 1)
+    for item in os.environ.get("ZHENWU_ANONYMOUS_WRITE_RATES", "").split(",")
+    if "=" in item
+)
+
 ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
 # The number residents are told to call when the web form refuses them (rate limits, errors).
 ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
