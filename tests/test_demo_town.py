@@ -590,3 +590,43 @@ def test_a_sample_of_the_bulk_visits_replays_through_the_service_unchanged(demo)
             fields = ("household_id", "member_id", "visited_on", "way", "notes", "created_at")
             assert [getattr(replay, f) for f in fields] == [getattr(visit, f) for f in fields]
             transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("months_back", [1, 0], ids=["last month", "this month"])
+def test_a_briefing_over_the_years_history_states_the_figures_of_the_ledgers(demo, months_back):
+    """The briefing of a recent month (the demo's history, not the 2019 story): its figures (the
+    editor's 核对数字, which the text is written from) equal what the ledgers of the same month
+    and area list, and the text states the concerns and activities as the ledgers count them."""
+    import datetime
+
+    from django.utils import timezone
+
+    from zhenwu.lib.numbers import approx_count
+    from zhenwu.reports import ledgers
+    from zhenwu.reports.briefing import build_sections, to_text
+    from zhenwu.reports.drilldown import briefing_figures
+    from zhenwu.reports.filters import Filter
+
+    today = timezone.localdate()
+    year, month = today.year, today.month - months_back
+    if month == 0:
+        year, month = year - 1, 12
+    start = datetime.date(year, month, 1)
+    end = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1))
+    leader = User.objects.get(username="gq_leader")
+    town = Area.objects.get(level=AreaLevel.TOWN, name="官桥镇")
+    flt = Filter(start=start, end=end, area=town)
+    figures = {figure.key: value for figure, value in briefing_figures(leader, flt)}
+
+    concerns_count, _ = ledgers._concern_rows(leader, flt)
+    sessions_count, _ = ledgers._study_rows(leader, flt)
+    activities_count, _ = ledgers._activity_rows(leader, flt)
+    volunteer_count, _ = ledgers._volunteer_rows(leader, flt)
+    visits_count, _ = ledgers._visit_rows(leader, flt)
+    ledger_counts = {"concerns_received": concerns_count, "sessions": sessions_count,
+                     "activities": activities_count, "visits": visits_count, "volunteer_turnout": volunteer_count}
+    assert {k: figures[k] for k in ledger_counts} == ledger_counts
+    assert figures["activities"] > 0 and figures["concerns_received"] > 0  # the history is there
+
+    text = to_text(build_sections(town, year, month))
+    assert f"受理群众诉求{approx_count(figures['concerns_received'])}件" in text
