@@ -11,7 +11,10 @@ from django.forms.models import ModelChoiceIterator
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
-_NUMBER = re.compile(r"[0-9]+|[零〇一二两三四五六七八九十百千]+")
+# Arabic digits anywhere; Chinese numerals only where they count (第三网格, 十二组, 二片), not in a
+# name such as 九龙村 or 三合村.
+_CN = "[零〇一二两三四五六七八九十百千]+"
+_NUMBER = re.compile(rf"[0-9]+|(?<=第){_CN}|{_CN}(?=组|网格|片|队|社|号)")
 
 
 def chinese_number(text):
