@@ -31,9 +31,9 @@ class FigureList:
 
     @property
     def rule(self):
-        """The counting function's contract (its docstring's first paragraph)."""
-        doc = (getattr(self.count, "rule", None) or "").strip()
-        return " ".join(doc.split("\n\n")[0].split())
+        """The counting rule as users read it (Chinese, RULES); the counting function's docstring
+        states the same rule for engineers (docs/figures.md)."""
+        return RULES[self.key]
 
     def total(self, records):
         if self.weight is None:
@@ -43,6 +43,30 @@ class FigureList:
 
 
 FIGURES = {}
+
+# The rule of each figure as the drill-down page states it (计数口径), in the words of docs/figures.md.
+RULES = {
+    "concerns_received": "期间内登记受理的诉求，已合并的重复件不计。",
+    "concerns_resolved_of_received": "期间内受理的诉求中，至今已办结的。",
+    "concerns_resolved": "期间内办结（以最近一次办结时间为准）且目前仍为办结或已关闭的诉求。",
+    "sessions": "本区域党组织开展的学习活动，加上本区域党员参加或请假的上级学习活动；按开始日期计入。",
+    "featured_sessions": "计入的学习活动中标为特色党课专场的。",
+    "attendance": "本区域自己开展的学习活动的全部签到，加上本区域党员在上级学习活动的签到；按人次计。",
+    "home_lessons": "期间内为本区域党组织党员送学上门的次数。",
+    "mentorships": "期间内有效的帮学结对（由本区域党员帮学）：帮1人为1+1结对，帮多人为1+N小组。",
+    "meetings": "本区域各村（社区）期间内召开的民情茶室。",
+    "meeting_attendance": "每场茶室的参加党员、点名的群众和其他来宾之和，每人每场只计一次。",
+    "meeting_concerns": "计入的民情茶室上收集并登记的诉求。",
+    "visits": "期间内对本区域网格内住户的走访次数。",
+    "visited_households": "上述走访涉及的不同户数。",
+    "activities": "本区域期间内结束的活动（跨月活动只计入结束的月份）。",
+    "beneficiaries": "每项活动取申报受益人数与点名受益人数中较大者，再相加。",
+    "volunteer_turnout": "计入活动的志愿者参与人次（含待确认）。",
+    "volunteer_hours": "计入活动中经组织者确认的志愿时长，保留一位小数。",
+    "volunteers": "在计入活动中有确认时长的不同志愿者人数。",
+    "contests": "本区域的比赛，按最后一次评奖日期计入（未评奖的按举办日期）。",
+    "entries": "计入比赛的参赛作品件数。",
+}
 
 
 def _register(figure, rule_of):

@@ -5,6 +5,7 @@ lists show equals a count made here, independently, from the rows generated; and
 figures add up to the quarter's (nothing counted in two months)."""
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -197,3 +198,12 @@ def test_every_figure_list_adds_up_to_its_figure(cast):
     text = briefing.to_text(briefing.build_sections(cast.town, 2019, 10))
     assert "召开“民情茶室”1场，19名党员群众参加" in text and "志愿服务时长11.5小时" in text
     assert "文艺志愿服务" not in briefing.to_text(briefing.build_sections(cast.town, 2019, 9))
+
+
+def test_every_figure_states_its_rule_in_chinese():
+    from zhenwu.reports.drilldown import FIGURES, RULES
+
+    assert set(FIGURES) == set(RULES)
+    for key, figure in FIGURES.items():
+        assert re.search(r"[\u4e00-\u9fff]{6,}", figure.rule), key
+        assert not re.search(r"[A-Za-z]{3,}", figure.rule), key
