@@ -19,6 +19,21 @@ def pytest_configure(config):
     settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 0
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL (CI's second half), the tests that do not depend on the database engine are
+    not run again: browser tests (what pages show and do) and the benchmarks' quick runs (each
+    builds its own scratch SQLite database). They run in the SQLite half; together they would cost
+    CI about eight of its twenty minutes twice. ZHENWU_FULL_ON_POSTGRES=1 runs them here too."""
+    import os
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or os.environ.get("ZHENWU_FULL_ON_POSTGRES") == "1":
+        return
+    skip = pytest.mark.skip(reason="engine-independent: run in the SQLite half (ZHENWU_FULL_ON_POSTGRES=1 runs it)")
+    for item in items:
+        if item.get_closest_marker("browser") or item.nodeid.startswith("bench/"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Configuration kept in process memory does not outlive a test's rolled-back rows."""
