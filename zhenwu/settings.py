@@ -7,6 +7,7 @@ ZHENWU_BLIND_INDEX_KEY; see docs/deploy.md.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -299,13 +300,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 # this server (no CDN, no inline script, no inline style: templates use classes, zhenwu/lib/styling.py),
 # images may also be photos the browser previews (blob:, data:) or media on the S3 endpoint.
 # Violations are reported to /csp-report/ and logged (zhenwu.lib.csp_report).
-_csp_media = []
-for _url in (os.environ.get("ZHENWU_S3_ENDPOINT_URL"), os.environ.get("ZHENWU_MEDIA_ORIGIN")):
-    if _url:
-        from urllib.parse import urlsplit as _urlsplit
-
-        _parts = _urlsplit(_url)
-        _csp_media.append(f"{_parts.scheme}://{_parts.netloc}" if _parts.netloc else _url)
+_csp_media = [
+    f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" if urlsplit(url).netloc else url
+    for url in (os.environ.get("ZHENWU_S3_ENDPOINT_URL"), os.environ.get("ZHENWU_MEDIA_ORIGIN"))
+    if url
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -143,8 +143,10 @@ def walk(contexts, base, start_paths, *, role):
         for target in sorted(links):
             if depth == 0:
                 queue.append((target, 1, path))
-            elif broken(request(target)[0]):
-                report.add(target, f"answers {request(target)[0]} (linked from {path})")
+            else:
+                link_status = request(target)[0]
+                if broken(link_status):
+                    report.add(target, f"answers {link_status} (linked from {path})")
     for page in pages.values():
         page.close()
     return report

@@ -69,8 +69,7 @@ RULES = {
 }
 
 
-def _register(figure, rule_of):
-    figure.count.rule = rule_of.__doc__
+def _register(figure):
     FIGURES[figure.key] = figure
     return figure
 
@@ -109,12 +108,12 @@ def _concern_figures():
         return lambda user, flt: fn(concerns=_concerns(user), **_scope(flt))
 
     _register(FigureList("concerns_received", "受理诉求(件)", CONCERN_COLUMNS, count(f.received_count),
-                         records(f.received_records), _concern_cells, unit="件"), f.received_records)
+                         records(f.received_records), _concern_cells, unit="件"))
     _register(FigureList("concerns_resolved_of_received", "已办结(件)", CONCERN_COLUMNS,
                          count(f.resolved_of_received_count), records(f.resolved_of_received_records),
-                         _concern_cells, unit="件"), f.resolved_of_received_records)
+                         _concern_cells, unit="件"))
     _register(FigureList("concerns_resolved", "本期办结(件)", CONCERN_COLUMNS, count(f.resolved_count),
-                         records(f.resolved_records), _concern_cells, unit="件"), f.resolved_records)
+                         records(f.resolved_records), _concern_cells, unit="件"))
 
 
 # --- 学习 -----------------------------------------------------------------------------------------
@@ -135,33 +134,32 @@ def _study_figures():
     _register(FigureList(
         "sessions", "学习活动(场)", session_columns, lambda user, flt: f.session_count(**scope(user, flt)),
         lambda user, flt: f.counted_sessions(**scope(user, flt)).order_by("starts_at", "id"), session_cells,
-        unit="场"), f.counted_sessions)
+        unit="场"))
     _register(FigureList(
         "featured_sessions", "特色党课专场(次)", session_columns,
         lambda user, flt: f.counted_sessions(**scope(user, flt)).filter(is_featured=True).count(),
         lambda user, flt: f.counted_sessions(**scope(user, flt)).filter(is_featured=True).order_by("starts_at", "id"),
-        session_cells, unit="次"), f.counted_sessions)
+        session_cells, unit="次"))
     _register(FigureList(
         "attendance", "签到(人次)", ("学习活动", "开始时间", "党员", "所在党组织"),
         lambda user, flt: f.attendance_count(**scope(user, flt)),
         lambda user, flt: f.attendance_records(**scope(user, flt)).select_related(
             "session", "member__party_org").order_by("session__starts_at", "session_id", "member__name"),
         lambda a: (a.session.title, _local(a.session.starts_at), a.member.name, a.member.party_org.name),
-        unit="人次"), f.attendance_records)
+        unit="人次"))
     _register(FigureList(
         "home_lessons", "送学上门(次)", ("送学日期", "党员", "所在党组织"),
         lambda user, flt: f.home_lesson_count(**_scope(flt)),
         lambda user, flt: f.home_lesson_records(**_scope(flt)).select_related("member__party_org").order_by(
             "given_on", "id"),
-        lambda h: (f"{h.given_on:%Y-%m-%d}", h.member.name, h.member.party_org.name), unit="次"),
-        f.home_lesson_records)
+        lambda h: (f"{h.given_on:%Y-%m-%d}", h.member.name, h.member.party_org.name), unit="次"))
     _register(FigureList(
         "mentorships", "帮学结对(对/组)", ("结对日期", "帮学人", "帮学对象(人)", "形式"),
         lambda user, flt: sum(f.pair_counts(**_scope(flt))),
         lambda user, flt: list(f.mentorship_records(**_scope(flt)).filter(mentee_count__gt=0)
                                .select_related("mentor").order_by("started_on", "id")),
         lambda m: (f"{m.started_on:%Y-%m-%d}", m.mentor.name, m.mentee_count, "1+1" if m.mentee_count == 1 else "1+N"),
-        unit="对/组"), f.pair_counts)
+        unit="对/组"))
 
 
 # --- 茶室与走访 -------------------------------------------------------------------------------------
@@ -183,32 +181,32 @@ def _grid_figures():
         lambda user, flt: f.meeting_count(**meetings(user, flt)),
         lambda user, flt: f.with_attendance(f.counted_meetings(**meetings(user, flt))).order_by("held_on", "id"),
         lambda m: (f"{m.held_on:%Y-%m-%d}", m.title, m.place, m.member_count, m.resident_count, m.guest_count,
-                   m.attendees), unit="场"), f.counted_meetings)
+                   m.attendees), unit="场"))
     _register(FigureList(
         "meeting_attendance", "民情茶室参加(人次)", ("日期", "民情茶室", "身份", "姓名", "人数"),
         lambda user, flt: f.meeting_attendance(**meetings(user, flt)),
         lambda user, flt: f.meeting_attendance_records(**meetings(user, flt)),
         lambda r: (f"{r['held_on']:%Y-%m-%d}", r["meeting"], r["who"], r["name"], r["count"]),
-        weight=lambda r: r["count"], unit="人次"), f.meeting_attendance)
+        weight=lambda r: r["count"], unit="人次"))
     _register(FigureList(
         "meeting_concerns", "茶室收集诉求(件)", CONCERN_COLUMNS,
         lambda user, flt: f.meeting_concern_records(**meetings(user, flt)).filter(
             pk__in=_concerns(user).values("pk")).count(),
         lambda user, flt: f.meeting_concern_records(**meetings(user, flt)).filter(
             pk__in=_concerns(user).values("pk")).order_by("received_at", "id"),
-        _concern_cells, unit="件"), f.meeting_concern_records)
+        _concern_cells, unit="件"))
     _register(FigureList(
         "visits", "走访(次)", ("走访日期", "户编号", "住址", "走访党员", "方式"),
         lambda user, flt: f.visit_count(**visits(user, flt)),
         lambda user, flt: f.counted_visits(**visits(user, flt)).select_related("household", "member").order_by(
             "visited_on", "id"),
         lambda v: (f"{v.visited_on:%Y-%m-%d}", v.household.number, v.household.address,
-                   v.member.name if v.member_id else "", v.get_way_display()), unit="次"), f.counted_visits)
+                   v.member.name if v.member_id else "", v.get_way_display()), unit="次"))
     _register(FigureList(
         "visited_households", "走访户数", ("户编号", "住址"),
         lambda user, flt: f.visited_households(**visits(user, flt)),
         lambda user, flt: f.visited_household_records(**visits(user, flt)).order_by("number", "id"),
-        lambda h: (h.number, h.address), unit="户"), f.visited_households)
+        lambda h: (h.number, h.address), unit="户"))
 
 
 # --- 活动与志愿 -----------------------------------------------------------------------------------
@@ -228,13 +226,13 @@ def _activity_figures():
     _register(FigureList(
         "activities", "活动(次)", activity_columns, lambda user, flt: f.activity_count(**scope(user, flt)),
         lambda user, flt: f.counted_activities(**scope(user, flt)).order_by("counted_at", "id"), activity_cells,
-        unit="次"), f.counted_activities)
+        unit="次"))
     _register(FigureList(
         "beneficiaries", "受益(人次)", (*activity_columns, "申报人数", "具名人数", "计入"),
         lambda user, flt: f.beneficiaries_served(**scope(user, flt)),
         lambda user, flt: f.beneficiary_records(**scope(user, flt)).order_by("counted_at", "id"),
         lambda a: (*activity_cells(a), a.beneficiary_count, a.beneficiaries_named, a.beneficiaries_served),
-        weight=lambda a: a.beneficiaries_served, unit="人次"), f.beneficiaries_served)
+        weight=lambda a: a.beneficiaries_served, unit="人次"))
     _register(FigureList(
         "volunteer_turnout", "志愿服务(人次)", ("活动", "结束时间", "志愿者", "时长(小时)", "确认"),
         lambda user, flt: f.volunteer_turnout(**scope(user, flt)),
@@ -242,7 +240,7 @@ def _activity_figures():
         .order_by("activity__starts_at", "activity_id", "id"),
         lambda p: (p.activity.title, _local(p.activity.ends_at or p.activity.starts_at), p.person_label,
                    p.hours if p.hours is not None else "", "已确认" if p.hours_confirmed_at else "待确认"),
-        unit="人次"), f.volunteer_turnout)
+        unit="人次"))
     _register(FigureList(
         "volunteer_hours", "志愿时长(小时)", ("活动", "结束时间", "志愿者", "时长(小时)"),
         lambda user, flt: f.confirmed_hours(**scope(user, flt)),
@@ -250,13 +248,13 @@ def _activity_figures():
             "activity", "member", "resident").order_by("activity__starts_at", "activity_id", "id"),
         lambda p: (p.activity.title, _local(p.activity.ends_at or p.activity.starts_at), p.person_label,
                    one_decimal(p.hours)),
-        weight=lambda p: p.hours, unit="小时"), f.confirmed_hours)
+        weight=lambda p: p.hours, unit="小时"))
     _register(FigureList(
         "volunteers", "志愿者(人)", ("姓名", "身份", "确认时长(小时)", "活动(次)"),
         lambda user, flt: f.volunteer_people(**scope(user, flt)),
         lambda user, flt: f.volunteer_people_records(**scope(user, flt)),
         lambda r: (r["name"], "党员" if r["member_id"] else "居民" if r["resident_id"] else "其他", r["hours"],
-                   r["activities"]), unit="人"), f.volunteer_people)
+                   r["activities"]), unit="人"))
 
     def contests(user, flt):
         return {"contests": visible_contests(user), **_scope(flt)}
@@ -265,14 +263,13 @@ def _activity_figures():
         "contests", "比赛(场)", ("举办日期", "评奖时间", "名称", "类型"),
         lambda user, flt: f.contest_count(**contests(user, flt)),
         lambda user, flt: f.counted_contests(**contests(user, flt)).order_by("held_on", "id"),
-        lambda c: (f"{c.held_on:%Y-%m-%d}", _local(c.awarded_at), c.title, c.get_kind_display()), unit="场"),
-        f.counted_contests)
+        lambda c: (f"{c.held_on:%Y-%m-%d}", _local(c.awarded_at), c.title, c.get_kind_display()), unit="场"))
     _register(FigureList(
         "entries", "参赛作品(件)", ("比赛", "作品", "作者", "奖项"),
         lambda user, flt: f.entry_count(**contests(user, flt)),
         lambda user, flt: f.entry_records(**contests(user, flt)).select_related(
             "contest", "author_member", "author_resident").order_by("contest_id", "id"),
-        lambda e: (e.contest.title, e.title, e.author_label, e.get_award_display()), unit="件"), f.entry_records)
+        lambda e: (e.contest.title, e.title, e.author_label, e.get_award_display()), unit="件"))
 
 
 _concern_figures()
@@ -295,3 +292,17 @@ BRIEFING_FIGURES = ("sessions", "attendance", "home_lessons", "mentorships", "fe
 def briefing_figures(user, flt):
     """[(FigureList, figure)] of a briefing's area and month, for the editor's check list."""
     return [(FIGURES[key], FIGURES[key].count(user, flt)) for key in BRIEFING_FIGURES]
+
+
+def briefing_check_list(user, briefing):
+    """The month's figures for the editor to check against the text, each opening its records; none
+    for an editor who may not open the reports of the briefing's area."""
+    from .briefing import month_bounds
+    from .filters import REPORT_ROLES, Filter, area_choices
+
+    if user.role not in REPORT_ROLES or all(a.pk != briefing.area_id for a in area_choices(user)):
+        return []
+    start, end = month_bounds(briefing.month.year, briefing.month.month)
+    flt = Filter(start=start, end=end, area=briefing.area)
+    return [{"figure": figure, "value": value, "start": start, "end": end}
+            for figure, value in briefing_figures(user, flt) if value]

@@ -17,7 +17,7 @@ from zhenwu.org.models import town_of
 from .. import briefing_access as access
 from .. import briefing_services as services
 from .. import forms
-from ..filters import REPORT_ROLES
+from ..drilldown import briefing_check_list
 from ..models import BriefingExport, ExportFormat
 
 
@@ -65,25 +65,17 @@ def briefing_generate(request):
     return redirect(f"{briefing_url(briefing)}?job={job.pk}")
 
 
+def _rerender_draft(request, briefing, message):
+    """After an edit of the draft: queue its Word and PDF again and show the job on its page."""
+    job = services.queue_draft_files(briefing, by=request.user)
+    messages.success(request, message)
+    return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+
+
 def briefing_url(briefing):
     from django.urls import reverse
 
     return reverse("reports:briefing_detail", args=[briefing.pk])
-
-
-def _figures_to_check(user, briefing):
-    """The month's figures for the editor to check against the text, each opening its records; none
-    for an editor who may not open the reports of the briefing's area."""
-    from ..briefing import month_bounds
-    from ..drilldown import briefing_figures
-    from ..filters import Filter, area_choices
-
-    if user.role not in REPORT_ROLES or all(a.pk != briefing.area_id for a in area_choices(user)):
-        return []
-    start, end = month_bounds(briefing.month.year, briefing.month.month)
-    flt = Filter(start=start, end=end, area=briefing.area)
-    return [{"figure": figure, "value": value, "start": start, "end": end}
-            for figure, value in briefing_figures(user, flt) if value]
 
 
 def _detail(request, briefing, *, highlight_formset=None, issue_form=None, status=200):
@@ -120,7 +112,7 @@ def _detail(request, briefing, *, highlight_formset=None, issue_form=None, statu
                                                               "copies": briefing.copies}),
             settings=services.default_settings(briefing.area),
             can_configure=access.can_configure(user),
-            figures=_figures_to_check(user, briefing),
+            figures=briefing_check_list(user, briefing),
         )
     return render(request, "reports/briefing_detail.html", context, status=status)
 
@@ -145,9 +137,7 @@ def briefing_highlights(request, pk):
         except services.BriefingError as exc:
             formset.non_form_errors().append(exc.text)
         else:
-            job = services.queue_draft_files(briefing, by=user)
-            messages.success(request, "已保存本月要闻（草稿），正在重新生成文件")
-            return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+            return _rerender_draft(request, briefing, "已保存本月要闻（草稿），正在重新生成文件")
     return _detail(request, briefing, highlight_formset=formset, status=400)
 
 
@@ -164,9 +154,7 @@ def briefing_issue(request, pk):
         except services.BriefingError as exc:
             attach_errors(form, exc)
         else:
-            job = services.queue_draft_files(briefing, by=user)
-            messages.success(request, "已保存报送、抄送（草稿），正在重新生成文件")
-            return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+            return _rerender_draft(request, briefing, "已保存报送、抄送（草稿），正在重新生成文件")
     return _detail(request, briefing, issue_form=form, status=400)
 
 
@@ -180,9 +168,7 @@ def briefing_edit(request, pk):
     except services.BriefingError as exc:
         messages.error(request, exc.text)
         return redirect(briefing_url(briefing))
-    job = services.queue_draft_files(briefing, by=user)
-    messages.success(request, "已保存修改（草稿），正在重新生成文件")
-    return redirect(f"{briefing_url(briefing)}?job={job.pk}")
+    return _rerender_draft(request, briefing, "已保存修改（草稿），正在重新生成文件")
 
 
 @login_required
