@@ -411,6 +411,10 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     )
     if received > now:
         received = now - datetime.timedelta(minutes=rng.randint(5, 300))
+        if channel in STAFF_CHANNELS and not 8 <= timezone.localtime(received).hour < 18:
+            # Staff register in office hours: before this morning's office, the last working day's.
+            yesterday = workdays.local_date(now) - datetime.timedelta(days=1)
+            received = _local(workday_on_or_before(yesterday, overrides), rng.randint(9, 16), rng.randint(0, 59))
     title, text = rng.choice(TEXTS[category.code])
     values = {"village": village.name, "group": "一二三四五六七八"[group % 8]}
     urgency = rng.choices([Urgency.NORMAL, Urgency.URGENT, Urgency.CRITICAL], [90, 8, 2])[0]
