@@ -72,3 +72,26 @@ def test_the_secretary_names_a_beneficiary_with_the_resident_picker_on_a_phone(p
     expect(page.get_by_test_id("served")).to_contain_text("216 名老人（其中登记姓名 1 名）")
     row = Beneficiary.objects.get()
     assert (row.resident, row.visited_by.member, row.gift) == (cast.residents.jiulong2, cast.members.jiulong, "牛奶一箱")
+
+
+def test_the_secretary_names_a_tea_room_meetings_residents_by_search_on_a_phone(phone_page, cast, browser_login):
+    from zhenwu.grid.models import Meeting
+
+    page = phone_page
+    browser_login(page, cast.users.secretary)  # 九龙村: the form opens on the village directly
+    page.goto("/grid/meetings/new/")
+    page.get_by_label("地点").fill("九龙村党群服务中心")
+    page.get_by_label("主持人").fill("黎干亮")
+    picker = page.get_by_label("参加群众（已登记居民）")
+    picker.fill("王")
+    page.get_by_label("王芳（JL-0002）").check()
+    picker.fill("黎")  # a second search does not lose 王芳: she moved up to the chosen ones
+    page.get_by_label("黎明（JL-0001）").check()
+    chosen = page.locator(".picker-chosen")
+    expect(chosen).to_contain_text("王芳")
+    expect(chosen).to_contain_text("黎明")
+    _no_horizontal_scroll(page)
+    page.get_by_role("button", name=re.compile("保存|登记")).click()
+    expect(page).to_have_url(re.compile(r"/grid/meetings/\d+/$"))
+    meeting = Meeting.objects.get()
+    assert set(meeting.residents.all()) == {cast.residents.jiulong, cast.residents.jiulong2}

@@ -6,6 +6,7 @@ from django import forms
 from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (views import it from here)
 from zhenwu.lib.pickers import SearchPicker
 from zhenwu.lib.widgets import DateInput, DateTimeInput
+from zhenwu.org.forms import resident_label
 from zhenwu.org.models import Area, Department, Member, PartyOrg, Resident
 
 from .models import ActivityKind, AwardLevel, ContestKind, Participation, ParticipationRole, RoleModelCategory
@@ -48,7 +49,7 @@ class ParticipantForm(forms.Form):
     member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none(), required=False,
                                     widget=SearchPicker(label=lambda m: f"{m.name}（{m.party_org.name}）"))
     resident = forms.ModelChoiceField(label="居民", queryset=Resident.objects.none(), required=False,
-                                      widget=SearchPicker(label=lambda r: resident_label(r)))
+                                      widget=SearchPicker(label=resident_label))
     person_name = forms.CharField(label="其他人员姓名", max_length=50, required=False,
                                   help_text="不在名册中的志愿者，填写姓名即可")
     hours = forms.DecimalField(label="服务时长(小时)", max_digits=4, decimal_places=1, required=False, min_value=0)
@@ -70,7 +71,7 @@ class BeneficiaryForm(forms.Form):
     """One named beneficiary: a resident from the search, or a name typed for someone not on the roll."""
 
     resident = forms.ModelChoiceField(label="受益人（从名册中搜索）", queryset=Resident.objects.none(), required=False,
-                                      widget=SearchPicker(label=lambda r: resident_label(r)))
+                                      widget=SearchPicker(label=resident_label))
     person_name = forms.CharField(label="或：不在名册中的受益人姓名", max_length=50, required=False)
     note = forms.CharField(label="备注", max_length=100, required=False, help_text="如：外村五保老人、住址")
     visited_by = VisitorChoice(label="走访人", queryset=Participation.objects.none(), required=False,
@@ -84,12 +85,6 @@ class BeneficiaryForm(forms.Form):
         self.fields["resident"].queryset = residents
         self.fields["resident"].widget.search_url = f"{search_url}?field=resident"
         self.fields["visited_by"].queryset = visitors
-
-
-def resident_label(resident):
-    """Enough to tell two 王芳 apart without showing personal numbers: household and birth year."""
-    born = f"，{resident.birth_date.year}年生" if resident.birth_date else ""
-    return f"{resident.name}（{resident.household.number}{born}）"
 
 
 class PhotoForm(forms.Form):

@@ -5,8 +5,9 @@ from django import forms
 from django.utils import timezone
 
 from zhenwu.concerns.models import Category
+from zhenwu.lib.pickers import SearchMultiPicker
 from zhenwu.lib.widgets import DateInput
-from zhenwu.org.forms import AreaChoiceField
+from zhenwu.org.forms import AreaChoiceField, resident_label
 from zhenwu.org.models import Member, Resident
 
 from .models import ExemplarKind, MemberRoleKind, VisitWay
@@ -153,17 +154,18 @@ class MeetingForm(forms.Form):
     )
     residents = forms.ModelMultipleChoiceField(
         label="参加群众（已登记居民）", queryset=Resident.objects.none(), required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=SearchMultiPicker(label=resident_label),
+        help_text="输入姓名搜索，勾选即加入；取消勾选即移出",
     )
     guest_count = forms.IntegerField(label="其他参加群众（人）", min_value=0, initial=0)
     minutes = forms.CharField(label="纪要", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     photos = MultiplePhotosField(label=f"照片（最多{MAX_MEETING_PHOTOS}张）", required=False)
 
-    def __init__(self, *args, members, residents, **kwargs):
+    def __init__(self, *args, members, residents, search_url="", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = members
         self.fields["residents"].queryset = residents
-        self.fields["residents"].label_from_instance = lambda r: f"{r.name}（{r.household.number}）"
+        self.fields["residents"].widget.search_url = search_url
         self.initial.setdefault("held_on", timezone.localdate())
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("rule/", views.cadence_rule, name="cadence_rule"),
     path("meetings/", views.meeting_list, name="meeting_list"),
     path("meetings/new/", views.meeting_create, name="meeting_create"),
+    path("meetings/new/residents/", views.meeting_resident_search, name="meeting_resident_search"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/concerns/", views.meeting_concerns, name="meeting_concerns"),
     path("meeting-photos/<int:pk>/", views.meeting_photo, name="meeting_photo"),

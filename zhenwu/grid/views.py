@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from zhenwu.concerns.access import in_scope as concern_in_scope
 from zhenwu.concerns.models import Concern
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
+from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
 from zhenwu.org.ordering import tree_order
 
@@ -626,9 +628,7 @@ def meeting_create(request):
         area = areas[0]
     if area is None:
         return render(request, "grid/meeting_area.html", {"areas": areas})
-    members = access.members_for_area(area).order_by("name")
-    residents = Resident.objects.filter(household__grid__in=_grids_under(area)).select_related("household")
-    form = MeetingForm(request.POST or None, request.FILES or None, members=members, residents=residents)
+    form = _meeting_form(request, area)
     if request.method == "POST" and form.is_valid():
         try:
             meeting = services.record_meeting(area=area, by=user, **form.cleaned_data)
@@ -638,6 +638,27 @@ def meeting_create(request):
             messages.success(request, "民情茶室已登记，可在下方登记群众反映的诉求")
             return redirect("grid:meeting_detail", pk=meeting.pk)
     return render(request, "grid/meeting_form.html", {"form": form, "area": area})
+
+
+def _meeting_form(request, area):
+    members = access.members_for_area(area).order_by("name")
+    residents = (Resident.objects.filter(household__grid__in=_grids_under(area))
+                 .select_related("household").order_by("name", "pk"))
+    return MeetingForm(request.POST or None, request.FILES or None, members=members, residents=residents,
+                       search_url=reverse("grid:meeting_resident_search") + f"?area={area.pk}")
+
+
+@login_required
+def meeting_resident_search(request):
+    """The meeting form's resident picker: matches among the residents of the chosen village."""
+    user = request.user
+    if not access.can_manage_meetings(user):
+        raise PermissionDenied("没有登记民情茶室的权限")
+    area = next((a for a in access.meeting_areas(user) if a.pk == int_or_none(request.GET.get("area"))), None)
+    if area is None:
+        raise Http404
+    form = _meeting_form(request, area)
+    return picker_results(request, form.fields["residents"], name="residents")
 
 
 def _concerns_form(meeting, data=None):

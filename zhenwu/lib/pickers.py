@@ -10,6 +10,8 @@ picked by editing the page.
     field = forms.ModelChoiceField(queryset=..., widget=SearchPicker(label=lambda m: f"{m.name}"))
     form.fields["member"].widget.search_url = reverse(...) + "?field=member"   # in the view
     return picker_results(request, form.fields["member"], name="member")       # the search view
+
+`SearchMultiPicker` is the same for a ModelMultipleChoiceField (checkboxes, chosen rows kept).
 """
 
 from django import forms
@@ -55,8 +57,46 @@ class SearchPicker(forms.Widget):
         }))
 
 
-def search(field, text):
-    """At most LIMIT rows of the field's own queryset matching `text`, and whether more match."""
+class SearchMultiPicker(SearchPicker):
+    """The several-rows chooser (a meeting's residents): chosen rows stay above the search box as
+    ticked checkboxes, so a new search never loses them; matches come as unticked checkboxes
+    (static/js/app.js moves a ticked match up to the chosen ones). The field is a
+    ModelMultipleChoiceField, validated against the same scoped queryset it searches."""
+
+    template_name = "includes/search_multi_picker.html"
+    allow_multiple_selected = True
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        return getter(name) if getter else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # an empty choice is a choice (nothing ticked posts nothing)
+
+    def chosen(self, value):
+        queryset = getattr(self.choices, "queryset", None)
+        if queryset is None or not value:
+            return []
+        ids = [v for v in (value if isinstance(value, (list, tuple)) else [value]) if str(v).isdigit()]
+        return list(queryset.filter(pk__in=ids)[:MAX_CHOSEN])
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        return mark_safe(render_to_string(self.template_name, {
+            "name": name,
+            "id": attrs.get("id") or f"id_{name}",
+            "search_url": self.search_url,
+            "placeholder": self.placeholder,
+            "chosen": [(row, self.label(row)) for row in self.chosen(value)],
+        }))
+
+
+MAX_CHOSEN = 500
+
+
+def search(field, text, *, exclude=()):
+    """At most LIMIT rows of the field's own queryset matching `text`, and whether more match.
+    `exclude`: ids already chosen (a several-rows picker does not offer them again)."""
     widget = field.widget
     text = (text or "").strip()[:50]
     if not text:
@@ -64,14 +104,19 @@ def search(field, text):
     condition = Q()
     for name in widget.search_fields:
         condition |= Q(**{f"{name}__contains": text})
-    rows = list(field.queryset.filter(condition)[:LIMIT + 1])
+    queryset = field.queryset.filter(condition)
+    exclude = [v for v in exclude if str(v).isdigit()][:MAX_CHOSEN]
+    if exclude:
+        queryset = queryset.exclude(pk__in=exclude)
+    rows = list(queryset[:LIMIT + 1])
     return rows[:LIMIT], len(rows) > LIMIT
 
 
 def picker_results(request, field, *, name):
     """The search view's answer: radio buttons for the matches (an htmx fragment)."""
     text = request.GET.get(f"{name}_q", "")
-    rows, more = search(field, text)
+    multiple = isinstance(field.widget, SearchMultiPicker)
+    rows, more = search(field, text, exclude=request.GET.getlist(name) if multiple else ())
     return render(request, "includes/search_picker_results.html", {
         "name": name,
         "q": text.strip(),
@@ -79,4 +124,5 @@ def picker_results(request, field, *, name):
         "more": more,
         "limit": LIMIT,
         "required": field.required,
+        "multiple": multiple,
     })

@@ -92,3 +92,9 @@ class MemberForm(PersonalNumbersForm):
     def __init__(self, *args, party_orgs, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["party_org"].queryset = party_orgs
+
+
+def resident_label(resident):
+    """Enough to tell two 王芳 apart without showing personal numbers: household and birth year."""
+    born = f"，{resident.birth_date.year}年生" if resident.birth_date else ""
+    return f"{resident.name}（{resident.household.number}{born}）"

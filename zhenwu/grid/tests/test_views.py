@@ -192,6 +192,38 @@ def test_a_meeting_is_recorded_and_raises_several_concerns_from_one_form(linked,
     assert client.get(f"/grid/meetings/{meeting.pk}/").status_code == 200
 
 
+def test_the_meeting_resident_picker_searches_the_village_and_keeps_the_chosen(linked, client, login):
+    login(linked.users.town_admin)
+    jiulong, jizhen = linked.jiulong.pk, linked.jizhen.pk
+    # 王芳 lives in 九龙村: found when the meeting is there, not when it is in 集镇村.
+    found = client.get(f"/grid/meetings/new/residents/?area={jiulong}&residents_q=王").content.decode()
+    assert f'type="checkbox" name="residents" value="{linked.residents.jiulong2.pk}"' in found and "王芳" in found
+    elsewhere = client.get(f"/grid/meetings/new/residents/?area={jizhen}&residents_q=王").content.decode()
+    assert "王芳" not in elsewhere and "没有找到" in elsewhere
+    # One already chosen is not offered again.
+    again = client.get(f"/grid/meetings/new/residents/?area={jiulong}&residents_q=王"
+                       f"&residents={linked.residents.jiulong2.pk}").content.decode()
+    assert "王芳" not in again
+    # A form sent back with an error keeps the chosen residents ticked, above the search box.
+    response = client.post("/grid/meetings/new/", {
+        "area": str(jiulong), "title": "民情茶室", "held_on": "", "place": "九龙村部", "host": "黎干亮",
+        "residents": [str(linked.residents.jiulong.pk), str(linked.residents.jiulong2.pk)], "guest_count": "0",
+    })
+    page = response.content.decode()
+    assert response.status_code == 200 and "黎明" in page and "王芳" in page
+    assert page.count('name="residents" value="') == 2 and page.count(" checked>") >= 2
+    # A resident of another village posted by hand is refused.
+    response = client.post("/grid/meetings/new/", {
+        "area": str(jiulong), "title": "民情茶室", "held_on": timezone.localdate().isoformat(), "place": "九龙村部",
+        "host": "黎干亮", "residents": [str(linked.residents.jizhen.pk)], "guest_count": "0",
+    })
+    assert response.status_code == 200 and not Meeting.objects.exists()
+    # Someone who may not record meetings cannot search.
+    client.logout()
+    login(linked.users.member)
+    assert client.get(f"/grid/meetings/new/residents/?area={jiulong}&residents_q=王").status_code == 403
+
+
 def test_the_cadence_rule_is_the_town_admins(linked, client, login):
     login(linked.users.secretary)
     assert client.get("/grid/rule/").status_code == 403

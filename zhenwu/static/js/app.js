@@ -45,3 +45,17 @@ document.addEventListener("DOMContentLoaded", function () {
     apply();
   });
 });
+
+// A several-rows search picker (zhenwu/lib/pickers.SearchMultiPicker): a ticked match moves up to
+// the chosen rows, so the next search does not wipe it. Without this file a ticked match is still
+// posted, as long as the user does not search again before sending.
+document.addEventListener("change", function (evt) {
+  var input = evt.target;
+  if (!input.matches || !input.matches("[data-picker-multi] .picker-results input[type=checkbox]")) return;
+  if (!input.checked) return;
+  var picker = input.closest("[data-picker-multi]");
+  var chosen = picker.querySelector(".picker-chosen");
+  var label = input.closest("label");
+  label.classList.add("chip");
+  chosen.appendChild(label);
+});
