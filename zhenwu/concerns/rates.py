@@ -199,23 +199,9 @@ def rate_cells(*, queryset=None, by=(), start=None, end=None, now=None):
         qs = qs.filter(received_at__lte=workdays.end_of_day(end))
 
     keys = [DIMENSIONS[dim] for dim in by]
-
-    held = Q(department__isnull=False, dispatched_at__isnull=False)
-    due = held & (Q(responded_at__isnull=False) | Q(response_due__lt=now))
-    in_time = held & Q(responded_at__isnull=False, responded_at__lte=F("response_due"))
     # COUNT(1) rather than COUNT(id): the same number (id is never null) without reading a column
     # the covering index need not hold (Django refuses COUNT(*) with a filter).
-    aggregates = dict(
-        received=_count(),
-        due_for_response=_count(due),
-        responded_in_time=_count(in_time),
-        assessed=_count(Q(callback_at__isnull=False)),
-        solved=_count(Q(callback_at__isnull=False, callback_solved=True)),
-        satisfied=_count(Q(callback_result=CallBackResult.SATISFIED)),
-        basically_satisfied=_count(Q(callback_result=CallBackResult.BASICALLY_SATISFIED)),
-        unsatisfied=_count(Q(callback_result=CallBackResult.UNSATISFIED)),
-        resolved=_count(Q(resolved_at__isnull=False)),
-    )
+    aggregates = dict(received=_count(), **{name: _count(q) for name, q in rate_conditions(now).items()})
     month_at = by.index("month") if "month" in by else None
     if keys:
         counts = _tuples(
@@ -233,6 +219,23 @@ def rate_cells(*, queryset=None, by=(), start=None, end=None, now=None):
         month_at,
     )
     return RateCells(by=by, counts=counts, histogram=histogram)
+
+
+def rate_conditions(now):
+    """{count field: the condition a concern of the population meets to be counted in it}, as the
+    module's docstring defines them. The rates' aggregates and the drill-down lists of the concerns
+    behind a rate (zhenwu.concerns.figures) both filter with these, so they cannot disagree."""
+    held = Q(department__isnull=False, dispatched_at__isnull=False)
+    return {
+        "due_for_response": held & (Q(responded_at__isnull=False) | Q(response_due__lt=now)),
+        "responded_in_time": held & Q(responded_at__isnull=False, responded_at__lte=F("response_due")),
+        "assessed": Q(callback_at__isnull=False),
+        "solved": Q(callback_at__isnull=False, callback_solved=True),
+        "satisfied": Q(callback_result=CallBackResult.SATISFIED),
+        "basically_satisfied": Q(callback_result=CallBackResult.BASICALLY_SATISFIED),
+        "unsatisfied": Q(callback_result=CallBackResult.UNSATISFIED),
+        "resolved": Q(resolved_at__isnull=False),
+    }
 
 
 SKIP = object()

@@ -471,6 +471,45 @@ def coverage(root, *, today=None, depth=None):
     return [rows[a.path] for a in tree_order(areas) if depth is None or a.depth <= root.depth + depth]
 
 
+@dataclass
+class CoverageRecord:
+    """One linked household behind `coverage`'s figures: whether it is covered (visited within its
+    interval) and overdue, its last visit and the date its next visit is due."""
+
+    household: Household
+    covered: bool
+    overdue: bool
+    last: datetime.date | None
+    due: datetime.date | None
+
+
+def coverage_records(root, *, today=None):
+    """The linked households under `root` that `coverage(root)[0].linked` counts, one
+    CoverageRecord each, in household-number order: the same derived table of links and the same
+    covered/overdue conditions, grouped by household instead of by grid (two queries)."""
+    today = today or timezone.localdate()
+    links, params = _link_rows(root, today=today)
+    query = (
+        f"SELECT l.household_id, MAX(CASE WHEN {_COVERED_SQL} THEN 1 ELSE 0 END), "
+        f"MAX(CASE WHEN {_OVERDUE_SQL} THEN 1 ELSE 0 END), MAX(l.last), MIN(l.started_on), MAX(l.interval_days) "
+        f"FROM {links} GROUP BY l.household_id"
+    )
+    with _cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    households = Household.objects.select_related("grid").in_bulk([row[0] for row in rows])
+    records = []
+    for household_id, covered, overdue, last, started, interval in rows:
+        last, started = _date(last), _date(started)
+        basis = last or started
+        records.append(CoverageRecord(
+            household=households[household_id], covered=bool(covered), overdue=bool(overdue), last=last,
+            due=basis + datetime.timedelta(days=int(interval)) if basis and interval is not None else None,
+        ))
+    records.sort(key=lambda r: (r.household.number, r.household.pk))
+    return records
+
+
 def _counts_by_grid(area, *, today):
     """{grid id: {"linked", "covered", "overdue"}} of the linked households under `area`: one
     query grouping the links in force by grid, counting their distinct households (a household

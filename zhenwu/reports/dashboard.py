@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 
 from zhenwu.lib import workdays
@@ -80,11 +81,12 @@ class Panel:
     figures: list = field(default_factory=list)  # [(label, value)] for the cards above the charts
     note: str = ""
     drill: dict = field(default_factory=dict)  # {label: figure key} of the cards that open their records
+    links: dict = field(default_factory=dict)  # {label: url} of cards whose records have a page of their own
 
     @property
     def cards(self):
-        """[(label, value, figure key or None)] for the cards."""
-        return [(label, value, self.drill.get(label)) for label, value in self.figures]
+        """[(label, value, figure key or None, url or None)] for the cards."""
+        return [(label, value, self.drill.get(label), self.links.get(label)) for label, value in self.figures]
 
 
 def _shown(value, percent):
@@ -204,7 +206,8 @@ def concern_panel(user, flt, places, *, now=None):
             counts_and_rates("concerns_by_month", "各月诉求与三率", "月份", month_rows),
         ],
         note="按登记月份统计，已合并的重复件不计；三率口径与民情公示页相同。",
-        drill={"受理诉求": "concerns_received", "已办结": "concerns_resolved_of_received"},
+        drill={"受理诉求": "concerns_received", "已办结": "concerns_resolved_of_received", "响应率": "response_due",
+               "解决率": "assessed", "满意率": "satisfied", "办结用时中位数(工作日)": "resolution_time"},
     )
 
 
@@ -268,7 +271,8 @@ def study_panel(user, flt, places):
             figures.insert(0, ("规定动作完成率", f"{overall.completion}%"))
         note = f"完成率为“{campaign.name}”规定动作的（已完成+已补学）÷ 应学人次。" + note
     return Panel(key="study", title="学习教育", charts=charts, figures=figures, note=note,
-                 drill={"学习活动(场)": "sessions", "签到(人次)": "attendance"})
+                 drill={"学习活动(场)": "sessions", "签到(人次)": "attendance"},
+                 links={"规定动作完成率": reverse("study:coverage", args=[campaign.pk])} if campaign else {})
 
 
 def _as_date(value):
@@ -388,7 +392,9 @@ def visit_panel(user, flt, places, *, today=None):
         ],
         note="覆盖率 = 在走访周期内走访过的联系户 ÷ 有党员联系的户（按镇里设定的走访周期，当前状态）；"
              "各月走访按走访日期统计。",
-        drill={"期间走访(次)": "visits", "期间走访户数": "visited_households"},
+        drill={"联系户覆盖率": "linked_households", "期间走访(次)": "visits", "期间走访户数": "visited_households"},
+        links={"逾期未访(户)": reverse("grid:overdue_list") + (
+            f"?village={flt.area.pk}" if flt.area.level == AreaLevel.VILLAGE else "")},
     )
 
 

@@ -28,6 +28,9 @@ class FigureList:
     cells: object  # cells(record) -> tuple in column order
     weight: object = None  # weight(record) -> what the record adds to the figure (1 when None)
     unit: str = ""
+    # summary(user, flt) -> the sentence deriving a rate or a median from these records and a
+    # sibling figure ("响应率 87.5% = 按时响应 35 件 ÷ 应响应 40 件"), or None
+    summary: object = None
 
     @property
     def rule(self):
@@ -49,6 +52,13 @@ RULES = {
     "concerns_received": "期间内登记受理的诉求，已合并的重复件不计。",
     "concerns_resolved_of_received": "期间内受理的诉求中，至今已办结的。",
     "concerns_resolved": "期间内办结（以最近一次办结时间为准）且目前仍为办结或已关闭的诉求。",
+    "response_due": "响应率的分母：期间内受理、已派到部门（未被退回）的诉求中，已响应或已过响应期限的。",
+    "responded_in_time": "响应率的分子：应响应的诉求中，在响应期限（当日下班）前首次公开答复或办结的。",
+    "assessed": "解决率和满意率的分母：期间内受理的诉求中，有回访结果的（以最近一次回访为准）。",
+    "solved": "解决率的分子：回访时居民确认问题已解决的。",
+    "satisfied": "满意率的分子：最近一次回访结果为满意或基本满意的。",
+    "resolution_time": "办结用时的统计对象：期间内受理、目前已办结的诉求，用时按登记到最近一次办结的工作日数计。",
+    "linked_households": "截至今天有党员联系的户（一户多名联系党员只计一次）；在走访周期内走访过的为已覆盖。",
     "sessions": "本区域党组织开展的学习活动，加上本区域党员参加或请假的上级学习活动；按开始日期计入。",
     "featured_sessions": "计入的学习活动中标为特色党课专场的。",
     "attendance": "本区域自己开展的学习活动的全部签到，加上本区域党员在上级学习活动的签到；按人次计。",
@@ -100,6 +110,7 @@ CONCERN_COLUMNS = ("编号", "登记时间", "诉求", "状态", "办结时间")
 
 def _concern_figures():
     from zhenwu.concerns import figures as f
+    from zhenwu.concerns.rates import median_from_histogram, percent
 
     def records(fn):
         return lambda user, flt: fn(concerns=_concerns(user), **_scope(flt)).order_by("received_at", "id")
@@ -114,6 +125,66 @@ def _concern_figures():
                          _concern_cells, unit="件"))
     _register(FigureList("concerns_resolved", "本期办结(件)", CONCERN_COLUMNS, count(f.resolved_count),
                          records(f.resolved_records), _concern_cells, unit="件"))
+
+    # The concerns behind the three rates and the median: the denominator's list states the rate.
+    def part(name, fn=None):
+        fn = fn or (lambda **scope: f.rate_records(name, **scope))
+        return (lambda user, flt: fn(concerns=_concerns(user), **_scope(flt)).count(),
+                lambda user, flt: fn(concerns=_concerns(user), **_scope(flt)).order_by("received_at", "id"))
+
+    def ratio(rate, numerator, denominator):
+        def summary(user, flt):
+            top, bottom = FIGURES[numerator].count(user, flt), FIGURES[denominator].count(user, flt)
+            value = percent(top, bottom)
+            shown = "—（无分母）" if value is None else f"{value}%"
+            return (f"{rate} {shown} = {FIGURES[numerator].title.removesuffix('(件)')} {top} 件 ÷ "
+                    f"{FIGURES[denominator].title.removesuffix('(件)')} {bottom} 件")
+        return summary
+
+    def yes(flag):
+        return "是" if flag else "否"
+
+    response_columns = ("编号", "派单时间", "响应期限", "首次响应", "按时")
+
+    def response_cells(c):
+        on_time = c.responded_at is not None and c.responded_at <= c.response_due
+        return (c.reference, _local(c.dispatched_at), _local(c.response_due), _local(c.responded_at), yes(on_time))
+
+    callback_columns = ("编号", "诉求", "回访时间", "回访结果", "确认解决")
+
+    def callback_cells(c):
+        return (c.reference, c.title, _local(c.callback_at), c.get_callback_result_display() or "—",
+                yes(c.callback_solved))
+
+    _register(FigureList("response_due", "应响应(件)", response_columns, *part("due_for_response"), response_cells,
+                         unit="件", summary=ratio("响应率", "responded_in_time", "response_due")))
+    _register(FigureList("responded_in_time", "按时响应(件)", response_columns, *part("responded_in_time"),
+                         response_cells, unit="件", summary=ratio("响应率", "responded_in_time", "response_due")))
+    _register(FigureList("assessed", "已回访(件)", callback_columns, *part("assessed"), callback_cells, unit="件",
+                         summary=ratio("解决率", "solved", "assessed")))
+    _register(FigureList("solved", "确认解决(件)", callback_columns, *part("solved"), callback_cells, unit="件",
+                         summary=ratio("解决率", "solved", "assessed")))
+    _register(FigureList("satisfied", "满意和基本满意(件)", callback_columns, *part("satisfied", f.satisfied_records),
+                         callback_cells, unit="件", summary=ratio("满意率", "satisfied", "assessed")))
+
+    def median_summary(user, flt):
+        histogram = {}
+        for days in f.resolution_time_records(concerns=_concerns(user), **_scope(flt)).values_list(
+                "resolution_workdays", flat=True):
+            histogram[days] = histogram.get(days, 0) + 1
+        median = median_from_histogram(histogram)
+        if median is None:
+            return "期间内受理的诉求尚无办结，没有办结用时。"
+        shown = str(int(median)) if median == int(median) else f"{median:.1f}"
+        return f"办结用时中位数 {shown} 个工作日（下列 {sum(histogram.values())} 件按用时排序，居中者即中位数）"
+
+    _register(FigureList(
+        "resolution_time", "已办结并计用时(件)", ("编号", "诉求", "登记时间", "办结时间", "用时(工作日)"),
+        lambda user, flt: f.resolution_time_records(concerns=_concerns(user), **_scope(flt)).count(),
+        lambda user, flt: f.resolution_time_records(concerns=_concerns(user), **_scope(flt)).order_by(
+            "resolution_workdays", "received_at", "id"),
+        lambda c: (c.reference, c.title, _local(c.received_at), _local(c.resolved_at), c.resolution_workdays),
+        unit="件", summary=median_summary))
 
 
 # --- 学习 -----------------------------------------------------------------------------------------
@@ -166,6 +237,7 @@ def _study_figures():
 
 
 def _grid_figures():
+    from zhenwu.grid import cadence
     from zhenwu.grid import figures as f
     from zhenwu.grid.access import visible_households, visible_meetings
     from zhenwu.grid.models import Visit
@@ -202,6 +274,22 @@ def _grid_figures():
             "visited_on", "id"),
         lambda v: (f"{v.visited_on:%Y-%m-%d}", v.household.number, v.household.address,
                    v.member.name if v.member_id else "", v.get_way_display()), unit="次"))
+    def linked_summary(user, flt):
+        rows = cadence.coverage(flt.area, depth=0)
+        root = rows[0] if rows else None
+        if root is None or not root.linked:
+            return "没有党员联系的户，覆盖率无从计算。"
+        return (f"联系户覆盖率 {root.percent}% = 周期内走访过 {root.covered} 户 ÷ 联系户 {root.linked} 户"
+                f"（截至今天，不随上面的期间变化）")
+
+    _register(FigureList(
+        "linked_households", "联系户(户)", ("户编号", "网格", "住址", "最近走访", "下次应访", "周期内已走访"),
+        lambda user, flt: sum(row.linked for row in cadence.coverage(flt.area, depth=0)),
+        lambda user, flt: cadence.coverage_records(flt.area),
+        lambda r: (r.household.number, r.household.grid.name, r.household.address,
+                   f"{r.last:%Y-%m-%d}" if r.last else "从未走访", f"{r.due:%Y-%m-%d}" if r.due else "",
+                   ("是" if r.covered else "否") + ("（已逾期）" if r.overdue else "")),
+        unit="户", summary=linked_summary))
     _register(FigureList(
         "visited_households", "走访户数", ("户编号", "住址"),
         lambda user, flt: f.visited_households(**visits(user, flt)),

@@ -231,3 +231,31 @@ def test_the_workflow_feeds_the_rates(submit, world, time_machine):
     services.record_call_back(concern, by=u.dispatcher, result="satisfied", solved=True)
     (row,) = concern_rates()
     assert figures(row) == (1, 1, 1, P("100.0"), 1, 1, P("100.0"), P("100.0"), P("2"))
+
+
+def test_the_concerns_behind_each_rate_are_those_the_rate_divides(data, world, time_machine):
+    """The dashboard's rate cards open these lists (reports.drilldown): on the hand-made table the
+    lists hold exactly the hand-counted concerns, and state the rate the table gives."""
+    from zhenwu.reports.drilldown import FIGURES
+    from zhenwu.reports.filters import Filter
+
+    time_machine.move_to(NOW, tick=False)
+    leader = world.cast.users.leader
+    flt = Filter(start=datetime.date(2026, 9, 1), end=datetime.date(2026, 10, 31), area=world.cast.town)
+
+    def titles(key):
+        figure = FIGURES[key]
+        records = list(figure.records(leader, flt))
+        assert figure.count(leader, flt) == len(records)
+        return {next(k for k, row in data.items() if row.pk == c.pk) for c in records}
+
+    assert titles("response_due") == {"A", "B", "C", "D", "E", "I"}  # F not yet due, G not dispatched
+    assert titles("responded_in_time") == {"A", "C", "E", "I"}
+    assert titles("assessed") == {"A", "B", "C", "E"}  # H merged, I closed without a call-back
+    assert titles("solved") == {"A", "B"}
+    assert titles("satisfied") == {"A", "B", "E"}
+    assert titles("resolution_time") == {"A", "B", "E", "I"}
+    assert FIGURES["response_due"].summary(leader, flt) == "响应率 66.7% = 按时响应 4 件 ÷ 应响应 6 件"
+    assert FIGURES["assessed"].summary(leader, flt) == "解决率 50.0% = 确认解决 2 件 ÷ 已回访 4 件"
+    assert FIGURES["satisfied"].summary(leader, flt) == "满意率 75.0% = 满意和基本满意 3 件 ÷ 已回访 4 件"
+    assert FIGURES["resolution_time"].summary(leader, flt).startswith("办结用时中位数 3.5 个工作日")

@@ -129,3 +129,10 @@ def test_coverage_counts_households_visited_within_their_interval(linked, django
     assert by_name["九龙村第二网格"].percent == 0.0
     assert by_name["集镇村"].percent == 100.0
     assert [r.area.name for r in rows][0] == "官桥镇"
+    # The households behind the figures (the dashboard's drill-down): the same three, flagged alike.
+    records = cadence.coverage_records(linked.town, today=D(2027, 4, 2))
+    assert [(r.household.number, r.covered, r.overdue) for r in records] == [
+        ("JL-0001", True, False), ("JL-0002", False, True), ("JZ-0001", True, False)]
+    assert [r.due for r in records] == [D(2027, 4, 8), D(2027, 3, 29), D(2027, 4, 4)]
+    assert [r.household.number for r in cadence.coverage_records(linked.jiulong, today=D(2027, 4, 2))] == [
+        "JL-0001", "JL-0002"]

@@ -65,7 +65,10 @@ def test_the_leaders_dashboard_shows_concerns_by_village_and_month_from_the_rate
     listed = client.get("/reports/figures/concerns_received/", {**OCTOBER, "area": cast.town.pk})
     assert listed.status_code == 200
     assert listed.context["value"] == listed.context["total"] == 3 and len(listed.context["rows"]) == 3
-    assert f'<div class="value">{overall.satisfaction_rate}%</div><div class="label">满意率</div>' in body
+    assert re.search(rf'data-figure="satisfied">{overall.satisfaction_rate}%</a><div class="label">满意率</div>', body)
+    # The rate opens the concerns it divides, with the division stated.
+    rated = client.get("/reports/figures/satisfied/", {**OCTOBER, "area": cast.town.pk}).content.decode()
+    assert f"满意率 {overall.satisfaction_rate}% = 满意和基本满意" in rated
     # Each chart has its figures as a table under it.
     assert 'data-testid="table-concerns_by_unit"' in body
     assert '<th scope="row">九龙村</th><td>2</td><td>1</td><td>100.0%</td>' in body

@@ -27,6 +27,7 @@ def figure_records(request, key):
     query.pop("page", None)
     return render(request, "reports/figure_records.html", {
         "figure": figure, "value": value, "total": figure.total(records), "form": form, "flt": flt,
+        "summary": figure.summary(request.user, flt) if figure.summary else None,
         "page": page, "rows": [list(zip(figure.columns, figure.cells(record), strict=True)) for record in page.object_list],
         "querystring": query.urlencode(),
     })
