@@ -42,7 +42,7 @@ _FOLLOW_UPS = {}
 def follow_up_task(name):
     """Register `func()` to run on every pass of the worker (`run_worker`) — for follow-up work
     the web requests leave as marked rows, done in batches. (Not to be confused with the cron-run
-    management commands that zhenwu.ops.periodic tracks: these run continuously inside the worker.) It returns how many items it did
+    management commands that zhenwu.core.periodic announces: these run continuously inside the worker.) It returns how many items it did
     (0 lets the worker sleep) and must be safe to run on several workers at once."""
 
     def decorator(func):

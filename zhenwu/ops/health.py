@@ -74,7 +74,7 @@ def _run(checks, errors, name, func):
 
 def health_report():
     """(report dict, healthy bool)."""
-    from .periodic import command_states
+    from .command_runs import command_states
 
     errors = []
     report = {"status": "ok", "version": app_version(), "database": False, "migrations": False,

@@ -3,7 +3,7 @@ from django.db import models
 
 class CommandRun(models.Model):
     """定时命令运行记录: one row per run of a periodic management command (escalation, audit
-    chain check, backup, ...), written by zhenwu.ops.periodic. The health endpoint and the status
+    chain check, backup, ...), written by zhenwu.ops.command_runs (zhenwu.core.periodic announces the runs). The health endpoint and the status
     page read the latest rows to tell whether each command last ran on time and succeeded."""
 
     name = models.CharField("命令", max_length=60)

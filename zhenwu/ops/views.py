@@ -12,9 +12,9 @@ from django.views.decorators.cache import never_cache
 from zhenwu.accounts.views import town_admin_required
 
 from .backup import backup_time, default_backup_dir
+from .command_runs import command_states
 from .health import health_report
 from .models import CommandRun
-from .periodic import command_states
 
 COMMAND_LABELS = {
     "escalate_overdue_concerns": "超期诉求督办",

@@ -1,10 +1,10 @@
 """The audit log's inserts maintain four indexes fewer on PostgreSQL (13 -> 9; one fewer on SQLite):
 object_type's own index and its "_like" index duplicated audit_object_idx's first column; the
-"_like" indexes of the two hash columns served no query (hashes are matched exactly). See zhenwu.ops.migration_operations."""
+"_like" indexes of the two hash columns served no query (hashes are matched exactly). See zhenwu.core.migration_operations."""
 
 from django.db import migrations, models
 
-from zhenwu.ops.migration_operations import DropFieldIndex, DropPatternIndexOnPostgres
+from zhenwu.core.migration_operations import DropFieldIndex, DropPatternIndexOnPostgres
 
 
 class Migration(migrations.Migration):

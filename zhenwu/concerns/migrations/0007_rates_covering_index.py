@@ -5,7 +5,7 @@ new index first so the month queries always have one."""
 
 from django.db import migrations, models
 
-from zhenwu.ops.migration_operations import AddIndexConcurrentlyOnPostgres, RemoveIndexConcurrentlyOnPostgres
+from zhenwu.core.migration_operations import AddIndexConcurrentlyOnPostgres, RemoveIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,4 @@
-"""Indexes an intake no longer maintains (written by hand; see zhenwu.ops.migration_operations).
+"""Indexes an intake no longer maintains (written by hand; see zhenwu.core.migration_operations).
 
 - Foreign keys whose own index duplicated the first column of a composite one (area, category,
   department, town, village of a concern; the concern of an event): dropped.
@@ -15,7 +15,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from zhenwu.ops.migration_operations import AddIndexConcurrentlyOnPostgres, DropFieldIndex, DropPatternIndexOnPostgres
+from zhenwu.core.migration_operations import AddIndexConcurrentlyOnPostgres, DropFieldIndex, DropPatternIndexOnPostgres
 
 
 def _fk(**kwargs):

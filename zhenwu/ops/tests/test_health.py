@@ -13,8 +13,8 @@ from django.utils import timezone
 from zhenwu.audit.models import AuditEntry
 from zhenwu.audit.services import record_event
 from zhenwu.ops.backup import app_version
+from zhenwu.ops.command_runs import installed_at
 from zhenwu.ops.models import CommandRun
-from zhenwu.ops.periodic import installed_at
 
 pytestmark = pytest.mark.django_db
 

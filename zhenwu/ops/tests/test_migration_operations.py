@@ -7,7 +7,7 @@ from django.db import connection, models
 from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
-from zhenwu.ops.migration_operations import (
+from zhenwu.core.migration_operations import (
     AddIndexConcurrentlyOnPostgres,
     RemoveIndexConcurrentlyOnPostgres,
     backfill_in_batches,

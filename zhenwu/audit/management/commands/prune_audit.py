@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from zhenwu.audit.services import MIN_RETENTION_DAYS, RetentionTooShort, prune_entries
-from zhenwu.ops.periodic import periodic
+from zhenwu.core.periodic import periodic
 
 
 @periodic

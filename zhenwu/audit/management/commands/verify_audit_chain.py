@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from zhenwu.audit.services import verify_chain
-from zhenwu.ops.periodic import periodic
+from zhenwu.core.periodic import periodic
 
 
 @periodic

@@ -7,7 +7,7 @@ deadline passes.
 from django.core.management.base import BaseCommand
 
 from zhenwu.concerns.services import escalate_overdue_concerns
-from zhenwu.ops.periodic import periodic
+from zhenwu.core.periodic import periodic
 
 
 @periodic

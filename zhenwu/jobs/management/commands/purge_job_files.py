@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from zhenwu.core.periodic import periodic
 from zhenwu.jobs.services import purge_job_files
-from zhenwu.ops.periodic import periodic
 
 
 @periodic

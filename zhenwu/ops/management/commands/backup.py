@@ -6,8 +6,8 @@ See docs/operations.md (scheduling, off-site copies, restore drill)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from zhenwu.core.periodic import periodic
 from zhenwu.ops.backup import BackupError, apply_retention, create_backup, default_backup_dir
-from zhenwu.ops.periodic import periodic
 
 
 @periodic

@@ -4,8 +4,8 @@ sessions end. Prints how many were created per campaign."""
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from zhenwu.core.periodic import periodic
 from zhenwu.lib.request_context import Actor, acting_as
-from zhenwu.ops.periodic import periodic
 from zhenwu.study import services
 from zhenwu.study.models import Campaign
 

@@ -1,22 +1,10 @@
-"""Tracking of the periodic management commands (cron / systemd timers).
-
-A command opts in with one decorator on its class::
-
-    @periodic
-    class Command(BaseCommand): ...
-
-Each run leaves a CommandRun row (started, finished, ok, error, duration). The expected interval
-of each command is `settings.ZHENWU_PERIODIC` ({name: seconds}); `overdue_commands()` (used by the
-health endpoint and the status page) lists those whose last successful run is older than the
-interval plus a grace period.
-
-This module only depends on Django and zhenwu.ops.models, so commands of any app may import it.
-"""
+"""The periodic commands' runs (zhenwu.core.periodic announces them): each run is a CommandRun row,
+written by the receivers below (connected in OpsConfig.ready), and `command_states()` /
+`overdue_commands()` (the health endpoint and the status page) list those whose last successful
+run is older than the expected interval (`settings.ZHENWU_PERIODIC`, {name: seconds}) plus a grace
+period."""
 
 import datetime
-import functools
-import time
-import traceback
 
 from django.conf import settings
 from django.db import connection
@@ -30,43 +18,18 @@ GRACE_FACTOR = 0.5
 MIN_GRACE_SECONDS = 10 * 60
 
 
-def periodic(command_class):
-    """Class decorator: record every run of the command's handle() as a CommandRun."""
-    name = command_class.__module__.rsplit(".", 1)[-1]
-    handle = command_class.handle
-
-    @functools.wraps(handle)
-    def tracked_handle(self, *args, **options):
-        run = CommandRun.objects.create(name=name, started=timezone.now())
-        clock = time.monotonic()
-        try:
-            result = handle(self, *args, **options)
-        except BaseException as exc:
-            _finish(run, clock, ok=False, error=_describe(exc))
-            raise
-        _finish(run, clock, ok=True)
-        return result
-
-    command_class.handle = tracked_handle
-    command_class.periodic_name = name
-    return command_class
+def record_start(sender, *, run, **kwargs):
+    run.record = CommandRun.objects.create(name=run.name, started=run.started)
 
 
-def _describe(exc):
-    text = str(exc) or exc.__class__.__name__
-    if not getattr(exc, "returncode", None):  # a CommandError's message says it all; others get the trace
-        text = f"{text}\n\n{traceback.format_exc(limit=8)}"
-    return text[:4000]
-
-
-def _finish(run, clock, *, ok, error=""):
+def record_finish(sender, *, run, **kwargs):
+    if run.record is None:
+        return
     if connection.in_atomic_block and connection.needs_rollback:
         return  # a broken transaction of the command itself: the row stays "running" and shows as such
-    run.finished = timezone.now()
-    run.ok = ok
-    run.error = error
-    run.duration = round(time.monotonic() - clock, 3)
-    run.save(update_fields=["finished", "ok", "error", "duration"])
+    row = run.record
+    row.finished, row.ok, row.error, row.duration = run.finished, run.ok, run.error, run.duration
+    row.save(update_fields=["finished", "ok", "error", "duration"])
 
 
 def expected_intervals():
