@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from zhenwu.concerns.open311 import not_found as open311_not_found
 from zhenwu.lib.csp_report import csp_report
+from zhenwu.ops.views import healthz
 
 admin.site.site_header = "镇务通 配置管理"
 admin.site.site_title = "镇务通"
@@ -27,6 +28,7 @@ urlpatterns = [
     path("activities/", include("zhenwu.activities.urls")),
     path("routing/", include("zhenwu.routing.urls")),
     path("ops/", include("zhenwu.ops.urls")),
+    path("healthz", healthz, name="healthz"),
     path("audit/", include("zhenwu.audit.urls")),
     path("jobs/", include("zhenwu.jobs.urls")),
     path("admin/", admin.site.urls),

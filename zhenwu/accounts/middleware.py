@@ -22,12 +22,12 @@ def _paths(*names):
 
 def _second_factor_paths():
     return _paths("accounts:login", "accounts:logout", "accounts:otp_setup", "accounts:otp_verify",
-                  "accounts:healthz")
+                  "healthz")
 
 
 def _password_change_paths():
     return _paths("accounts:login", "accounts:logout", "accounts:otp_setup", "accounts:otp_verify",
-                  "accounts:password_change", "accounts:healthz")
+                  "accounts:password_change", "healthz")
 
 
 def _redirect(request, name, *, keep_next=True):

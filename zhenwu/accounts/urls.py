@@ -19,5 +19,4 @@ urlpatterns = [
     path("accounts/users/<int:pk>/reset-password/", views.user_reset_password, name="user_reset_password"),
     path("accounts/users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("accounts/users/<int:pk>/reset-otp/", views.user_reset_otp, name="user_reset_otp"),
-    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,12 +1,11 @@
 import base64
-from functools import wraps
 from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,8 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from zhenwu.lib.form_errors import attach_errors
 
 from . import services
+from .decorators import town_admin_required
 from .forms import AccountCreateForm, AccountForm, LoginForm, PasswordChangeForm, TokenForm
-from .models import Role, User
+from .models import User
 
 
 def _safe_next(request, default):
@@ -149,17 +149,6 @@ def password_change(request):
 # --- Account administration (town_admin) ----------------------------------------------------
 
 
-def town_admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if request.user.role != Role.TOWN_ADMIN:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def get_account_for_admin(request, pk):
     """An account a town administrator may manage (all accounts; the caller is checked by the decorator)."""
     return get_object_or_404(User.objects.select_related("area", "party_org", "department"), pk=pk)
@@ -259,11 +248,3 @@ def user_reset_password(request, pk):
     return render(request, "accounts/user_password.html", {
         "account": account, "password": password, "created": False,
     })
-
-
-def healthz(request):
-    """For load balancers and monitoring: database, migrations, media, periodic commands, version
-    (zhenwu.ops.health; HTTP 503 when unhealthy)."""
-    from zhenwu.ops.health import healthz_response  # ops depends on nothing of accounts
-
-    return healthz_response(request)

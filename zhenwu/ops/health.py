@@ -5,7 +5,7 @@ periodic command of settings.ZHENWU_PERIODIC last succeeded within its interval 
 period. Any failure makes the report unhealthy (HTTP 503). Each check catches its own errors: a
 broken database makes the answer "unhealthy", never a 500.
 
-Depends on Django and zhenwu.ops only (accounts' healthz view calls it).
+Depends on Django and zhenwu.ops only (ops.views.healthz serves it at /healthz).
 """
 
 import logging

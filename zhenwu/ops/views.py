@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from zhenwu.accounts.views import town_admin_required
+from zhenwu.accounts.decorators import town_admin_required
 
 from .backup import backup_time, default_backup_dir
 from .command_runs import command_states
-from .health import health_report
+from .health import health_report, healthz_response
 from .models import CommandRun
 
 COMMAND_LABELS = {
@@ -77,3 +77,9 @@ def status(request):
         "vendor": connection.vendor,
         "log_json": getattr(settings, "ZHENWU_LOG_JSON", False),
     })
+
+
+def healthz(request):
+    """/healthz, for load balancers and monitoring: database, migrations, media, periodic commands,
+    version (zhenwu.ops.health; HTTP 503 when unhealthy). Open to anyone, signed in or not."""
+    return healthz_response(request)
