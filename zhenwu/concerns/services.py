@@ -45,7 +45,7 @@ from zhenwu.lib.masking import mask_numbers
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.org.models import Area, AreaLevel, Department
 
-from . import access, notify
+from . import access, notify, signals
 from .models import (
     MAX_PHOTOS_PER_CONCERN,
     OPEN_STATUSES,
@@ -377,7 +377,7 @@ def submit_concern(
 
     The request writes the concern, its reference number, its submitted event and its audit entry
     in one transaction, marked `intake_pending`; the worker then notifies the town's dispatchers
-    and asks the router for a suggestion, in batches (complete_pending_intakes).
+    and announces the batch to the apps above (complete_pending_intakes).
     """
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()[:64] or None
@@ -473,12 +473,9 @@ INTAKE_BATCH = 100
 def complete_pending_intakes(*, limit=INTAKE_BATCH):
     """The worker's half of the intake, for a batch of new concerns (oldest first), in one
     transaction: notify each town's dispatchers (one look-up per town, one INSERT for the batch),
-    let the router suggest and, where the town allows it, dispatch (zhenwu.routing, imported
-    lazily: routing depends on concerns), and clear `intake_pending`. Several workers may run it:
-    PostgreSQL skips rows another worker holds, SQLite's write lock serialises them. Returns how
-    many concerns were done."""
-    from zhenwu.routing.services import suggest_for_concerns
-
+    announce the batch (signals.intake_completed: the apps above, the router say, queue their own
+    work) and clear `intake_pending`. Several workers may run it: PostgreSQL skips rows another
+    worker holds, SQLite's write lock serialises them. Returns how many concerns were done."""
     if not Concern.objects.filter(intake_pending=True).exists():
         return 0  # the idle pass reads the partial index and takes no write lock
     with transaction.atomic():
@@ -493,11 +490,7 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
         if not concerns:
             return 0
         _notify_dispatchers_of_new(concerns)
-        try:
-            with transaction.atomic():
-                suggest_for_concerns(concerns)
-        except Exception:  # the router's trouble never holds up the dispatchers or the next batch
-            log.exception("routing suggestions failed for concerns %s…", concerns[0].pk)
+        signals.intake_completed.send(sender=Concern, concerns=concerns)
         Concern.objects.filter(pk__in=[c.pk for c in concerns]).update(intake_pending=False)
     return len(concerns)
 

@@ -10,6 +10,8 @@
 - RoutingSuggestion: what the router suggested for a concern (category, department, confidence,
   alternatives), and whether it was dispatched automatically and undone — a full history; the
   dispatcher's choice stays on the concern itself.
+- PendingSuggestion: a new concern the router still owes a suggestion (queued when the concerns
+  app announces a finished intake), with its failed attempts; the worker retries with a bound.
 """
 
 from decimal import Decimal
@@ -185,3 +187,24 @@ class RoutingSuggestion(models.Model):
     @property
     def department_confidence_percent(self):
         return int(self.department_confidence * 100)
+
+
+class PendingSuggestion(models.Model):
+    """A concern taken in (concerns.signals.intake_completed) that the router's worker task
+    (services.suggest_for_new_concerns) has yet to suggest for. The row goes when the suggestion is
+    stored; a failure counts an attempt and waits `retry_after`; after services.MAX_ATTEMPTS the row
+    is dropped (logged), so a concern the router cannot read is never retried for ever."""
+
+    concern = models.OneToOneField(
+        "concerns.Concern", verbose_name="诉求", on_delete=models.CASCADE, related_name="+"
+    )
+    attempts = models.PositiveSmallIntegerField("失败次数", default=0)
+    retry_after = models.DateTimeField("下次尝试", default=timezone.now)
+
+    class Meta:
+        verbose_name = "待分派建议"
+        verbose_name_plural = "待分派建议"
+        indexes = [models.Index(fields=["retry_after"], name="routing_pending_due_idx")]
+
+    def __str__(self):
+        return f"{self.concern_id} (失败{self.attempts}次)"

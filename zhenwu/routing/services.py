@@ -2,10 +2,13 @@
 
 The router reads concerns (labels = the final category and department of handled concerns) and
 acts on them only through zhenwu.concerns.services, so every state change keeps the concern
-workflow's checks, events, audit entries and notifications. Concerns call in at one place:
-`suggest_for_concerns`, from the worker's batch follow-up of new concerns
-(concerns.services.complete_pending_intakes) — off the resident's request, the texts of a batch
-scored together; a router failure is logged and never loses or delays an accepted concern.
+workflow's checks, events, audit entries and notifications. Concerns never call the router: when
+the worker has taken a batch of new concerns in, concerns.signals.intake_completed queues them
+here (PendingSuggestion, `queue_new_concerns`), and the router's own worker task
+(`suggest_for_new_concerns`) scores each batch's texts together, off the resident's request and
+outside any write transaction, then stores each suggestion in a short transaction of its own. A
+router failure is logged, never loses or delays an accepted concern, and is retried a bounded
+number of times (MAX_ATTEMPTS, waiting longer after each).
 
 Automatic dispatch acts as the town's system account 智能分派 (an inactive account that cannot
 log in; town_admin role so that the workflow's rules let it dispatch and hand back). It happens
@@ -36,10 +39,19 @@ from zhenwu.audit.services import diff, record_create, record_delete, record_eve
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import Category, Concern, Status
+from zhenwu.jobs.services import follow_up_task
 from zhenwu.org.models import Area, Department
 
 from . import classifier
-from .models import ModelSource, RouterModel, RouterWord, RoutingSettings, RoutingSuggestion, WordKind
+from .models import (
+    ModelSource,
+    PendingSuggestion,
+    RouterModel,
+    RouterWord,
+    RoutingSettings,
+    RoutingSuggestion,
+    WordKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +62,9 @@ HOLDOUT_SHARE = 0.2
 MIN_HOLDOUT = 10
 MIN_HISTORY = 30  # below this, history joins the keyword cold start instead of replacing it
 ALTERNATIVES = 3
+SUGGEST_BATCH = 50  # concerns scored together in one pass of the worker task
+MAX_ATTEMPTS = 5  # failed tries before a queued concern is given up (logged)
+RETRY_STEP = timedelta(minutes=1)  # wait after the n-th failure: n steps
 SYSTEM_USERNAME_PREFIX = "router-"
 SYSTEM_FULL_NAME = "智能分派"
 
@@ -221,28 +236,74 @@ def _ranked_proba(model, proba, resolve):
 # --- suggestions for concerns ----------------------------------------------------------------
 
 
-def suggest_for_concerns(concerns, *, model=None):
-    """The router's step of the worker's intake follow-up (concerns.services.complete_pending_intakes),
-    inside its transaction with the concerns locked: store the active model's suggestion for each
-    concern (one per concern and model, all texts scored in one call) and dispatch automatically
-    where the town allows it and the suggestion is confident enough. A failure for one concern is
-    logged and leaves the others (and the concern itself) as they were. Returns the suggestions."""
-    row = model or active_model()
-    if row is None or not concerns:
-        return []
-    done = set(
-        RoutingSuggestion.objects.filter(concern__in=concerns, model=row).values_list("concern_id", flat=True)
+def queue_new_concerns(sender, *, concerns, **kwargs):
+    """Receiver of concerns.signals.intake_completed (connected in RoutingConfig.ready), inside the
+    intake's transaction: queue the batch for suggest_for_new_concerns, when a model is active (as
+    before, a concern taken in while no model is active gets no suggestion). One INSERT."""
+    if not concerns or not RouterModel.objects.filter(is_active=True).exists():
+        return
+    PendingSuggestion.objects.bulk_create(
+        [PendingSuggestion(concern_id=c.pk) for c in concerns], ignore_conflicts=True
     )
-    todo = [c for c in concerns if c.pk not in done]
-    predictions = predict_many([(c.title, c.text, c.town) for c in todo], model=row)
-    suggestions = []
-    for concern, prediction in zip(todo, predictions, strict=True):
+
+
+@follow_up_task("routing.suggest_for_new_concerns")
+def suggest_for_new_concerns(*, limit=SUGGEST_BATCH, now=None):
+    """The router's worker task: for a batch of queued concerns that are due (oldest first), store
+    the active model's suggestion (one per concern and model, all texts scored in one call, before
+    any write) and dispatch automatically where the town allows it and the suggestion is confident
+    enough — each concern in its own short transaction. A failure (of the batch's scoring or of one
+    concern) counts an attempt on the rows concerned and leaves them queued until `retry_after`;
+    after MAX_ATTEMPTS they are dropped. Safe on several workers: a concern's queue row is deleted
+    in the transaction that stores its suggestion, and only the worker that deleted it goes on.
+    Returns how many queued concerns this pass handled (0: nothing due)."""
+    now = now or timezone.now()
+    due = PendingSuggestion.objects.filter(retry_after__lte=now)
+    if not due.exists():
+        return 0  # the idle pass: one read of a small indexed table, no write lock
+    batch = list(due.select_related("concern__town").order_by("id")[:limit])
+    row = active_model()
+    if row is None:  # deactivated meanwhile: nothing to suggest with
+        PendingSuggestion.objects.filter(pk__in=[p.pk for p in batch]).delete()
+        return len(batch)
+    try:
+        predictions = predict_many([(p.concern.title, p.concern.text, p.concern.town) for p in batch], model=row)
+    except Exception:
+        log.exception("routing suggestions failed for concerns %s…", batch[0].concern_id)
+        _attempt_failed(batch, now=now)
+        return len(batch)
+    for pending, prediction in zip(batch, predictions, strict=True):
         try:
             with transaction.atomic():
-                suggestions.append(_store_suggestion(concern, row, prediction))
+                _suggest_queued(pending, row, prediction)
         except Exception:
-            log.exception("routing suggestion failed for concern %s", concern.pk)
-    return suggestions
+            log.exception("routing suggestion failed for concern %s", pending.concern_id)
+            _attempt_failed([pending], now=now)
+    return len(batch)
+
+
+def _suggest_queued(pending, row, prediction):
+    if not PendingSuggestion.objects.filter(pk=pending.pk).delete()[0]:
+        return None  # another worker took it
+    concern = Concern.objects.select_related("category", "town").get(pk=pending.concern_id)
+    if RoutingSuggestion.objects.filter(concern=concern, model=row).exists():
+        return None
+    return _store_suggestion(concern, row, prediction)
+
+
+def _attempt_failed(pendings, *, now):
+    """Count a failed attempt on each queued row; give up (drop the row, log) after MAX_ATTEMPTS."""
+    with transaction.atomic():
+        for pending in pendings:
+            pending.attempts += 1
+            if pending.attempts >= MAX_ATTEMPTS:
+                log.error("routing gave up on concern %s after %s attempts", pending.concern_id, pending.attempts)
+                PendingSuggestion.objects.filter(pk=pending.pk).delete()
+                continue
+            pending.retry_after = now + RETRY_STEP * pending.attempts
+            PendingSuggestion.objects.filter(pk=pending.pk).update(
+                attempts=pending.attempts, retry_after=pending.retry_after
+            )
 
 
 def _store_suggestion(concern, row, prediction):

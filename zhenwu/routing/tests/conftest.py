@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from zhenwu.accounts.models import Role, User
 from zhenwu.concerns.models import Category, Channel, Concern, Status, hash_token
+from zhenwu.concerns.services import complete_pending_intakes
 from zhenwu.org.models import Department
+from zhenwu.routing.services import suggest_for_new_concerns
 
 PHRASES = {
     "road": (
@@ -110,3 +112,10 @@ def history(routing_world):
                 department=w.departments[code], received_at=start + datetime.timedelta(hours=24 * i + j),
             ))
     return rows
+
+
+def worker_pass():
+    """The worker's follow-ups of new concerns, in the order it registers them: the intake
+    (concerns), then the router's suggestions and auto-dispatch. Returns the router's count."""
+    complete_pending_intakes()
+    return suggest_for_new_concerns()

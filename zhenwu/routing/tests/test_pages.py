@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zhenwu.concerns.models import Channel, Concern, ConcernEvent, EventKind, Status
-from zhenwu.concerns.services import complete_pending_intakes, submit_concern
+from zhenwu.concerns.services import submit_concern
 from zhenwu.routing import hot, services
 from zhenwu.routing.models import RouterModel, RouterWord, RoutingSettings, RoutingSuggestion
 
-from .conftest import make_concern
+from .conftest import make_concern, worker_pass
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_suggestion_on_the_concern_page_and_in_the_inbox(client, login, routing_
     inbox = client.get(reverse("concerns:inbox")).content.decode()
     assert inbox.count("建议生成中") == 3 and "建议：" not in inbox
     assert "建议生成中" in client.get(reverse("concerns:concern_detail", args=[concerns[0].pk])).content.decode()
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     page = client.get(reverse("concerns:concern_detail", args=[concerns[0].pk])).content.decode()
     assert "智能分派建议" in page and "供水" in page and "水务站" in page and "按建议派单" in page
     assert "其他可能" in page
@@ -104,7 +104,7 @@ def test_grid_workers_do_not_see_the_suggestion(client, login, routing_world, hi
     services.train_router()
     concern = submit_concern(text="我们组的自来水停水三天了", category=w.road, area=w.cast.jiulong_grid,
                              channel=Channel.VISIT, by=w.users.grid_worker).concern
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     login(w.users.grid_worker)
     page = client.get(reverse("concerns:concern_detail", args=[concern.pk])).content.decode()
     assert "智能分派建议" not in page
@@ -116,7 +116,7 @@ def test_undo_from_the_concern_page(client, login, routing_world, history, djang
     RoutingSettings.objects.create(town=w.cast.town, auto_dispatch=True, threshold="0.50")
     concern = submit_concern(text="我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。",
                              category=w.water, area=w.cast.jiulong_grid, channel=Channel.WEB).concern
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.auto_dispatched
     login(w.users.dispatcher)

@@ -1,16 +1,25 @@
 """The router on a fixed small corpus: suggestions at intake for every channel, automatic
 dispatch only above the town's threshold, undo with full history, the training gate, bad input."""
 
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns.models import Channel, ConcernEvent, EventKind, Notification, Status
 from zhenwu.concerns.services import complete_pending_intakes, submit_concern
 from zhenwu.concerns.similar import content_words
 from zhenwu.routing import classifier, services
-from zhenwu.routing.models import RouterModel, RouterWord, RoutingSettings, RoutingSuggestion
+from zhenwu.routing.models import (
+    PendingSuggestion,
+    RouterModel,
+    RouterWord,
+    RoutingSettings,
+    RoutingSuggestion,
+)
 
-from .conftest import corpus_texts
+from .conftest import corpus_texts, worker_pass
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +52,7 @@ def test_every_channel_gets_a_suggestion(trained, routing_world, channel, django
     w = routing_world
     by = None if channel in (Channel.WEB, Channel.API) else w.users.dispatcher
     concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝。", channel=channel, by=by)
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.category == w.water
     assert suggestion.department == w.water_dept
@@ -52,20 +61,58 @@ def test_every_channel_gets_a_suggestion(trained, routing_world, channel, django
     assert suggestion.model == trained
 
 
-def test_a_router_failure_never_loses_the_concern(trained, routing_world, monkeypatch,
-                                                  django_capture_on_commit_callbacks):
+def test_a_router_failure_never_loses_the_concern_and_the_batch_is_retried_until_routing_recovers(
+        trained, routing_world, monkeypatch, django_capture_on_commit_callbacks):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(services, "predict_many", broken)
+    concerns = [_submit(routing_world, text) for text in ("垃圾堆积好几天没人清运", "我们组的自来水停水三天了")]
+    assert complete_pending_intakes() == 2  # the intake does not wait for the router
+    for concern in concerns:
+        concern.refresh_from_db()
+        assert concern.status == Status.RECEIVED and not concern.intake_pending
+        # The dispatchers still hear of it.
+        assert Notification.objects.filter(recipient=routing_world.users.dispatcher, concern=concern).exists()
+    assert services.suggest_for_new_concerns() == 2  # tried, failed
+    assert not RoutingSuggestion.objects.exists()
+    assert services.suggest_for_new_concerns() == 0  # waits before trying again: the worker may sleep
+    assert list(PendingSuggestion.objects.values_list("attempts", flat=True)) == [1, 1]
+
+    monkeypatch.undo()  # the passing fault is over
+    with time_machine.travel(timezone.now() + services.RETRY_STEP, tick=False):
+        assert services.suggest_for_new_concerns() == 2
+    suggestions = {s.concern_id: s for s in RoutingSuggestion.objects.all()}
+    assert set(suggestions) == {c.pk for c in concerns}
+    assert suggestions[concerns[1].pk].category == routing_world.water
+    assert not PendingSuggestion.objects.exists()
+
+
+def test_retries_of_a_concern_the_router_cannot_read_are_bounded(trained, routing_world, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(services, "predict_many", broken)
+    monkeypatch.setattr(services, "_store_suggestion", broken)  # fails for this concern, every time
     concern = _submit(routing_world, "垃圾堆积好几天没人清运")
-    assert complete_pending_intakes() == 1  # the worker's follow-up: suggestion, auto-dispatch
+    complete_pending_intakes()
+    now = timezone.now()
+    tries = 0
+    for _ in range(3 * services.MAX_ATTEMPTS):
+        now += services.RETRY_STEP * services.MAX_ATTEMPTS  # later than any wait
+        tries += bool(services.suggest_for_new_concerns(now=now))
+    assert tries == services.MAX_ATTEMPTS
+    assert not PendingSuggestion.objects.exists()  # given up, not retried for ever
+    assert f"gave up on concern {concern.pk}" in caplog.text
+    assert not RoutingSuggestion.objects.exists()
     concern.refresh_from_db()
-    assert concern.status == Status.RECEIVED and not concern.intake_pending
-    assert not RoutingSuggestion.objects.filter(concern=concern).exists()
-    # The dispatchers still hear of it, and the worker does not retry the batch for ever.
-    assert Notification.objects.filter(recipient=routing_world.users.dispatcher, concern=concern).exists()
-    assert complete_pending_intakes() == 0
+    assert concern.status == Status.RECEIVED  # still in the dispatchers' inbox
+
+
+def test_a_concern_taken_in_while_no_model_is_active_is_not_queued(routing_world):
+    _submit(routing_world, "垃圾堆积好几天没人清运")
+    assert complete_pending_intakes() == 1
+    assert not PendingSuggestion.objects.exists()
+    assert services.suggest_for_new_concerns() == 0
 
 
 def test_the_worker_suggests_for_a_batch_in_one_pass_and_only_once(trained, routing_world):
@@ -75,6 +122,8 @@ def test_the_worker_suggests_for_a_batch_in_one_pass_and_only_once(trained, rout
     assert not RoutingSuggestion.objects.exists()  # nothing on the request path
     assert all(c.intake_pending for c in concerns)
     assert complete_pending_intakes() == 4
+    assert not RoutingSuggestion.objects.exists()  # nor inside the intake's transaction
+    assert services.suggest_for_new_concerns() == 4
     suggestions = {s.concern_id: s for s in RoutingSuggestion.objects.all()}
     assert len(suggestions) == 4
     assert suggestions[concerns[0].pk].category == w.water
@@ -85,6 +134,7 @@ def test_the_worker_suggests_for_a_batch_in_one_pass_and_only_once(trained, rout
     assert suggestions[concerns[1].pk].category == single.category
     assert float(suggestions[concerns[1].pk].confidence) == round(single.confidence, 4)
     assert complete_pending_intakes() == 0
+    assert services.suggest_for_new_concerns() == 0
     assert RoutingSuggestion.objects.count() == 4
 
 
@@ -97,7 +147,7 @@ def test_low_confidence_never_auto_dispatches(trained, routing_world, django_cap
     _auto(w, "0.99")
     # Mixed words of two categories: the router is unsure.
     concern = _submit(w, "垃圾堆在村道上，路面坑洼不平")
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.confidence < 0.99
     concern.refresh_from_db()
@@ -111,7 +161,7 @@ def test_auto_dispatch_is_off_unless_the_town_turns_it_on(trained, routing_world
     w = routing_world
     RoutingSettings.objects.create(town=w.cast.town, auto_dispatch=False, threshold="0.50")
     concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。")
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     concern.refresh_from_db()
     assert concern.status == Status.RECEIVED
 
@@ -123,7 +173,7 @@ def test_confident_suggestion_is_dispatched_and_undo_keeps_full_history(
     _auto(w, "0.50")
     # Registered as 道路交通 by the resident, but it is about water.
     concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。", category=w.road)
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.confidence >= 0.5 and suggestion.auto_dispatched
     concern.refresh_from_db()
@@ -161,7 +211,7 @@ def test_only_dispatchers_undo(trained, routing_world, django_capture_on_commit_
     w = routing_world
     _auto(w, "0.50")
     concern = _submit(w, "我们组的自来水停水三天了，一家人没水喝，做饭洗衣都成问题。", category=w.water)
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     suggestion = RoutingSuggestion.objects.get(concern=concern)
     assert suggestion.auto_dispatched
     for user in (w.users.leader, w.users.handler, w.users.grid_worker):
@@ -240,7 +290,7 @@ def test_empty_and_emoji_text_get_no_suggestion(trained, routing_world):
 
 def test_no_model_means_no_suggestion_row(routing_world, django_capture_on_commit_callbacks):
     concern = _submit(routing_world, "垃圾堆积好几天没人清运")
-    complete_pending_intakes()  # the worker's follow-up: suggestion, auto-dispatch
+    worker_pass()  # the worker's follow-ups: intake, then suggestion, auto-dispatch
     assert not RoutingSuggestion.objects.filter(concern=concern).exists()
     assert services.predict("垃圾", "").reason == "尚未训练分派模型"
 
