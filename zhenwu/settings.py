@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from zhenwu.accounts.roles import Role
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ.get("ZHENWU_ENV", "development")
 PRODUCTION = ENV == "production"
@@ -120,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "zhenwu.accounts.context_processors.navigation",
+                "zhenwu.accounts.context_processors.roles",
                 "zhenwu.concerns.context_processors.notifications",
             ],
             # Data-dependent widths and indents as classes (no style attributes: see CSP below).
@@ -232,7 +235,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = "镇务通"
 # Roles that must pass a TOTP second factor before any page.
-ZHENWU_SECOND_FACTOR_ROLES = ["town_admin"]
+ZHENWU_SECOND_FACTOR_ROLES = [Role.TOWN_ADMIN]
 
 # --- Audit ----------------------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("ZHENWU_AUDIT_RETENTION_DAYS", "365")))

@@ -1,4 +1,5 @@
 from .navigation import menu_for
+from .roles import Role
 
 
 def navigation(request):
@@ -6,3 +7,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     return {"nav_items": menu_for(user, request.path)}
+
+
+def roles(request):
+    """`Role` for templates: `{% if user.role == Role.TOWN_ADMIN %}`."""
+    return {"Role": Role}

@@ -1,16 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-
-class Role(models.TextChoices):
-    TOWN_ADMIN = "town_admin", "镇管理员"
-    LEADER = "leader", "镇领导"
-    DISPATCHER = "dispatcher", "民情受理员"
-    HANDLER = "handler", "职能部门办理人"
-    SECRETARY = "secretary", "村(社区)支部书记"
-    GRID_WORKER = "grid_worker", "网格员"
-    INSTRUCTOR = "instructor", "主题教育指导员"
-    MEMBER = "member", "党员"
+from .roles import TOWN_WIDE, Role
 
 
 class User(AbstractUser):
@@ -74,4 +65,4 @@ class User(AbstractUser):
 
     @property
     def is_town_wide(self):
-        return self.role in (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)
+        return self.role in TOWN_WIDE

@@ -21,19 +21,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from zhenwu.accounts.roles import STAFF, TOWN_WIDE_VIEWERS, VILLAGE_LEVEL, Role, role_of
 from zhenwu.org.access import visible_departments
 from zhenwu.org.models import Area, AreaLevel, Department, PartyOrg, Resident, town_of
 
 from .models import Activity, Beneficiary, Contest, ParticipationRole, RoleModel
 
-TOWN_WIDE_ROLES = ("town_admin", "leader", "dispatcher", "instructor")
-LOCAL_ROLES = ("secretary", "grid_worker")
-EDITOR_ROLES = ("town_admin", "secretary", "handler")
-STAFF_ROLES = TOWN_WIDE_ROLES + LOCAL_ROLES + ("handler",)
-
-
-def _role(user):
-    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+EDITOR_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY, Role.HANDLER)
 
 
 def _ancestor_paths(path, steplen=None):
@@ -44,11 +38,11 @@ def _ancestor_paths(path, steplen=None):
 def scope_q(user, *, member_field="participations__member__user"):
     """Q over Activity (or Contest: same field names) for the user's scope; None when it is empty.
     `member_field` is the relation from the row to the user accounts of members who took part."""
-    role = _role(user)
-    if role in TOWN_WIDE_ROLES:
+    role = role_of(user)
+    if role in TOWN_WIDE_VIEWERS:
         town = town_of(user)
         return Q(area__path__startswith=town.path) if town is not None else None
-    if role in LOCAL_ROLES:
+    if role in VILLAGE_LEVEL:
         q = None
         if user.area_id is not None:
             q = Q(area__path__startswith=user.area.path) | Q(area__path__in=_ancestor_paths(user.area.path))
@@ -56,18 +50,18 @@ def scope_q(user, *, member_field="participations__member__user"):
             org_q = Q(party_org__path__startswith=user.party_org.path)
             q = org_q if q is None else q | org_q
         return q
-    if role == "handler":
+    if role == Role.HANDLER:
         return Q(department_id=user.department_id) if user.department_id is not None else None
-    if role == "member" and member_field:
+    if role == Role.MEMBER and member_field:
         return Q(**{member_field: user})
     return None
 
 
 def _editable_q(user):
-    role = _role(user)
-    if role == "town_admin":
+    role = role_of(user)
+    if role == Role.TOWN_ADMIN:
         return scope_q(user)
-    if role == "secretary":
+    if role == Role.SECRETARY:
         q = None
         if user.area_id is not None:
             q = Q(area__path__startswith=user.area.path)
@@ -75,7 +69,7 @@ def _editable_q(user):
             org_q = Q(party_org__path__startswith=user.party_org.path)
             q = org_q if q is None else q | org_q
         return q
-    if role == "handler":
+    if role == Role.HANDLER:
         return scope_q(user)
     return None
 
@@ -96,7 +90,7 @@ def editable_activities(user):
 
 
 def can_add_activity(user):
-    return _role(user) in EDITOR_ROLES and _editable_q(user) is not None
+    return role_of(user) in EDITOR_ROLES and _editable_q(user) is not None
 
 
 def can_edit_activity(user, activity):
@@ -108,7 +102,7 @@ def is_organiser(user, activity):
 
 
 def can_confirm_hours(user, activity):
-    return can_edit_activity(user, activity) or (_role(user) is not None and is_organiser(user, activity))
+    return can_edit_activity(user, activity) or (role_of(user) is not None and is_organiser(user, activity))
 
 
 def get_activity_for_user(user, pk, *, for_change=False):
@@ -125,10 +119,10 @@ def get_activity_for_user(user, pk, *, for_change=False):
 def visible_beneficiaries(user, activity):
     """The activity's named beneficiaries the user may read (see the module docstring)."""
     rows = Beneficiary.objects.filter(activity=activity)
-    role = _role(user)
-    if role in STAFF_ROLES:
+    role = role_of(user)
+    if role in STAFF:
         return rows
-    if role == "member":
+    if role == Role.MEMBER:
         return rows.filter(visited_by__member__user=user)
     return rows.none()
 
@@ -158,17 +152,17 @@ def get_beneficiary_for_change(user, pk):
 
 def organiser_choices(user):
     """(areas, departments, party organisations) a user may put a new activity under."""
-    role = _role(user)
+    role = role_of(user)
     town = town_of(user)
-    if role == "town_admin" and town is not None:
+    if role == Role.TOWN_ADMIN and town is not None:
         areas = Area.objects.filter(path__startswith=town.path).exclude(level="grid")
         return areas, visible_departments(user), PartyOrg.objects.filter(area__path__startswith=town.path)
-    if role == "secretary":
+    if role == Role.SECRETARY:
         areas = Area.objects.filter(path__startswith=user.area.path) if user.area_id else Area.objects.none()
         orgs = (PartyOrg.objects.filter(path__startswith=user.party_org.path) if user.party_org_id
                 else PartyOrg.objects.none())
         return areas, Department.objects.none(), orgs
-    if role == "handler" and town is not None:
+    if role == Role.HANDLER and town is not None:
         areas = Area.objects.filter(path__startswith=town.path).exclude(level="grid")
         return areas, Department.objects.filter(pk=user.department_id), PartyOrg.objects.none()
     return Area.objects.none(), Department.objects.none(), PartyOrg.objects.none()
@@ -180,7 +174,7 @@ def organiser_choices(user):
 def visible_contests(user):
     """Contests in the user's scope, and those the user judges."""
     q = scope_q(user, member_field="entries__author_member__user")
-    judged = Q(judges=user) if _role(user) is not None else None
+    judged = Q(judges=user) if role_of(user) is not None else None
     if q is None:
         q = judged
     elif judged is not None:
@@ -190,7 +184,7 @@ def visible_contests(user):
 
 def can_manage_contest(user, contest=None):
     q = _editable_q(user)
-    if q is None or _role(user) not in EDITOR_ROLES:
+    if q is None or role_of(user) not in EDITOR_ROLES:
         return False
     if contest is None:
         return True
@@ -198,7 +192,7 @@ def can_manage_contest(user, contest=None):
 
 
 def is_judge(user, contest):
-    return _role(user) is not None and contest.judges.filter(pk=user.pk).exists()
+    return role_of(user) is not None and contest.judges.filter(pk=user.pk).exists()
 
 
 def get_contest_for_user(user, pk, *, for_change=False):
@@ -224,7 +218,7 @@ def visible_role_models(user):
 
 
 def can_manage_role_models(user):
-    return _role(user) in ("town_admin", "secretary")
+    return role_of(user) in (Role.TOWN_ADMIN, Role.SECRETARY)
 
 
 def can_edit_role_model(user, role_model):
@@ -232,7 +226,7 @@ def can_edit_role_model(user, role_model):
     The page shows 修改 and the photo upload exactly when this holds."""
     if not can_manage_role_models(user):
         return False
-    if _role(user) == "secretary":
+    if role_of(user) == Role.SECRETARY:
         return bool(user.area_id) and role_model.area.path.startswith(user.area.path)
     return True
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.accounts.models import User
+from zhenwu.accounts.roles import EVERYONE, Role
 from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, Member, Resident, town_of
@@ -54,7 +55,7 @@ def _page(request, template, context, partial="results"):
 
 
 def _require_staff(user):
-    if getattr(user, "role", None) not in access.STAFF_ROLES + ("member",):
+    if getattr(user, "role", None) not in EVERYONE:
         raise PermissionDenied("没有查看活动的权限")
 
 
@@ -394,7 +395,7 @@ def _judge_choices(user):
     town = town_of(user)
     if town is None:
         return User.objects.none()
-    staff = ("town_admin", "leader", "instructor", "secretary", "handler", "dispatcher")
+    staff = (Role.TOWN_ADMIN, Role.LEADER, Role.INSTRUCTOR, Role.SECRETARY, Role.HANDLER, Role.DISPATCHER)
     return User.objects.filter(is_active=True, role__in=staff).filter(
         Q(area__path__startswith=town.path) | Q(department__town=town) | Q(party_org__area__path__startswith=town.path)
     ).distinct().order_by("username")
@@ -527,7 +528,7 @@ def role_model_detail(request, pk):
 
 def _role_model_form(user, data=None, initial=None):
     town = town_of(user)
-    if getattr(user, "role", None) == "secretary" and user.area_id:
+    if getattr(user, "role", None) == Role.SECRETARY and user.area_id:
         areas = Area.objects.filter(path__startswith=user.area.path)
     else:
         areas = Area.objects.filter(path__startswith=town.path).exclude(level="grid") if town else Area.objects.none()

@@ -8,13 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.accounts.roles import Role
+
 from .export import write_entries
 from .forms import EntryFilterForm, object_type_choices
 from .models import AuditAction, AuditEntry
 from .services import record_event, verify_chain
 
 PAGE_SIZE = 50
-AUDIT_ROLES = ("town_admin",)
+AUDIT_ROLES = (Role.TOWN_ADMIN,)
 
 
 def _check_access(request):

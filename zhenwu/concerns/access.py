@@ -10,26 +10,23 @@ import hmac
 
 from django.http import Http404
 
+from zhenwu.accounts.roles import AREA_SCOPED, TOWN_WIDE, Role, role_of
+
 from .models import OPEN_STATUSES, Concern, ConcernFollower, Status, hash_token
-from .querysets import AREA_ROLES, TOWN_WIDE_ROLES
 
-DISPATCH_ROLES = ("town_admin", "dispatcher")
-SUPERVISE_ROLES = ("town_admin", "leader")
+DISPATCH_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
+SUPERVISE_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
 # Staff who may register a concern on a resident's behalf (calls, walk-ins, visits, tea rooms).
-REGISTER_ROLES = ("town_admin", "dispatcher", "secretary", "grid_worker", "handler", "member")
+REGISTER_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER, Role.HANDLER, Role.MEMBER)
 # Staff who may leave internal notes on concerns in their scope (leaders only read).
-NOTE_ROLES = ("town_admin", "dispatcher", "handler", "secretary", "grid_worker")
-
-
-def _role(user):
-    return user.role if user is not None and getattr(user, "is_authenticated", False) else None
+NOTE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.HANDLER, Role.SECRETARY, Role.GRID_WORKER)
 
 
 def in_scope(user, concern):
     """Python twin of ConcernQuerySet.visible_to for one loaded concern (no query if the user's
     area and the concern's area are already loaded)."""
-    role = _role(user)
-    if role in AREA_ROLES:
+    role = role_of(user)
+    if role in AREA_SCOPED:
         if user.area_id is None:
             return False
         area = user.area
@@ -40,43 +37,43 @@ def in_scope(user, concern):
         if area.level == "grid":
             return concern.area_id == area.pk
         return concern.area.path.startswith(area.path)
-    if role == "handler":
+    if role == Role.HANDLER:
         return user.department_id is not None and concern.department_id == user.department_id
     return False
 
 
 def can_dispatch(user, concern):
     """Accept, decline, dispatch, re-categorise, link duplicates, reopen."""
-    return _role(user) in DISPATCH_ROLES and in_scope(user, concern)
+    return role_of(user) in DISPATCH_ROLES and in_scope(user, concern)
 
 
 def can_handle(user, concern):
     """Act for the department: sign, update publicly, return, resolve."""
-    role = _role(user)
-    if role == "handler":
+    role = role_of(user)
+    if role == Role.HANDLER:
         return concern.department_id is not None and concern.department_id == user.department_id
-    return role == "town_admin" and in_scope(user, concern)
+    return role == Role.TOWN_ADMIN and in_scope(user, concern)
 
 
 def can_note(user, concern):
-    return _role(user) in NOTE_ROLES and in_scope(user, concern)
+    return role_of(user) in NOTE_ROLES and in_scope(user, concern)
 
 
 def can_call_back(user, concern):
-    return _role(user) in DISPATCH_ROLES and in_scope(user, concern)
+    return role_of(user) in DISPATCH_ROLES and in_scope(user, concern)
 
 
 def can_supervise(user, concern):
-    return _role(user) in SUPERVISE_ROLES and in_scope(user, concern)
+    return role_of(user) in SUPERVISE_ROLES and in_scope(user, concern)
 
 
 def can_register(user):
-    return _role(user) in REGISTER_ROLES
+    return role_of(user) in REGISTER_ROLES
 
 
 def can_manage_project(user, project):
-    role = _role(user)
-    if role == "handler":
+    role = role_of(user)
+    if role == Role.HANDLER:
         return project.department_id is not None and project.department_id == user.department_id
     if role in DISPATCH_ROLES and user.area_id is not None and project.town_id is not None:
         area = user.area
@@ -85,7 +82,7 @@ def can_manage_project(user, project):
 
 
 def is_town_wide(user):
-    return _role(user) in TOWN_WIDE_ROLES
+    return role_of(user) in TOWN_WIDE
 
 
 def can_reveal_reporter(user, concern):

@@ -1,10 +1,12 @@
 from django.utils.functional import SimpleLazyObject
 
+from zhenwu.accounts.roles import Role
+
 from .models import Notification
 
 # The roles zhenwu.concerns.notify writes to (town dispatchers and leaders, department
 # handlers); other accounts never receive one, so they get no bell and no extra query.
-NOTIFIED_ROLES = ("leader", "dispatcher", "handler")
+NOTIFIED_ROLES = (Role.LEADER, Role.DISPATCHER, Role.HANDLER)
 
 
 def notifications(request):

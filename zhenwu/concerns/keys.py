@@ -14,15 +14,16 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from zhenwu.accounts.roles import Role
 from zhenwu.audit.services import record_create, record_update, snapshot
 
 from .models import ApiKey, ApiToken, hash_token
 from .services import ConcernError, ConcernPermissionDenied
 
-KEY_ADMIN_ROLES = ("town_admin",)
+KEY_ADMIN_ROLES = (Role.TOWN_ADMIN,)
 MAX_RATE_LIMIT = 100_000
 LAST_USED_RESOLUTION = 60  # seconds
-TOKEN_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker")
+TOKEN_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.SECRETARY, Role.GRID_WORKER)
 
 
 def _new_secret():

@@ -11,8 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-TOWN_WIDE_ROLES = ("town_admin", "leader", "dispatcher")
-AREA_ROLES = TOWN_WIDE_ROLES + ("secretary", "grid_worker")
+from zhenwu.accounts.roles import AREA_SCOPED, TOWN_WIDE, Role
 
 # Lists never need the text or the reporter (decrypting every row would dominate a page).
 LIST_DEFERRED = ("text", "reporter_name", "reporter_phone", "resolution_text")
@@ -35,11 +34,11 @@ def concern_scope_q(user, *, prefix=""):
     if not getattr(user, "is_authenticated", False):
         return None
     role = user.role
-    if role in AREA_ROLES:
+    if role in AREA_SCOPED:
         if user.area_id is None:
             return None
         return area_scope_q(user.area, prefix=prefix)
-    if role == "handler":
+    if role == Role.HANDLER:
         if user.department_id is None:
             return None
         return Q(**{f"{prefix}department_id": user.department_id})
@@ -129,7 +128,7 @@ class ProjectQuerySet(models.QuerySet):
         """Town-wide roles: the projects of their town; others: projects of concerns they see."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        if user.role in TOWN_WIDE_ROLES and user.area_id is not None:
+        if user.role in TOWN_WIDE and user.area_id is not None:
             area = user.area
             if area.level == "town":
                 return self.filter(town_id=area.pk)
@@ -139,7 +138,7 @@ class ProjectQuerySet(models.QuerySet):
         q = concern_scope_q(user)
         if q is None:
             return self.none()
-        if user.role == "handler":
+        if user.role == Role.HANDLER:
             q |= Q(project__department_id=user.department_id)
         return self.filter(Exists(Concern.objects.filter(q, project=OuterRef("pk"))))
 

@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 
+from zhenwu.accounts.roles import AREA_SCOPED, Role, role_of
 from zhenwu.org.models import (
     AREA_EDITOR_ROLES,
-    AREA_SCOPED_ROLES,
     Area,
     AreaLevel,
     Household,
@@ -29,27 +29,23 @@ from zhenwu.org.models import (
 
 from .models import HouseholdLink, Meeting
 
-VISIT_ROLES = ("town_admin", "secretary", "grid_worker", "member")
-READ_ROLES = AREA_SCOPED_ROLES + ("member",)
+VISIT_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY, Role.GRID_WORKER, Role.MEMBER)
+READ_ROLES = AREA_SCOPED + (Role.MEMBER,)
 LINK_ROLES = AREA_EDITOR_ROLES
-MEETING_ROLES = ("town_admin", "secretary", "grid_worker")
-STAFF_READ_ROLES = AREA_SCOPED_ROLES
-
-
-def _role(user):
-    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+MEETING_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY, Role.GRID_WORKER)
+STAFF_READ_ROLES = AREA_SCOPED
 
 
 def member_of(user):
     """The member record of a member's account (None for staff or an unlinked account)."""
-    if _role(user) != "member":
+    if role_of(user) != Role.MEMBER:
         return None
     return Member.objects.filter(user=user, is_active=True).select_related("party_org").first()
 
 
 def scope_root(user):
     """The area whose households a staff account covers, or None."""
-    if _role(user) in AREA_SCOPED_ROLES and user.area_id is not None:
+    if role_of(user) in AREA_SCOPED and user.area_id is not None:
         return user.area
     return None
 
@@ -71,13 +67,13 @@ def get_town_for_user(user, pk):
 
 
 def visible_households(user):
-    role = _role(user)
-    if role == "member":
+    role = role_of(user)
+    if role == Role.MEMBER:
         links = HouseholdLink.objects.active().filter(household=OuterRef("pk"), member__user=user)
         return Household.objects.filter(Exists(links))
     # org's rule (Household.objects.visible_to: the households under the user's area), written
     # so that SQLite can use the grid index (see cadence.households_under).
-    if role in AREA_SCOPED_ROLES and user.area_id is not None:
+    if role in AREA_SCOPED and user.area_id is not None:
         return Household.objects.filter(grid__in=Area.objects.filter(path__startswith=user.area.path).values("pk"))
     return Household.objects.none()
 
@@ -90,7 +86,7 @@ def get_household_for_user(user, pk):
 
 
 def can_record_visit(user):
-    return _role(user) in VISIT_ROLES
+    return role_of(user) in VISIT_ROLES
 
 
 def require_visit_role(user):
@@ -99,22 +95,22 @@ def require_visit_role(user):
 
 
 def require_read(user):
-    if _role(user) not in READ_ROLES:
+    if role_of(user) not in READ_ROLES:
         raise PermissionDenied("当前账号不能查看联户走访")
 
 
 def require_staff_read(user):
-    if _role(user) not in STAFF_READ_ROLES or user.area_id is None:
+    if role_of(user) not in STAFF_READ_ROLES or user.area_id is None:
         raise PermissionDenied("仅限有所辖区域的工作人员")
 
 
 def can_see_sensitive(user):
     """Sensitive resident tags: as on the org pages, only for the roles that may change residents."""
-    return _role(user) in AREA_EDITOR_ROLES
+    return role_of(user) in AREA_EDITOR_ROLES
 
 
 def can_link(user):
-    return _role(user) in LINK_ROLES and user.area_id is not None
+    return role_of(user) in LINK_ROLES and user.area_id is not None
 
 
 def linkable_grids(user):
@@ -160,10 +156,10 @@ def get_member_for_link(user, pk):
 
 def visible_members(user):
     """Members whose 联户 page the user may read (see the module docstring)."""
-    role = _role(user)
-    if role == "member":
+    role = role_of(user)
+    if role == Role.MEMBER:
         return Member.objects.filter(user=user, is_active=True)
-    if role in AREA_SCOPED_ROLES and user.area_id is not None:
+    if role in AREA_SCOPED and user.area_id is not None:
         return members_for_area(user.area)
     return Member.objects.none()
 
@@ -181,7 +177,7 @@ def can_set_exemplars(user, member):
 
 
 def can_edit_rule(user):
-    return _role(user) == "town_admin"
+    return role_of(user) == Role.TOWN_ADMIN
 
 
 def rule_town(user):
@@ -199,8 +195,8 @@ def _meeting_root_path(user):
 
 
 def visible_meetings(user):
-    role = _role(user)
-    if role == "member":
+    role = role_of(user)
+    if role == Role.MEMBER:
         return Meeting.objects.filter(members__user=user).distinct()
     path = _meeting_root_path(user)
     if path is None:
@@ -219,7 +215,7 @@ def get_meeting_for_user(user, pk, *, for_change=False):
 
 
 def can_manage_meetings(user):
-    return _role(user) in MEETING_ROLES and user.area_id is not None
+    return role_of(user) in MEETING_ROLES and user.area_id is not None
 
 
 def meeting_areas(user):

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from zhenwu.accounts.roles import Role
 from zhenwu.concerns.access import in_scope as concern_in_scope
 from zhenwu.concerns.models import Concern
 from zhenwu.lib.form_errors import attach_errors
@@ -199,7 +200,7 @@ def household_detail(request, pk):
 
 def _visit_form_members(user, household):
     """Staff may name the member who went with them: one of the household's linked members."""
-    if access.member_of(user) is not None or user.role == "member":
+    if access.member_of(user) is not None or user.role == Role.MEMBER:
         return None
     ids = HouseholdLink.objects.active().filter(household=household).values("member_id")
     return Member.objects.filter(pk__in=ids).order_by("name")
@@ -212,7 +213,7 @@ def visit_create(request, pk):
     access.require_visit_role(user)
     household = access.get_household_for_user(user, pk)
     member = access.member_of(user)
-    if user.role == "member" and member is None:
+    if user.role == Role.MEMBER and member is None:
         raise PermissionDenied("账号未关联党员档案，不能登记走访")
     form = VisitForm(request.POST or None, request.FILES or None, members=_visit_form_members(user, household))
     if request.method == "POST" and form.is_valid():

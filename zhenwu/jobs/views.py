@@ -9,6 +9,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from zhenwu.accounts.roles import Role
+
 from .models import Job
 from .services import open_job_output
 
@@ -16,7 +18,7 @@ from .services import open_job_output
 def get_job_for_user(user, pk):
     """The job, if `user` started it or is a town admin; 404 if it does not exist, else 403."""
     job = get_object_or_404(Job, pk=pk)
-    if job.created_by_id != user.pk and user.role != "town_admin":
+    if job.created_by_id != user.pk and user.role != Role.TOWN_ADMIN:
         raise PermissionDenied("只有任务发起人和镇管理员可以查看该任务")
     return job
 

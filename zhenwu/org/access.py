@@ -8,11 +8,11 @@ see but not change, asked for change, is a 403. The rules themselves live in the
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, STAFF, Role
+
 from .models import (
     AREA_EDITOR_ROLES,
-    AREA_SCOPED_ROLES,
     ORG_EDITOR_ROLES,
-    ORG_SCOPED_ROLES,
     Area,
     AreaLevel,
     Department,
@@ -23,8 +23,6 @@ from .models import (
     town_of,
 )
 from .ordering import tree_order
-
-STAFF_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker", "instructor")
 
 
 def _fetch(model, user, pk, *, for_change, related=()):
@@ -68,17 +66,17 @@ def editable_grids(user):
 
 
 def can_add_member(user):
-    return user.role in ORG_EDITOR_ROLES and (user.party_org_id is not None or user.role == "town_admin")
+    return user.role in ORG_EDITOR_ROLES and (user.party_org_id is not None or user.role == Role.TOWN_ADMIN)
 
 
 def require_staff(user):
-    if getattr(user, "role", None) not in STAFF_ROLES:
+    if getattr(user, "role", None) not in STAFF:
         raise PermissionDenied("仅限工作人员")
 
 
 def visible_areas(user):
     """Places a staff account may list: its town's tree (county accounts: the county's)."""
-    if getattr(user, "role", None) not in STAFF_ROLES:
+    if getattr(user, "role", None) not in STAFF:
         return Area.objects.none()
     town = town_of(user)
     if town is None:
@@ -92,7 +90,7 @@ def visible_departments(user):
 
 def scope_area(user):
     """The area whose households the user sees, or None (the household pages' filter root)."""
-    return user.area if user.role in AREA_SCOPED_ROLES else None
+    return user.area if user.role in AREA_SCOPED else None
 
 
 def household_filter_areas(user):
@@ -114,10 +112,10 @@ def household_filter_areas(user):
 def visible_party_orgs(user):
     """Party organisations whose members the user may list (a member sees none here)."""
     role = getattr(user, "role", None)
-    if role not in ORG_SCOPED_ROLES:
+    if role not in ORG_SCOPED:
         return PartyOrg.objects.none()
     if user.party_org_id is not None:
         return PartyOrg.objects.filter(path__startswith=user.party_org.path)
-    if role in ("town_admin", "leader") and user.area_id is not None:
+    if role in (Role.TOWN_ADMIN, Role.LEADER) and user.area_id is not None:
         return PartyOrg.objects.filter(area__path__startswith=user.area.path)
     return PartyOrg.objects.none()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from treebeard.mp_tree import MP_Node
 
+from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, Role, role_of
 from zhenwu.lib.crypto import EncryptedJSONField, EncryptedTextField
 from zhenwu.lib.masking import mask_id_number, mask_phone
 
@@ -79,7 +80,7 @@ class DepartmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Every staff account sees the departments of its own town; members see none."""
         town = town_of(user)
-        if town is None or getattr(user, "role", None) == "member":
+        if town is None or getattr(user, "role", None) == Role.MEMBER:
             return self.none()
         return self.filter(town__path__startswith=town.path)
 
@@ -104,10 +105,8 @@ class Department(models.Model):
         return self.name
 
 
-AREA_SCOPED_ROLES = ("town_admin", "leader", "dispatcher", "secretary", "grid_worker")
-AREA_EDITOR_ROLES = ("town_admin", "secretary", "grid_worker")
-ORG_SCOPED_ROLES = ("town_admin", "leader", "secretary", "instructor")
-ORG_EDITOR_ROLES = ("town_admin", "secretary")
+AREA_EDITOR_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY, Role.GRID_WORKER)
+ORG_EDITOR_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY)
 
 
 def town_of(user):
@@ -132,13 +131,9 @@ def town_of(user):
     return Area.objects.filter(path__in=town_paths, level=AreaLevel.TOWN).first() or area
 
 
-def _role(user):
-    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
-
-
 def _area_prefix(user):
     """The area path a user's scope covers, or None when the role sees no area records."""
-    if _role(user) not in AREA_SCOPED_ROLES or user.area_id is None:
+    if role_of(user) not in AREA_SCOPED or user.area_id is None:
         return None
     return user.area.path
 
@@ -149,12 +144,12 @@ def _org_filter(user):
     Town-wide roles without a party organisation of their own fall back to the organisations
     placed in their area (a town admin must not lose the members because a field was left empty).
     """
-    role = _role(user)
-    if role not in ORG_SCOPED_ROLES:
+    role = role_of(user)
+    if role not in ORG_SCOPED:
         return None
     if user.party_org_id is not None:
         return models.Q(party_org__path__startswith=user.party_org.path)
-    if role in ("town_admin", "leader") and user.area_id is not None:
+    if role in (Role.TOWN_ADMIN, Role.LEADER) and user.area_id is not None:
         return models.Q(party_org__area__path__startswith=user.area.path)
     return None
 
@@ -165,7 +160,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.none() if prefix is None else self.filter(grid__path__startswith=prefix)
 
     def editable_by(self, user):
-        return self.visible_to(user) if _role(user) in AREA_EDITOR_ROLES else self.none()
+        return self.visible_to(user) if role_of(user) in AREA_EDITOR_ROLES else self.none()
 
 
 class ResidentQuerySet(models.QuerySet):
@@ -174,21 +169,21 @@ class ResidentQuerySet(models.QuerySet):
         return self.none() if prefix is None else self.filter(household__grid__path__startswith=prefix)
 
     def editable_by(self, user):
-        return self.visible_to(user) if _role(user) in AREA_EDITOR_ROLES else self.none()
+        return self.visible_to(user) if role_of(user) in AREA_EDITOR_ROLES else self.none()
 
 
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user):
-        role = _role(user)
+        role = role_of(user)
         if role is None:
             return self.none()
-        if role == "member":
+        if role == Role.MEMBER:
             return self.filter(user=user)
         scope = _org_filter(user)
         return self.none() if scope is None else self.filter(scope)
 
     def editable_by(self, user):
-        return self.visible_to(user) if _role(user) in ORG_EDITOR_ROLES else self.none()
+        return self.visible_to(user) if role_of(user) in ORG_EDITOR_ROLES else self.none()
 
 
 class Household(models.Model):

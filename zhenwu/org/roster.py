@@ -37,6 +37,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.jobs.models import Job, JobStatus
@@ -80,7 +81,7 @@ RESIDENTS = "residents"
 MEMBERS = "members"
 KIND_LABELS = {RESIDENTS: "住户花名册", MEMBERS: "党员花名册"}
 KINDS = tuple(KIND_LABELS)
-ROSTER_ROLES = ("town_admin", "secretary")
+ROSTER_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY)
 
 VALIDATE_JOB = "roster_validate"
 COMMIT_JOB = "roster_commit"
@@ -325,7 +326,7 @@ class OrgScope:
             self.path = user.party_org.path
             orgs = list(PartyOrg.objects.filter(path__startswith=self.path[:step]).only("id", "path", "name"))
             self._ids = None
-        elif user.role == "town_admin" and user.area_id is not None:
+        elif user.role == Role.TOWN_ADMIN and user.area_id is not None:
             self.path = None
             orgs = list(
                 PartyOrg.objects.filter(area__path__startswith=user.area.path).only("id", "path", "name")
@@ -1331,7 +1332,7 @@ def roster_job_for(user, pk):
     job = Job.objects.filter(pk=pk, kind__in=JOB_KINDS).select_related("created_by").first()
     if job is None:
         return None
-    if job.created_by_id == user.pk or user.role == "town_admin":
+    if job.created_by_id == user.pk or user.role == Role.TOWN_ADMIN:
         return job
     return None
 
@@ -1469,7 +1470,7 @@ def export_roster(*, kind, user, out, full=False, reason=""):
     """
     if kind not in KINDS:
         raise RosterError("未知的花名册类型")
-    if full and user.role != "town_admin":
+    if full and user.role != Role.TOWN_ADMIN:
         raise RosterError("只有镇管理员可以导出完整号码")
     columns = LAYOUTS[kind]
     workbook = Workbook(write_only=True)

@@ -14,35 +14,30 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from zhenwu.accounts.models import Role
+from zhenwu.accounts.roles import TOWN_WIDE_VIEWERS, VILLAGE_LEVEL, Role, role_of
 from zhenwu.org.models import Area, AreaLevel, town_of
 
 from .models import Briefing, BriefingExport, PublishedBriefing
 
-EDITOR_ROLES = ("town_admin", "leader")
-TOWN_WIDE_ROLES = ("town_admin", "leader", "dispatcher", "instructor")
-LOCAL_ROLES = ("secretary", "grid_worker", "handler")
-
-
-def _role(user):
-    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+EDITOR_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
+LOCAL_ROLES = VILLAGE_LEVEL + (Role.HANDLER,)
 
 
 def can_edit(user):
-    return _role(user) in EDITOR_ROLES and town_of(user) is not None
+    return role_of(user) in EDITOR_ROLES and town_of(user) is not None
 
 
 def can_configure(user):
     """The town's briefing settings (masthead, issuing unit, default recipients): town admins."""
-    return _role(user) == Role.TOWN_ADMIN and town_of(user) is not None
+    return role_of(user) == Role.TOWN_ADMIN and town_of(user) is not None
 
 
 def _area_q(user, field="area"):
-    role = _role(user)
+    role = role_of(user)
     town = town_of(user)
     if town is None:
         return None
-    if role in TOWN_WIDE_ROLES:
+    if role in TOWN_WIDE_VIEWERS:
         return Q(**{f"{field}__path__startswith": town.path})
     if role in LOCAL_ROLES:
         own = user.area if user.area_id else None

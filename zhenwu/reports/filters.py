@@ -12,9 +12,10 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from zhenwu.accounts.roles import Role
 from zhenwu.org.models import Area, AreaLevel
 
-REPORT_ROLES = ("town_admin", "leader", "secretary")
+REPORT_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.SECRETARY)
 AREA_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWN, AreaLevel.VILLAGE, AreaLevel.COMMUNITY)
 # A dashboard reads month by month: more than three years would not fit a phone's chart.
 MAX_DASHBOARD_DAYS = 3 * 366

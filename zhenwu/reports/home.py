@@ -10,11 +10,10 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.concerns.models import OPEN_STATUSES, Concern, Status
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import (
-    AREA_SCOPED_ROLES,
-    ORG_SCOPED_ROLES,
     Area,
     AreaLevel,
     Department,
@@ -25,10 +24,10 @@ from zhenwu.org.models import (
     town_of,
 )
 
-HOUSEHOLD_ROLES = AREA_SCOPED_ROLES
-MEMBER_ROLES = ORG_SCOPED_ROLES
-TOWN_OVERVIEW_ROLES = ("town_admin", "leader")
-CONCERN_ROLES = ("town_admin", "leader", "dispatcher", "handler", "secretary", "grid_worker")
+HOUSEHOLD_ROLES = AREA_SCOPED
+MEMBER_ROLES = ORG_SCOPED
+TOWN_OVERVIEW_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
+CONCERN_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.SECRETARY, Role.GRID_WORKER)
 ATTENTION_LIMIT = 8
 
 
@@ -41,14 +40,14 @@ def _needs_home_study(prefix=""):
 def home_context(user):
     cards = []
     role = user.role
-    own_member = Member.objects.filter(user=user).select_related("party_org").first() if role == "member" else None
+    own_member = Member.objects.filter(user=user).select_related("party_org").first() if role == Role.MEMBER else None
     context = {"scope_label": scope_label(user, own_member=own_member), "cards": cards}
 
     if role in HOUSEHOLD_ROLES:
         residents = Resident.objects.visible_to(user)
         cards.append({"label": "住户", "value": Household.objects.visible_to(user).count(), "unit": "户"})
         cards.append({"label": "居民", "value": residents.count(), "unit": "人"})
-        if role in ("grid_worker", "secretary"):
+        if role in (Role.GRID_WORKER, Role.SECRETARY):
             living_alone = _living_alone(residents)
             cards.append({"label": "独居老人", "value": living_alone.count(), "unit": "人"})
             context["living_alone"] = _with_age(living_alone[:ATTENTION_LIMIT])
@@ -64,7 +63,7 @@ def home_context(user):
         cards.append({"label": "需送学上门", "value": counts["home"], "unit": "名"})
         cards.append({"label": "流动党员", "value": counts["migrant"], "unit": "名"})
         context["home_study"] = list(members.filter(_needs_home_study()).select_related("party_org").order_by("birth_date", "name")[:ATTENTION_LIMIT])
-        if role in ("instructor", "secretary"):
+        if role in (Role.INSTRUCTOR, Role.SECRETARY):
             context["branches"] = _branch_table(user)
 
     if role in TOWN_OVERVIEW_ROLES:
@@ -80,9 +79,9 @@ def home_context(user):
     if role in CONCERN_ROLES:
         context["concern_cards"] = _concern_cards(user)
 
-    if role == "member":
+    if role == Role.MEMBER:
         context["own_member"] = own_member
-    if role == "handler":
+    if role == Role.HANDLER:
         context["department"] = user.department
     return context
 
@@ -103,20 +102,20 @@ def _concern_cards(user):
     listing = reverse("concerns:concern_list")
     overdue_url = f"{listing}?status=open&overdue=on"
     role = user.role
-    if role in ("town_admin", "dispatcher"):
+    if role in (Role.TOWN_ADMIN, Role.DISPATCHER):
         cards = [
             ("待受理派单", counts["inbox"], reverse("concerns:inbox")),
             ("未办结", counts["open"], f"{listing}?status=open"),
             ("超期", counts["overdue"], overdue_url),
             ("待回访", counts["call_back"], reverse("concerns:callback_list")),
         ]
-    elif role == "handler":
+    elif role == Role.HANDLER:
         cards = [
             ("待办", counts["queue"], reverse("concerns:queue")),
             ("超期", counts["overdue"], overdue_url),
             ("待回访", counts["call_back"], f"{listing}?status=resolved"),
         ]
-    elif role == "leader":
+    elif role == Role.LEADER:
         cards = [
             ("未办结", counts["open"], f"{listing}?status=open"),
             ("超期", counts["overdue"], reverse("concerns:supervision")),
@@ -227,10 +226,10 @@ def _branch_table(user):
 def scope_label(user, *, own_member=None):
     """What the home page says the user's scope is; a member's is the organisation of
     `own_member`, their member record."""
-    if user.role == "handler":
+    if user.role == Role.HANDLER:
         return user.department.name if user.department_id else "未设置部门"
-    if user.role in ("instructor",):
+    if user.role in (Role.INSTRUCTOR,):
         return user.party_org.name if user.party_org_id else "未分配支部"
-    if user.role == "member":
+    if user.role == Role.MEMBER:
         return own_member.party_org.name if own_member else "未关联党员档案"
     return user.area.name if user.area_id else "未设置区域"

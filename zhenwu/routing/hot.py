@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from zhenwu.accounts.roles import Role
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import OPEN_STATUSES, Concern
@@ -33,8 +34,8 @@ MAX_CONCERNS = 2000
 # A word in more than this share of the window's concerns (and more than 50 of them) links
 # nothing by itself: comparing every pair sharing it would be quadratic.
 COMMON_WORD_SHARE = 0.2
-HOT_ROLES = ("town_admin", "leader", "dispatcher")
-ACTION_ROLES = ("town_admin", "dispatcher")
+HOT_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)
+ACTION_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
 
 
 @dataclass

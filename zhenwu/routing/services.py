@@ -33,7 +33,8 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from zhenwu.accounts.models import Role, User
+from zhenwu.accounts.models import User
+from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_create, record_delete, record_event, snapshot
 from zhenwu.concerns import access as concern_access
@@ -410,7 +411,7 @@ def latest_suggestions(concern_ids):
 def can_undo(user, suggestion):
     return (
         suggestion.is_undoable
-        and getattr(user, "role", None) in ("town_admin", "dispatcher")
+        and getattr(user, "role", None) in (Role.TOWN_ADMIN, Role.DISPATCHER)
         and concern_access.can_dispatch(user, suggestion.concern)
     )
 
@@ -460,7 +461,7 @@ def undo_auto_dispatch(suggestion, *, by, reason=""):
 
 
 def _require_admin(user, town=None):
-    if getattr(user, "role", None) != "town_admin" or user.area_id is None:
+    if getattr(user, "role", None) != Role.TOWN_ADMIN or user.area_id is None:
         raise RoutingError("只有镇管理员可以修改智能分派设置")
     if town is not None and user.area_id != town.pk and not town.path.startswith(user.area.path):
         raise RoutingError("只能修改本镇的设置")

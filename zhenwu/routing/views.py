@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.accounts.roles import Role
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.org.models import Department
@@ -15,7 +16,7 @@ from zhenwu.org.models import Department
 from . import hot, services
 from .models import RouterModel, RouterWord, RoutingSuggestion, WordKind
 
-MODEL_VIEW_ROLES = ("town_admin", "leader", "dispatcher")
+MODEL_VIEW_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)
 HOT_DAY_CHOICES = (7, 14, 30, 90)
 
 
@@ -41,12 +42,12 @@ def model_list(request):
         "settings_rows": [(town, services.town_settings(town)) for town in towns],
         "words": list(RouterWord.objects.all()),
         "word_kinds": WordKind.choices,
-        "can_edit": user.role == "town_admin",
+        "can_edit": user.role == Role.TOWN_ADMIN,
     })
 
 
 def _admin_post(request, perform, done):
-    _require_role(request.user, ("town_admin",), "只有镇管理员可以修改智能分派设置")
+    _require_role(request.user, (Role.TOWN_ADMIN,), "只有镇管理员可以修改智能分派设置")
     try:
         perform()
     except services.RoutingError as exc:

@@ -23,7 +23,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from zhenwu.accounts.models import Role, User
+from zhenwu.accounts.models import User
+from zhenwu.accounts.roles import ORG_SCOPED, Role, role_of
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import Member, PartyOrg
 
@@ -41,14 +42,10 @@ from .models import (
     StudySession,
 )
 
-STUDY_STAFF_ROLES = ("town_admin", "leader", "secretary", "instructor")
-SESSION_EDITOR_ROLES = ("town_admin", "secretary")
-CAMPAIGN_EDITOR_ROLES = ("town_admin",)
-GUIDANCE_ROLES = ("town_admin", "instructor")
-
-
-def _role(user):
-    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+STUDY_STAFF_ROLES = ORG_SCOPED  # study is scoped by party organisation
+SESSION_EDITOR_ROLES = (Role.TOWN_ADMIN, Role.SECRETARY)
+CAMPAIGN_EDITOR_ROLES = (Role.TOWN_ADMIN,)
+GUIDANCE_ROLES = (Role.TOWN_ADMIN, Role.INSTRUCTOR)
 
 
 def _minimal(paths):
@@ -66,16 +63,16 @@ def scope_paths(user):
     cached = getattr(user, "_study_scope_paths", None)
     if cached is not None:
         return cached
-    role = _role(user)
+    role = role_of(user)
     paths = []
-    if role in ("town_admin", "leader"):
+    if role in (Role.TOWN_ADMIN, Role.LEADER):
         if user.party_org_id is not None:
             paths = [user.party_org.path]
         else:
             paths = list(visible_party_orgs(user).values_list("path", flat=True))
-    elif role == "secretary":
+    elif role == Role.SECRETARY:
         paths = [user.party_org.path] if user.party_org_id is not None else []
-    elif role == "instructor":
+    elif role == Role.INSTRUCTOR:
         paths = list(
             InstructorAssignment.objects.filter(instructor=user).values_list("party_org__path", flat=True)
         )
@@ -117,7 +114,7 @@ def in_scope(user, org):
 
 
 def require_study_staff(user):
-    if _role(user) not in STUDY_STAFF_ROLES:
+    if role_of(user) not in STUDY_STAFF_ROLES:
         raise PermissionDenied("此页面供镇、村干部和指导员使用")
 
 
@@ -142,8 +139,8 @@ def members_in_scope(user):
 def _overlap_q(user, field):
     """Rows whose `field` (PartyOrg m2m) includes an organisation in the user's scope, or above it
     (a town-wide session concerns every branch). For members: their own organisation and above."""
-    role = _role(user)
-    if role == "member":
+    role = role_of(user)
+    if role == Role.MEMBER:
         member = member_for(user)
         if member is None:
             return None
@@ -176,7 +173,7 @@ def get_campaign_for_user(user, pk):
 
 
 def can_edit_campaign(user, campaign=None):
-    if _role(user) not in CAMPAIGN_EDITOR_ROLES:
+    if role_of(user) not in CAMPAIGN_EDITOR_ROLES:
         return False
     if campaign is None:
         return bool(scope_paths(user))
@@ -195,7 +192,7 @@ def get_session_for_user(user, pk, *, for_change=False):
 
 def can_edit_session(user, session):
     """Town admins and secretaries whose scope holds every organisation of the session."""
-    if _role(user) not in SESSION_EDITOR_ROLES:
+    if role_of(user) not in SESSION_EDITOR_ROLES:
         return False
     orgs = list(session.party_orgs.all())
     return bool(orgs) and all(in_scope(user, org) for org in orgs)
@@ -205,7 +202,7 @@ def roster_members(user, session):
     """Members whose sign-in and leave this user manages at the session: those it expects that
     lie in the user's scope (a village secretary takes the roll of their own members at a
     town-wide class)."""
-    if _role(user) not in SESSION_EDITOR_ROLES:
+    if role_of(user) not in SESSION_EDITOR_ROLES:
         return Member.objects.none()
     return expected_members(session).filter(org_q(scope_paths(user)))
 
@@ -223,12 +220,12 @@ def get_session_for_roster(user, pk):
 
 
 def can_add_session(user):
-    return _role(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
+    return role_of(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
 
 
 def can_chase_coverage(user):
     """Who may generate make-up tasks and send the missing lists: a town admin or a secretary."""
-    return _role(user) in SESSION_EDITOR_ROLES
+    return role_of(user) in SESSION_EDITOR_ROLES
 
 
 def session_expects(session, member):
@@ -264,11 +261,11 @@ def get_leave_for_user(user, pk):
 
 
 def can_manage_mentoring(user):
-    return _role(user) in ("town_admin", "secretary") and bool(scope_paths(user))
+    return role_of(user) in (Role.TOWN_ADMIN, Role.SECRETARY) and bool(scope_paths(user))
 
 
 def visible_mentorships(user):
-    role = _role(user)
+    role = role_of(user)
     if role in STUDY_STAFF_ROLES:
         return Mentorship.objects.filter(org_q(scope_paths(user), field="mentor__party_org"))
     member = member_for(user)
@@ -295,13 +292,13 @@ def mentees_of(member):
                                  is_active=True).distinct()
 
 
-LESSON_STAFF_ROLES = SESSION_EDITOR_ROLES + ("instructor",)
+LESSON_STAFF_ROLES = SESSION_EDITOR_ROLES + (Role.INSTRUCTOR,)
 
 
 def lesson_members(user):
     """Members the user may record a home lesson for: a secretary's or town admin's scope, an
     instructor's guided branches, or a mentor's own mentees."""
-    if _role(user) in LESSON_STAFF_ROLES:
+    if role_of(user) in LESSON_STAFF_ROLES:
         return members_in_scope(user)
     return mentees_of(member_for(user))
 
@@ -309,7 +306,7 @@ def lesson_members(user):
 def lesson_instructors(user):
     """Instructors an office user may name as a lesson's deliverer: those guiding an organisation in
     the user's scope (by assignment, or the organisation on their account, as `scope_paths` counts)."""
-    if _role(user) not in SESSION_EDITOR_ROLES:
+    if role_of(user) not in SESSION_EDITOR_ROLES:
         return User.objects.none()
     orgs = scope_orgs(user)
     return (User.objects.filter(Q(study_assignments__party_org__in=orgs) | Q(party_org__in=orgs),
@@ -327,13 +324,13 @@ def lesson_mentor_of(member):
 
 def can_record_lessons(user):
     """Whether the user may record home lessons at all (for a mentor: once they have mentees)."""
-    if _role(user) in LESSON_STAFF_ROLES:
+    if role_of(user) in LESSON_STAFF_ROLES:
         return bool(scope_paths(user))
     return mentees_of(member_for(user)).exists()
 
 
 def visible_home_lessons(user):
-    role = _role(user)
+    role = role_of(user)
     if role in STUDY_STAFF_ROLES:
         return HomeLesson.objects.filter(org_q(scope_paths(user), field="member__party_org"))
     member = member_for(user)
@@ -353,7 +350,7 @@ def get_home_lesson_for_user(user, pk):
 
 
 def visible_notes(user):
-    if _role(user) in STUDY_STAFF_ROLES:
+    if role_of(user) in STUDY_STAFF_ROLES:
         return StudyNote.objects.filter(org_q(scope_paths(user), field="member__party_org"))
     member = member_for(user)
     if member is None:
@@ -369,7 +366,7 @@ def get_note_for_user(user, pk):
 
 
 def can_check_notes(user):
-    return _role(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
+    return role_of(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
 
 
 def can_check_note(user, note):
@@ -381,18 +378,18 @@ def can_check_note(user, note):
 
 
 def can_assign_instructors(user):
-    return _role(user) == "town_admin" and bool(scope_paths(user))
+    return role_of(user) == Role.TOWN_ADMIN and bool(scope_paths(user))
 
 
 def guidance_orgs(user):
     """Organisations the user may record guidance or a site check for."""
-    if _role(user) not in GUIDANCE_ROLES:
+    if role_of(user) not in GUIDANCE_ROLES:
         return PartyOrg.objects.none()
     return scope_orgs(user)
 
 
 def visible_guidance(user):
-    if _role(user) not in STUDY_STAFF_ROLES:
+    if role_of(user) not in STUDY_STAFF_ROLES:
         return Guidance.objects.none()
     return Guidance.objects.filter(org_q(scope_paths(user)))
 
@@ -402,13 +399,13 @@ def get_guidance_for_user(user, pk, *, for_change=False):
         guidance = visible_guidance(user).select_related("party_org", "instructor").get(pk=pk)
     except (Guidance.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if for_change and not (_role(user) == "town_admin" or guidance.instructor_id == user.pk):
+    if for_change and not (role_of(user) == Role.TOWN_ADMIN or guidance.instructor_id == user.pk):
         raise PermissionDenied("只有指导员本人或镇管理员可以修改指导记录")
     return guidance
 
 
 def visible_site_checks(user):
-    if _role(user) not in STUDY_STAFF_ROLES:
+    if role_of(user) not in STUDY_STAFF_ROLES:
         return SiteCheck.objects.none()
     return SiteCheck.objects.filter(org_q(scope_paths(user)))
 
@@ -424,7 +421,7 @@ def get_site_check_for_user(user, pk):
 
 
 def visible_packs(user):
-    role = _role(user)
+    role = role_of(user)
     if role in STUDY_STAFF_ROLES:
         campaigns = visible_campaigns(user)
         return StudyPack.objects.filter(Q(campaign__in=campaigns) | Q(campaign__isnull=True))
@@ -442,7 +439,7 @@ def get_pack_for_user(user, pk):
 
 
 def can_hand_out(user):
-    return _role(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
+    return role_of(user) in SESSION_EDITOR_ROLES and bool(scope_paths(user))
 
 
 def get_handout_for_member(user, pk):

@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.accounts.roles import AREA_SCOPED, Role
 from zhenwu.lib import workdays
 from zhenwu.org.models import Area, AreaLevel, Department
 
@@ -63,17 +64,16 @@ from ..models import (
     Status,
     Supervision,
 )
-from ..querysets import AREA_ROLES
 from ..redaction import redact_text
 from ..similar import find_similar_concerns
 
 PAGE_SIZE = 20
 INBOX_ROLES = access.DISPATCH_ROLES
-LIST_ROLES = AREA_ROLES + ("handler",)
+LIST_ROLES = AREA_SCOPED + (Role.HANDLER,)
 SUPERVISION_ROLES = access.SUPERVISE_ROLES
 CALLBACK_ROLES = access.DISPATCH_ROLES
 # Staff who may register a call or a walk-in here: those with an area to file it under.
-REGISTER_PAGE_ROLES = ("town_admin", "dispatcher", "secretary", "grid_worker")
+REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ def _after_success(request, concern, done, row_template):
 
 
 def _home_list(user):
-    if user.role == "handler":
+    if user.role == Role.HANDLER:
         return reverse("concerns:queue")
     if user.role in INBOX_ROLES:
         return reverse("concerns:inbox")
@@ -740,7 +740,7 @@ def bulk_dispatch(request):
 def queue(request):
     """办理队列: the department's dispatched and in-progress concerns, overdue first."""
     user = request.user
-    _require_role(user, ("handler",), "办理队列仅供职能部门办理人使用")
+    _require_role(user, (Role.HANDLER,), "办理队列仅供职能部门办理人使用")
     if not user.department_id:
         raise PermissionDenied("账号未设置所属部门")
     concerns = Concern.objects.visible_to(user).department_queue(user.department_id).for_list()
@@ -797,7 +797,7 @@ def concern_list(request):
         "can_register": user.role in REGISTER_PAGE_ROLES and user.area_id is not None,
         # Filters that could narrow this user's scope (a handler has one department, a village
         # secretary or grid worker one village).
-        "show_department": user.role != "handler",
+        "show_department": user.role != Role.HANDLER,
         "show_village": user.area_id is not None and user.area.level in (AreaLevel.TOWN, AreaLevel.COUNTY),
     })
 

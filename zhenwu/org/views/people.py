@@ -15,12 +15,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 
 from .. import access, services
 from ..forms import HouseholdForm, MemberForm, ResidentForm
-from ..models import AREA_SCOPED_ROLES, ORG_SCOPED_ROLES, Household, Member, Resident
+from ..models import Household, Member, Resident
 from ..ordering import tree_order
 from ..signals import member_page_sections
 
@@ -87,7 +88,7 @@ def department_list(request):
 
 
 def _require_household_scope(user):
-    if user.role not in AREA_SCOPED_ROLES:
+    if user.role not in AREA_SCOPED:
         raise PermissionDenied("此角色不查看住户信息")
 
 
@@ -244,7 +245,7 @@ MEMBER_FLAGS = {"elderly": ("is_elderly", "年老体弱"), "ill": ("is_ill", "�
 
 
 def _require_member_scope(user):
-    if user.role not in ORG_SCOPED_ROLES and user.role != "member":
+    if user.role not in ORG_SCOPED and user.role != Role.MEMBER:
         raise PermissionDenied("此角色不查看党员信息")
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhenwu.accounts.roles import Role
 from zhenwu.jobs.models import JobStatus
 from zhenwu.lib import uploads
 
@@ -103,7 +104,7 @@ def _import_page(request, form, *, error="", status=200):
         "jobs": roster.roster_jobs_for(user),
         "kinds": list(roster.KIND_LABELS.items()),
         "max_mb": int(_max_bytes() / (1024 * 1024)),
-        "can_full_export": user.role == "town_admin",
+        "can_full_export": user.role == Role.TOWN_ADMIN,
     }
     return render(request, "org/roster_import.html", context, status=status)
 
@@ -212,7 +213,7 @@ def roster_export(request, kind):
         raise Http404
     full = request.method == "POST"
     if full:
-        if request.user.role != "town_admin":
+        if request.user.role != Role.TOWN_ADMIN:
             raise PermissionDenied("只有镇管理员可以导出完整号码")
         reason = (request.POST.get("reason") or "").strip()
         if not reason:

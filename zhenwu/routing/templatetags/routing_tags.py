@@ -10,13 +10,14 @@ checked the user's scope. The inbox map costs one query per page.
 
 from django import template
 
+from zhenwu.accounts.roles import Role
 from zhenwu.concerns import access as concern_access
 
 from ..services import can_undo, latest_suggestions
 
 register = template.Library()
 
-VIEW_ROLES = ("town_admin", "dispatcher", "leader")
+VIEW_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
 
 
 def _user(context):

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
 from zhenwu.org.models import PartyOrg
@@ -22,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @login_required
 def index(request):
-    if request.user.role == "member":
+    if request.user.role == Role.MEMBER:
         return redirect("study:my_study")
     access.require_study_staff(request.user)
     return redirect("study:campaign_list")
@@ -92,7 +93,7 @@ def campaign_edit(request, pk):
 @login_required
 def campaign_detail(request, pk):
     user = request.user
-    if user.role == "member":
+    if user.role == Role.MEMBER:
         return redirect("study:my_study")
     access.require_study_staff(user)
     campaign = access.get_campaign_for_user(user, pk)

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from zhenwu.accounts.models import Role, User
+from zhenwu.accounts.models import User
+from zhenwu.accounts.roles import Role
 
 from .. import access, services
 from ..forms import AssignmentForm, FollowUpForm, GuidanceForm, SiteCheckForm, attach_errors
@@ -30,11 +31,11 @@ def _instructors_in_town(user):
 def instructor_list(request):
     """Town admins: who guides which branch, and the form to assign. Instructors: their branches."""
     user = request.user
-    if user.role not in ("town_admin", "leader", "instructor"):
+    if user.role not in (Role.TOWN_ADMIN, Role.LEADER, Role.INSTRUCTOR):
         raise PermissionDenied("此页面供镇管理员、镇领导和指导员使用")
     assignments = (InstructorAssignment.objects.filter(access.org_q(access.scope_paths(user)))
                    .select_related("instructor", "party_org", "campaign").order_by("party_org__path"))
-    if user.role == "instructor":
+    if user.role == Role.INSTRUCTOR:
         assignments = assignments.filter(instructor=user)
     form = None
     if access.can_assign_instructors(user):
@@ -56,7 +57,7 @@ def instructor_list(request):
     elif request.method == "POST":
         raise PermissionDenied("只有镇管理员可以选派指导员")
     seeded = None
-    if user.role == "instructor" and user.party_org_id:
+    if user.role == Role.INSTRUCTOR and user.party_org_id:
         seeded = user.party_org
     return render(request, "study/instructor_list.html", {
         "assignments": assignments,
@@ -117,7 +118,7 @@ def guidance_create(request):
 @login_required
 def guidance_detail(request, pk):
     guidance = access.get_guidance_for_user(request.user, pk)
-    can_change = request.user.role == "town_admin" or guidance.instructor_id == request.user.pk
+    can_change = request.user.role == Role.TOWN_ADMIN or guidance.instructor_id == request.user.pk
     form = None
     if can_change:
         form = FollowUpForm(request.POST or None, initial={"follow_up": guidance.follow_up,

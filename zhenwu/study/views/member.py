@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.accounts.roles import Role
+
 from .. import access, coverage, services
 from ..forms import HandoutForm, PackForm, attach_errors
 from ..models import (
@@ -80,7 +82,7 @@ def my_study(request):
 @require_GET
 def pack_list(request):
     user = request.user
-    if user.role == "member":
+    if user.role == Role.MEMBER:
         return redirect("study:my_study")
     access.require_study_staff(user)
     scope = access.org_q(access.scope_paths(user), field="handouts__member__party_org")
@@ -91,14 +93,14 @@ def pack_list(request):
              .order_by("-created_at"))
     return render(request, "study/pack_list.html", {
         "packs": packs,
-        "can_add": user.role == "town_admin",
+        "can_add": user.role == Role.TOWN_ADMIN,
     })
 
 
 @login_required
 def pack_create(request):
     user = request.user
-    if user.role != "town_admin":
+    if user.role != Role.TOWN_ADMIN:
         raise PermissionDenied("只有镇管理员可以登记学习资料包")
     form = PackForm(request.POST or None, campaigns=access.visible_campaigns(user))
     if request.method == "POST" and form.is_valid():

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.accounts.roles import Role
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Member
 
@@ -21,7 +22,7 @@ from .common import page_of, querystring, render_page, stored_file
 @require_GET
 def mentorship_list(request):
     user = request.user
-    if user.role == "member":
+    if user.role == Role.MEMBER:
         return redirect("study:my_study")
     access.require_study_staff(user)
     mentorships = (access.visible_mentorships(user)
@@ -85,7 +86,7 @@ def lesson_list(request):
     """送学上门: the make-up tasks still open in scope (who needs a lesson for what), then the
     lessons recorded."""
     user = request.user
-    if user.role == "member":
+    if user.role == Role.MEMBER:
         return redirect("study:my_study")
     access.require_study_staff(user)
     scope = access.org_q(access.scope_paths(user), field="member__party_org")
@@ -125,7 +126,7 @@ def lesson_create(request):
         raise PermissionDenied("您没有需要送学的帮学对象")
     members = access.lesson_members(user).select_related("party_org").order_by("party_org__path", "name")
     own = access.member_for(user)
-    is_instructor = user.role == "instructor"
+    is_instructor = user.role == Role.INSTRUCTOR
     # The office (a secretary, the town admin) records lessons others delivered: it names the
     # deliverer, a member or an instructor. An instructor or a mentor records their own lesson.
     is_office = user.role in access.SESSION_EDITOR_ROLES
