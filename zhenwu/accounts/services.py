@@ -22,11 +22,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_create, record_event, record_update, snapshot
+from zhenwu.core.errors import DomainError
 
 from .models import Role, User
 
 # Area levels by code (accounts sits below org and names them without importing it).
 TOWN, VILLAGE, COMMUNITY, GRID = "town", "village", "community", "grid"
+
+
+class AccountError(DomainError):
+    """A refused account change, with a Chinese message naming the field it belongs beside."""
+
 
 # --- Login bookkeeping ----------------------------------------------------------------------
 
@@ -224,7 +230,7 @@ def _levels_label(levels):
 def check_scope(*, role, area=None, party_org=None, department=None):
     """The scope fields the role keeps (the others cleared), or ValidationError naming each field."""
     if role not in SCOPE_RULES:
-        raise ValidationError({"role": "请选择有效的角色"})
+        raise AccountError("请选择有效的角色", field="role")
     rule = SCOPE_RULES[role]
     role_label = Role(role).label
     errors = {}
@@ -268,7 +274,7 @@ def _active_town_admins():
 
 def _guard_last_admin(user, *, action):
     if user.role == Role.TOWN_ADMIN and user.is_active and not _active_town_admins().exclude(pk=user.pk).exists():
-        raise ValidationError(f"“{user.display_name}”是唯一启用的镇管理员，不能{action}")
+        raise AccountError(f"“{user.display_name}”是唯一启用的镇管理员，不能{action}")
 
 
 @transaction.atomic
@@ -278,7 +284,7 @@ def create_account(*, username, password, role, full_name="", area=None, party_o
     (`generate_temporary_password`) that the holder must change at first login."""
     scope = check_scope(role=role, area=area, party_org=party_org, department=department)
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": f"账号“{username}”已存在"})
+        raise AccountError(f"账号“{username}”已存在", field="username")
     user = User(username=username, role=role, full_name=full_name, must_change_password=must_change_password,
                 **scope)
     if check_password:
@@ -296,7 +302,7 @@ def update_account(user, *, full_name, role, area=None, party_org=None, departme
     """Change an account's name, role and scope."""
     scope = check_scope(role=role, area=area, party_org=party_org, department=department)
     if user.pk == by.pk and role != user.role:
-        raise ValidationError({"role": "不能修改自己的角色"})
+        raise AccountError("不能修改自己的角色", field="role")
     if role != Role.TOWN_ADMIN:
         _guard_last_admin(user, action="改为其他角色")
     before = snapshot(user)
@@ -315,7 +321,7 @@ def deactivate_account(user, *, by):
     """Stop an account: its sessions stop working at their next request (inactive users are
     not loaded by the auth backend)."""
     if user.pk == by.pk:
-        raise ValidationError("不能停用自己的账号")
+        raise AccountError("不能停用自己的账号")
     _guard_last_admin(user, action="停用")
     if not user.is_active:
         return user

@@ -334,9 +334,3 @@ class FollowForm(forms.Form):
     def clean_phone(self):
         return _phone(self.cleaned_data.get("phone"))
 
-
-def attach_concern_error(form, exc, *, fields=None):
-    """Put a service ConcernError on the form: on its field when the form has one."""
-    mapping = fields or {}
-    field = mapping.get(exc.field, exc.field)
-    form.add_error(field if field in form.fields else None, exc.message)

@@ -38,6 +38,7 @@ from django.utils.crypto import salted_hmac
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
+from zhenwu.core.errors import DomainError
 from zhenwu.jobs.services import follow_up_task
 from zhenwu.lib import uploads, workdays
 from zhenwu.lib.crypto import blind_index
@@ -90,13 +91,8 @@ PHOTO_TYPES = {
 DOCUMENT_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".doc", ".xls")
 
 
-class ConcernError(Exception):
+class ConcernError(DomainError):
     """A refused request, with a message for the user (Chinese)."""
-
-    def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class TransitionNotAllowed(ConcernError):

@@ -1,4 +1,4 @@
-"""Writes of 网格与联户. Keyword-only, atomic, audited; refusals are ValidationError with a Chinese
+"""Writes of 网格与联户. Keyword-only, atomic, audited; refusals are GridError with a Chinese
 message naming the field (views attach them to the form).
 
 Idempotency: a visit carries the key its form generated (drafts.js on the phone keeps it with the
@@ -20,6 +20,7 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_create, record_delete, record_event, record_update, snapshot
 from zhenwu.concerns.models import Channel
 from zhenwu.concerns.services import ConcernError, submit_concern
+from zhenwu.core.errors import DomainError
 from zhenwu.lib import photos, uploads
 from zhenwu.org.models import AreaLevel, Household, Member
 
@@ -45,16 +46,16 @@ MAX_MEETING_PHOTOS = 9
 PHOTO_MAX_BYTES = uploads.max_photo_bytes()
 
 
-def _error(field, message):
-    return ValidationError({field: message})
+class GridError(DomainError):
+    """A refused request of 网格与联户, with a Chinese message naming the field it belongs beside."""
 
 
 def _text(value, *, field, label, required=True, max_length=MAX_NOTES_LENGTH):
     value = (value or "").strip()
     if required and not value:
-        raise _error(field, f"请填写{label}")
+        raise GridError(f"请填写{label}", field=field)
     if len(value) > max_length:
-        raise _error(field, f"{label}不能超过{max_length}字（现为{len(value)}字）")
+        raise GridError(f"{label}不能超过{max_length}字（现为{len(value)}字）", field=field)
     return value
 
 
@@ -62,7 +63,7 @@ def _clean_photo(upload, field):
     try:
         return photos.clean_photo(upload, max_bytes=PHOTO_MAX_BYTES)
     except ValidationError as exc:
-        raise _error(field, exc.messages[0]) from None
+        raise GridError(exc.messages[0], field=field) from None
 
 
 def _key(value):
@@ -79,7 +80,7 @@ def link_households(*, member, households, by, started_on=None):
     beyond MAX_LINKS_PER_MEMBER active links. Returns the new links."""
     started_on = started_on or timezone.localdate()
     if not member.is_active:
-        raise _error("member", f"{member.name}已不在册，不能联户")
+        raise GridError(f"{member.name}已不在册，不能联户", field="member")
     # Lock the member row so two concurrent assignments cannot both pass the limit.
     Member.objects.select_for_update().filter(pk=member.pk).first()
     current = set(
@@ -87,10 +88,7 @@ def link_households(*, member, households, by, started_on=None):
     )
     new = [h for h in dict.fromkeys(households) if h.pk not in current]
     if len(current) + len(new) > MAX_LINKS_PER_MEMBER:
-        raise _error(
-            "member",
-            f"{member.name}已联系{len(current)}户，再加{len(new)}户将超过每名党员{MAX_LINKS_PER_MEMBER}户的上限",
-        )
+        raise GridError(f"{member.name}已联系{len(current)}户，再加{len(new)}户将超过每名党员{MAX_LINKS_PER_MEMBER}户的上限", field="member")
     # The new links start with their households' latest visit and carry their grid; the rows are
     # locked so that a visit recorded or a move made meanwhile (record_visit and the move lock the
     # same row) cannot slip between the read and the insert.
@@ -118,7 +116,7 @@ def end_household_link(link, *, by, ended_on=None):
     if link.ended_on is not None:
         return link
     if ended_on < link.started_on:
-        raise _error("ended_on", "结束日期不能早于联系起始日期")
+        raise GridError("结束日期不能早于联系起始日期", field="ended_on")
     before = snapshot(link)
     link.ended_on = ended_on
     link.save(update_fields=["ended_on"])
@@ -171,12 +169,12 @@ def distribute_grid_households(*, grid, members, by, per_member=MAX_LINKS_PER_ME
     from .cadence import unlinked_households
 
     if grid.level != AreaLevel.GRID:
-        raise _error("grid", "请选择网格")
+        raise GridError("请选择网格", field="grid")
     if not (MIN_LINKS_PER_MEMBER <= per_member <= MAX_LINKS_PER_MEMBER):
-        raise _error("per_member", f"每名党员联系户数应在{MIN_LINKS_PER_MEMBER}到{MAX_LINKS_PER_MEMBER}户之间")
+        raise GridError(f"每名党员联系户数应在{MIN_LINKS_PER_MEMBER}到{MAX_LINKS_PER_MEMBER}户之间", field="per_member")
     members = list(dict.fromkeys(members))
     if not members:
-        raise _error("members", "请选择参与联户的党员")
+        raise GridError("请选择参与联户的党员", field="members")
     from zhenwu.org.models import Household
 
     pending = list(unlinked_households(Household.objects.filter(grid=grid)))
@@ -199,7 +197,7 @@ def set_member_roles(*, member, roles, by):
     roles = set(roles)
     unknown = roles - set(MemberRoleKind.values)
     if unknown:
-        raise _error("roles", "六员角色不正确")
+        raise GridError("六员角色不正确", field="roles")
     existing = {r.role: r for r in MemberRole.objects.filter(member=member)}
     for role, row in existing.items():
         if role not in roles:
@@ -223,16 +221,14 @@ def set_member_exemplars(*, member, kinds, by, pledges=None, now=None):
     kinds = set(kinds)
     pledges = pledges or {}
     if kinds - set(ExemplarKind.values):
-        raise _error("exemplars", "六表率不正确")
+        raise GridError("六表率不正确", field="exemplars")
     existing = {row.kind: row for row in MemberExemplar.objects.filter(member=member)}
     for kind, row in existing.items():
         if kind in kinds:
             continue
         evidence = row.records.count()
         if evidence:
-            raise _error(
-                "exemplars", f"{member.name}的“{row.get_kind_display()}”已有{evidence}条事迹记录，不能取消",
-            )
+            raise GridError(f"{member.name}的“{row.get_kind_display()}”已有{evidence}条事迹记录，不能取消", field="exemplars")
         record_delete(row, note=f"{member.name}不再担任{row.get_kind_display()}（{_label(by)}）")
         row.delete()
     for kind in sorted(kinds):
@@ -263,9 +259,9 @@ def record_exemplar_deed(*, exemplar, done_on, description, by, photo=None, now=
     """A record (表率事迹) showing the member living up to one of their 六表率 commitments."""
     today = timezone.localdate(now)
     if done_on is None:
-        raise _error("done_on", "请填写日期")
+        raise GridError("请填写日期", field="done_on")
     if done_on > today:
-        raise _error("done_on", "日期不能晚于今天")
+        raise GridError("日期不能晚于今天", field="done_on")
     description = _text(description, field="description", label="事迹", max_length=MAX_RECORD_LENGTH)
     cleaned = _clean_photo(photo, "photo") if photo else None
     record = ExemplarRecord(
@@ -292,15 +288,15 @@ def delete_exemplar_deed(record, *, by):
 @transaction.atomic
 def set_cadence_rule(*, town, interval_days, elderly_interval_days, by):
     if town.level != AreaLevel.TOWN:
-        raise _error("town", "走访频次按镇设定")
+        raise GridError("走访频次按镇设定", field="town")
     for field, value, label in (
         ("interval_days", interval_days, "走访间隔"),
         ("elderly_interval_days", elderly_interval_days, "独居老人户走访间隔"),
     ):
         if value is None or not (1 <= value <= 366):
-            raise _error(field, f"{label}应在1到366天之间")
+            raise GridError(f"{label}应在1到366天之间", field=field)
     if elderly_interval_days > interval_days:
-        raise _error("elderly_interval_days", "独居老人户的走访间隔不能长于一般户")
+        raise GridError("独居老人户的走访间隔不能长于一般户", field="elderly_interval_days")
     rule = VisitCadenceRule.objects.filter(town=town).first()
     if rule is None:
         rule = VisitCadenceRule.objects.create(
@@ -365,13 +361,13 @@ def record_visit(
     key = key or uuid.uuid4().hex
     today = timezone.localdate(now)
     if visited_on is None:
-        raise _error("visited_on", "请填写走访日期")
+        raise GridError("请填写走访日期", field="visited_on")
     if visited_on > today:
-        raise _error("visited_on", "走访日期不能晚于今天")
+        raise GridError("走访日期不能晚于今天", field="visited_on")
     if visited_on < today - datetime.timedelta(days=366):
-        raise _error("visited_on", "走访日期不能早于一年前")
+        raise GridError("走访日期不能早于一年前", field="visited_on")
     if way not in VisitWay.values:
-        raise _error("way", "请选择走访方式")
+        raise GridError("请选择走访方式", field="way")
     notes = _text(notes, field="notes", label="走访情况", required=not raise_concern)
     cleaned = _clean_photo(photo, "photo") if photo else None
 
@@ -419,7 +415,7 @@ def record_visit(
             field = {"text": "concern_text", "category": "concern_category", "title": "concern_title"}.get(
                 exc.field, None
             )
-            raise ValidationError({field: exc.message} if field else exc.message) from None
+            raise GridError(exc.message, field=field) from None
         visit.concern = result.concern
         visit.save(update_fields=["concern"])
     record_create(
@@ -454,20 +450,20 @@ def record_meeting(
     """Record a 民情茶室 meeting of a village (or community) with its attendees and photos (`now`:
     when it is recorded, for loaders writing past meetings)."""
     if area is None or area.level not in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY):
-        raise _error("area", "请选择村(社区)")
+        raise GridError("请选择村(社区)", field="area")
     title = _text(title, field="title", label="主题", max_length=80)
     place = _text(place, field="place", label="地点", max_length=100)
     host = _text(host, field="host", label="主持人", max_length=50)
     minutes = _text(minutes, field="minutes", label="纪要", required=False, max_length=5000)
     if held_on is None:
-        raise _error("held_on", "请填写日期")
+        raise GridError("请填写日期", field="held_on")
     if held_on > timezone.localdate(now):
-        raise _error("held_on", "日期不能晚于今天")
+        raise GridError("日期不能晚于今天", field="held_on")
     if guest_count is None or guest_count < 0:
-        raise _error("guest_count", "人数不正确")
+        raise GridError("人数不正确", field="guest_count")
     photos = list(photos or ())
     if len(photos) > MAX_MEETING_PHOTOS:
-        raise _error("photos", f"照片最多{MAX_MEETING_PHOTOS}张")
+        raise GridError(f"照片最多{MAX_MEETING_PHOTOS}张", field="photos")
     cleaned = [_clean_photo(p, "photos") for p in photos]
     meeting = Meeting.objects.create(
         area=area, title=title, held_on=held_on, place=place, host=host, minutes=minutes,
@@ -509,14 +505,14 @@ def raise_concerns_from_meeting(meeting, *, concerns, by, idempotency_key=None):
     Returns the concerns in order. A refused row names its number: 第2条：请选择诉求类别."""
     concerns = list(concerns)
     if not concerns:
-        raise _error("concerns", "请至少填写一条诉求")
+        raise GridError("请至少填写一条诉求", field="concerns")
     key = _key(idempotency_key) or uuid.uuid4().hex[:16]
     out = []
     for position, item in enumerate(concerns, start=1):
         index = item.number or position
         area = item.area or meeting.area
         if not area.path.startswith(meeting.area.path):
-            raise _error("concerns", f"第{index}条：所在网格不属于{meeting.area.name}")
+            raise GridError(f"第{index}条：所在网格不属于{meeting.area.name}", field="concerns")
         try:
             result = submit_concern(
                 text=item.text,
@@ -531,7 +527,7 @@ def raise_concerns_from_meeting(meeting, *, concerns, by, idempotency_key=None):
                 idempotency_key=meeting_concern_key(meeting, key, index),
             )
         except ConcernError as exc:
-            raise _error("concerns", f"第{index}条：{exc.message}") from None
+            raise GridError(f"第{index}条：{exc.message}", field="concerns") from None
         link_concern_to_meeting(meeting, concern=result.concern, by=by)
         out.append(result.concern)
     return out
@@ -543,7 +539,7 @@ def link_concern_to_meeting(meeting, *, concern, by):
     existing = MeetingConcern.objects.filter(concern=concern).first()
     if existing is not None:
         if existing.meeting_id != meeting.pk:
-            raise _error("concerns", f"诉求{concern.reference}已关联其他民情茶室")
+            raise GridError(f"诉求{concern.reference}已关联其他民情茶室", field="concerns")
         return existing
     link = MeetingConcern.objects.create(meeting=meeting, concern=concern)
     record_create(link, note=f"民情茶室“{meeting.title}”反映诉求{concern.reference}")

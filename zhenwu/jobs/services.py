@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from zhenwu.core.errors import DomainError
 from zhenwu.lib.crypto import fernet
 
 from .models import Job, JobStatus
@@ -64,7 +65,7 @@ def run_follow_up_tasks():
     return done
 
 
-class JobError(Exception):
+class JobError(DomainError):
     """A handler's failure with a message for the user (Chinese)."""
 
 

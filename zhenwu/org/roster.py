@@ -40,6 +40,7 @@ from openpyxl.utils.datetime import from_excel
 from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
+from zhenwu.core.errors import DomainError
 from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import (
     JobError,
@@ -96,11 +97,11 @@ MAX_ROWS = 100_000
 HEADER_SEARCH_ROWS = 5  # a title row ("官桥镇党员花名册") above the header is common
 
 
-class RosterFileError(Exception):
+class RosterFileError(DomainError):
     """The file as a whole cannot be used; the message is for the user (Chinese)."""
 
 
-class RosterError(Exception):
+class RosterError(DomainError):
     """A request about a roster job that cannot be granted; the message is for the user."""
 
 

@@ -1,7 +1,7 @@
 """Writes to the org tree: places, party organisations, departments, households, residents, members.
 
 Every function is keyword-only after the object it acts on, runs in one transaction and writes the
-audit log. Bad input raises django.core.exceptions.ValidationError with a Chinese message keyed by
+audit log. Bad input raises OrgError (a ValidationError) with a Chinese message naming
 the field, so forms can show it beside the input and importers can name the row.
 
 The `*_many` variants create many rows with bulk_create and one audit entry per row
@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from zhenwu.audit.services import record_create, record_created_many, record_reveal, record_update, snapshot
+from zhenwu.core.errors import DomainError
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.idnumber import (
     InvalidIdNumber,
@@ -64,6 +65,10 @@ REVEALABLE_FIELDS = {"phone": "联系电话", "id_number": "身份证号"}
 _UNSET = object()
 
 
+class OrgError(DomainError):
+    """A refused write to the org tree, with a Chinese message naming the field it belongs beside."""
+
+
 def id_number_hash(normalised):
     """The blind index of a normalised ID number; Resident and Member share the purpose so a
     member can be matched to a resident (and the roster importer finds both)."""
@@ -76,7 +81,7 @@ def id_number_hash(normalised):
 def _required(value, field, label):
     value = (value or "").strip()
     if not value:
-        raise ValidationError({field: f"请填写{label}"})
+        raise OrgError(f"请填写{label}", field=field)
     return value
 
 
@@ -85,15 +90,15 @@ def create_area(*, name, level, parent=None, code=""):
     """Add a place to the area tree under `parent` (None for a root)."""
     name = _required(name, "name", "名称")
     if level not in AreaLevel.values:
-        raise ValidationError({"level": "层级无效"})
+        raise OrgError("层级无效", field="level")
     allowed = _AREA_PARENT_LEVELS[AreaLevel(level)]
     parent_level = parent.level if parent is not None else None
     if parent_level not in allowed:
         where = parent.get_level_display() if parent is not None else "顶层"
-        raise ValidationError({"level": f"{AreaLevel(level).label}不能设在{where}之下"})
+        raise OrgError(f"{AreaLevel(level).label}不能设在{where}之下", field="level")
     code = (code or "").strip()
     if code and Area.objects.filter(code=code).exists():
-        raise ValidationError({"code": f"区划代码 {code} 已被使用"})
+        raise OrgError(f"区划代码 {code} 已被使用", field="code")
     data = {"name": name, "level": level, "code": code}
     area = Area.objects.add_root(data) if parent is None else Area.objects.add_child(parent, data)
     record_create(area)
@@ -105,12 +110,12 @@ def create_party_org(*, name, kind, parent=None, area=None):
     """Add a party organisation under `parent` (None for a committee at the top)."""
     name = _required(name, "name", "名称")
     if kind not in PartyOrgKind.values:
-        raise ValidationError({"kind": "党组织类型无效"})
+        raise OrgError("党组织类型无效", field="kind")
     allowed = _ORG_PARENT_KINDS[PartyOrgKind(kind)]
     parent_kind = parent.kind if parent is not None else None
     if parent_kind not in allowed:
         where = parent.get_kind_display() if parent is not None else "顶层"
-        raise ValidationError({"kind": f"{PartyOrgKind(kind).label}不能设在{where}之下"})
+        raise OrgError(f"{PartyOrgKind(kind).label}不能设在{where}之下", field="kind")
     data = {"name": name, "kind": kind, "area": area}
     org = PartyOrg.objects.add_root(data) if parent is None else PartyOrg.objects.add_child(parent, data)
     record_create(org)
@@ -121,9 +126,9 @@ def create_party_org(*, name, kind, parent=None, area=None):
 def create_department(*, town, name, description=""):
     name = _required(name, "name", "部门名称")
     if town.level not in (AreaLevel.TOWN, AreaLevel.COUNTY):
-        raise ValidationError({"town": "部门须属于镇（乡）"})
+        raise OrgError("部门须属于镇（乡）", field="town")
     if Department.objects.filter(town=town, name=name).exists():
-        raise ValidationError({"name": f"{town.name}已有部门“{name}”"})
+        raise OrgError(f"{town.name}已有部门“{name}”", field="name")
     department = Department.objects.create(town=town, name=name, description=(description or "").strip())
     record_create(department)
     return department
@@ -134,7 +139,7 @@ def create_department(*, town, name, description=""):
 
 def _check_grid(grid):
     if grid is None or grid.level != AreaLevel.GRID:
-        raise ValidationError({"grid": "户须登记在网格下"})
+        raise OrgError("户须登记在网格下", field="grid")
 
 
 def _prepare_household(*, grid, number, address, exclude_pk=None):
@@ -145,7 +150,7 @@ def _prepare_household(*, grid, number, address, exclude_pk=None):
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"number": f"户编号 {number} 已存在"})
+        raise OrgError(f"户编号 {number} 已存在", field="number")
     return {"grid": grid, "number": number, "address": address}
 
 
@@ -184,11 +189,11 @@ def create_households_many(rows, *, note=""):
         _check_grid(row["grid"])
         number = _required(row["number"], "number", "户编号")
         if number in seen:
-            raise ValidationError({"number": f"户编号 {number} 重复"})
+            raise OrgError(f"户编号 {number} 重复", field="number")
         seen.add(number)
         prepared.append(Household(grid=row["grid"], number=number, address=_required(row["address"], "address", "地址")))
     if _any_taken(Household, "number", seen):
-        raise ValidationError({"number": "部分户编号已存在"})
+        raise OrgError("部分户编号已存在", field="number")
     households = Household.objects.bulk_create(prepared, batch_size=1000)
     record_created_many(households, note=note)
     return households
@@ -217,7 +222,7 @@ def _personal_fields(*, id_number, phone, gender, birth_date, stored_id_number=N
         try:
             normalised, birth = validate_id_number(id_number)
         except InvalidIdNumber as exc:
-            raise ValidationError({"id_number": str(exc)}) from None
+            raise OrgError(str(exc), field="id_number") from None
         data.update(
             id_number=normalised,
             id_number_hash=id_number_hash(normalised),
@@ -226,14 +231,14 @@ def _personal_fields(*, id_number, phone, gender, birth_date, stored_id_number=N
         )
     else:
         if gender not in ("", None) and gender not in Gender.values:
-            raise ValidationError({"gender": "性别无效"})
+            raise OrgError("性别无效", field="gender")
         data.update(id_number="", id_number_hash="", birth_date=birth_date, gender=gender or "")
     phone = (phone or "").strip()
     if phone and not (stored_phone and phone == stored_phone):
         try:
             phone = validate_phone(phone)
         except ValueError as exc:
-            raise ValidationError({"phone": str(exc)}) from None
+            raise OrgError(str(exc), field="phone") from None
     data["phone"] = phone
     return data
 
@@ -247,7 +252,7 @@ def split_tags(tags):
     for tag in tags or ():
         tag = str(tag)
         if tag not in _TAG_VALUES:
-            raise ValidationError({"tags": f"未知的标签“{tag}”"})
+            raise OrgError(f"未知的标签“{tag}”", field="tags")
         target = sensitive if tag in SENSITIVE_TAGS else plain
         if tag not in target:
             target.append(tag)
@@ -274,10 +279,10 @@ def _prepare_rows(rows, prepare, model, *, noun):
         try:
             data = prepare(row)
         except ValidationError as exc:
-            raise ValidationError(f"第{index}{noun}（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
+            raise OrgError(f"第{index}{noun}（{row.get('name', '')}）：{'；'.join(exc.messages)}") from None
         if data["id_number_hash"]:
             if data["id_number_hash"] in hashes:
-                raise ValidationError(f"第{index}{noun}（{data['name']}）：身份证号重复")
+                raise OrgError(f"第{index}{noun}（{data['name']}）：身份证号重复")
             hashes.add(data["id_number_hash"])
         prepared.append(model(**data))
     return prepared, hashes
@@ -291,7 +296,7 @@ def _check_id_unique(model, hash_value, exclude_pk=None):
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
         kind = "居民" if model is Resident else "党员"
-        raise ValidationError({"id_number": f"该身份证号已登记在其他{kind}档案中"})
+        raise OrgError(f"该身份证号已登记在其他{kind}档案中", field="id_number")
 
 
 def _assign_changes(obj, data):
@@ -313,7 +318,7 @@ def _save_unique(obj, **kwargs):
     except IntegrityError as exc:
         message = str(exc)
         if "id_number_hash" in message or "_id_unique" in message:
-            raise ValidationError({"id_number": "该身份证号已被登记"}) from None
+            raise OrgError("该身份证号已被登记", field="id_number") from None
         raise
 
 
@@ -387,7 +392,7 @@ def add_residents_many(rows, *, note=""):
 
     prepared, hashes = _prepare_rows(rows, prepare, Resident, noun="条居民")
     if _any_taken(Resident, "id_number_hash", hashes):
-        raise ValidationError({"id_number": "部分身份证号已登记在其他居民档案中"})
+        raise OrgError("部分身份证号已登记在其他居民档案中", field="id_number")
     residents = Resident.objects.bulk_create(prepared, batch_size=1000)
     record_created_many(residents, note=note)
     return residents
@@ -404,9 +409,9 @@ def _prepare_member(
     is_active=True, stored=None,
 ):
     if party_org is None:
-        raise ValidationError({"party_org": "请选择所在党组织"})
+        raise OrgError("请选择所在党组织", field="party_org")
     if status not in MemberStatus.values:
-        raise ValidationError({"status": "党员类型无效"})
+        raise OrgError("党员类型无效", field="status")
     data = {
         "party_org": party_org,
         "resident": resident,
@@ -424,9 +429,9 @@ def _prepare_member(
         stored_id_number=stored.id_number if stored else None, stored_phone=stored.phone if stored else None,
     ))
     if data["birth_date"] and joined_on and joined_on < data["birth_date"]:
-        raise ValidationError({"joined_on": "入党日期不能早于出生日期"})
+        raise OrgError("入党日期不能早于出生日期", field="joined_on")
     if resident is not None and data["id_number_hash"] and resident.id_number_hash not in ("", data["id_number_hash"]):
-        raise ValidationError({"resident": "党员与所选居民的身份证号不一致"})
+        raise OrgError("党员与所选居民的身份证号不一致", field="resident")
     return data
 
 
@@ -452,7 +457,7 @@ def create_member(
     )
     _check_id_unique(Member, data["id_number_hash"])
     if resident is not None and Member.objects.filter(resident=resident).exists():
-        raise ValidationError({"resident": "该居民已有党员档案"})
+        raise OrgError("该居民已有党员档案", field="resident")
     member = Member(**data)
     _save_unique(member)
     record_create(member)
@@ -477,7 +482,7 @@ def update_member(member, **changes):
     _check_id_unique(Member, data["id_number_hash"], exclude_pk=member.pk)
     resident = data["resident"]
     if resident is not None and Member.objects.filter(resident=resident).exclude(pk=member.pk).exists():
-        raise ValidationError({"resident": "该居民已有党员档案"})
+        raise OrgError("该居民已有党员档案", field="resident")
     changed = _assign_changes(member, data)
     if changed:
         _save_unique(member)
@@ -501,13 +506,13 @@ def create_members_many(rows, *, note=""):
         data = _prepare_member(**row, stored=resident)
         if resident is not None:
             if resident.pk in residents:
-                raise ValidationError("居民档案重复关联")
+                raise OrgError("居民档案重复关联")
             residents.add(resident.pk)
         return data
 
     prepared, hashes = _prepare_rows(rows, prepare, Member, noun="名党员")
     if _any_taken(Member, "id_number_hash", hashes):
-        raise ValidationError({"id_number": "部分身份证号已登记在其他党员档案中"})
+        raise OrgError("部分身份证号已登记在其他党员档案中", field="id_number")
     members = Member.objects.bulk_create(prepared, batch_size=1000)
     record_created_many(members, note=note)
     return members
@@ -518,9 +523,9 @@ def link_member_account(member, *, user):
     """Link a login account to a member record (None unlinks). An account belongs to one member."""
     if user is not None:
         if not isinstance(user, get_user_model()):
-            raise ValidationError({"user": "账号无效"})
+            raise OrgError("账号无效", field="user")
         if Member.objects.filter(user=user).exclude(pk=member.pk).exists():
-            raise ValidationError({"user": f"账号 {user.username} 已关联其他党员"})
+            raise OrgError(f"账号 {user.username} 已关联其他党员", field="user")
     before = snapshot(member)
     member.user = user
     member.save(update_fields=["user", "updated_at"])
@@ -542,7 +547,7 @@ def reveal_personal_number(obj, *, field, by):
 
     Raises PermissionDenied unless `by` may change the record."""
     if not isinstance(obj, PersonalNumbersMixin) or field not in REVEALABLE_FIELDS:
-        raise ValidationError("只能查看身份证号或联系电话")
+        raise OrgError("只能查看身份证号或联系电话")
     if not can_reveal(obj, by=by):
         raise PermissionDenied("没有查看完整信息的权限")
     # Outside a request (a shell, a command) the audit actor is the user named here.

@@ -17,13 +17,13 @@ import datetime
 import hashlib
 import json
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from zhenwu.audit.services import record_create, record_update, snapshot
+from zhenwu.core.errors import DomainError
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler
 from zhenwu.org.models import Area, AreaLevel, PartyOrg, PartyOrgKind
 
@@ -48,18 +48,15 @@ MAX_RECIPIENTS = 300
 MAX_COPIES = 9999
 
 
-class BriefingError(ValidationError):
-    def __init__(self, message, field=None):
-        super().__init__({field: [message]} if field else message)
-        self.field = field
-        self.text = message
+class BriefingError(DomainError):
+    """A refused briefing request; the message is shown to the user as it is."""
 
 
 def _month(year, month):
     try:
         return datetime.date(int(year), int(month), 1)
     except (TypeError, ValueError):
-        raise BriefingError("请选择正确的年份和月份", "month") from None
+        raise BriefingError("请选择正确的年份和月份", field="month") from None
 
 
 def default_settings(area):
@@ -86,9 +83,9 @@ def default_settings(area):
 def _clean(value, *, label, field, max_length, required=False):
     value = " ".join((value or "").split())
     if required and not value:
-        raise BriefingError(f"请填写{label}", field)
+        raise BriefingError(f"请填写{label}", field=field)
     if len(value) > max_length:
-        raise BriefingError(f"{label}不能超过{max_length}字", field)
+        raise BriefingError(f"{label}不能超过{max_length}字", field=field)
     return value
 
 
@@ -96,9 +93,9 @@ def _copies(value):
     try:
         copies = int(value)
     except (TypeError, ValueError):
-        raise BriefingError("印数须为整数", "copies") from None
+        raise BriefingError("印数须为整数", field="copies") from None
     if not 1 <= copies <= MAX_COPIES:
-        raise BriefingError(f"印数须在1到{MAX_COPIES}份之间", "copies")
+        raise BriefingError(f"印数须在1到{MAX_COPIES}份之间", field="copies")
     return copies
 
 
@@ -131,9 +128,9 @@ def start_briefing(*, area, year, month, by, regenerate=True):
     re-rendered unless `regenerate`."""
     first = _month(year, month)
     if area is None:
-        raise BriefingError("请选择区域", "area")
+        raise BriefingError("请选择区域", field="area")
     if first > timezone.localdate().replace(day=1):
-        raise BriefingError("不能生成未来月份的简报", "month")
+        raise BriefingError("不能生成未来月份的简报", field="month")
     config = default_settings(area)
     briefing, created = Briefing.objects.get_or_create(
         area=area, month=first, defaults={"title": builder.briefing_title(area, first.year, first.month),
@@ -169,13 +166,13 @@ def edit_briefing(briefing, *, title, text, by, now=None):
     title = (title or "").strip()
     text = (text or "").replace("\r\n", "\n").strip()
     if not title:
-        raise BriefingError("请填写标题", "title")
+        raise BriefingError("请填写标题", field="title")
     if len(title) > 120:
-        raise BriefingError("标题不能超过120字", "title")
+        raise BriefingError("标题不能超过120字", field="title")
     if not text:
-        raise BriefingError("请填写正文", "text")
+        raise BriefingError("请填写正文", field="text")
     if len(text) > MAX_TEXT:
-        raise BriefingError(f"正文不能超过{MAX_TEXT}字", "text")
+        raise BriefingError(f"正文不能超过{MAX_TEXT}字", field="text")
     before = snapshot(briefing)
     changed = title != briefing.title or text != briefing.text.strip()
     briefing.title, briefing.text = title, text + "\n"
@@ -204,9 +201,9 @@ def edit_highlights(briefing, *, highlights, by, basis=None, now=None):
     briefing = Briefing.objects.select_for_update().get(pk=briefing.pk)
     current = list(briefing.highlights or [])
     if basis is not None and basis != highlights_basis(current):
-        raise BriefingError("本月要闻已被重新生成或由他人修改，请在最新内容上重新修改", "highlights")
+        raise BriefingError("本月要闻已被重新生成或由他人修改，请在最新内容上重新修改", field="highlights")
     if len(highlights) > MAX_HIGHLIGHTS:
-        raise BriefingError(f"本月要闻最多{MAX_HIGHLIGHTS}条", "highlights")
+        raise BriefingError(f"本月要闻最多{MAX_HIGHLIGHTS}条", field="highlights")
     result = []
     for number, row in enumerate(highlights, start=1):
         headline = _clean(row.get("headline"), label=f"第{number}条要闻的标题", field="highlights",
@@ -260,7 +257,7 @@ def publish_briefing(briefing, *, by, now=None):
     photos as they are now); the first publication gives the briefing its issue number."""
     briefing = Briefing.objects.select_for_update().select_related("area").get(pk=briefing.pk)
     if not briefing.text.strip():
-        raise BriefingError("简报正文为空，请先生成或填写正文", "text")
+        raise BriefingError("简报正文为空，请先生成或填写正文", field="text")
     now = now or timezone.now()
     before = snapshot(briefing)
     if briefing.issue_number is None:
@@ -307,7 +304,7 @@ def export_briefing(briefing, *, fmt, version=None, job=None):
     from . import briefing_render
 
     if fmt not in ExportFormat.values:
-        raise BriefingError("不支持的文件格式", "format")
+        raise BriefingError("不支持的文件格式", field="format")
     meta = document_meta(briefing, version)
     sections = version.sections if version else builder.parse_text(briefing.text, briefing.sections)
     data = (briefing_render.render_docx if fmt == ExportFormat.DOCX else briefing_render.render_pdf)(meta, sections)

@@ -48,6 +48,7 @@ from openpyxl.xml.functions import xmlfile
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
+from zhenwu.core.errors import DomainError
 from zhenwu.jobs.models import Job
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler, save_job_output
 from zhenwu.lib import workdays
@@ -715,7 +716,7 @@ VOLUNTEERS = register(Ledger(key="volunteers", title="志愿服务台账", colum
 LEDGER_JOB = "reports.ledger"
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """A refused ledger request, with a message for the user (Chinese)."""
 
 

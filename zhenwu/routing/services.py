@@ -40,6 +40,7 @@ from zhenwu.audit.services import diff, record_create, record_delete, record_eve
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import Category, Concern, Status
+from zhenwu.core.errors import DomainError
 from zhenwu.jobs.services import follow_up_task
 from zhenwu.org.models import Area, Department
 
@@ -70,13 +71,8 @@ SYSTEM_USERNAME_PREFIX = "router-"
 SYSTEM_FULL_NAME = "智能分派"
 
 
-class RoutingError(Exception):
+class RoutingError(DomainError):
     """A refused request, with a Chinese message for the user."""
-
-    def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- artefacts -------------------------------------------------------------------------------

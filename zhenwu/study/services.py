@@ -27,6 +27,7 @@ from zhenwu.audit.services import (
     record_update,
     snapshot,
 )
+from zhenwu.core.errors import DomainError
 from zhenwu.lib import photos, uploads
 from zhenwu.org.models import Member
 
@@ -67,13 +68,8 @@ from .models import (
 )
 
 
-class StudyError(ValidationError):
-    """A rule of the study domain was broken; `message` is shown to the user as it is."""
-
-    def __init__(self, message, field=None):
-        super().__init__({field: [message]} if field else message)
-        self.field = field
-        self.text = message
+class StudyError(DomainError):
+    """A rule of the study domain was broken; the message is shown to the user as it is."""
 
 
 def _now(now):
@@ -83,9 +79,9 @@ def _now(now):
 def _text(value, field, label, *, required=True, max_length=None):
     value = (value or "").strip()
     if required and not value:
-        raise StudyError(f"请填写{label}", field)
+        raise StudyError(f"请填写{label}", field=field)
     if max_length and len(value) > max_length:
-        raise StudyError(f"{label}不能超过{max_length}字", field)
+        raise StudyError(f"{label}不能超过{max_length}字", field=field)
     return value
 
 
@@ -95,14 +91,14 @@ def _text(value, field, label, *, required=True, max_length=None):
 def _check_campaign(*, name, starts_on, ends_on, party_orgs):
     name = _text(name, "name", "名称", max_length=100)
     if starts_on is None:
-        raise StudyError("请填写开始日期", "starts_on")
+        raise StudyError("请填写开始日期", field="starts_on")
     if ends_on is None:
-        raise StudyError("请填写结束日期", "ends_on")
+        raise StudyError("请填写结束日期", field="ends_on")
     if ends_on < starts_on:
-        raise StudyError("结束日期不能早于开始日期", "ends_on")
+        raise StudyError("结束日期不能早于开始日期", field="ends_on")
     party_orgs = list(party_orgs or [])
     if not party_orgs:
-        raise StudyError("请选择参加的党组织", "party_orgs")
+        raise StudyError("请选择参加的党组织", field="party_orgs")
     return name, party_orgs
 
 
@@ -136,7 +132,7 @@ def update_campaign(campaign, *, name, starts_on, ends_on, party_orgs, descripti
 def _notes_rule(value):
     value = value or ""
     if value not in NotesRule.values:
-        raise StudyError("请选择学习笔记要求", "notes_rule")
+        raise StudyError("请选择学习笔记要求", field="notes_rule")
     return value
 
 
@@ -144,13 +140,13 @@ def _notes_rule(value):
 def add_campaign_item(campaign, *, kind, title, description="", due_on=None, notes_rule="", by=None):
     """Add a 规定动作 or 自选动作; `notes_rule` (NotesRule) makes attendance count only with notes."""
     if kind not in ItemKind.values:
-        raise StudyError("请选择规定动作或自选动作", "kind")
+        raise StudyError("请选择规定动作或自选动作", field="kind")
     notes_rule = _notes_rule(notes_rule)
     title = _text(title, "title", "名称", max_length=100)
     if campaign.items.filter(title=title).exists():
-        raise StudyError(f"本次主题教育已有“{title}”", "title")
+        raise StudyError(f"本次主题教育已有“{title}”", field="title")
     if due_on is not None and not (campaign.starts_on <= due_on <= campaign.ends_on + datetime.timedelta(days=60)):
-        raise StudyError("完成期限应在主题教育期间", "due_on")
+        raise StudyError("完成期限应在主题教育期间", field="due_on")
     position = (campaign.items.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     item = CampaignItem.objects.create(campaign=campaign, kind=kind, title=title,
                                        description=(description or "").strip(), due_on=due_on, position=position,
@@ -162,11 +158,11 @@ def add_campaign_item(campaign, *, kind, title, description="", due_on=None, not
 @transaction.atomic
 def update_campaign_item(item, *, kind, title, description="", due_on=None, notes_rule="", by=None):
     if kind not in ItemKind.values:
-        raise StudyError("请选择规定动作或自选动作", "kind")
+        raise StudyError("请选择规定动作或自选动作", field="kind")
     notes_rule = _notes_rule(notes_rule)
     title = _text(title, "title", "名称", max_length=100)
     if item.campaign.items.filter(title=title).exclude(pk=item.pk).exists():
-        raise StudyError(f"本次主题教育已有“{title}”", "title")
+        raise StudyError(f"本次主题教育已有“{title}”", field="title")
     before = snapshot(item)
     item.kind, item.title, item.description, item.due_on = kind, title, (description or "").strip(), due_on
     item.notes_rule = notes_rule
@@ -180,27 +176,27 @@ def update_campaign_item(item, *, kind, title, description="", due_on=None, note
 
 def _check_session(*, campaign, kind, title, starts_at, ends_at, party_orgs, items, venue_kind):
     if kind not in SessionKind.values:
-        raise StudyError("请选择学习形式", "kind")
+        raise StudyError("请选择学习形式", field="kind")
     if venue_kind not in VenueKind.values:
-        raise StudyError("请选择场地类型", "venue_kind")
+        raise StudyError("请选择场地类型", field="venue_kind")
     title = _text(title, "title", "名称", max_length=120)
     if starts_at is None:
-        raise StudyError("请填写开始时间", "starts_at")
+        raise StudyError("请填写开始时间", field="starts_at")
     if ends_at is None:
-        raise StudyError("请填写结束时间", "ends_at")
+        raise StudyError("请填写结束时间", field="ends_at")
     if ends_at <= starts_at:
-        raise StudyError("结束时间应晚于开始时间", "ends_at")
+        raise StudyError("结束时间应晚于开始时间", field="ends_at")
     if ends_at - starts_at > datetime.timedelta(days=3):
-        raise StudyError("一次学习活动不能超过3天，请分场次登记", "ends_at")
+        raise StudyError("一次学习活动不能超过3天，请分场次登记", field="ends_at")
     party_orgs = list(party_orgs or [])
     if not party_orgs:
-        raise StudyError("请选择参加的党组织", "party_orgs")
+        raise StudyError("请选择参加的党组织", field="party_orgs")
     items = list(items or [])
     if items and campaign is None:
-        raise StudyError("对应学习项目须先选择主题教育", "items")
+        raise StudyError("对应学习项目须先选择主题教育", field="items")
     foreign = [i.title for i in items if campaign is not None and i.campaign_id != campaign.pk]
     if foreign:
-        raise StudyError(f"对应学习项目“{foreign[0]}”不属于主题教育“{campaign.name}”，请重新选择", "items")
+        raise StudyError(f"对应学习项目“{foreign[0]}”不属于主题教育“{campaign.name}”，请重新选择", field="items")
     if campaign is not None:
         _check_within_campaign(campaign, starts_at=starts_at, ends_at=ends_at)
     return title, party_orgs, items
@@ -212,9 +208,9 @@ def _check_within_campaign(campaign, *, starts_at, ends_at):
     period = f"{campaign.starts_on:%Y年%-m月%-d日}至{campaign.ends_on:%Y年%-m月%-d日}"
     if not campaign.starts_on <= timezone.localdate(starts_at) <= campaign.ends_on:
         raise StudyError(f"开始时间不在主题教育“{campaign.name}”的期间（{period}）内，请核对日期或改选主题教育",
-                         "starts_at")
+                         field="starts_at")
     if timezone.localdate(ends_at) > campaign.ends_on:
-        raise StudyError(f"结束时间晚于主题教育“{campaign.name}”的结束日期（{period}），请核对日期", "ends_at")
+        raise StudyError(f"结束时间晚于主题教育“{campaign.name}”的结束日期（{period}），请核对日期", field="ends_at")
 
 
 def _session_fields(*, topic, speaker, venue, summary):
@@ -291,16 +287,16 @@ def max_material_bytes():
 @transaction.atomic
 def add_material(session, *, upload, title="", by=None):
     if upload is None:
-        raise StudyError("请选择文件", "file")
+        raise StudyError("请选择文件", field="file")
     name = os.path.basename(getattr(upload, "name", "") or "材料")
     ext = os.path.splitext(name)[1].lower()
     if ext not in MATERIAL_TYPES:
-        raise StudyError(f"“{name}”的类型不支持，请上传PDF、Word、PPT、Excel、文本、图片或音视频文件", "file")
+        raise StudyError(f"“{name}”的类型不支持，请上传PDF、Word、PPT、Excel、文本、图片或音视频文件", field="file")
     limit = max_material_bytes()
     if upload.size > limit:
-        raise StudyError(f"“{name}”超过{limit // (1024 * 1024)}MB", "file")
+        raise StudyError(f"“{name}”超过{limit // (1024 * 1024)}MB", field="file")
     if upload.size == 0:
-        raise StudyError(f"“{name}”是空文件", "file")
+        raise StudyError(f"“{name}”是空文件", field="file")
     title = _text(title, "title", "名称", required=False, max_length=120) or os.path.splitext(name)[0][:120]
     material = SessionMaterial(session=session, title=title, filename=name[:200], size=upload.size,
                                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
@@ -409,18 +405,18 @@ def tick_roster(session, *, member, by, reason="", now=None):
     (会后补签) and needs a reason. Idempotent. Returns (attendance, created)."""
     now = _now(now)
     if not session_expects(session, member):
-        raise StudyError(f"{member.name}不在本次学习的参加范围内", "member")
+        raise StudyError(f"{member.name}不在本次学习的参加范围内", field="member")
     if now < session.starts_at - SIGNIN_OPENS_BEFORE:
-        raise StudyError("学习尚未开始，不能签到", "member")
+        raise StudyError("学习尚未开始，不能签到", field="member")
     existing = Attendance.objects.filter(session=session, member=member).first()
     if existing is not None:
         return existing, False
     reason = (reason or "").strip()
     if session.has_ended(now):
         if not reason:
-            raise StudyError(f"学习已结束，为{member.name}补签须填写补签原因", "reason")
+            raise StudyError(f"学习已结束，为{member.name}补签须填写补签原因", field="reason")
         if len(reason) > 200:
-            raise StudyError("补签原因不能超过200字", "reason")
+            raise StudyError("补签原因不能超过200字", field="reason")
         method = SignInMethod.LATE
     else:
         method, reason = SignInMethod.ROSTER, ""
@@ -452,7 +448,7 @@ def record_attendances_many(rows, *, note=""):
               for r in rows]
     for a in wanted:
         if a.method == SignInMethod.LATE and not a.reason:
-            raise StudyError(f"{a.member.name}的会后补签缺少原因", "reason")
+            raise StudyError(f"{a.member.name}的会后补签缺少原因", field="reason")
     sessions = {a.session_id for a in wanted}
     taken = set(Attendance.objects.filter(session_id__in=sessions).values_list("session_id", "member_id"))
     fresh = []
@@ -480,14 +476,14 @@ def request_leave(session, *, member, reason, by, approve=False, now=None):
     now = _now(now)
     reason = _text(reason, "reason", "请假事由", max_length=200)
     if not session_expects(session, member):
-        raise StudyError(f"{member.name}不在本次学习的参加范围内", "member")
+        raise StudyError(f"{member.name}不在本次学习的参加范围内", field="member")
     if Attendance.objects.filter(session=session, member=member).exists():
-        raise StudyError(f"{member.name}已签到，无需请假", "reason")
+        raise StudyError(f"{member.name}已签到，无需请假", field="reason")
     if session.has_ended(now) and not approve:
-        raise StudyError("学习已结束，不能再请假；如确有原因，请联系支部书记", "reason")
+        raise StudyError("学习已结束，不能再请假；如确有原因，请联系支部书记", field="reason")
     leave = LeaveRequest.objects.filter(session=session, member=member).first()
     if leave is not None and leave.status != LeaveStatus.PENDING:
-        raise StudyError(f"{member.name}的请假已审批（{leave.get_status_display()}）", "reason")
+        raise StudyError(f"{member.name}的请假已审批（{leave.get_status_display()}）", field="reason")
     if leave is None:
         leave = LeaveRequest(session=session, member=member, requested_by=by, requested_at=now)
         before = None
@@ -507,7 +503,7 @@ def request_leave(session, *, member, reason, by, approve=False, now=None):
 @transaction.atomic
 def decide_leave(leave, *, approve, by, note="", now=None):
     if leave.status != LeaveStatus.PENDING:
-        raise StudyError(f"该请假已审批（{leave.get_status_display()}）", "status")
+        raise StudyError(f"该请假已审批（{leave.get_status_display()}）", field="status")
     before = snapshot(leave)
     leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.DECLINED
     leave.decided_by, leave.decided_at = by, _now(now)
@@ -608,7 +604,7 @@ def clean_photo(upload, field="photo"):
     try:
         cleaned = photos.clean_photo(upload, max_bytes=max_photo_bytes())
     except ValidationError as exc:
-        raise StudyError(exc.messages[0], field) from None
+        raise StudyError(exc.messages[0], field=field) from None
     return cleaned, cleaned.content_type
 
 
@@ -621,21 +617,21 @@ def record_home_lesson(*, member, given_on, content, items, confirmation, mentor
     page."""
     now = _now(now)
     if instructor is not None and instructor.role != Role.INSTRUCTOR:
-        raise StudyError(f"{instructor.display_name}不是主题教育指导员账号", "instructor")
+        raise StudyError(f"{instructor.display_name}不是主题教育指导员账号", field="instructor")
     if given_on is None:
-        raise StudyError("请填写送学日期", "given_on")
+        raise StudyError("请填写送学日期", field="given_on")
     if given_on > timezone.localdate(now):
-        raise StudyError("送学日期不能晚于今天", "given_on")
+        raise StudyError("送学日期不能晚于今天", field="given_on")
     content = _text(content, "content", "学习内容", max_length=2000)
     items = list(items or [])
     if not items:
-        raise StudyError("请选择本次补学的学习项目", "items")
+        raise StudyError("请选择本次补学的学习项目", field="items")
     if confirmation not in Confirmation.values:
-        raise StudyError("请选择本人确认方式", "confirmation")
+        raise StudyError("请选择本人确认方式", field="confirmation")
     if confirmation == Confirmation.APP and member.user_id is None:
-        raise StudyError(f"{member.name}没有镇务通账号，请选择本人签字、按手印或家属代签", "confirmation")
+        raise StudyError(f"{member.name}没有镇务通账号，请选择本人签字、按手印或家属代签", field="confirmation")
     if mentor is not None and mentor.pk == member.pk:
-        raise StudyError("送学人不能是党员本人", "mentor")
+        raise StudyError("送学人不能是党员本人", field="mentor")
     photo, content_type = clean_photo(photo) if photo else (None, "")
     lesson = HomeLesson(member=member, mentor=mentor, instructor=instructor, given_on=given_on, content=content,
                         confirmation=confirmation,
@@ -657,7 +653,7 @@ def confirm_home_lesson(lesson, *, by, now=None):
     """The member confirms on their phone that the lesson took place."""
     member = lesson.member
     if by is None or member.user_id != by.pk:
-        raise StudyError("只有党员本人可以确认送学记录", "confirmation")
+        raise StudyError("只有党员本人可以确认送学记录", field="confirmation")
     if lesson.is_confirmed:
         return lesson
     before = snapshot(lesson)
@@ -681,18 +677,18 @@ def submit_study_note(session, *, member, by, text="", photo=None, now=None):
     note is final. Returns (note, created)."""
     now = _now(now)
     if by is None or member.user_id != by.pk:
-        raise StudyError("只有党员本人可以提交学习笔记", "text")
+        raise StudyError("只有党员本人可以提交学习笔记", field="text")
     if now < session.starts_at:
-        raise StudyError("学习尚未开始，不能提交笔记", "text")
+        raise StudyError("学习尚未开始，不能提交笔记", field="text")
     if not Attendance.objects.filter(session=session, member=member).exists():
-        raise StudyError("只能为已签到参加的学习提交笔记", "text")
+        raise StudyError("只能为已签到参加的学习提交笔记", field="text")
     text = _text(text, "text", "笔记内容", required=False, max_length=MAX_NOTE_LENGTH)
     cleaned, content_type = clean_photo(photo) if photo else (None, "")
     note = StudyNote.objects.select_for_update().filter(session=session, member=member).first()
     if note is not None and note.is_checked:
-        raise StudyError("笔记已审阅，不能再修改", "text")
+        raise StudyError("笔记已审阅，不能再修改", field="text")
     if not text and cleaned is None and not (note is not None and note.photo):
-        raise StudyError("请填写笔记内容或拍照上传笔记", "text")
+        raise StudyError("请填写笔记内容或拍照上传笔记", field="text")
     created = note is None
     if created:
         note = StudyNote(session=session, member=member)
@@ -722,10 +718,10 @@ def check_study_note(note, *, accept, by, comment="", now=None):
     """The secretary checks a submitted note (已审阅) or returns it for more (退回补充, a comment
     required). Which notes a user may check is access.can_check_note's rule."""
     if note.status != NoteStatus.SUBMITTED:
-        raise StudyError(f"该笔记{note.get_status_display()}，请等待党员重新提交", "comment")
+        raise StudyError(f"该笔记{note.get_status_display()}，请等待党员重新提交", field="comment")
     comment = _text(comment, "comment", "审阅意见", required=False, max_length=200)
     if not accept and not comment:
-        raise StudyError("退回补充时请写明审阅意见", "comment")
+        raise StudyError("退回补充时请写明审阅意见", field="comment")
     before = snapshot(note)
     note.status = NoteStatus.CHECKED if accept else NoteStatus.RETURNED
     note.checked_by, note.checked_at, note.check_comment = by, _now(now), comment
@@ -742,16 +738,16 @@ def create_mentorship(*, mentor, mentees, started_on, campaign=None, note="", by
     """帮学结对 1+1 or 1+N. A member has at most one active mentor."""
     mentees = list(mentees or [])
     if not mentees:
-        raise StudyError("请选择帮学对象", "mentees")
+        raise StudyError("请选择帮学对象", field="mentees")
     if started_on is None:
-        raise StudyError("请填写结对日期", "started_on")
+        raise StudyError("请填写结对日期", field="started_on")
     if any(m.pk == mentor.pk for m in mentees):
-        raise StudyError("帮学人不能同时是帮学对象", "mentees")
+        raise StudyError("帮学人不能同时是帮学对象", field="mentees")
     clash = (Mentorship.mentees.through.objects
              .filter(member_id__in=[m.pk for m in mentees], mentorship__ended_on__isnull=True)
              .select_related("member", "mentorship__mentor").first())
     if clash is not None:
-        raise StudyError(f"{clash.member.name}已与{clash.mentorship.mentor.name}结对帮学，请先结束原结对", "mentees")
+        raise StudyError(f"{clash.member.name}已与{clash.mentorship.mentor.name}结对帮学，请先结束原结对", field="mentees")
     mentorship = Mentorship.objects.create(mentor=mentor, started_on=started_on, campaign=campaign,
                                            note=_text(note, "note", "备注", required=False, max_length=200),
                                            created_by=by)
@@ -764,7 +760,7 @@ def create_mentorship(*, mentor, mentees, started_on, campaign=None, note="", by
 @transaction.atomic
 def end_mentorship(mentorship, *, ended_on, by=None):
     if ended_on is None or ended_on < mentorship.started_on:
-        raise StudyError("结束日期不能早于结对日期", "ended_on")
+        raise StudyError("结束日期不能早于结对日期", field="ended_on")
     before = snapshot(mentorship)
     mentorship.ended_on = ended_on
     mentorship.save(update_fields=["ended_on"])
@@ -778,9 +774,9 @@ def end_mentorship(mentorship, *, ended_on, by=None):
 @transaction.atomic
 def assign_instructor(*, instructor, party_org, campaign=None, by=None, now=None):
     if instructor.role != Role.INSTRUCTOR:
-        raise StudyError(f"{instructor.display_name}不是主题教育指导员账号", "instructor")
+        raise StudyError(f"{instructor.display_name}不是主题教育指导员账号", field="instructor")
     if InstructorAssignment.objects.filter(instructor=instructor, party_org=party_org).exists():
-        raise StudyError(f"{instructor.display_name}已选派到{party_org.name}", "party_org")
+        raise StudyError(f"{instructor.display_name}已选派到{party_org.name}", field="party_org")
     assignment = InstructorAssignment.objects.create(instructor=instructor, party_org=party_org, campaign=campaign,
                                                      assigned_by=by, assigned_at=_now(now))
     instructor.__dict__.pop("_study_scope_paths", None)
@@ -798,9 +794,9 @@ def remove_instructor_assignment(assignment, *, by=None):
 def record_guidance(*, instructor, party_org, visited_on, findings, advice, follow_up="", campaign=None, by=None,
                     now=None):
     if visited_on is None:
-        raise StudyError("请填写指导日期", "visited_on")
+        raise StudyError("请填写指导日期", field="visited_on")
     if visited_on > timezone.localdate(_now(now)):
-        raise StudyError("指导日期不能晚于今天", "visited_on")
+        raise StudyError("指导日期不能晚于今天", field="visited_on")
     guidance = Guidance.objects.create(
         instructor=instructor, party_org=party_org, campaign=campaign, visited_on=visited_on,
         findings=_text(findings, "findings", "发现问题", max_length=2000),
@@ -814,7 +810,7 @@ def record_guidance(*, instructor, party_org, visited_on, findings, advice, foll
 @transaction.atomic
 def update_follow_up(guidance, *, follow_up, done_on=None, by=None, now=None):
     if done_on is not None and done_on > timezone.localdate(_now(now)):
-        raise StudyError("整改完成日期不能晚于今天", "follow_up_done_on")
+        raise StudyError("整改完成日期不能晚于今天", field="follow_up_done_on")
     before = snapshot(guidance)
     guidance.follow_up = _text(follow_up, "follow_up", "整改跟进", max_length=2000)
     guidance.follow_up_done_on = done_on
@@ -830,18 +826,18 @@ MAX_SITE_PHOTOS = 9
 def record_site_check(*, party_org, checked_on, scores, notes="", photos=(), campaign=None, by=None, now=None):
     """阵地"五化": five scores out of 20 each, notes and up to nine photos."""
     if checked_on is None:
-        raise StudyError("请填写检查日期", "checked_on")
+        raise StudyError("请填写检查日期", field="checked_on")
     if checked_on > timezone.localdate(_now(now)):
-        raise StudyError("检查日期不能晚于今天", "checked_on")
+        raise StudyError("检查日期不能晚于今天", field="checked_on")
     values = {}
     for name, label in FIVE_STANDARDS:
         value = scores.get(name)
         if value is None or not (0 <= int(value) <= STANDARD_MAX):
-            raise StudyError(f"“{label}”得分应在0到{STANDARD_MAX}之间", name)
+            raise StudyError(f"“{label}”得分应在0到{STANDARD_MAX}之间", field=name)
         values[name] = int(value)
     photos = list(photos or [])
     if len(photos) > MAX_SITE_PHOTOS:
-        raise StudyError(f"最多上传{MAX_SITE_PHOTOS}张照片", "photos")
+        raise StudyError(f"最多上传{MAX_SITE_PHOTOS}张照片", field="photos")
     checked = [clean_photo(p, "photos") for p in photos]
     check = SiteCheck.objects.create(party_org=party_org, campaign=campaign, checked_on=checked_on, checked_by=by,
                                      notes=(notes or "").strip(), **values)
@@ -872,17 +868,17 @@ def hand_out_pack(pack, *, members, handed_on, receipt, by=None, now=None):
     now = _now(now)
     members = list(members or [])
     if not members:
-        raise StudyError("请选择领取的党员", "members")
+        raise StudyError("请选择领取的党员", field="members")
     if handed_on is None:
-        raise StudyError("请填写发放日期", "handed_on")
+        raise StudyError("请填写发放日期", field="handed_on")
     if handed_on > timezone.localdate(now):
-        raise StudyError("发放日期不能晚于今天", "handed_on")
+        raise StudyError("发放日期不能晚于今天", field="handed_on")
     if receipt not in Confirmation.values:
-        raise StudyError("请选择签收方式", "receipt")
+        raise StudyError("请选择签收方式", field="receipt")
     if receipt == Confirmation.APP:
         without = [m.name for m in members if m.user_id is None]
         if without:
-            raise StudyError(f"{without[0]}没有镇务通账号，不能手机签收，请选择本人签字", "receipt")
+            raise StudyError(f"{without[0]}没有镇务通账号，不能手机签收，请选择本人签字", field="receipt")
     have = set(PackHandout.objects.filter(pack=pack, member__in=members).values_list("member_id", flat=True))
     rows = [PackHandout(pack=pack, member=m, handed_on=handed_on, handed_by=by, receipt=receipt,
                         received_at=None if receipt == Confirmation.APP else now)
@@ -895,7 +891,7 @@ def hand_out_pack(pack, *, members, handed_on, receipt, by=None, now=None):
 @transaction.atomic
 def confirm_pack_receipt(handout, *, by, now=None):
     if by is None or handout.member.user_id != by.pk:
-        raise StudyError("只有党员本人可以签收", "receipt")
+        raise StudyError("只有党员本人可以签收", field="receipt")
     if handout.received_at is not None:
         return handout
     before = snapshot(handout)

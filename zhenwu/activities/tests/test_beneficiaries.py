@@ -99,7 +99,7 @@ def test_a_beneficiary_is_a_resident_or_a_typed_name_and_the_addition_is_audited
     assert entry.action == "create" and "走访人黎干亮" in entry.note
     with pytest.raises(services.ActivityError) as exc:
         services.add_beneficiary(activity, resident=cast.residents.jiulong)
-    assert exc.value.text == "黎明已在受益人名单中"
+    assert exc.value.message == "黎明已在受益人名单中"
     with pytest.raises(services.ActivityError) as exc:
         services.add_beneficiary(activity, person_name="  ")
     assert exc.value.field == "person_name"
@@ -116,7 +116,7 @@ def test_the_visitor_must_be_an_organiser_or_volunteer_of_the_same_activity(cast
     for visitor in (onlooker, elsewhere):
         with pytest.raises(services.ActivityError) as exc:
             services.add_beneficiary(activity, person_name="刘奶奶", visited_by=visitor)
-        assert exc.value.text == "走访人须是本活动的组织者或志愿者"
+        assert exc.value.message == "走访人须是本活动的组织者或志愿者"
 
 
 def test_only_visits_and_service_activities_name_beneficiaries_and_only_the_towns_residents(cast, second_town):
@@ -129,7 +129,7 @@ def test_only_visits_and_service_activities_name_beneficiaries_and_only_the_town
     activity = care_visit(cast)
     with pytest.raises(services.ActivityError) as exc:
         services.add_beneficiary(activity, resident=outsider)
-    assert exc.value.text == "外镇老人不是本镇居民，请按姓名登记"
+    assert exc.value.message == "外镇老人不是本镇居民，请按姓名登记"
 
 
 # --- pages ----------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_create_activity_is_audited_and_needs_an_organiser(cast):
     with pytest.raises(services.ActivityError) as exc:
         services.create_activity(kind=ActivityKind.LABOUR, title="倒序", starts_at=at(2), ends_at=at(1), place="镇上",
                                  area=cast.town, department=cast.urban)
-    assert exc.value.text == "结束时间不能早于开始时间"
+    assert exc.value.message == "结束时间不能早于开始时间"
 
 
 def test_edit_activity_records_the_change(cast):
@@ -61,7 +61,7 @@ def test_participants_and_duplicates(cast):
     assert free.person_label == "外村志愿者甲"
     with pytest.raises(services.ActivityError) as exc:
         services.add_participant(activity, role=ParticipationRole.VOLUNTEER, member=cast.members.jiulong)
-    assert "黎干亮已在本活动名单中" in exc.value.text
+    assert "黎干亮已在本活动名单中" in exc.value.message
     with pytest.raises(services.ActivityError) as exc:
         services.add_participant(activity, role=ParticipationRole.PARTICIPANT, person_name="某人", hours="2")
     assert exc.value.field == "hours"
@@ -147,7 +147,7 @@ def test_contest_scores_average_and_awards(cast):
     services.score_entry(b, judge=cast.users.leader, score="80")  # re-scoring replaces
     with pytest.raises(services.ActivityError) as exc:
         services.score_entry(a, judge=cast.users.secretary, score="99")
-    assert exc.value.text == "您不是本比赛的评委"
+    assert exc.value.message == "您不是本比赛的评委"
     with pytest.raises(services.ActivityError):
         services.score_entry(a, judge=cast.users.leader, score="101")
     rows = {e.title: e for e in Entry.objects.filter(contest=contest).with_scores()}

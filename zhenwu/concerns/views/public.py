@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.lib import http_errors, ratelimits, workdays
+from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Department
 
@@ -41,7 +42,6 @@ from ..forms_public import (
     CallBackForm,
     FollowForm,
     ReportForm,
-    attach_concern_error,
     new_submission_key,
     served_towns,
 )
@@ -253,7 +253,7 @@ def report(request):
                     idempotency_key=data["key"],
                 )
             except services.ConcernError as exc:
-                attach_concern_error(form, exc, fields={"latitude": None, "longitude": None})
+                attach_errors(form, exc, fields={"latitude": None, "longitude": None})
             else:
                 return _show_follow_link(
                     request,
@@ -430,7 +430,7 @@ def _follow_post(request, reference, token, *, form_name, form, act):
         try:
             message = act(concern, form.cleaned_data, is_reporter)
         except services.ConcernError as exc:
-            attach_concern_error(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, message)
             return redirect("concerns:follow", concern.reference, token)
@@ -631,7 +631,7 @@ def board_follow(request, reference):
         try:
             token = services.follow_concern(concern, phone=form.cleaned_data["phone"])
         except services.ConcernError as exc:
-            attach_concern_error(form, exc, fields={"reporter_phone": "phone"})
+            attach_errors(form, exc, fields={"reporter_phone": "phone"})
         else:
             return _show_follow_link(request, concern, token, mode="followed")
     return render(

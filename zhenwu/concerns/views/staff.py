@@ -25,10 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.accounts.roles import AREA_SCOPED, Role
 from zhenwu.lib import workdays
+from zhenwu.lib.form_errors import attach_errors
 from zhenwu.org.models import Area, AreaLevel, Department
 
 from .. import access, services
-from ..forms_public import attach_concern_error
 from ..forms_staff import (
     AcceptForm,
     AdvanceForm,
@@ -376,7 +376,7 @@ def _act(request, pk, action, perform, *, done):
             if form is None:
                 error = exc.message
             else:
-                attach_concern_error(form, exc)
+                attach_errors(form, exc)
         else:
             return _after_success(request, concern, done, row_template)
     if row_template:
@@ -657,7 +657,7 @@ def concern_register(request):
         except services.ConcernPermissionDenied as exc:
             raise PermissionDenied(exc.message) from None
         except services.ConcernError as exc:
-            attach_concern_error(form, exc)
+            attach_errors(form, exc)
         else:
             concern = result.concern
             # The private follow link is shown this once, for the resident (a walk-in can be
@@ -957,7 +957,7 @@ def _project_act(request, project, key, form, perform, *, done):
                 _project_context(request, project, failed=(key, form), error=exc.message), status=403,
             )
         except services.ConcernError as exc:
-            attach_concern_error(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("concerns:project_detail", pk=project.pk)

@@ -59,7 +59,7 @@ def briefing_generate(request):
         briefing, job = services.start_briefing(area=area, year=request.POST.get("year"),
                                                 month=request.POST.get("month"), by=user)
     except services.BriefingError as exc:
-        messages.error(request, exc.text)
+        messages.error(request, exc.message)
         return redirect("reports:briefing_list")
     messages.success(request, "已开始生成简报，完成后可下载Word和PDF文件")
     return redirect(f"{briefing_url(briefing)}?job={job.pk}")
@@ -135,7 +135,7 @@ def briefing_highlights(request, pk):
             services.edit_highlights(briefing, highlights=forms.highlight_rows(formset), by=user,
                                      basis=request.POST.get("basis", ""))
         except services.BriefingError as exc:
-            formset.non_form_errors().append(exc.text)
+            formset.non_form_errors().append(exc.message)
         else:
             return _rerender_draft(request, briefing, "已保存本月要闻（草稿），正在重新生成文件")
     return _detail(request, briefing, highlight_formset=formset, status=400)
@@ -166,7 +166,7 @@ def briefing_edit(request, pk):
     try:
         services.edit_briefing(briefing, title=request.POST.get("title"), text=request.POST.get("text"), by=user)
     except services.BriefingError as exc:
-        messages.error(request, exc.text)
+        messages.error(request, exc.message)
         return redirect(briefing_url(briefing))
     return _rerender_draft(request, briefing, "已保存修改（草稿），正在重新生成文件")
 
@@ -190,7 +190,7 @@ def briefing_publish(request, pk):
     try:
         version = services.publish_briefing(briefing, by=user)
     except services.BriefingError as exc:
-        messages.error(request, exc.text)
+        messages.error(request, exc.message)
         return redirect(briefing_url(briefing))
     job = services.queue_version_files(version, by=user)
     messages.success(request, f"已发布第{version.version}版，正在生成该版本的Word和PDF文件")

@@ -28,7 +28,7 @@ def test_an_unconfirmed_home_lesson_does_not_count_until_the_member_confirms(cas
     with pytest.raises(services.StudyError) as error:  # 王五 has no account to confirm with
         services.record_home_lesson(member=study.wang, given_on=study.campaign.starts_on, content="补学",
                                     items=[study.class_item], confirmation="app", by=cast.users.secretary)
-    assert "没有镇务通账号" in error.value.text
+    assert "没有镇务通账号" in error.value.message
     HomeLesson.objects.all().delete()
     lesson = services.record_home_lesson(member=study.lgl, given_on=study.campaign.starts_on, content="再学一次",
                                          items=[study.class_item], confirmation="app", by=cast.users.secretary)

@@ -39,7 +39,7 @@ def test_the_town_admin_assigns_an_instructor_and_withdraws_them(client, login, 
 def test_only_instructor_accounts_can_be_assigned(cast):
     with pytest.raises(services.StudyError) as error:
         services.assign_instructor(instructor=cast.users.secretary, party_org=cast.jizhen_org)
-    assert "不是主题教育指导员" in error.value.text
+    assert "不是主题教育指导员" in error.value.message
 
 
 def test_an_instructor_cannot_assign(client, login, cast):
@@ -97,7 +97,7 @@ def test_a_score_out_of_range_or_a_fake_photo_is_refused(client, login, cast, se
     with pytest.raises(services.StudyError) as error:
         services.record_site_check(party_org=cast.jiulong_branch, checked_on=datetime.date(2019, 10, 20),
                                    scores={**SCORES, "score_support": 21})
-    assert "工作保障制度化" in error.value.text
+    assert "工作保障制度化" in error.value.message
     fake = SimpleUploadedFile("x.png", b"<script>", content_type="image/png")
     response = client.post("/study/site-checks/new/", {
         "party_org": cast.jiulong_branch.pk, "checked_on": "2019-10-20", "photos": [fake], **SCORES,

@@ -68,7 +68,7 @@ def test_a_home_lesson_needs_items_content_and_a_real_photo(cast, study):
     fake = SimpleUploadedFile("photo.jpg", b"not an image at all", content_type="image/jpeg")
     with pytest.raises(services.StudyError) as error:
         services.record_home_lesson(content="学习", items=[study.class_item], photo=fake, **base)
-    assert "不是有效的图片" in error.value.text
+    assert "不是有效的图片" in error.value.message
     with pytest.raises(services.StudyError) as error:
         services.record_home_lesson(content="学习", items=[study.class_item], **{**base, "given_on":
                                                                                  datetime.date(2099, 1, 1)})
@@ -90,7 +90,7 @@ def test_a_mentorship_pairs_one_mentor_with_one_or_several_members(cast, study):
     assert "1+3帮学" in AuditEntry.objects.get(object_type="study.Mentorship", object_id=str(many.pk)).note
     with pytest.raises(services.StudyError) as error:
         services.create_mentorship(mentor=study.zhao, mentees=[study.wang], started_on=datetime.date(2019, 9, 21))
-    assert "王五已与陈七结对帮学" in error.value.text
+    assert "王五已与陈七结对帮学" in error.value.message
     with pytest.raises(services.StudyError):
         services.create_mentorship(mentor=study.zhao, mentees=[study.zhao], started_on=datetime.date(2019, 9, 21))
     services.end_mentorship(many, ended_on=datetime.date(2019, 12, 1))

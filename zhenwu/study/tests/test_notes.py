@@ -84,10 +84,10 @@ def test_notes_need_text_or_a_photo_and_a_session_the_member_signed_in_to(client
     assert client.get(f"/study/sessions/{study.study_class.pk}/note/").status_code == 403
     with pytest.raises(services.StudyError) as exc:
         services.submit_study_note(study.study_class, member=study.zhao, by=zhao_user, text="补写")
-    assert exc.value.text == "只能为已签到参加的学习提交笔记"
+    assert exc.value.message == "只能为已签到参加的学习提交笔记"
     with pytest.raises(services.StudyError) as exc:
         services.submit_study_note(study.lesson, member=study.zhao, by=cast.users.secretary, text="代写")
-    assert exc.value.text == "只有党员本人可以提交学习笔记"
+    assert exc.value.message == "只有党员本人可以提交学习笔记"
     assert not StudyNote.objects.exists()
 
 
@@ -116,7 +116,7 @@ def test_the_secretary_returns_with_a_comment_then_checks_and_a_checked_note_is_
     assert note.status == NoteStatus.CHECKED
     with pytest.raises(services.StudyError) as exc:
         services.submit_study_note(study.study_class, member=study.zhao, by=zhao_user, text="再改")
-    assert exc.value.text == "笔记已审阅，不能再修改"
+    assert exc.value.message == "笔记已审阅，不能再修改"
     updates = AuditEntry.objects.filter(object_type="study.StudyNote", action="update")
     assert updates.count() == 3  # returned, revised, checked
 

@@ -90,7 +90,7 @@ def test_a_session_ending_before_it_starts_and_foreign_items_are_refused(cast, s
     with pytest.raises(services.StudyError) as error:
         services.create_session(starts_at=local(2019, 10, 1, 9), ends_at=local(2019, 10, 1, 10), items=[item],
                                 **common)
-    assert "对应学习项目“学习党章”不属于主题教育“不忘初心、牢记使命主题教育”" in error.value.text
+    assert "对应学习项目“学习党章”不属于主题教育“不忘初心、牢记使命主题教育”" in error.value.message
 
 
 def test_changing_a_sessions_items_changes_what_its_attendance_completes(cast, study):
@@ -152,7 +152,7 @@ def test_a_member_already_signed_in_cannot_ask_for_leave(cast, study):
     with pytest.raises(services.StudyError) as error:
         services.request_leave(study.study_class, member=study.zhao, reason="x", by=None,
                                now=local(2019, 10, 14, 8))
-    assert "已签到" in error.value.text
+    assert "已签到" in error.value.message
 
 
 def test_leave_after_the_session_only_through_the_secretary(cast, study):

@@ -170,7 +170,7 @@ def test_a_sign_in_after_the_session_needs_a_reason_and_is_marked_late(live_sess
     after = local(2026, 11, 21, 9, 0)
     with pytest.raises(services.StudyError) as error:
         services.tick_roster(live_session, member=cast.members.jiulong, by=cast.users.secretary, now=after)
-    assert "补签原因" in error.value.text
+    assert "补签原因" in error.value.message
     attendance, _ = services.tick_roster(live_session, member=cast.members.jiulong, by=cast.users.secretary,
                                          reason="到会未扫码，经核实", now=after)
     assert attendance.method == SignInMethod.LATE and attendance.reason == "到会未扫码，经核实"
