@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ.get("ZHENWU_ENV", "development")

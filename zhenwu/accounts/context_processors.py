@@ -1,5 +1,6 @@
+from zhenwu.core.roles import Role
+
 from .navigation import menu_for
-from .roles import Role
 
 
 def navigation(request):

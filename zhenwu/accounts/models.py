@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-from .roles import TOWN_WIDE, Role
+from zhenwu.core.roles import TOWN_WIDE, Role
 
 
 class User(AbstractUser):

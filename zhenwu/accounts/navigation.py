@@ -3,7 +3,7 @@ as they land; a url name that does not resolve yet is skipped."""
 
 from django.urls import NoReverseMatch, reverse
 
-from .roles import AREA_SCOPED, EVERYONE, ORG_SCOPED, STAFF, Role
+from zhenwu.core.roles import AREA_SCOPED, EVERYONE, ORG_SCOPED, STAFF, Role
 
 MENU = [
     ("首页", "reports:home", EVERYONE),

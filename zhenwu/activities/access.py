@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from zhenwu.accounts.roles import STAFF, TOWN_WIDE_VIEWERS, VILLAGE_LEVEL, Role, role_of
+from zhenwu.core.roles import STAFF, TOWN_WIDE_VIEWERS, VILLAGE_LEVEL, Role, role_of
 from zhenwu.org.access import visible_departments
 from zhenwu.org.models import Area, AreaLevel, Department, PartyOrg, Resident, town_of
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenwu.accounts.models import User
-from zhenwu.accounts.roles import EVERYONE, Role
+from zhenwu.core.roles import EVERYONE, Role
 from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, Member, Resident, town_of

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 
 from .export import write_entries
 from .forms import EntryFilterForm, object_type_choices

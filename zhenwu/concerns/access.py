@@ -10,7 +10,7 @@ import hmac
 
 from django.http import Http404
 
-from zhenwu.accounts.roles import AREA_SCOPED, TOWN_WIDE, Role, role_of
+from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role, role_of
 
 from .models import OPEN_STATUSES, Concern, ConcernFollower, Status, hash_token
 

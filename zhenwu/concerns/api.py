@@ -23,7 +23,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 from zhenwu.lib import workdays
 from zhenwu.org.access import visible_areas
 from zhenwu.org.models import Department

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 
 from .models import Notification
 

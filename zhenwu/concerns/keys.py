@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from zhenwu.accounts.roles import Role
 from zhenwu.audit.services import record_create, record_update, snapshot
+from zhenwu.core.roles import Role
 
 from .models import ApiKey, ApiToken, hash_token
 from .services import ConcernError, ConcernPermissionDenied

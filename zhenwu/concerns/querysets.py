@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from zhenwu.accounts.roles import AREA_SCOPED, TOWN_WIDE, Role
+from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role
 
 # Lists never need the text or the reporter (decrypting every row would dominate a page).
 LIST_DEFERRED = ("text", "reporter_name", "reporter_phone", "resolution_text")

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 
-from zhenwu.accounts.roles import AREA_SCOPED, Role, role_of
+from zhenwu.core.roles import AREA_SCOPED, Role, role_of
 from zhenwu.org.models import (
     AREA_EDITOR_ROLES,
     Area,

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from zhenwu.accounts.roles import Role
 from zhenwu.concerns.access import in_scope as concern_in_scope
 from zhenwu.concerns.models import Concern
+from zhenwu.core.roles import Role
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results

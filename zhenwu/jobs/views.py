@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 
 from .models import Job
 from .services import open_job_output

@@ -8,7 +8,7 @@ see but not change, asked for change, is a 403. The rules themselves live in the
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, STAFF, Role
+from zhenwu.core.roles import AREA_SCOPED, ORG_SCOPED, STAFF, Role
 
 from .models import (
     AREA_EDITOR_ROLES,

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from treebeard.mp_tree import MP_Node
 
-from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, Role, role_of
+from zhenwu.core.roles import AREA_SCOPED, ORG_SCOPED, Role, role_of
 from zhenwu.lib.crypto import EncryptedJSONField, EncryptedTextField
 from zhenwu.lib.masking import mask_id_number, mask_phone
 

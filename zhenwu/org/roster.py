@@ -37,10 +37,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_created_many, record_event
 from zhenwu.core.errors import DomainError
+from zhenwu.core.roles import Role
 from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import (
     JobError,

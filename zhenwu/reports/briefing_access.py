@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from zhenwu.accounts.roles import TOWN_WIDE_VIEWERS, VILLAGE_LEVEL, Role, role_of
+from zhenwu.core.roles import TOWN_WIDE_VIEWERS, VILLAGE_LEVEL, Role, role_of
 from zhenwu.org.models import Area, AreaLevel, town_of
 
 from .models import Briefing, BriefingExport, PublishedBriefing

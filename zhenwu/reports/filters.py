@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 from zhenwu.org.models import Area, AreaLevel
 
 REPORT_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.SECRETARY)

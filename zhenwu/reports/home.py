@@ -10,8 +10,8 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.concerns.models import OPEN_STATUSES, Concern, Status
+from zhenwu.core.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import (
     Area,

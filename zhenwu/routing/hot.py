@@ -20,11 +20,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from zhenwu.accounts.roles import Role
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import OPEN_STATUSES, Concern
 from zhenwu.concerns.similar import content_words, similarity
+from zhenwu.core.roles import Role
 
 from .services import RoutingError
 

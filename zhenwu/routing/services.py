@@ -34,13 +34,13 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from zhenwu.accounts.models import User
-from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_create, record_delete, record_event, snapshot
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import Category, Concern, Status
 from zhenwu.core.errors import DomainError
+from zhenwu.core.roles import Role
 from zhenwu.jobs.services import follow_up_task
 from zhenwu.org.models import Area, Department
 

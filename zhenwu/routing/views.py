@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from zhenwu.accounts.roles import Role
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
+from zhenwu.core.roles import Role
 from zhenwu.org.models import Department
 
 from . import hot, services

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from zhenwu.accounts.models import User
-from zhenwu.accounts.roles import ORG_SCOPED, Role, role_of
+from zhenwu.core.roles import ORG_SCOPED, Role, role_of
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import Member, PartyOrg
 

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from zhenwu.accounts.roles import AREA_SCOPED, Role
+from zhenwu.core.roles import AREA_SCOPED, Role
 from zhenwu.lib import workdays
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.org.models import Area, AreaLevel, Department

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from zhenwu.accounts.roles import AREA_SCOPED, ORG_SCOPED, Role
+from zhenwu.core.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 

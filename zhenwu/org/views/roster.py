@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 from zhenwu.jobs.models import JobStatus
 from zhenwu.lib import uploads
 

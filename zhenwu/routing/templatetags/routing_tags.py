@@ -10,8 +10,8 @@ checked the user's scope. The inbox map costs one query per page.
 
 from django import template
 
-from zhenwu.accounts.roles import Role
 from zhenwu.concerns import access as concern_access
+from zhenwu.core.roles import Role
 
 from ..services import can_undo, latest_suggestions
 

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from zhenwu.accounts.roles import Role
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
+from zhenwu.core.roles import Role
 from zhenwu.org.models import PartyOrg
 
 from .. import access, coverage, services

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.accounts.models import User
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 
 from .. import access, services
 from ..forms import AssignmentForm, FollowUpForm, GuidanceForm, SiteCheckForm, attach_errors

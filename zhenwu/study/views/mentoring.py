@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Member
 

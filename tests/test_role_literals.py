@@ -1,4 +1,4 @@
-"""Roles are spelled once, in zhenwu.accounts.roles: the sources compare `Role` members and groups.
+"""Roles are spelled once, in zhenwu.core.roles: the sources compare `Role` members and groups.
 
 The scan reads every python module of the project except the roles module, migrations and tests,
 and fails on a quoted role value used as a role. A role value that is also the name of a model field
@@ -13,10 +13,10 @@ import pathlib
 from django.apps import apps
 
 import zhenwu
-from zhenwu.accounts.roles import Role
+from zhenwu.core.roles import Role
 
 ROOT = pathlib.Path(zhenwu.__file__).parent
-ROLES_MODULE = ROOT / "accounts" / "roles.py"
+ROLES_MODULE = ROOT / "core" / "roles.py"
 
 
 def _sources():
@@ -103,4 +103,4 @@ def test_no_role_is_spelled_outside_the_roles_module():
         for path in _sources()
         for line, value in role_literals(path.read_text(encoding="utf-8"), ambiguous=ambiguous)
     ]
-    assert offences == [], "use zhenwu.accounts.roles (Role members, groups):\n" + "\n".join(offences)
+    assert offences == [], "use zhenwu.core.roles (Role members, groups):\n" + "\n".join(offences)
