@@ -16,6 +16,9 @@ class DomainError(ValidationError):
         super().__init__({field: [message]} if field else message)
         self.message = message
         self.field = field
+        # ValidationError's __eq__/__hash__ read code and params, which its dict form never sets.
+        self.code = None
+        self.params = None
 
     def __str__(self):
         return self.message
