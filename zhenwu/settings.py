@@ -125,8 +125,12 @@ TEMPLATES = [
                 "zhenwu.accounts.context_processors.roles",
                 "zhenwu.concerns.context_processors.notifications",
             ],
-            # Data-dependent widths and indents as classes (no style attributes: see CSP below).
-            "libraries": {"styling": "zhenwu.lib.styling"},
+            "libraries": {
+                # Data-dependent widths and indents as classes (no style attributes: see CSP below).
+                "styling": "zhenwu.lib.styling",
+                # {% slot %}: places a lower app's page offers the apps above (docs/architecture.md).
+                "slots": "zhenwu.core.slot_tags",
+            },
         },
     }
 ]

@@ -6,10 +6,14 @@ class RoutingConfig(AppConfig):
     verbose_name = "智能分派与热点"
 
     def ready(self):
-        from zhenwu.concerns.signals import intake_completed
+        from zhenwu.concerns.signals import concern_detail_cards, inbox_row_category, intake_completed
 
+        from .concern_slots import suggestion_card, suggestion_hint
         from .services import queue_new_concerns
 
         # New concerns reach the router only through this event (concerns never name routing);
         # importing services also registers the router's worker task (suggest_for_new_concerns).
         intake_completed.connect(queue_new_concerns, dispatch_uid="zhenwu.routing.queue_new_concerns")
+        # Its fragments on the concern pages fill the slots those pages offer (concerns.signals).
+        concern_detail_cards.connect(suggestion_card, dispatch_uid="zhenwu.routing.suggestion_card")
+        inbox_row_category.connect(suggestion_hint, dispatch_uid="zhenwu.routing.suggestion_hint")

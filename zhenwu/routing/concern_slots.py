@@ -1,0 +1,59 @@
+"""The router's fragments on the concern pages, through the slots the concerns app offers
+(concerns.signals, zhenwu.core.slots; connected in RoutingConfig.ready):
+
+- ``concerns.concern_detail_cards``: the suggestion card on a concern's page;
+- ``concerns.inbox_row_category``: the one-line suggestion in each inbox row (one query per page).
+
+Shown to town-wide staff only (dispatchers, town admins, leaders); the concern page has already
+checked the user's scope.
+"""
+
+from zhenwu.concerns import access as concern_access
+from zhenwu.core.roles import Role
+from zhenwu.core.slots import once_per_render, render_fragment
+
+from .services import can_undo, latest_suggestions
+
+VIEW_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
+
+
+def _user(context):
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+def suggestion_card(sender, *, context, concern, **kwargs):
+    """The concern page's card: the latest suggestion, with apply and undo where the user may."""
+    user = _user(context)
+    if getattr(user, "role", None) not in VIEW_ROLES:
+        return render_fragment(context, "routing/_suggestion_card.html", {"show": False})
+    suggestion = latest_suggestions([concern.pk]).get(concern.pk)
+    can_dispatch = concern_access.can_dispatch(user, concern)
+    return render_fragment(context, "routing/_suggestion_card.html", {
+        "show": True,
+        "concern": concern,
+        "s": suggestion,
+        "can_apply": bool(
+            suggestion
+            and suggestion.department_id
+            and can_dispatch
+            and concern.status in concern_access.ACTION_STATES["dispatch"]
+        ),
+        "can_undo": bool(suggestion and can_undo(user, suggestion)),
+        "agrees": bool(
+            suggestion and suggestion.category_id == concern.category_id
+            and suggestion.department_id == concern.department_id
+        ),
+        "csrf_token": context.get("csrf_token"),
+    })
+
+
+def suggestion_hint(sender, *, context, concern, page, **kwargs):
+    """An inbox row's line: the suggestion, "none", or "being made"; the page's suggestions are
+    loaded once, on its first row."""
+    if getattr(_user(context), "role", None) not in VIEW_ROLES:
+        return None
+    suggestions = once_per_render(
+        context, ("routing.suggestions", id(page)), lambda: latest_suggestions(c.pk for c in page)
+    )
+    return render_fragment(context, "routing/_suggestion_row.html", {"s": suggestions.get(concern.pk), "concern": concern})
