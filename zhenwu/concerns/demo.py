@@ -44,7 +44,6 @@ from .models import (
     Project,
     ProjectStage,
     ProjectStageKind,
-    ReferenceCounter,
     ReplyTemplate,
     Status,
     Supervision,
@@ -52,7 +51,7 @@ from .models import (
     Urgency,
     hash_token,
 )
-from .services import _next_reference, reference_prefix, response_limit_days, workday_overrides
+from .services import allocate_references, response_limit_days, workday_overrides
 
 SEED = 20191101
 HISTORY_COUNT = 3000
@@ -1121,12 +1120,9 @@ def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
     per_year = {}
     for plan in plans:
         per_year.setdefault(workdays.local_date(plan.fields["received_at"]).year, []).append(plan)
-    prefix = reference_prefix()
     for year, year_plans in per_year.items():
-        first = int(_next_reference(year).rsplit("-", 1)[1])
-        for n, plan in enumerate(year_plans):
-            plan.fields["reference"] = f"{prefix}-{year}-{first + n:06d}"
-        ReferenceCounter.objects.filter(prefix=prefix, year=year).update(last=first + len(year_plans) - 1)
+        for plan, reference in zip(year_plans, allocate_references(len(year_plans), year=year), strict=True):
+            plan.fields["reference"] = reference
 
     project_plan = next((p for p in plans if p.project), None)
     project = stages = None

@@ -325,25 +325,33 @@ def reference_prefix():
     return getattr(settings, "ZHENWU_CONCERN_PREFIX", "GQ")
 
 
-def _next_reference(year):
-    """Allocate the next number of the year. The counter row stays locked by our UPDATE until
-    the transaction ends, so concurrent intakes get distinct, gap-free numbers."""
+def allocate_references(count, *, year):
+    """Allocate `count` consecutive reference numbers of the year (a list, oldest first). The
+    counter row stays locked by our UPDATE until the transaction ends, so concurrent intakes get
+    distinct, gap-free numbers. Loaders writing many concerns at once take a block in one query."""
+    if count < 1:
+        return []
     prefix = reference_prefix()
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
     # UPDATE ... RETURNING (PostgreSQL, SQLite 3.35+): the increment and its value in one query.
-    sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
+    sql = f'UPDATE {table} SET "last" = "last" + %s WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
     for _ in range(2):
         with connection.cursor() as cursor:
-            cursor.execute(sql, [prefix, year])
+            cursor.execute(sql, [count, prefix, year])
             row = cursor.fetchone()
         if row is not None:
-            return f"{prefix}-{year}-{row[0]:06d}"
+            return [f"{prefix}-{year}-{n:06d}" for n in range(row[0] - count + 1, row[0] + 1)]
         try:
             with transaction.atomic():
                 ReferenceCounter.objects.create(prefix=prefix, year=year, last=0)
         except IntegrityError:
             pass  # another intake created the year's row first; update it on the next pass
     raise RuntimeError("could not allocate a reference number")
+
+
+def next_reference(year):
+    """Allocate the next reference number of the year (see allocate_references)."""
+    return allocate_references(1, year=year)[0]
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -436,7 +444,7 @@ def submit_concern(
     )
     try:
         with transaction.atomic():
-            concern.reference = _next_reference(workdays.local_date(now).year)
+            concern.reference = next_reference(workdays.local_date(now).year)
             concern.save(force_insert=True)
     except IntegrityError:
         # An earlier or concurrent submission with the same key holds it: answer with its concern.
