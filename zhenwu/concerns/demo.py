@@ -9,10 +9,17 @@ next year. Dates are relative to the day of loading, so the rates page (the last
 and the board show them.
 
 Runs after the org demo (`load_demo` finds `extend_demo_town` here). The story concerns carry
-fixed keys; when they exist nothing is written, so a second run changes nothing. The history is
-generated from a fixed seed straight into the tables with bulk_create — every row in a state the
-services could have produced (timestamps, deadlines from zhenwu.lib.workdays, events, call-backs,
-督办), reference numbers continuing the year counters — and one audit entry per created row.
+fixed keys; when they exist nothing is written, so a second run changes nothing.
+
+Each concern's history is a Plan: the workflow steps (submit, accept, dispatch, update, resolve,
+call back, close, decline, with the nightly 督办 escalation between them) at their historic
+times, and the rows those steps end in. The story's three concerns and a sample of every kind of
+generated history are made by replaying the steps through the concerns services (`now=` the
+historic time, actors the demo staff of the right role); the rest of the ~3,000 generated
+concerns are written with bulk_create for speed, reference numbers continuing the year counters
+(services.allocate_references), one audit entry per row. tests/test_demo_replay.py replays a
+seeded sample through the services and compares the rows with the bulk path's, so the two
+cannot drift.
 """
 
 import contextlib
