@@ -120,7 +120,7 @@ def child(n, towns, years, posts):
     wrap(models.Concern, "save", "insert")
     wrap(services, "_event", "event")
     wrap(services, "_audit", "audit")
-    wrap(services, "_next_reference", "reference")
+    wrap(services, "allocate_references", "reference")
     wrap(services, "workday_overrides", "overrides")
     wrap(BaseDatabaseWrapper, "commit", "commit")
     wrap(public, "_show_follow_link", "page")

@@ -9,12 +9,20 @@ next year. Dates are relative to the day of loading, so the rates page (the last
 and the board show them.
 
 Runs after the org demo (`load_demo` finds `extend_demo_town` here). The story concerns carry
-fixed keys; when they exist nothing is written, so a second run changes nothing. The history is
-generated from a fixed seed straight into the tables with bulk_create — every row in a state the
-services could have produced (timestamps, deadlines from zhenwu.lib.workdays, events, call-backs,
-督办), reference numbers continuing the year counters — and one audit entry per created row.
+fixed keys; when they exist nothing is written, so a second run changes nothing.
+
+Each concern's history is a Plan: the workflow steps (submit, accept, dispatch, update, resolve,
+call back, close, decline, with the nightly 督办 escalation between them) at their historic
+times, and the rows those steps end in. The story's three concerns and a sample of every kind of
+generated history are made by replaying the steps through the concerns services (`now=` the
+historic time, actors the demo staff of the right role); the rest of the ~3,000 generated
+concerns are written with bulk_create for speed, reference numbers continuing the year counters
+(services.allocate_references), one audit entry per row. tests/test_demo_replay.py replays a
+seeded sample through the services and compares the rows with the bulk path's, so the two
+cannot drift.
 """
 
+import contextlib
 import datetime
 import random
 import secrets
@@ -25,13 +33,15 @@ import chinese_calendar
 from django.db import transaction
 from django.utils import timezone
 
-from zhenwu.accounts.models import User
+from zhenwu.accounts.models import Role, User
 from zhenwu.audit.services import record_created_many
 from zhenwu.lib import workdays
 from zhenwu.lib.crypto import blind_index
 from zhenwu.org.models import Area, AreaLevel, Department
 
+from . import notify
 from .models import (
+    OPEN_STATUSES,
     CallBack,
     CallBackChannel,
     CallBackResult,
@@ -41,10 +51,7 @@ from .models import (
     ConcernEvent,
     EventKind,
     Outcome,
-    Project,
-    ProjectStage,
     ProjectStageKind,
-    ReferenceCounter,
     ReplyTemplate,
     Status,
     Supervision,
@@ -52,11 +59,29 @@ from .models import (
     Urgency,
     hash_token,
 )
-from .services import _next_reference, reference_prefix, response_limit_days, workday_overrides
+from .services import (
+    accept_concern,
+    advance_project_stage,
+    allocate_references,
+    close_concern,
+    decline_concern,
+    dispatch_concern,
+    escalate_overdue_concerns,
+    post_update,
+    record_call_back,
+    resolve_concern,
+    response_limit_days,
+    start_or_join_project,
+    submit_concern,
+    supervise_concern,
+    update_project_stage,
+    workday_overrides,
+)
 
 SEED = 20191101
 HISTORY_COUNT = 3000
 HISTORY_DAYS = 365
+REPLAYED = 30  # generated histories made through the services at load (every kind among them)
 STORY_KEYS = ("demo-story-school-sewage", "demo-story-meiyuan-yangmei-road", "demo-story-anshan-road")
 PROJECT_NAME = "岸山路拉通"
 
@@ -192,6 +217,7 @@ RESOLUTION_TEXT = {
     Outcome.NOT_OURS: "经核实不属本镇职责，已告知诉求人向有关部门反映。",
 }
 UPDATE_TEXT = "已联系诉求人并安排人员现场查看，正在处理。"
+ACCEPTED_TEXT = "您的诉求已受理。"
 CHANNELS = [
     (Channel.WEB, 34),
     (Channel.HOTLINE, 24),
@@ -207,13 +233,18 @@ GIVEN = "建国华明桂英秀兰伟强志文德亮辉海林春梅玉珍红霞"
 
 @dataclass
 class Plan:
-    """One concern to create, with its events, call-backs and supervisions."""
+    """One concern's history, kept twice over: the rows it ends in (`fields`, `events`,
+    `call_backs`, `supervisions`, written by bulk_create) and the workflow steps that produce them
+    (`steps`: (name, at, arguments), replayed through the concerns services by `replay`). The
+    replay test checks on a sample that the two agree."""
 
     fields: dict
+    overrides: dict = field(default_factory=dict, repr=False)
     events: list = field(default_factory=list)
     call_backs: list = field(default_factory=list)
     supervisions: list = field(default_factory=list)
-    project: str | None = None
+    steps: list = field(default_factory=list)
+    clock: datetime.datetime | None = None
 
 
 @dataclass
@@ -224,6 +255,9 @@ class DemoConcernsResult:
 
 
 class _People:
+    """The demo staff who act: the dispatcher, the leader, and per department its first handler,
+    or else the town admin (who may act for any department of the town)."""
+
     def __init__(self, town):
         users = {
             u.username: u
@@ -231,12 +265,13 @@ class _People:
         }
         self.dispatcher = users.get("gq_dispatcher")
         self.leader = users.get("gq_leader")
+        self.admin = User.objects.filter(role=Role.TOWN_ADMIN, area=town, is_active=True).order_by("id").first()
         self.handlers = {}
-        for user in User.objects.filter(department__town=town).order_by("id"):
+        for user in User.objects.filter(department__town=town, role=Role.HANDLER, is_active=True).order_by("id"):
             self.handlers.setdefault(user.department_id, user)
 
     def handler(self, department):
-        return self.handlers.get(department.pk, self.dispatcher)
+        return self.handlers.get(department.pk, self.admin)
 
 
 def _label(user, default):
@@ -286,6 +321,9 @@ def _office_after(start, rng, *, min_hours, max_hours, overrides=None):
     return _in_office(start + datetime.timedelta(hours=rng.uniform(min_hours, max_hours)), rng, overrides)
 
 
+# --- the steps: each records itself for the replay and writes the rows the service would ---------
+
+
 def _event(
     plan,
     kind,
@@ -320,8 +358,24 @@ def _event(
     )
 
 
-def _supervise(plan, kind, due_at, at, closed_at):
-    plan.supervisions.append(dict(kind=kind, due_at=due_at, created_at=at, closed_at=closed_at))
+def _nightly(due):
+    """When the escalation job (run a few minutes past midnight) first sees `due` passed."""
+    return _local(workdays.local_date(due) + datetime.timedelta(days=1), 0, 5)
+
+
+def escalation_times(response_due, resolution_due, after, until, *, final=False):
+    """The nightly escalation runs in (after, until] that may find one of the deadlines passed;
+    `final`: the history ends at `until`, which then counts as a run for a deadline passed by then."""
+    times = set()
+    for due in (response_due, resolution_due):
+        at = min(_nightly(due), until) if final else _nightly(due)
+        if after < at <= until:
+            times.add(at)
+    return sorted(times)
+
+
+def _supervise(plan, kind, due_at, at):
+    plan.supervisions.append(dict(kind=kind, due_at=due_at, created_at=at, closed_at=None))
     plan.fields["is_supervised"] = True
     label = "超期未响应" if kind == SupervisionKind.OVERDUE_RESPONSE else "超期未办结"
     status = plan.fields["status"]
@@ -337,6 +391,39 @@ def _supervise(plan, kind, due_at, at, closed_at):
         internal_note=f"{label}（截止{timezone.localtime(due_at):%m月%d日}），系统自动督办",
         data={"kind": kind},
     )
+
+
+def _escalate_between(plan, after, until, *, final=False):
+    """督办 as escalate_overdue_concerns would raise it at each nightly run in (after, until]:
+    overdue as the Concern model tells it, once per deadline."""
+    f = plan.fields
+    for at in escalation_times(f["response_due"], f["resolution_due"], after, until, final=final):
+        state = Concern(
+            status=f["status"],
+            responded_at=f.get("responded_at"),
+            response_due=f["response_due"],
+            resolution_due=f["resolution_due"],
+        )
+        done = {(s["kind"], s["due_at"]) for s in plan.supervisions}
+        for kind, due, overdue in (
+            (SupervisionKind.OVERDUE_RESPONSE, f["response_due"], state.is_response_overdue(at)),
+            (SupervisionKind.OVERDUE_RESOLUTION, f["resolution_due"], state.is_overdue(at)),
+        ):
+            if overdue and (kind, due) not in done:
+                _supervise(plan, kind, due, at)
+
+
+def _step(plan, name, at, **arguments):
+    """Move the plan's clock to `at` (the nightly escalations in between run first) and record the step."""
+    _escalate_between(plan, plan.clock, at)
+    plan.clock = at
+    plan.steps.append((name, at, arguments))
+
+
+def _close_supervisions(plan, at):
+    for s in plan.supervisions:
+        if s["closed_at"] is None:
+            s["closed_at"] = at
 
 
 def _base_fields(
@@ -383,10 +470,11 @@ def _base_fields(
     )
 
 
-def _submitted(plan, people):
+def _submitted(plan):
     f = plan.fields
-    staff = f["channel"] in STAFF_CHANNELS
-    actor = people.dispatcher if staff else None
+    actor = f["registered_by"]
+    plan.clock = f["received_at"]
+    plan.steps.append(("submit", f["received_at"], {}))
     _event(
         plan,
         EventKind.SUBMITTED,
@@ -398,6 +486,135 @@ def _submitted(plan, people):
         public_text=f"诉求已登记（{Channel(f['channel']).label}），编号{{reference}}",
         data={"photos": 0},
     )
+
+
+def _decline(plan, at, by, reason):
+    _step(plan, "decline", at, by=by, reason=reason)
+    from_status = plan.fields["status"]
+    plan.fields.update(status=Status.DECLINED, closed_at=at, department=None)
+    _close_supervisions(plan, at)
+    _event(plan, EventKind.DECLINED, at, by, _label(by, ""), from_status, Status.DECLINED, reason=reason,
+           public_text=f"不予受理：{reason}")
+
+
+def _accept(plan, at, by):
+    _step(plan, "accept", at, by=by)
+    plan.fields.update(status=Status.ACCEPTED, accepted_at=at)
+    _event(plan, EventKind.ACCEPTED, at, by, _label(by, ""), Status.RECEIVED, Status.ACCEPTED,
+           public_text=ACCEPTED_TEXT)
+
+
+def _dispatch(plan, at, by, department):
+    _step(plan, "dispatch", at, by=by, department=department)
+    f = plan.fields
+    from_status = f["status"]
+    due = workdays.add_workdays(at, response_limit_days(f["category"], f["urgency"]), plan.overrides)
+    f.update(status=Status.DISPATCHED, department=department, dispatched_at=at, responded_at=None, response_due=due)
+    _event(plan, EventKind.DISPATCHED, at, by, _label(by, ""), from_status, Status.DISPATCHED,
+           department=department, public_text=f"已转交{department.name}办理。")
+
+
+def _update(plan, at, by, text):
+    """The department's public progress update (post_update by its handler): signs for a
+    dispatched concern and is its first response."""
+    _step(plan, "update", at, by=by, text=text)
+    f = plan.fields
+    from_status = f["status"]
+    if from_status == Status.DISPATCHED:
+        f["status"] = Status.IN_PROGRESS
+    if f.get("responded_at") is None:
+        f["responded_at"] = at
+    _event(plan, EventKind.UPDATED, at, by, _label(by, ""), from_status, f["status"],
+           department=f["department"], public_text=text)
+
+
+def _resolve(plan, at, by, outcome, text=None):
+    text = text or RESOLUTION_TEXT[outcome]
+    _step(plan, "resolve", at, by=by, outcome=outcome, text=text)
+    f = plan.fields
+    wd = max(0, workdays.workdays_between(f["received_at"], at, plan.overrides))
+    from_status = f["status"]
+    f.update(
+        status=Status.RESOLVED, outcome=outcome, resolution_text=text, resolved_at=at, resolution_workdays=wd
+    )
+    if not f.get("responded_at"):
+        f["responded_at"] = at
+    _close_supervisions(plan, at)
+    _event(plan, EventKind.RESOLVED, at, by, _label(by, ""), from_status, Status.RESOLVED,
+           department=f["department"], public_text=f"【{Outcome(outcome).label}】{text}",
+           data={"outcome": outcome, "workdays": wd})
+
+
+def _call_back(plan, at, result, solved, by):
+    """回访 by phone (`by`, a dispatcher) or on the follow page (by=None): 满意/基本满意 close the
+    concern, 不满意 reopens it with a fresh resolution clock (record_call_back)."""
+    _step(plan, "call_back", at, by=by, result=result, solved=solved)
+    f = plan.fields
+    channel = CallBackChannel.PHONE if by else CallBackChannel.FOLLOW_PAGE
+    label = _label(by, "诉求人")
+    plan.call_backs.append(
+        dict(result=result, solved=solved, at=at, by=by, round=f["reopen_count"] + 1, channel=channel)
+    )
+    f.update(callback_result=result, callback_solved=solved, callback_at=at)
+    _event(plan, EventKind.CALLED_BACK, at, by, label, Status.RESOLVED, Status.RESOLVED,
+           public_text=f"回访结果：{CallBackResult(result).label}（{'已解决' if solved else '未解决'}）",
+           data={"result": result, "solved": solved, "channel": channel})
+    if result != CallBackResult.UNSATISFIED:
+        f.update(status=Status.CLOSED, closed_at=at)
+        _event(plan, EventKind.CLOSED, at, by, label, Status.RESOLVED, Status.CLOSED,
+               public_text="诉求已办结关闭，感谢您的监督。")
+        return
+    f.update(
+        status=Status.IN_PROGRESS if f.get("department") else Status.ACCEPTED,
+        reopen_count=f["reopen_count"] + 1,
+        resolved_at=None,
+        outcome="",
+        resolution_workdays=None,
+        closed_at=None,
+        resolution_due=workdays.add_workdays(at, f["category"].resolution_limit_days, plan.overrides),
+    )
+    _event(plan, EventKind.REOPENED, at, by, _label(by, "系统"), Status.RESOLVED, f["status"],
+           department=f.get("department"), reason="回访不满意", public_text="回访不满意，重新办理。",
+           data={"reopen_count": f["reopen_count"]})
+
+
+def _close(plan, at, by, reason):
+    _step(plan, "close", at, by=by, reason=reason)
+    plan.fields.update(status=Status.CLOSED, closed_at=at)
+    _event(plan, EventKind.CLOSED, at, by, _label(by, ""), Status.RESOLVED, Status.CLOSED, reason=reason,
+           public_text="诉求已办结关闭。")
+
+
+def _settle(plan, now):
+    """The history ends at `now`: the escalations due by then have run."""
+    _escalate_between(plan, plan.clock, now, final=True)
+    plan.clock = now
+    return plan
+
+
+def history_kind(plan):
+    """What sort of history a plan is, for sampling every sort: its status, reopened or not,
+    督办 or not, registered by staff or not, called back on the phone or the follow page."""
+    f = plan.fields
+    return (
+        f["status"],
+        f["reopen_count"] > 0,
+        bool(plan.supervisions),
+        f["registered_by"] is not None,
+        tuple(c["channel"] for c in plan.call_backs),
+    )
+
+
+def sample_histories(plans, count, *, seed=SEED):
+    """A seeded sample of `count` plans with one of every history kind first."""
+    rng = random.Random(seed + 11)
+    kinds = {}
+    for plan in plans:
+        kinds.setdefault(history_kind(plan), []).append(plan)
+    chosen = [rng.choice(group) for _kind, group in sorted(kinds.items(), key=lambda kv: repr(kv[0]))]
+    rest = [p for p in plans if not any(p is c for c in chosen)]
+    chosen += rng.sample(rest, max(0, min(count - len(chosen), len(rest))))
+    return chosen
 
 
 def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, overrides):
@@ -439,12 +656,12 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
             reporter_name=name,
             reporter_phone=phone,
             registered_by=people.dispatcher if staff else None,
-        )
+        ),
+        overrides,
     )
     f = plan.fields
-    _submitted(plan, people)
+    _submitted(plan)
     dispatcher = people.dispatcher
-    d_label = _label(dispatcher, "民情受理员")
 
     if rng.random() < 0.03:  # 不予受理
         at = _office_after(received, rng, min_hours=1, max_hours=20, overrides=overrides)
@@ -452,56 +669,21 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
             reason = rng.choice(
                 ["不属于本镇职责范围，已告知诉求人向有关部门反映", "诉求内容不具体，无法核实"]
             )
-            f.update(status=Status.DECLINED, closed_at=at)
-            _event(
-                plan,
-                EventKind.DECLINED,
-                at,
-                dispatcher,
-                d_label,
-                Status.RECEIVED,
-                Status.DECLINED,
-                reason=reason,
-                public_text=f"不予受理：{reason}",
-            )
-        return _settle_overdue(plan, now)
+            _decline(plan, at, dispatcher, reason)
+        return _settle(plan, now)
 
     accepted = _office_after(received, rng, min_hours=0.5, max_hours=18, overrides=overrides)
     if accepted > now:
-        return _settle_overdue(plan, now)
+        return _settle(plan, now)
     department = category.default_department
     dispatched = _in_office(accepted + datetime.timedelta(minutes=rng.randint(5, 90)), rng, overrides)
-    f.update(status=Status.ACCEPTED, accepted_at=accepted)
-    _event(
-        plan,
-        EventKind.ACCEPTED,
-        accepted,
-        dispatcher,
-        d_label,
-        Status.RECEIVED,
-        Status.ACCEPTED,
-        public_text="您的诉求已受理。",
-    )
+    _accept(plan, accepted, dispatcher)
     if dispatched > now:
-        return _settle_overdue(plan, now)
-    response_due = workdays.add_workdays(dispatched, response_limit_days(category, urgency), overrides)
-    f.update(
-        status=Status.DISPATCHED, department=department, dispatched_at=dispatched, response_due=response_due
-    )
-    _event(
-        plan,
-        EventKind.DISPATCHED,
-        dispatched,
-        dispatcher,
-        d_label,
-        Status.ACCEPTED,
-        Status.DISPATCHED,
-        department=department,
-        public_text=f"已转交{department.name}办理。",
-    )
+        return _settle(plan, now)
+    _dispatch(plan, dispatched, dispatcher, department)
+    response_due = f["response_due"]
 
     handler = people.handler(department)
-    h_label = _label(handler, department.name)
     if rng.random() < 0.95:
         responded = _office_after(dispatched, rng, min_hours=0.5, max_hours=30, overrides=overrides)
         if responded > response_due:  # in time: the last office hours before the deadline
@@ -511,27 +693,8 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     else:
         responded = _in_office(response_due + datetime.timedelta(hours=rng.uniform(10, 60)), rng, overrides)
     if responded > now:
-        return _settle_overdue(plan, now)
-    f.update(status=Status.IN_PROGRESS, responded_at=responded)
-    _event(
-        plan,
-        EventKind.UPDATED,
-        responded,
-        handler,
-        h_label,
-        Status.DISPATCHED,
-        Status.IN_PROGRESS,
-        department=department,
-        public_text=UPDATE_TEXT,
-    )
-    if responded > response_due:
-        _supervise(
-            plan,
-            SupervisionKind.OVERDUE_RESPONSE,
-            response_due,
-            _local(workdays.local_date(response_due) + datetime.timedelta(days=1), 0, 5),
-            None,
-        )
+        return _settle(plan, now)
+    _update(plan, responded, handler, UPDATE_TEXT)
 
     def resolve(start, due):
         span = (due - start).total_seconds()
@@ -545,193 +708,123 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     resolved = _in_office(max(resolve(responded, f["resolution_due"]), responded + datetime.timedelta(hours=1)),
                           rng, overrides)
     if resolved > now:
-        return _settle_overdue(plan, now)
+        return _settle(plan, now)
     outcome = rng.choices(list(Outcome), [80, 8, 10, 2])[0]
-    _resolve(plan, resolved, outcome, handler, h_label, department, overrides)
+    _resolve(plan, resolved, handler, outcome)
 
     callback = _office_after(resolved, rng, min_hours=20, max_hours=72, overrides=overrides)
     if callback > now:
-        return _settle_overdue(plan, now)
+        return _settle(plan, now)
     solved = rng.random() < {Outcome.FIXED: 0.98, Outcome.PARTLY: 0.45}.get(outcome, 0.3)
     if solved:
         result = rng.choices(list(CallBackResult), [86, 12, 2])[0]
     else:
         result = rng.choices(list(CallBackResult), [20, 45, 35])[0]
     phone_call = bool(f["reporter_phone"]) and rng.random() < 0.85
-    _call_back(
-        plan,
-        callback,
-        result,
-        solved,
-        dispatcher if phone_call else None,
-        d_label if phone_call else "诉求人",
-    )
+    _call_back(plan, callback, result, solved, dispatcher if phone_call else None)
     if result != CallBackResult.UNSATISFIED:
-        return _settle_overdue(plan, now)
+        return _settle(plan, now)
 
     # 不满意: reopened with a fresh clock, resolved again, then closed when the resident could not be reached.
-    f.update(
-        status=Status.IN_PROGRESS,
-        reopen_count=1,
-        resolved_at=None,
-        outcome="",
-        resolution_workdays=None,
-        resolution_text="",
-        resolution_due=workdays.add_workdays(callback, category.resolution_limit_days, overrides),
-    )
-    _event(
-        plan,
-        EventKind.REOPENED,
-        callback,
-        dispatcher if phone_call else None,
-        d_label if phone_call else "诉求人",
-        Status.RESOLVED,
-        Status.IN_PROGRESS,
-        department=department,
-        reason="回访不满意",
-        public_text="回访不满意，重新办理。",
-        data={"reopen_count": 1},
-    )
     again = _in_office(max(resolve(callback, f["resolution_due"]), callback + datetime.timedelta(hours=2)), rng,
                        overrides)
     if again > now:
-        return _settle_overdue(plan, now)
-    _resolve(plan, again, Outcome.PARTLY, handler, h_label, department, overrides)
+        return _settle(plan, now)
+    _resolve(plan, again, handler, Outcome.PARTLY)
     closed = _office_after(again, rng, min_hours=72, max_hours=140, overrides=overrides)
     if closed > now:
-        return _settle_overdue(plan, now)
-    reason = "二次办结后多次电话回访未接通，按规定关闭"
-    f.update(status=Status.CLOSED, closed_at=closed)
-    _event(
-        plan,
-        EventKind.CLOSED,
-        closed,
-        dispatcher,
-        d_label,
-        Status.RESOLVED,
-        Status.CLOSED,
-        reason=reason,
-        public_text="诉求已办结关闭。",
-    )
-    return _settle_overdue(plan, now)
+        return _settle(plan, now)
+    _close(plan, closed, dispatcher, "二次办结后多次电话回访未接通，按规定关闭")
+    return _settle(plan, now)
 
 
-def _resolve(plan, at, outcome, handler, label, department, overrides, text=None):
-    f = plan.fields
-    text = text or RESOLUTION_TEXT[outcome]
-    wd = max(0, workdays.workdays_between(f["received_at"], at, overrides))
-    if at > f["resolution_due"]:
-        _supervise(
-            plan,
-            SupervisionKind.OVERDUE_RESOLUTION,
-            f["resolution_due"],
-            _local(workdays.local_date(f["resolution_due"]) + datetime.timedelta(days=1), 0, 5),
-            at,
-        )
-    from_status = f["status"]
-    f.update(
-        status=Status.RESOLVED, outcome=outcome, resolution_text=text, resolved_at=at, resolution_workdays=wd
-    )
-    if not f.get("responded_at"):
-        f["responded_at"] = at
-    _event(
-        plan,
-        EventKind.RESOLVED,
-        at,
-        handler,
-        label,
-        from_status,
-        Status.RESOLVED,
-        department=department,
-        public_text=f"【{Outcome(outcome).label}】{text}",
-        data={"outcome": outcome, "workdays": wd},
-    )
+# --- the replay: the same steps through the concerns services -----------------------------------
 
 
-def _call_back(plan, at, result, solved, by, label):
-    f = plan.fields
-    rnd = f["reopen_count"] + 1
-    plan.call_backs.append(
-        dict(
-            result=result,
-            solved=solved,
-            at=at,
-            by=by,
-            round=rnd,
-            channel=CallBackChannel.PHONE if by else CallBackChannel.FOLLOW_PAGE,
-        )
-    )
-    f.update(callback_result=result, callback_solved=solved, callback_at=at)
-    _event(
-        plan,
-        EventKind.CALLED_BACK,
-        at,
-        by,
-        label,
-        Status.RESOLVED,
-        Status.RESOLVED,
-        public_text=f"回访结果：{CallBackResult(result).label}（{'已解决' if solved else '未解决'}）",
-        data={"result": result, "solved": solved, "channel": plan.call_backs[-1]["channel"]},
-    )
-    if result != CallBackResult.UNSATISFIED:
-        f.update(status=Status.CLOSED, closed_at=at)
-        _event(
-            plan,
-            EventKind.CLOSED,
-            at,
-            by,
-            label,
-            Status.RESOLVED,
-            Status.CLOSED,
-            public_text="诉求已办结关闭，感谢您的监督。",
-        )
+def _replay_step(concern, plan, name, at, arguments):
+    if name == "submit":
+        f = plan.fields
+        return submit_concern(
+            text=f["text"], title=f["title"], category=f["category"], area=f["area"], channel=f["channel"],
+            by=f["registered_by"], urgency=f["urgency"], reporter_name=f["reporter_name"],
+            reporter_phone=f["reporter_phone"], address=f["address"], idempotency_key=f["idempotency_key"],
+            received_at=at,
+        ).concern
+    a = arguments
+    if name == "accept":
+        return accept_concern(concern, by=a["by"], public_text=ACCEPTED_TEXT, now=at)
+    if name == "decline":
+        return decline_concern(concern, by=a["by"], reason=a["reason"], now=at)
+    if name == "dispatch":
+        return dispatch_concern(concern, by=a["by"], department=a["department"], now=at)
+    if name == "update":
+        return post_update(concern, by=a["by"], text=a["text"], public=True, now=at)
+    if name == "resolve":
+        return resolve_concern(concern, by=a["by"], outcome=a["outcome"], text=a["text"], now=at)
+    if name == "call_back":
+        channel = CallBackChannel.PHONE if a["by"] else CallBackChannel.FOLLOW_PAGE
+        return record_call_back(concern, result=a["result"], solved=a["solved"], channel=channel, by=a["by"],
+                                now=at)
+    if name == "close":
+        return close_concern(concern, by=a["by"], reason=a["reason"], now=at)
+    if name == "project":
+        start_or_join_project(concern, now=at, **a)
+    elif name == "stage":
+        advance_project_stage(Concern.objects.get(pk=concern.pk).project, now=at, **a)
+    elif name == "supervise":
+        supervise_concern(concern, by=a["by"], note=a["note"], now=at)
+    else:
+        raise ValueError(f"unknown step {name}")
+    return Concern.objects.get(pk=concern.pk)
 
 
-def _settle_overdue(plan, now):
-    """督办 already raised on a concern still open past a deadline (as escalate_overdue_concerns would)."""
-    f = plan.fields
-    open_now = f["status"] in (
-        Status.RECEIVED,
-        Status.ACCEPTED,
-        Status.DISPATCHED,
-        Status.RETURNED,
-        Status.IN_PROGRESS,
-    )
-    done = {(s["kind"], s["due_at"]) for s in plan.supervisions}
-    if (
-        f["status"] in (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED)
-        and not f.get("responded_at")
-        and f["response_due"] < now
-        and (SupervisionKind.OVERDUE_RESPONSE, f["response_due"]) not in done
-    ):
-        at = min(now, _local(workdays.local_date(f["response_due"]) + datetime.timedelta(days=1), 0, 5))
-        _supervise(plan, SupervisionKind.OVERDUE_RESPONSE, f["response_due"], at, None)
-    if (
-        open_now
-        and f["resolution_due"] < now
-        and (SupervisionKind.OVERDUE_RESOLUTION, f["resolution_due"]) not in done
-    ):
-        at = min(now, _local(workdays.local_date(f["resolution_due"]) + datetime.timedelta(days=1), 0, 5))
-        _supervise(plan, SupervisionKind.OVERDUE_RESOLUTION, f["resolution_due"], at, None)
-    return plan
+def _replay_escalations(concern, after, until, *, final=False):
+    for at in escalation_times(concern.response_due, concern.resolution_due, after, until, final=final):
+        escalate_overdue_concerns(now=at, concern_ids=[concern.pk])
 
 
-def _story_plans(*, now, town, villages, grid_of, categories, departments, people, overrides):
-    """The story's three concerns, told through their timelines."""
+@contextlib.contextmanager
+def _no_texts():
+    """The demo's residents and their phone numbers are made up: no SMS is queued for them while
+    their past is replayed (a configured gateway would text whoever holds those numbers)."""
+    queue = notify.sms_after_commit
+    notify.sms_after_commit = lambda phones, text: None
+    try:
+        yield
+    finally:
+        notify.sms_after_commit = queue
+
+
+def replay(plan, *, now):
+    """Make the plan's concern through the concerns services, step by step at the historic times,
+    with the nightly escalation (escalate_overdue_concerns) between them; returns the concern."""
+    concern = previous = None
+    with _no_texts():
+        for name, at, arguments in sorted(plan.steps, key=lambda step: step[1]):
+            if concern is not None:
+                _replay_escalations(concern, previous, at)
+            concern = _replay_step(concern, plan, name, at, arguments)
+            previous = at
+        _replay_escalations(concern, previous, now, final=True)
+    return Concern.objects.get(pk=concern.pk)
+
+
+# --- the story -----------------------------------------------------------------------------------
+
+
+def _tell_story(*, now, town, villages, grid_of, categories, departments, people, overrides):
+    """The story's three concerns, told through the concerns services at their historic times."""
     today = workdays.local_date(now)
     urban = departments["城建办"]
     dispatcher = people.dispatcher
-    d_label = _label(dispatcher, "民情受理员")
     handler = people.handler(urban)
-    h_label = _label(handler, urban.name)
-    plans = []
     clock = random.Random(SEED + 3)
 
     def office(at):
         return _in_office(at, clock, overrides)
 
     def story(key, *, days_ago, channel, category, village, title, text, address, first_update):
-        """Received, accepted and dispatched to 城建办, which responds the next day with
+        """Received, accepted and dispatched to 城建办, which responds the next working day with
         `first_update` (signing for it: 办理中)."""
         received = _local(workday_on_or_before(today - datetime.timedelta(days=days_ago), overrides), 9, 20)
         plan = Plan(
@@ -749,223 +842,103 @@ def _story_plans(*, now, town, villages, grid_of, categories, departments, peopl
                 registered_by=dispatcher if channel in STAFF_CHANNELS else None,
                 address=address,
                 key=key,
-            )
+            ),
+            overrides,
         )
-        _submitted(plan, people)
+        _submitted(plan)
         accepted = received + datetime.timedelta(hours=2)
         dispatched = accepted + datetime.timedelta(minutes=30)
-        plan.fields.update(
-            status=Status.DISPATCHED,
-            accepted_at=accepted,
-            dispatched_at=dispatched,
-            department=urban,
-            response_due=workdays.add_workdays(dispatched, category.response_limit_days, overrides),
-        )
-        _event(
-            plan,
-            EventKind.ACCEPTED,
-            accepted,
-            dispatcher,
-            d_label,
-            Status.RECEIVED,
-            Status.ACCEPTED,
-            public_text="您的诉求已受理。",
-        )
-        _event(
-            plan,
-            EventKind.DISPATCHED,
-            dispatched,
-            dispatcher,
-            d_label,
-            Status.ACCEPTED,
-            Status.DISPATCHED,
-            department=urban,
-            public_text=f"已转交{urban.name}办理。",
-        )
+        _accept(plan, accepted, dispatcher)
+        _dispatch(plan, dispatched, dispatcher, urban)
         responded = _local(workdays.next_workday(workdays.local_date(dispatched), overrides), 10, 0)
         responded = min(responded, plan.fields["response_due"] - datetime.timedelta(hours=6))
-        plan.fields.update(status=Status.IN_PROGRESS, responded_at=responded)
-        _event(
-            plan,
-            EventKind.UPDATED,
-            responded,
-            handler,
-            h_label,
-            Status.DISPATCHED,
-            Status.IN_PROGRESS,
-            department=urban,
-            public_text=first_update,
-        )
-        plans.append(plan)
+        _update(plan, responded, handler, first_update)
         return plan, responded
 
     # 1. The school's surroundings: sewage, solved by extending the 集镇 sewage network.
-    jizhen = villages["集镇村"]
     plan, responded = story(
         STORY_KEYS[0],
         days_ago=80,
         channel=Channel.TEA_ROOM,
         category=categories["sewage"],
-        village=jizhen,
+        village=villages["集镇村"],
         title="学校周边生活污水处理问题",
         text="官桥镇中心学校周边居民的生活污水直排进学校旁的水沟，天热时臭味很重，学生上下学都要捂着鼻子走，"
         "希望镇里把学校周边的污水接入管网统一处理。",
         address="官桥镇中心学校周边",
         first_update="城建办已到学校周边查看，排查直排户，拟将集镇污水管网向学校片区扩网。",
     )
-    _event(
-        plan,
-        EventKind.UPDATED,
-        office(responded + datetime.timedelta(days=6)),
-        handler,
-        h_label,
-        Status.IN_PROGRESS,
-        Status.IN_PROGRESS,
-        department=urban,
-        public_text="扩网方案已确定，施工队进场铺设污水支管。",
-    )
-    _resolve(
-        plan,
-        office(responded + datetime.timedelta(days=14, hours=5)),
-        Outcome.FIXED,
-        handler,
-        h_label,
-        urban,
-        overrides,
-        text="集镇污水管网扩网，学校周边住户生活污水已全部接入管网集中处理，水沟已清淤。",
-    )
-    _call_back(
-        plan,
-        office(plan.fields["resolved_at"] + datetime.timedelta(days=2)),
-        CallBackResult.SATISFIED,
-        True,
-        dispatcher,
-        d_label,
-    )
+    _update(plan, office(responded + datetime.timedelta(days=6)), handler, "扩网方案已确定，施工队进场铺设污水支管。")
+    resolved = office(responded + datetime.timedelta(days=14, hours=5))
+    _resolve(plan, resolved, handler, Outcome.FIXED,
+             text="集镇污水管网扩网，学校周边住户生活污水已全部接入管网集中处理，水沟已清淤。")
+    _call_back(plan, office(resolved + datetime.timedelta(days=2)), CallBackResult.SATISFIED, True, dispatcher)
+    replay(plan, now=now)
 
     # 2. The 梅园—杨梅 road, badly damaged: repaired; waiting for its call-back.
-    meiyuan = villages["梅园村"]
     plan, responded = story(
         STORY_KEYS[1],
         days_ago=30,
         channel=Channel.HOTLINE,
         category=categories["road"],
-        village=meiyuan,
+        village=villages["梅园村"],
         title="梅园至杨梅道路破损严重",
         text="梅园村到杨梅村的公路破损严重，坑槽一个接一个，大车过后尘土飞扬，下雨天电动车和摩托车经常摔跤，"
         "请尽快修补。",
         address="梅园村至杨梅村公路",
         first_update="城建办已会同梅园村、杨梅村现场踏勘，测量破损路段，安排修补。",
     )
-    _resolve(
-        plan,
-        office(responded + datetime.timedelta(days=8, hours=3)),
-        Outcome.FIXED,
-        handler,
-        h_label,
-        urban,
-        overrides,
-        text="破损道路修补：梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。",
-    )
+    _resolve(plan, office(responded + datetime.timedelta(days=8, hours=3)), handler, Outcome.FIXED,
+             text="破损道路修补：梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。")
+    replay(plan, now=now)
 
-    # 3. The dead-end 岸山路: a project, 财政审批 done, heading to 招投标.
-    anshan = villages["岸山村"]
+    # 3. The dead-end 岸山路: a project, 财政审批 done, heading to 招投标; a leader's 督办.
     plan, responded = story(
         STORY_KEYS[2],
         days_ago=230,
         channel=Channel.TEA_ROOM,
         category=categories["road"],
-        village=anshan,
+        village=villages["岸山村"],
         title="岸山路是断头路，希望拉通",
         text="岸山路修到一半就断了，是条断头路，村民出行、农产品外运都要绕远路，希望把岸山路拉通。",
         address="岸山村岸山路",
         first_update="城建办已现场踏勘岸山路断头路段，拟按项目推进拉通工程。",
     )
-    plan.project = PROJECT_NAME
     started = office(responded + datetime.timedelta(days=5))
-    _event(
-        plan,
-        EventKind.PROJECT_STARTED,
-        started,
-        handler,
-        h_label,
-        Status.IN_PROGRESS,
-        Status.IN_PROGRESS,
-        department=urban,
-        public_text=f"已立项：{PROJECT_NAME}",
-    )
-    # Stages done so far: (kind, days after the start it ended), each on a working day; 财政审批
-    # passed about a fortnight ago (this month's or last month's news).
-    approved = workday_on_or_before(today - datetime.timedelta(days=12), overrides)
     first = workdays.local_date(started)
-    stage_ends = [(ProjectStageKind.INITIATION, 0)] + [
-        (kind, (workday_on_or_before(first + (approved - first) * share, overrides) - first).days)
-        for kind, share in ((ProjectStageKind.DESIGN_REVIEW, 0.2), (ProjectStageKind.ESTIMATE_APPROVAL, 0.42),
-                            (ProjectStageKind.BUDGET, 0.65))
-    ] + [(ProjectStageKind.FINANCE_APPROVAL, (approved - first).days)]
-    names = dict(ProjectStageKind.choices)
-    order = list(ProjectStageKind)
-    for kind, offset in stage_ends:
-        at = _local(workdays.local_date(started) + datetime.timedelta(days=offset), 16, 0)
-        nxt = order[order.index(kind) + 1]
-        _event(
-            plan,
-            EventKind.PROJECT_STAGE,
-            at,
-            handler,
-            h_label,
-            Status.IN_PROGRESS,
-            Status.IN_PROGRESS,
-            department=urban,
-            public_text=f"项目“{PROJECT_NAME}”{names[kind]}完成，进入{names[nxt]}阶段。",
-            data={"stage": nxt},
-        )
-    plan.fields["project_started"] = workdays.local_date(started)
-    plan.fields["stage_ends"] = stage_ends
-    return [_settle_overdue(p, now) for p in plans]
-
-
-def _project_for(plan, *, town, department, by, today):
-    started = plan.fields.pop("project_started")
-    stage_ends = dict(plan.fields.pop("stage_ends"))
-    project = Project.objects.create(
-        name=PROJECT_NAME,
-        town=town,
-        department=department,
-        created_by=by,
-        created_at=_local(started, 10, 0),
-        stage=ProjectStageKind.TENDERING,
+    plan.steps.append(("project", started, dict(
+        by=handler, name=PROJECT_NAME, department=urban, on_date=first,
         description="拉通岸山村岸山路断头路段，新建道路约1.2公里，连接县道，方便村民出行和农产品外运。",
-    )
+    )))
+    # Stages done so far, each ending on a working day; 财政审批 passed about a fortnight ago
+    # (this month's or last month's news).
+    approved = workday_on_or_before(today - datetime.timedelta(days=12), overrides)
+    stage_ends = [first] + [
+        workday_on_or_before(first + (approved - first) * share, overrides) for share in (0.2, 0.42, 0.65)
+    ] + [approved]
+    for day in stage_ends:
+        plan.steps.append(("stage", _local(day, 16, 0), dict(by=handler, on_date=day)))
+    plan.steps.append(("supervise", office(responded + datetime.timedelta(days=20)),
+                       dict(by=people.leader, note="列入镇重点督办项目，按月通报进度")))
+    concern = replay(plan, now=now)
+    _plan_the_rest(concern.project, by=handler, today=today)
+
+
+def _plan_the_rest(project, *, by, today):
+    """The finished stages' planned ends are their actual ones; 招投标, 施工 and 竣工验收 are planned
+    to finish in the first half of next year."""
     next_year = today.year + 1
     planned = {
-        ProjectStageKind.TENDERING: (None, today + datetime.timedelta(days=45)),
-        ProjectStageKind.CONSTRUCTION: (today + datetime.timedelta(days=50), datetime.date(next_year, 5, 31)),
-        ProjectStageKind.COMPLETION: (datetime.date(next_year, 6, 1), datetime.date(next_year, 6, 30)),
+        ProjectStageKind.TENDERING: (None, today + datetime.timedelta(days=45), "招标文件编制中，预计明年上半年完工。"),
+        ProjectStageKind.CONSTRUCTION: (today + datetime.timedelta(days=50), datetime.date(next_year, 5, 31), None),
+        ProjectStageKind.COMPLETION: (datetime.date(next_year, 6, 1), datetime.date(next_year, 6, 30), None),
     }
-    stages = []
-    previous_end = started
-    for i, kind in enumerate(ProjectStageKind):
-        end_offset = stage_ends.get(kind)
-        stage = ProjectStage(project=project, kind=kind, order=i + 1)
-        if end_offset is not None:
-            stage.actual_start = previous_end
-            stage.actual_end = started + datetime.timedelta(days=end_offset)
-            stage.planned_end = stage.actual_end
-            stage.progress = 100
-            previous_end = stage.actual_end
-        else:
-            stage.planned_start, stage.planned_end = planned[kind]
-            if kind == ProjectStageKind.TENDERING:
-                stage.actual_start = previous_end
-                stage.planned_start = previous_end
-                stage.note = "招标文件编制中，预计明年上半年完工。"
-        stages.append(stage)
-    stages = ProjectStage.objects.bulk_create(stages)
-    done = sum(1 for s in stages if s.actual_end)
-    project.progress = int(done * 100 / len(stages))
-    project.save(update_fields=["progress"])
-    return project, stages
+    for stage in project.stages.order_by("order"):
+        if stage.actual_end:
+            update_project_stage(stage, by=by, planned_end=stage.actual_end)
+        elif stage.kind in planned:
+            start, end, note = planned[stage.kind]
+            update_project_stage(stage, by=by, planned_start=start or stage.actual_start, planned_end=end, note=note)
 
 
 def _categories(town):
@@ -1060,20 +1033,51 @@ def story_loaded():
     return Concern.objects.filter(idempotency_key__in=STORY_KEYS).exists()
 
 
-@transaction.atomic
-def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
-    """Categories, reply templates, the story's concerns and `count` generated ones for `town`.
-    Returns DemoConcernsResult(loaded=False) without writing anything when already loaded."""
-    started = time.perf_counter()
-    if story_loaded():
-        return DemoConcernsResult(loaded=False)
-    now = now or timezone.now()
-    rng = random.Random(seed)
+def write_bulk(plans):
+    """The plans' rows in a few bulk INSERTs: reference numbers continuing each year's counter
+    (one block per year), events, call-backs, 督办, and one audit entry per concern."""
+    per_year = {}
+    for plan in sorted(plans, key=lambda p: p.fields["received_at"]):
+        per_year.setdefault(workdays.local_date(plan.fields["received_at"]).year, []).append(plan)
+    for year, year_plans in per_year.items():
+        for plan, reference in zip(year_plans, allocate_references(len(year_plans), year=year), strict=True):
+            plan.fields["reference"] = reference
+    concerns = Concern.objects.bulk_create([Concern(**p.fields) for p in plans], batch_size=500)
+    events, call_backs, supervisions = [], [], []
+    for plan, concern in zip(plans, concerns, strict=True):
+        for e in plan.events:
+            events.append(ConcernEvent(concern=concern, **dict(e, public_text=e["public_text"].replace(
+                "{reference}", concern.reference))))
+        call_backs += [CallBack(concern=concern, **c) for c in plan.call_backs]
+        supervisions += [Supervision(concern=concern, **s) for s in plan.supervisions]
+    ConcernEvent.objects.bulk_create(events, batch_size=2000)
+    CallBack.objects.bulk_create(call_backs, batch_size=2000)
+    Supervision.objects.bulk_create(supervisions, batch_size=2000)
+    record_created_many(concerns, note="演示数据：民情诉求")
+    return concerns
+
+
+@dataclass
+class DemoTown:
+    """What the history is generated for: the town, its villages and grids, the categories, the
+    staff who act, and the calendar."""
+
+    town: Area
+    now: datetime.datetime
+    overrides: dict
+    categories: dict
+    departments: dict
+    new_categories: list
+    people: _People
+    villages: dict
+    grids: list
+    grid_of: dict
+
+
+def demo_town(town, *, now):
+    """Categories (created when missing) and everything the history needs to know about `town`."""
     overrides = _calendar(workday_overrides(), workdays.local_date(now))
     categories, departments, new_categories = _categories(town)
-    templates = _reply_templates()
-    people = _People(town)
-
     areas = list(Area.objects.filter(path__startswith=town.path, depth=town.depth + 1).order_by("path"))
     villages = {a.name: a for a in areas if a.level in (AreaLevel.VILLAGE, AreaLevel.COMMUNITY)}
     grid_rows = Area.objects.filter(path__startswith=town.path, level=AreaLevel.GRID).order_by("path")
@@ -1088,101 +1092,64 @@ def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
         grid_of.setdefault(village.pk, village)
     if not grids:
         grids = [(v, v, n) for n, v in enumerate(villages.values())]
+    return DemoTown(town=town, now=now, overrides=overrides, categories=categories, departments=departments,
+                    new_categories=new_categories, people=_People(town), villages=villages, grids=grids,
+                    grid_of=grid_of)
 
-    cats = [categories[row[0]] for row in CATEGORIES]
+
+def generated_plans(demo, *, count=HISTORY_COUNT, seed=SEED):
+    """The `count` generated histories (from `seed`), oldest first."""
+    rng = random.Random(seed)
+    cats = [demo.categories[row[0]] for row in CATEGORIES]
     weights = [row[8] for row in CATEGORIES]
-    plans = _story_plans(
-        now=now,
-        town=town,
-        villages=villages,
-        grid_of=grid_of,
-        categories=categories,
-        departments=departments,
-        people=people,
-        overrides=overrides,
-    )
-    plans += [
-        _generated_plan(
-            i,
-            rng,
-            now=now,
-            town=town,
-            grids=grids,
-            categories=cats,
-            weights=weights,
-            people=people,
-            overrides=overrides,
-        )
+    plans = [
+        _generated_plan(i, rng, now=demo.now, town=demo.town, grids=demo.grids, categories=cats, weights=weights,
+                        people=demo.people, overrides=demo.overrides)
         for i in range(count)
     ]
     plans.sort(key=lambda p: p.fields["received_at"])
+    return plans
 
-    # Reference numbers continue each year's counter (allocated once per year, then moved on).
-    per_year = {}
-    for plan in plans:
-        per_year.setdefault(workdays.local_date(plan.fields["received_at"]).year, []).append(plan)
-    prefix = reference_prefix()
-    for year, year_plans in per_year.items():
-        first = int(_next_reference(year).rsplit("-", 1)[1])
-        for n, plan in enumerate(year_plans):
-            plan.fields["reference"] = f"{prefix}-{year}-{first + n:06d}"
-        ReferenceCounter.objects.filter(prefix=prefix, year=year).update(last=first + len(year_plans) - 1)
 
-    project_plan = next((p for p in plans if p.project), None)
-    project = stages = None
-    if project_plan is not None:
-        project, stages = _project_for(
-            project_plan,
-            town=town,
-            department=departments.get("城建办"),
-            by=people.handler(departments["城建办"]),
-            today=workdays.local_date(now),
-        )
-        project_plan.fields["project"] = project
-        project_plan.supervisions.append(
-            dict(
-                kind=SupervisionKind.LEADER,
-                due_at=None,
-                note="列入镇重点督办项目，按月通报进度",
-                created_at=project_plan.fields["responded_at"] + datetime.timedelta(days=20),
-                closed_at=None,
-                created_by=people.leader,
-            )
-        )
-        project_plan.fields["is_supervised"] = True
+def _counts(town, categories):
+    concerns = Concern.objects.filter(town=town)
+    return {
+        "categories": len(categories),
+        "concerns": concerns.count(),
+        "events": ConcernEvent.objects.filter(concern__town=town).count(),
+        "call_backs": CallBack.objects.filter(concern__town=town).count(),
+        "supervisions": Supervision.objects.filter(concern__town=town).count(),
+        "open": concerns.filter(status__in=OPEN_STATUSES).count(),
+    }
 
-    concerns = Concern.objects.bulk_create([Concern(**p.fields) for p in plans], batch_size=500)
-    events, call_backs, supervisions = [], [], []
-    for plan, concern in zip(plans, concerns, strict=True):
-        for e in plan.events:
-            e = dict(e, public_text=e["public_text"].replace("{reference}", concern.reference))
-            if project is not None and e["kind"] in (EventKind.PROJECT_STARTED, EventKind.PROJECT_STAGE):
-                e["data"] = {"project": project.pk, **e["data"]}
-            events.append(ConcernEvent(concern=concern, **e))
-        call_backs += [CallBack(concern=concern, **c) for c in plan.call_backs]
-        supervisions += [Supervision(concern=concern, **s) for s in plan.supervisions]
-    ConcernEvent.objects.bulk_create(events, batch_size=2000)
-    CallBack.objects.bulk_create(call_backs, batch_size=2000)
-    Supervision.objects.bulk_create(supervisions, batch_size=2000)
 
-    record_created_many(new_categories, note="演示数据：诉求类别")
+@transaction.atomic
+def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
+    """Categories, reply templates, the story's concerns and `count` generated ones for `town`.
+    Returns DemoConcernsResult(loaded=False) without writing anything when already loaded.
+
+    The story and a sample of every kind of generated history (REPLAYED) are made through the
+    concerns services at their historic times; the rest of the history is written with
+    bulk_create (the replay test keeps the two paths in step)."""
+    started = time.perf_counter()
+    if story_loaded():
+        return DemoConcernsResult(loaded=False)
+    now = now or timezone.now()
+    demo = demo_town(town, now=now)
+    templates = _reply_templates()
+    record_created_many(demo.new_categories, note="演示数据：诉求类别")
     record_created_many(templates, note="演示数据：答复模板")
-    if project is not None:
-        record_created_many([project, *stages], note="演示数据：岸山路拉通项目")
-    record_created_many(concerns, note="演示数据：民情诉求")
-    _story_echoes(people=people, now=now)
-    return DemoConcernsResult(
-        loaded=True,
-        seconds=time.perf_counter() - started,
-        counts={
-            "categories": len(categories),
-            "concerns": len(concerns),
-            "events": len(events),
-            "call_backs": len(call_backs),
-            "supervisions": len(supervisions),
-            "open": sum(1 for c in concerns if c.is_open),
-        },
-    )
+    plans = generated_plans(demo, count=count, seed=seed)
+    replayed = sample_histories(plans, REPLAYED, seed=seed)
+    sampled = {id(p) for p in replayed}
+    write_bulk([p for p in plans if id(p) not in sampled])
+    _tell_story(now=now, town=town, villages=demo.villages, grid_of=demo.grid_of, categories=demo.categories,
+                departments=demo.departments, people=demo.people, overrides=demo.overrides)
+    for plan in sorted(replayed, key=lambda p: p.fields["received_at"]):
+        replay(plan, now=now)
+    _story_echoes(people=demo.people, now=now)
+    return DemoConcernsResult(loaded=True, seconds=time.perf_counter() - started,
+                              counts=_counts(town, demo.categories))
 
 
 def extend_demo_town():

@@ -321,25 +321,33 @@ def reference_prefix():
     return getattr(settings, "ZHENWU_CONCERN_PREFIX", "GQ")
 
 
-def _next_reference(year):
-    """Allocate the next number of the year. The counter row stays locked by our UPDATE until
-    the transaction ends, so concurrent intakes get distinct, gap-free numbers."""
+def allocate_references(count, *, year):
+    """Allocate `count` consecutive reference numbers of the year (a list, oldest first). The
+    counter row stays locked by our UPDATE until the transaction ends, so concurrent intakes get
+    distinct, gap-free numbers. Loaders writing many concerns at once take a block in one query."""
+    if count < 1:
+        return []
     prefix = reference_prefix()
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
     # UPDATE ... RETURNING (PostgreSQL, SQLite 3.35+): the increment and its value in one query.
-    sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
+    sql = f'UPDATE {table} SET "last" = "last" + %s WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
     for _ in range(2):
         with connection.cursor() as cursor:
-            cursor.execute(sql, [prefix, year])
+            cursor.execute(sql, [count, prefix, year])
             row = cursor.fetchone()
         if row is not None:
-            return f"{prefix}-{year}-{row[0]:06d}"
+            return [f"{prefix}-{year}-{n:06d}" for n in range(row[0] - count + 1, row[0] + 1)]
         try:
             with transaction.atomic():
                 ReferenceCounter.objects.create(prefix=prefix, year=year, last=0)
         except IntegrityError:
             pass  # another intake created the year's row first; update it on the next pass
     raise RuntimeError("could not allocate a reference number")
+
+
+def next_reference(year):
+    """Allocate the next reference number of the year (see allocate_references)."""
+    return allocate_references(1, year=year)[0]
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -432,7 +440,7 @@ def submit_concern(
     )
     try:
         with transaction.atomic():
-            concern.reference = _next_reference(workdays.local_date(now).year)
+            concern.reference = next_reference(workdays.local_date(now).year)
             concern.save(force_insert=True)
     except IntegrityError:
         # An earlier or concurrent submission with the same key holds it: answer with its concern.
@@ -574,12 +582,12 @@ def add_reporter_update(concern, *, text):
 
 
 @transaction.atomic
-def accept_concern(concern, *, by, public_text=""):
+def accept_concern(concern, *, by, public_text="", now=None):
     concern = _lock(concern)
     _require(access.can_dispatch(by, concern), "只有民情受理员可以受理诉求")
     _check_state(concern, (Status.RECEIVED,), "受理")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     concern.status = Status.ACCEPTED
     concern.accepted_at = now
     concern.save()
@@ -603,13 +611,13 @@ def accept_concern(concern, *, by, public_text=""):
 
 
 @transaction.atomic
-def decline_concern(concern, *, by, reason):
+def decline_concern(concern, *, by, reason, now=None):
     concern = _lock(concern)
     _require(access.can_dispatch(by, concern), "只有民情受理员可以作不予受理处理")
     _check_state(concern, (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED), "作不予受理处理")
     reason = _clean_text(reason, label="不予受理的理由", max_length=MAX_REASON_LENGTH, field="reason")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     from_status = concern.status
     concern.status = Status.DECLINED
     concern.closed_at = now
@@ -633,7 +641,7 @@ def decline_concern(concern, *, by, reason):
 
 
 @transaction.atomic
-def dispatch_concern(concern, *, by, department=None, note=""):
+def dispatch_concern(concern, *, by, department=None, note="", now=None):
     """Send the concern to a department (the category's default one if none is named). A concern
     still 待受理 is accepted on the way (both steps are recorded)."""
     concern = _lock(concern)
@@ -648,7 +656,7 @@ def dispatch_concern(concern, *, by, department=None, note=""):
         raise ConcernError(f"{department.name}不是本镇的部门，不能承办", field="department")
     note = _clean_text(note, label="派单说明", required=False, max_length=MAX_REASON_LENGTH)
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     from_status = concern.status
     if from_status == Status.RECEIVED:
         concern.accepted_at = now
@@ -712,14 +720,14 @@ def dispatch_concerns(concerns, *, by, department=None):
 
 
 @transaction.atomic
-def return_concern(concern, *, by, reason):
+def return_concern(concern, *, by, reason, now=None):
     """退单: the department hands the concern back to the dispatcher, with its reason."""
     concern = _lock(concern)
     _require(access.can_handle(by, concern), "只有承办部门可以退单")
     _check_state(concern, (Status.DISPATCHED, Status.IN_PROGRESS), "退单")
     reason = _clean_text(reason, label="退单理由", max_length=MAX_REASON_LENGTH, field="reason")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     department = concern.department
     from_status = concern.status
     concern.status = Status.RETURNED
@@ -748,7 +756,7 @@ UPDATE_STATES_PUBLIC = (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Sta
 
 
 @transaction.atomic
-def post_update(concern, *, by, text, public):
+def post_update(concern, *, by, text, public, now=None):
     """A public progress update (shown to the resident and on the board) or an internal note.
 
     The department's first action on a dispatched concern signs for it (办理中); its first public
@@ -764,7 +772,7 @@ def post_update(concern, *, by, text, public):
             raise TransitionNotAllowed("当前状态为已合并，不能备注，请在原诉求上备注")
     text = _clean_text(text, label="进展内容" if public else "备注内容", field="text")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     from_status = concern.status
     changed = False
     if handles and concern.status == Status.DISPATCHED:
@@ -794,7 +802,7 @@ def post_update(concern, *, by, text, public):
 
 
 @transaction.atomic
-def resolve_concern(concern, *, by, outcome, text):
+def resolve_concern(concern, *, by, outcome, text, now=None):
     """办结 with an honest outcome and the answer to the resident; waits for the call-back."""
     concern = _lock(concern)
     _require(access.can_handle(by, concern), "只有承办部门可以办结")
@@ -803,7 +811,7 @@ def resolve_concern(concern, *, by, outcome, text):
         raise ConcernError("请选择办理结果", field="outcome")
     text = _clean_text(text, label="办结答复", field="text")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     from_status = concern.status
     concern.status = Status.RESOLVED
     concern.outcome = outcome
@@ -886,7 +894,7 @@ def _close(concern, *, by, now, public_text, reason="", actor_label=None):
 
 
 @transaction.atomic
-def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, by=None, note=""):
+def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, by=None, note="", now=None):
     """回访: the resident's verdict, by phone (a dispatcher records it) or on the follow page
     (by=None; the view checked the private link). 满意/基本满意 close the concern; 不满意 reopens it
     (重办) and counts a reopening."""
@@ -904,7 +912,7 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
         raise ConcernError("请选择问题是否已解决", field="solved")
     note = _clean_text(note, label="回访记录", required=False)
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     CallBack.objects.create(
         concern=concern,
         result=result,
@@ -949,20 +957,20 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
 
 
 @transaction.atomic
-def close_concern(concern, *, by, reason):
+def close_concern(concern, *, by, reason, now=None):
     """Close a resolved concern without a verdict (e.g. the resident could not be reached)."""
     concern = _lock(concern)
     _require(access.can_call_back(by, concern), "只有民情受理员可以关闭诉求")
     _check_state(concern, (Status.RESOLVED,), "关闭")
     reason = _clean_text(reason, label="关闭理由", max_length=MAX_REASON_LENGTH, field="reason")
     before = snapshot(concern)
-    _close(concern, by=by, now=timezone.now(), reason=reason, public_text="诉求已办结关闭。")
+    _close(concern, by=by, now=now or timezone.now(), reason=reason, public_text="诉求已办结关闭。")
     _audit(concern, before, by=by, note=f"关闭：{reason}")
     return concern
 
 
 @transaction.atomic
-def reopen_concern(concern, *, by, reason):
+def reopen_concern(concern, *, by, reason, now=None):
     """A dispatcher reopens a resolved or closed concern (重办, counted), or reconsiders a
     declined one (back to 待受理, not counted as a reopening)."""
     concern = _lock(concern)
@@ -970,7 +978,7 @@ def reopen_concern(concern, *, by, reason):
     _check_state(concern, (Status.RESOLVED, Status.CLOSED, Status.DECLINED), "重新办理")
     reason = _clean_text(reason, label="重办理由", max_length=MAX_REASON_LENGTH, field="reason")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     if concern.status == Status.DECLINED:
         concern.status = Status.RECEIVED
         concern.closed_at = None
@@ -993,7 +1001,7 @@ def reopen_concern(concern, *, by, reason):
 
 
 @transaction.atomic
-def recategorise_concern(concern, *, by, category, reason=""):
+def recategorise_concern(concern, *, by, category, reason="", now=None):
     """Change the category: deadlines follow the new limits, and a concern already with a
     department is re-routed to the new category's default department (history kept)."""
     concern = _lock(concern)
@@ -1005,7 +1013,7 @@ def recategorise_concern(concern, *, by, category, reason=""):
         raise ConcernError(f"诉求已属于“{category.name}”类别", field="category")
     reason = _clean_text(reason, label="调整理由", required=False, max_length=MAX_REASON_LENGTH)
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     overrides = workday_overrides()
     old_category, old_department = concern.category, concern.department
     concern.category = category
@@ -1140,14 +1148,14 @@ def link_duplicate(duplicate, original, *, by, note="", now=None):
 
 
 @transaction.atomic
-def supervise_concern(concern, *, by, note):
+def supervise_concern(concern, *, by, note, now=None):
     """A leader's 督办 on an open concern."""
     concern = _lock(concern)
     _require(access.can_supervise(by, concern), "只有镇领导可以督办")
     _check_state(concern, OPEN_STATUSES, "督办")
     note = _clean_text(note, label="督办意见", max_length=300, field="note")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     Supervision.objects.create(
         concern=concern, kind=SupervisionKind.LEADER, note=note, created_by=by, created_at=now
     )
@@ -1169,10 +1177,11 @@ def supervise_concern(concern, *, by, note):
     return concern
 
 
-def escalate_overdue_concerns(*, now=None):
+def escalate_overdue_concerns(*, now=None, concern_ids=None):
     """Raise 督办 on every open concern past its response or resolution deadline that has not
     been escalated for that deadline yet, and notify its handlers (or the dispatchers when no
-    department holds it) and the town's leaders. Safe to run as often as wanted."""
+    department holds it) and the town's leaders. Safe to run as often as wanted. (`concern_ids`:
+    only those concerns, for loaders replaying one concern's history at `now`.)"""
     now = now or timezone.now()
     report = EscalationReport()
     candidates = []
@@ -1181,6 +1190,8 @@ def escalate_overdue_concerns(*, now=None):
         (SupervisionKind.OVERDUE_RESOLUTION, Concern.objects.overdue(now), "resolution_due"),
     ):
         done = Supervision.objects.filter(concern=OuterRef("pk"), kind=kind, due_at=OuterRef(due_field))
+        if concern_ids is not None:
+            queryset = queryset.filter(pk__in=concern_ids)
         ids = queryset.exclude(Exists(done)).order_by("id").values_list("id", flat=True)
         candidates.extend((concern_id, kind) for concern_id in ids)
     for concern_id, kind in candidates:
@@ -1245,7 +1256,7 @@ def _project_progress(project, stages):
 
 @transaction.atomic
 def start_or_join_project(
-    concern, *, by, project=None, name="", description="", department=None, on_date=None
+    concern, *, by, project=None, name="", description="", department=None, on_date=None, now=None
 ):
     """Attach a concern to a project: a new one (立项, with its eight stages) or an existing one
     that other concerns already share."""
@@ -1257,7 +1268,7 @@ def start_or_join_project(
     if concern.project_id is not None:
         raise ConcernError(f"该诉求已属于项目“{concern.project.name}”")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     today = on_date or workdays.local_date(now)
     if project is None:
         name = _clean_text(name, label="项目名称", max_length=100, field="name")
@@ -1303,7 +1314,7 @@ def start_or_join_project(
 
 
 @transaction.atomic
-def advance_project_stage(project, *, by, on_date=None, note=""):
+def advance_project_stage(project, *, by, on_date=None, note="", now=None):
     """Finish the current stage and start the next (the last one completes the project). Every
     open concern of the project gets a public timeline entry."""
     project = Project.objects.select_for_update().get(pk=project.pk)
@@ -1311,7 +1322,8 @@ def advance_project_stage(project, *, by, on_date=None, note=""):
     if project.is_completed:
         raise TransitionNotAllowed("项目已竣工，不能再推进")
     note = _clean_text(note, label="说明", required=False)
-    day = on_date or workdays.local_date(timezone.now())
+    now = now or timezone.now()
+    day = on_date or workdays.local_date(now)
     stages = list(project.stages.select_for_update().order_by("order"))
     current = next(s for s in stages if s.kind == project.stage)
     if current.actual_start and day < current.actual_start:
@@ -1335,7 +1347,6 @@ def advance_project_stage(project, *, by, on_date=None, note=""):
     project.progress = _project_progress(project, stages)
     project.save()
     _audit(project, before, by=by, note=text)
-    now = timezone.now()
     for concern in project.concerns.filter(status__in=OPEN_STATUSES + (Status.RESOLVED,)):
         _event(
             concern,
@@ -1411,7 +1422,7 @@ def mark_notifications_read(*, user, ids=None):
 
 
 @transaction.atomic
-def sign_for_concern(concern, *, by):
+def sign_for_concern(concern, *, by, now=None):
     """签收: the department takes up a dispatched concern (已派单 → 办理中). It is not the response
     to the resident (响应率 counts the first public update or the resolution), so responded_at is
     left alone; the resident's timeline says the department is on it."""
@@ -1419,7 +1430,7 @@ def sign_for_concern(concern, *, by):
     _require(access.can_handle(by, concern), "只有承办部门可以签收")
     _check_state(concern, (Status.DISPATCHED,), "签收")
     before = snapshot(concern)
-    now = timezone.now()
+    now = now or timezone.now()
     concern.status = Status.IN_PROGRESS
     concern.save()
     _event(

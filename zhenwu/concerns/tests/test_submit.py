@@ -65,6 +65,15 @@ def test_reference_numbers_count_up_within_a_year_and_restart_in_the_next(submit
     assert submit().concern.reference == "GQ-2027-000001"
 
 
+def test_a_block_of_references_is_allocated_in_one_go_and_intake_continues_after_it(submit, time_machine):
+    time_machine.move_to(local(2026, 9, 30, 10, 0), tick=False)
+    assert services.allocate_references(0, year=2026) == []
+    assert services.allocate_references(3, year=2026) == ["GQ-2026-000001", "GQ-2026-000002", "GQ-2026-000003"]
+    assert services.next_reference(2026) == "GQ-2026-000004"
+    assert services.allocate_references(2, year=2025) == ["GQ-2025-000001", "GQ-2025-000002"]
+    assert submit().concern.reference == "GQ-2026-000005"
+
+
 def test_double_submission_with_the_same_key_returns_the_first_concern_and_the_same_link(submit):
     first = submit(idempotency_key="form-1234")
     again = submit(idempotency_key="form-1234")

@@ -93,6 +93,37 @@ def test_the_whole_loop_from_intake_to_a_satisfied_call_back(submit, world, time
     assert entry.changes["status"] == ["accepted", "dispatched"]
 
 
+def test_a_loader_replays_a_past_history_with_now_while_the_clock_is_elsewhere(submit, world, time_machine):
+    """Every transition takes `now=` (the demo loader writes the past through the services)."""
+    u = world.users
+    time_machine.move_to(local(2026, 12, 1, 9, 0), tick=False)
+    concern = submit(received_at=local(2026, 9, 29, 9, 0)).concern
+    concern = services.accept_concern(concern, by=u.dispatcher, now=local(2026, 9, 29, 10, 0))
+    concern = services.dispatch_concern(concern, by=u.dispatcher, now=local(2026, 9, 29, 11, 0))
+    assert concern.response_due == end_of_day(datetime.date(2026, 9, 30))
+    concern = services.post_update(concern, by=u.handler, text="已到现场。", public=True, now=local(2026, 9, 30, 15))
+    concern = services.resolve_concern(
+        concern, by=u.handler, outcome=Outcome.FIXED, text="已疏通。", now=local(2026, 10, 9, 16, 0)
+    )
+    assert concern.resolution_workdays == 3
+    concern = services.record_call_back(
+        concern, by=u.dispatcher, result=CallBackResult.UNSATISFIED, solved=False, now=local(2026, 10, 12, 9)
+    )
+    assert concern.status == Status.IN_PROGRESS and concern.reopen_count == 1
+    assert concern.resolution_due == end_of_day(datetime.date(2026, 10, 19))  # 5 working days from 12 Oct
+    concern = services.resolve_concern(
+        concern, by=u.handler, outcome=Outcome.PARTLY, text="已部分处理。", now=local(2026, 10, 14, 10, 0)
+    )
+    concern = services.close_concern(concern, by=u.dispatcher, reason="未接通", now=local(2026, 10, 20, 9, 0))
+    assert (concern.accepted_at, concern.dispatched_at, concern.responded_at, concern.resolved_at, concern.closed_at) == (
+        local(2026, 9, 29, 10, 0), local(2026, 9, 29, 11, 0), local(2026, 9, 30, 15, 0), local(2026, 10, 14, 10, 0),
+        local(2026, 10, 20, 9, 0),
+    )
+    times = list(ConcernEvent.objects.filter(concern=concern).order_by("id").values_list("at", flat=True))
+    assert times == sorted(times) and times[-1] == local(2026, 10, 20, 9, 0)
+    assert CallBack.objects.get(concern=concern).at == local(2026, 10, 12, 9, 0)
+
+
 def test_dispatching_a_resolved_concern_is_refused_with_the_current_state(dispatched, world):
     services.resolve_concern(dispatched, by=world.users.handler, outcome=Outcome.EXPLAINED, text="已答复。")
     with pytest.raises(TransitionNotAllowed) as caught:

@@ -1,0 +1,67 @@
+"""The demo's two ways of writing a concern's history cannot drift apart: the bulk rows
+(zhenwu.concerns.demo.write_bulk, used for the ~3,000 generated concerns) and the same steps
+replayed through the concerns services at their historic times (demo.replay, used for the story
+and a sample at load). A seeded sample of the generated histories, one of every kind among them,
+is written both ways on an empty concerns table and the rows compared: the concern's fields,
+its events, call-backs and 督办."""
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from zhenwu.concerns import demo
+from zhenwu.concerns.models import CallBack, Concern, Status, Supervision
+from zhenwu.org.demo import TOWN_CODE, load_demo_town
+from zhenwu.org.models import Area
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = 30
+NOT_COMPARED = {"id", "reference", "follow_token_hash", "intake_pending", "created_at", "updated_at"}
+
+
+def history(concern):
+    """Everything the workflow wrote for `concern`, with its reference number (the one thing the
+    two paths number differently) written as {reference}."""
+    concern = Concern.objects.get(pk=concern.pk)
+    ref = concern.reference
+    fields = {f.attname: getattr(concern, f.attname) for f in Concern._meta.concrete_fields
+              if f.attname not in NOT_COMPARED}
+    events = [
+        (e.at, e.kind, e.actor_id, e.actor_label, e.from_status, e.to_status, e.department_id,
+         e.public_text.replace(ref, "{reference}"), e.internal_note, e.reason, e.is_public, e.data)
+        for e in concern.events.order_by("at", "id")
+    ]
+    call_backs = list(CallBack.objects.filter(concern=concern).order_by("at", "id").values_list(
+        "at", "round", "result", "solved", "channel", "by_id", "note"))
+    supervisions = list(Supervision.objects.filter(concern=concern).order_by("created_at", "id").values_list(
+        "kind", "due_at", "created_at", "closed_at", "created_by_id", "note"))
+    return {"concern": fields, "events": events, "call_backs": call_backs, "supervisions": supervisions}
+
+
+def test_the_bulk_rows_are_what_the_services_write_for_the_same_history(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    load_demo_town()
+    town = Area.objects.get(code=TOWN_CODE)
+    now = timezone.now()
+    plans = demo.generated_plans(demo.demo_town(town, now=now))
+    sample = demo.sample_histories(plans, SAMPLE, seed=demo.SEED + 1)
+    # The sample has every kind of history the generator makes, and every status it reaches.
+    kinds = {demo.history_kind(p) for p in plans}
+    assert {demo.history_kind(p) for p in sample} == kinds
+    statuses = {p.fields["status"] for p in sample}
+    assert statuses == {p.fields["status"] for p in plans}
+    assert {Status.DECLINED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED} <= statuses
+    assert len(sample) == max(SAMPLE, len(kinds))
+
+    savepoint = transaction.savepoint()
+    bulk = [history(c) for c in demo.write_bulk(sample)]
+    transaction.savepoint_rollback(savepoint)
+    assert not Concern.objects.exists()
+
+    replayed = [history(demo.replay(plan, now=now)) for plan in sample]
+    for plan, written, made in zip(sample, bulk, replayed, strict=True):
+        assert written == made, (demo.history_kind(plan), [step[0] for step in plan.steps])
+    # Not a vacuous comparison: the sample went through the whole loop, with 督办 and reopenings.
+    assert sum(len(h["events"]) for h in replayed) > 5 * SAMPLE
+    assert any(h["supervisions"] for h in replayed) and any(h["concern"]["reopen_count"] for h in replayed)
