@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import briefings, dashboard, figures, home, ledgers
+from .views import briefings, dashboard, dispatch_sheets, figures, home, ledgers
 
 app_name = "reports"
 
@@ -21,5 +21,10 @@ urlpatterns = [
     path("reports/briefings/<int:pk>/regenerate/", briefings.briefing_regenerate, name="briefing_regenerate"),
     path("reports/briefings/<int:pk>/publish/", briefings.briefing_publish, name="briefing_publish"),
     path("reports/briefings/<int:pk>/v<int:number>/", briefings.briefing_version, name="briefing_version"),
+    path(
+        "reports/dispatch-sheets/<int:pk>/<int:event_id>.<str:fmt>",
+        dispatch_sheets.dispatch_sheet,
+        name="dispatch_sheet",
+    ),
     path("reports/briefings/files/<int:pk>/", briefings.briefing_download, name="briefing_download"),
 ]
