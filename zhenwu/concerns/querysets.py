@@ -8,10 +8,27 @@ Scope of a concern (tested as a matrix in tests/test_scope.py):
 """
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role
+
+# A search box's text is bounded before it reaches a query: at most this many terms, each cut to
+# this many characters.
+SEARCH_MAX_TERMS = 5
+SEARCH_MAX_TERM = 30
+
+
+def search_terms(text):
+    """The terms of a search box's text: split on spaces (half- and full-width alike), each cut to
+    SEARCH_MAX_TERM characters, duplicates dropped, at most SEARCH_MAX_TERMS of them."""
+    terms = []
+    for term in str(text or "")[: SEARCH_MAX_TERMS * (SEARCH_MAX_TERM + 1) * 2].split():
+        term = term[:SEARCH_MAX_TERM]
+        if term not in terms:
+            terms.append(term)
+    return terms[:SEARCH_MAX_TERMS]
+
 
 # Lists never need the text or the reporter (decrypting every row would dominate a page).
 LIST_DEFERRED = ("text", "reporter_name", "reporter_phone", "resolution_text")
@@ -82,6 +99,18 @@ class ConcernQuerySet(models.QuerySet):
         """Earliest deadline first, so overdue items lead; then the oldest."""
         return self.order_by("resolution_due", "received_at", "id")
 
+    def matching(self, text, *, fields=("title", "text", "address")):
+        """Concerns matching every term of `text` (search_terms). Chinese has no spaces between
+        words, so a term matches as a part of the reference (GQ-2026-000123, 2026-000123, 000123)
+        or of one of `fields`; "九龙 路灯" finds the concerns that name both."""
+        queryset = self
+        for term in search_terms(text):
+            match = Q(reference__icontains=term)
+            for name in fields:
+                match |= Q(**{f"{name}__icontains": term})
+            queryset = queryset.filter(match)
+        return queryset
+
     def inbox(self):
         """The dispatcher's inbox: new, accepted but not dispatched, and returned concerns."""
         from .models import Status
@@ -91,11 +120,19 @@ class ConcernQuerySet(models.QuerySet):
         )
 
     def department_queue(self, department):
+        """办理队列 of a department: 待签收 first (earliest 签收 deadline first), then the concerns
+        in hand, earliest resolution deadline first (overdue ones lead)."""
         from .models import Status
 
-        return self.filter(
-            department=department, status__in=(Status.DISPATCHED, Status.IN_PROGRESS)
-        ).urgent_first()
+        # 待签收 first, by the 签收 (response) deadline; then the rest by resolution deadline, so the
+        # overdue ones lead; then the oldest.
+        awaiting_sign = Q(status=Status.DISPATCHED)
+        return self.filter(department=department, status__in=(Status.DISPATCHED, Status.IN_PROGRESS)).order_by(
+            Case(When(awaiting_sign, then=Value(0)), default=Value(1)),
+            Case(When(awaiting_sign, then=F("response_due")), default=F("resolution_due")),
+            "received_at",
+            "id",
+        )
 
     def awaiting_call_back(self):
         from .models import Status

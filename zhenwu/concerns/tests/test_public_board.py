@@ -200,11 +200,30 @@ def test_photos_are_served_for_public_concerns_only(client, world, submit, town)
 
 
 def test_the_reference_look_up_opens_a_public_concern_or_says_it_is_not_public(client, town):
-    response = client.get(BOARD, {"ref": town["road"].reference.lower()})
+    response = client.get(BOARD, {"q": town["road"].reference.lower()})
     assert response.status_code == 302 and response["Location"] == f"{BOARD}{town['road'].reference}/"
-    response = client.get(BOARD, {"ref": town["received"].reference}, follow=True)
+    # the box's former name still works for old links
+    assert client.get(BOARD, {"ref": town["road"].reference}).status_code == 302
+    response = client.get(BOARD, {"q": town["received"].reference})
     page = response.content.decode()
-    assert f"没有找到编号为{town['received'].reference}的公开诉求" in page
+    assert response.status_code == 200 and 'class="ref"' not in page
+    assert f"没有标题或编号含“{town['received'].reference}”的公开诉求" in page
+
+
+def test_part_of_a_number_or_words_of_a_title_narrow_the_board(client, town):
+    tail = town["road"].reference[-6:]
+    assert refs(client.get(BOARD, {"q": tail})) == {town["road"].reference}
+    assert refs(client.get(BOARD, {"q": "梅园 杨梅"})) == {town["road"].reference}
+    assert 'class="ref"' not in client.get(BOARD, {"q": "梅园\u3000路灯"}).content.decode()  # every word must match
+    assert refs(client.get(BOARD, {"q": "污水"})) == {town["accepted"].reference}  # the merged one stays off
+    # the filters keep the words
+    page = client.get(BOARD, {"q": "污水"}).content.decode()
+    assert '<input type="hidden" name="q" value="污水">' in page
+
+
+def test_the_board_search_never_matches_the_residents_number_or_unpublished_text(client, town):
+    for q in (PHONE, "430181199001011234"):
+        assert 'class="ref"' not in client.get(BOARD, {"q": q}).content.decode()
 
 
 def test_a_second_town_adds_a_town_filter(client, world, town):

@@ -515,16 +515,13 @@ def _board_queryset():
 @require_GET
 def board(request):
     """公示栏: accepted concerns, newest first, filterable by town (in a county deployment),
-    village, category and status; a reference number typed in the look-up box opens its page."""
-    wanted = (request.GET.get("ref") or "").strip().upper()[:30]
-    if wanted:
-        if Concern.objects.public().filter(reference=wanted).exists():
-            return redirect("concerns:board_detail", wanted)
-        messages.warning(
-            request,
-            f"没有找到编号为{wanted}的公开诉求。新提交的诉求受理后才会公示；反映人可使用提交后获得的查询链接查看进度。",
-        )
-        return redirect("concerns:board")
+    village, category, status and words of the title or part of the number; a whole reference
+    number typed in the look-up box opens its page."""
+    # The look-up box: a whole reference opens its page; anything else (part of a number, words of
+    # a title) narrows the list below. `ref` is the box's former name, kept for old links.
+    q = (request.GET.get("q") or request.GET.get("ref") or "").strip()[:60]
+    if q and Concern.objects.public().filter(reference=q.upper()).exists():
+        return redirect("concerns:board_detail", q.upper())
 
     now = timezone.now()
     towns = served_towns()
@@ -548,6 +545,9 @@ def board(request):
         concerns = concerns.filter(status__in=OPEN_STATUSES, resolution_due__lt=now)
     elif status:
         concerns = concerns.filter(STATUS_FILTERS[status][1])
+    if q:
+        # Public fields only: titles are stored with numbers masked; the text is never searched here.
+        concerns = concerns.matching(q, fields=("title",))
 
     page = _Page(concerns, int_or_none(request.GET.get("page")))
     rows = [
@@ -570,6 +570,7 @@ def board(request):
         "categories": categories,
         "category": category,
         "status": status,
+        "q": q,
         "status_filters": [(key, label) for key, (label, _q) in STATUS_FILTERS.items()],
         "querystring": _querystring(request),
     }

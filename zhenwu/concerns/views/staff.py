@@ -738,7 +738,8 @@ def bulk_dispatch(request):
 
 @login_required
 def queue(request):
-    """办理队列: the department's dispatched and in-progress concerns, overdue first."""
+    """办理队列: the department's dispatched and in-progress concerns, 待签收 first, then overdue
+    ones, then by deadline (ConcernQuerySet.department_queue)."""
     user = request.user
     _require_role(user, (Role.HANDLER,), "办理队列仅供职能部门办理人使用")
     if not user.department_id:
@@ -765,11 +766,8 @@ def concern_list(request):
     if form.is_bound:
         form.is_valid()  # errors are shown; the valid filters still apply
         data = form.cleaned_data
-        q = (data.get("q") or "").strip()
-        if q:
-            concerns = concerns.filter(
-                Q(reference__iexact=q) | Q(title__icontains=q) | Q(text__icontains=q) | Q(address__icontains=q)
-            )
+        if data.get("q"):
+            concerns = concerns.matching(data["q"])
         status = data.get("status")
         if status == "open":
             concerns = concerns.open()
