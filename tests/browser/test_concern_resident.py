@@ -11,7 +11,17 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from zhenwu.concerns import services
-from zhenwu.concerns.models import Category, Channel, Concern, ConcernPhoto, Outcome, Status
+from zhenwu.concerns.models import (
+    Category,
+    Channel,
+    Concern,
+    ConcernEvent,
+    ConcernFollower,
+    ConcernPhoto,
+    EventKind,
+    Outcome,
+    Status,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +125,7 @@ def test_a_resident_reports_follows_and_closes_a_concern_from_a_phone(
     neighbour.get_by_label("反映的问题").fill("学校门口的下水道堵了，污水流到路上")
     similar = neighbour.get_by_test_id("similar-concerns")
     expect(similar).to_contain_text(concern.reference)
-    expect(similar.get_by_role("link", name="跟进这一条")).to_be_visible()
+    expect(similar.get_by_role("button", name="跟进这一条")).to_be_visible()
     neighbour.close()
 
     services.post_update(concern, by=users.handler, text="已派人现场查看，正在清理下水道。", public=True)
@@ -239,10 +249,19 @@ def test_a_resident_who_looks_at_a_similar_concern_comes_back_to_what_they_typed
     page.get_by_label("所在村（社区）或网格").select_option(label="九龙村（不清楚网格）")
     typed = "学校门口的下水道堵了，污水流到路上，已经三天了"
     page.get_by_label("反映的问题").fill(typed)
-    page.get_by_test_id("similar-concerns").get_by_role("link", name="跟进这一条").click()
+    page.get_by_label("联系电话（选填）").fill("13912345678")
+    page.get_by_test_id("similar-concerns").get_by_role("button", name="跟进这一条").click()
     expect(page.get_by_role("heading", name="跟进这一条")).to_be_visible()
+    # what they typed goes with them to the follow page
+    expect(page.get_by_label("补充说明（选填）")).to_have_value(typed)
+    expect(page.get_by_label("接收短信提醒的手机号（选填）")).to_have_value("13912345678")
     page.get_by_role("link", name="不是同一件事？返回继续反映（已填写的内容仍保留）").click()
     expect(page.get_by_label("反映的问题")).to_have_value(typed)
-    page.go_back()
-    page.go_back()
-    expect(page.get_by_label("反映的问题")).to_have_value(typed)
+
+    # this time it is the same matter: they follow it, and their words reach the handlers
+    page.get_by_test_id("similar-concerns").get_by_role("button", name="跟进这一条").click()
+    page.get_by_role("button", name="跟进这一条").click()
+    expect(page.get_by_role("heading", name="关注成功")).to_be_visible()
+    added = ConcernEvent.objects.get(concern=result.concern, kind=EventKind.REPORTER_ADDED)
+    assert added.internal_note == typed and added.actor_label == "跟进人" and not added.is_public
+    assert ConcernFollower.objects.filter(concern=result.concern).count() == 1

@@ -331,6 +331,15 @@ class FollowForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
     )
 
+    note = forms.CharField(
+        label="补充说明（选填）",
+        required=False,
+        max_length=2000,
+        error_messages={"max_length": "补充说明最多2000字"},
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="您写下的情况会转给办理部门，不会公开。",
+    )
+
     def clean_phone(self):
         return _phone(self.cleaned_data.get("phone"))
 

@@ -522,9 +522,10 @@ def _title_from(text):
 
 
 @transaction.atomic
-def follow_concern(concern, *, phone="", now=None):
+def follow_concern(concern, *, phone="", note="", now=None):
     """A resident follows a concern (e.g. offered as a likely duplicate before submitting).
-    Returns the plain token of their private link. (`now`: for loaders writing the past.)"""
+    Returns the plain token of their private link. `note`: what the resident had written about the
+    matter (kept for the handlers as 诉求人补充, never public). (`now`: for loaders writing the past.)"""
     concern = _lock(concern)
     if concern.status == Status.DUPLICATE:
         concern = _lock(concern.duplicate_of)
@@ -538,6 +539,12 @@ def follow_concern(concern, *, phone="", now=None):
         source=FollowerSource.FOLLOW,
         created_at=now or timezone.now(),
     )
+    note = _clean_text(note, label="补充说明", required=False, field="note")
+    if note:
+        _event(concern, kind=EventKind.REPORTER_ADDED, by=None, at=now, actor_label="跟进人", internal_note=note)
+        notify.notify_users(
+            notify.concern_handlers(concern), text=f"诉求{concern.reference}有跟进人补充情况", concern=concern
+        )
     record_event(action=AuditAction.UPDATE, obj=concern, note="居民关注诉求", actor=_actor(None))
     return token
 

@@ -5,19 +5,20 @@ looking for the original of a duplicate. Text is segmented with jieba; two texts
 the Ochiai coefficient of their sets of content words (|A∩B| / sqrt(|A|·|B|)), which, unlike
 Jaccard, does not punish a short report of a matter described at length elsewhere.
 
-Candidates are limited to recent concerns of the same village or category (newest first, at most
-`candidates` rows), so the cost stays flat however many concerns the town has.
+Candidates are the open concerns of the same village or category, however old (a matter still open
+after a year, such as a road waiting for its project, is still the same matter): those of the same
+village first, then the newest, at most `candidates` rows, so the cost stays flat however many
+concerns the town has. Matches of the same village rank before those of other villages: a
+resident's matter is first of all a place.
 """
 
 import logging
 import math
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 import jieba
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Case, Q, Value, When
 
 from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern
 
@@ -68,11 +69,10 @@ def find_similar_concerns(
     exclude=None,
     limit=5,
     min_score=0.3,
-    window_days=180,
     candidates=300,
-    now=None,
 ):
-    """Open concerns of the same village or category whose text looks like `text`, best first.
+    """Open concerns of the same village or category whose text looks like `text`: the same
+    village's first, then by score (then the newest).
 
     Residents are offered only concerns already on the public board (accepted and open);
     dispatchers may pass include_unreviewed=True to see new ones too."""
@@ -88,18 +88,24 @@ def find_similar_concerns(
         place |= Q(village=village)
     if category is not None:
         place |= Q(category=category)
-    since = (now or timezone.now()) - timedelta(days=window_days)
-    qs = qs.filter(place, status__in=statuses, received_at__gte=since)
+    qs = qs.filter(place, status__in=statuses)
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     rows = qs.select_related("category", "village").defer(
         "reporter_name", "reporter_phone", "resolution_text"
     )
     matches = []
-    for concern in rows.order_by("-received_at", "-id")[:candidates]:
+    if village is not None:
+        rows = rows.order_by(Case(When(village=village, then=Value(0)), default=Value(1)), "-received_at", "-id")
+    else:
+        rows = rows.order_by("-received_at", "-id")
+    for concern in rows[:candidates]:
         other = content_words(f"{concern.title} {concern.text}")
         score = similarity(words, other)
         if score >= min_score:
             matches.append(Match(concern, round(score, 3), sorted(words & other)))
-    matches.sort(key=lambda m: (-m.score, -m.concern.received_at.timestamp()))
+    village_id = getattr(village, "pk", village)
+    matches.sort(
+        key=lambda m: (m.concern.village_id != village_id, -m.score, -m.concern.received_at.timestamp())
+    )
     return matches[:limit]

@@ -291,3 +291,24 @@ def test_the_boards_newest_first_order_has_a_whole_table_index():
     index = next(i for i in Concern._meta.indexes if i.name == "concern_received_desc_idx")
     assert index.fields == ["-received_at", "-id"] and index.condition is None
     assert views_public._board_queryset().query.order_by == ("-received_at", "-id")
+
+
+def test_following_from_the_report_form_keeps_what_the_resident_wrote(client, town):
+    from zhenwu.concerns.models import ConcernEvent, ConcernFollower, EventKind
+
+    url = f"{BOARD}{town['road'].reference}/follow/"
+    typed = "岸边那段路也塌了一块，晚上很危险"
+    # the report form's button posts the form: the follow page opens filled in, nothing written yet
+    page = client.post(url, {"carry": "1", "text": typed, "reporter_phone": "13912345678"}).content.decode()
+    assert typed in page and 'value="13912345678"' in page
+    assert not ConcernFollower.objects.filter(concern=town["road"], source="follow").exists()
+    # confirmed: the resident follows, and their words reach the handlers, not the public
+    response = client.post(url, {"phone": "13912345678", "note": typed})
+    assert response.status_code == 200 and "关注成功" in response.content.decode()
+    added = ConcernEvent.objects.get(concern=town["road"], kind=EventKind.REPORTER_ADDED)
+    assert added.internal_note == typed and not added.is_public and added.actor_label == "跟进人"
+    assert typed not in client.get(f"{BOARD}{town['road'].reference}/").content.decode()
+    # too long a note is refused by name, nothing written
+    response = client.post(url, {"phone": "", "note": "长" * 2001})
+    assert "补充说明最多2000字" in response.content.decode()
+    assert ConcernEvent.objects.filter(concern=town["road"], kind=EventKind.REPORTER_ADDED).count() == 1

@@ -68,3 +68,32 @@ def test_unrelated_text_or_no_place_finds_nothing(world, board):
     assert find_similar_concerns("广场舞音响太吵", village=world.cast.jiulong) == []
     assert find_similar_concerns("学校门口污水横流") == []
     assert find_similar_concerns("的了", village=world.cast.jiulong) == []
+
+
+def test_an_old_concern_still_open_is_offered_however_old(world, submit):
+    import time_machine
+
+    from .conftest import local
+
+    with time_machine.travel(local(2025, 3, 1, 9, 0), tick=False):
+        old = services.accept_concern(
+            submit(text="岸山路路面破损严重，大车过不去。", area=world.cast.jizhen).concern, by=world.users.dispatcher
+        )
+    matches = find_similar_concerns("岸山路路面破损，车子过不去", village=world.cast.jizhen)
+    assert [m.concern for m in matches] == [old]
+
+
+def test_the_same_villages_concerns_come_before_a_closer_match_elsewhere(world, submit):
+    d = world.users.dispatcher
+    elsewhere = services.accept_concern(
+        submit(text="集镇学校门口污水横流，学生上学要绕道走。", category=world.sanitation, area=world.cast.jizhen).concern,
+        by=d,
+    )
+    here = services.accept_concern(
+        submit(text="九龙村污水管道破裂，学校附近有臭味。", category=world.sanitation).concern, by=d
+    )
+    matches = find_similar_concerns(
+        "学校门口污水横流，学生上学要绕道走", village=world.cast.jiulong, category=world.sanitation
+    )
+    assert [m.concern for m in matches] == [here, elsewhere]
+    assert matches[1].score > matches[0].score

@@ -625,12 +625,23 @@ def board_follow(request, reference):
     if concern.status == Status.CLOSED:
         messages.info(request, "该诉求已办结关闭。如果问题仍然存在，请重新反映。")
         return redirect("concerns:board_detail", concern.reference)
-    if request.method == "POST" and ratelimits.anonymous_write_refused(request, scope="follow"):
-        return http_errors.too_many_requests(request, what="跟进诉求")
-    form = FollowForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # "跟进这一条" from the report form posts what the resident has typed there: the page opens with
+    # their number and their text filled in (nothing is written until they confirm).
+    carried = request.method == "POST" and request.POST.get("carry") == "1"
+    if carried:
+        form = FollowForm(initial={
+            "phone": (request.POST.get("reporter_phone") or "")[:20],
+            "note": (request.POST.get("text") or "")[:2000],
+        })
+    else:
+        if request.method == "POST" and ratelimits.anonymous_write_refused(request, scope="follow"):
+            return http_errors.too_many_requests(request, what="跟进诉求")
+        form = FollowForm(request.POST or None)
+    if request.method == "POST" and not carried and form.is_valid():
         try:
-            token = services.follow_concern(concern, phone=form.cleaned_data["phone"])
+            token = services.follow_concern(
+                concern, phone=form.cleaned_data["phone"], note=form.cleaned_data["note"]
+            )
         except services.ConcernError as exc:
             attach_errors(form, exc, fields={"reporter_phone": "phone"})
         else:

@@ -91,13 +91,20 @@
     update();
   }
 
+  // A "跟进这一条" button (in the similar-concerns box) submits the report form elsewhere: the text
+  // goes with the resident to the follow page, and the report is not being sent.
+  function carries(event) {
+    return Boolean(event.submitter && event.submitter.name === "carry");
+  }
+
   // Feedback while photos upload on a slow connection; the form's one-time key already makes a
   // second tap harmless. Re-enabled when the page comes back from the browser's history.
   function submitOnce(form) {
     var button = form.querySelector("button[type=submit]");
     if (!button) { return; }
     var label = button.textContent;
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      if (carries(event)) { return; }
       setTimeout(function () { button.disabled = true; button.textContent = "正在提交…"; }, 0);
     });
     window.addEventListener("pageshow", function () { button.disabled = false; button.textContent = label; });
@@ -129,7 +136,8 @@
     }
     form.addEventListener("input", save);
     form.addEventListener("change", save);
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      if (carries(event)) { return; }  // off to follow another concern: keep it for coming back
       try { sessionStorage.removeItem(KEPT); } catch (e) { /* ignore */ }
     });
   }
