@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "zhenwu.accounts.middleware.SecondFactorMiddleware",
     "zhenwu.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # 长辈版 / 标准版 of the resident pages, from a cookie (zhenwu.lib.reading_mode).
+    "zhenwu.lib.reading_mode.ReadingModeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -124,6 +126,7 @@ TEMPLATES = [
                 "zhenwu.accounts.context_processors.navigation",
                 "zhenwu.accounts.context_processors.roles",
                 "zhenwu.concerns.context_processors.notifications",
+                "zhenwu.lib.reading_mode.reading_mode",
             ],
             "libraries": {
                 # Data-dependent widths and indents as classes (no style attributes: see CSP below).

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from zhenwu.concerns.open311 import not_found as open311_not_found
 from zhenwu.lib.csp_report import csp_report
+from zhenwu.lib.reading_mode import switch_reading_mode
 from zhenwu.ops.views import healthz
 
 admin.site.site_header = "镇务通 配置管理"
@@ -36,4 +37,6 @@ urlpatterns = [
     re_path(r"^open311/", open311_not_found),
     path("api/", include("zhenwu.concerns.api_urls")),
     path("csp-report/", csp_report, name="csp_report"),
+    # The switch 长辈版 / 标准版 on every resident page (docs/accessibility.md).
+    path("mode/<str:mode>/", switch_reading_mode, name="switch_reading_mode"),
 ]
