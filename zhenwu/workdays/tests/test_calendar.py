@@ -144,3 +144,14 @@ def test_an_override_table_without_any_working_day_fails_clearly():
     never = {D(2026, 10, 8) + datetime.timedelta(days=i): False for i in range(workdays._MAX_SCAN_DAYS + 1)}
     with pytest.raises(ValueError, match="no working day"):
         workdays.add_workdays(local(2026, 10, 8, 10, 0), 1, never)
+
+
+def test_the_towns_overrides_are_read_as_a_date_map_in_one_query(db, django_assert_num_queries):
+    from zhenwu.workdays.models import WorkdayOverride
+
+    WorkdayOverride.objects.create(date=D(2026, 10, 8), is_workday=False, note="镇防汛调休")
+    WorkdayOverride.objects.create(date=D(2026, 10, 11), is_workday=True)
+    with django_assert_num_queries(1):
+        overrides = workdays.workday_overrides()
+    assert overrides == {D(2026, 10, 8): False, D(2026, 10, 11): True}
+    assert workdays.add_workdays_date(local(2026, 10, 7, 10, 0), 1, overrides) == D(2026, 10, 9)
