@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_process_caches():
     """Configuration kept in process memory does not outlive a test's rolled-back rows."""
     yield
-    from zhenwu.concerns.open311 import clear_config_cache
+    from zhenwu.open311.api import clear_config_cache
 
     clear_config_cache()
 

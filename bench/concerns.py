@@ -138,7 +138,7 @@ def generate(n, world, *, now, years):
     from django.db import connection, transaction
 
     from zhenwu.concerns.models import Concern, ConcernEvent, ReferenceCounter
-    from zhenwu.lib import workdays
+    from zhenwu.workdays import calendar as workdays
 
     rng = random.Random(12345)
     names = [s for s, _ in STATUSES]

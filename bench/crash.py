@@ -97,7 +97,7 @@ def child_world(concerns=0):
     from open311 import build_world
 
     from zhenwu.accounts.models import Role, User
-    from zhenwu.concerns.keys import create_api_token
+    from zhenwu.accounts.tokens import create_api_token
     from zhenwu.lib.request_context import Actor, acting_as
 
     with acting_as(Actor(user_id=None, label="bench")):

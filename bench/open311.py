@@ -50,8 +50,8 @@ STATUSES = [
 
 
 def build_world():
-    from zhenwu.concerns.keys import create_api_key
     from zhenwu.concerns.models import Category
+    from zhenwu.open311.keys import create_api_key
     from zhenwu.org.models import Area, AreaLevel, Department
 
     county = Area.objects.add_root(dict(name="浏阳市", level=AreaLevel.COUNTY, code="430181"))
@@ -76,8 +76,8 @@ def build_world():
 
 def kept_world():
     """(town, grids, categories, a new key, count) of an earlier --keep run, or None."""
-    from zhenwu.concerns.keys import create_api_key
     from zhenwu.concerns.models import Category, Concern
+    from zhenwu.open311.keys import create_api_key
     from zhenwu.org.models import Area, AreaLevel
 
     town = Area.objects.filter(level=AreaLevel.TOWN, code="430181110").first()

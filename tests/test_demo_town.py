@@ -529,7 +529,7 @@ def test_staff_handle_concerns_in_office_hours_on_working_days(demo):
     from django.utils import timezone
 
     from zhenwu.concerns.services import workday_overrides
-    from zhenwu.lib import workdays
+    from zhenwu.workdays import calendar as workdays
 
     overrides = workday_overrides()
     staff_kinds = (EventKind.ACCEPTED, EventKind.DISPATCHED, EventKind.UPDATED, EventKind.RESOLVED,

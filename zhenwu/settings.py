@@ -77,7 +77,9 @@ INSTALLED_APPS = [
     "zhenwu.accounts",
     "zhenwu.jobs",
     "zhenwu.org",
+    "zhenwu.workdays",
     "zhenwu.concerns",
+    "zhenwu.open311",
     "zhenwu.study",
     "zhenwu.grid",
     "zhenwu.activities",
@@ -381,7 +383,7 @@ ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
 # --- APIs: Open311 GeoReport v2 (/open311/v2/) and the staff JSON API (/api/v1/) -------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "zhenwu.concerns.api_auth.StaffTokenAuthentication",
+        "zhenwu.accounts.api_auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from zhenwu.concerns.open311 import not_found as open311_not_found
+from zhenwu.accounts.urls import token_urlpatterns
+from zhenwu.concerns.api_urls import urlpatterns as staff_api_urlpatterns
 from zhenwu.lib.csp_report import csp_report
 from zhenwu.lib.reading_mode import switch_reading_mode
+from zhenwu.open311.api import not_found as open311_not_found
+from zhenwu.open311.urls import key_urlpatterns
 from zhenwu.ops.views import healthz
 
 admin.site.site_header = "镇务通 配置管理"
@@ -16,6 +19,10 @@ handler400 = "zhenwu.lib.http_errors.bad_request"
 handler403 = "zhenwu.lib.http_errors.permission_denied"
 handler404 = "zhenwu.lib.http_errors.page_not_found"
 handler500 = "zhenwu.ops.middleware.server_error"
+
+# /api/: the staff JSON API (concerns, whose last pattern answers any other /api/v1/ path), the
+# Open311 key page (open311) and the personal token page (accounts) share the `api` namespace.
+api_urlpatterns = ([*key_urlpatterns, *token_urlpatterns, *staff_api_urlpatterns], "api")
 
 # Uploaded files are never served as a public /media/ tree: each app serves its files through a
 # view that checks who is asking (rosters hold ID numbers).
@@ -33,9 +40,9 @@ urlpatterns = [
     path("audit/", include("zhenwu.audit.urls")),
     path("jobs/", include("zhenwu.jobs.urls")),
     path("admin/", admin.site.urls),
-    path("open311/v2/", include("zhenwu.concerns.open311_urls")),
+    path("open311/v2/", include("zhenwu.open311.urls")),
     re_path(r"^open311/", open311_not_found),
-    path("api/", include("zhenwu.concerns.api_urls")),
+    path("api/", include(api_urlpatterns)),
     path("csp-report/", csp_report, name="csp_report"),
     # The switch 长辈版 / 标准版 on every resident page (docs/accessibility.md).
     path("mode/<str:mode>/", switch_reading_mode, name="switch_reading_mode"),

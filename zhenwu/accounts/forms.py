@@ -131,3 +131,9 @@ class AccountCreateForm(AccountForm):
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(f"账号“{username}”已存在")
         return username
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="用途", max_length=80, help_text="如“办理统计脚本”", error_messages={"required": "请填写用途"}
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import token_views, views
 
 app_name = "accounts"
 
@@ -19,4 +19,10 @@ urlpatterns = [
     path("accounts/users/<int:pk>/reset-password/", views.user_reset_password, name="user_reset_password"),
     path("accounts/users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("accounts/users/<int:pk>/reset-otp/", views.user_reset_otp, name="user_reset_otp"),
+]
+
+# Personal API tokens, under /api/ beside the staff API (zhenwu/urls.py composes the `api` namespace).
+token_urlpatterns = [
+    path("tokens/", token_views.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

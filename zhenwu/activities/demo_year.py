@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
 from . import services
 from .models import ActivityKind, ParticipationRole

@@ -24,8 +24,8 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, IntegerField, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from zhenwu.lib import workdays
 from zhenwu.lib.numbers import one_decimal
+from zhenwu.workdays import calendar as workdays
 
 from .beneficiaries import total_beneficiaries, with_beneficiary_totals
 from .models import Activity, Contest, Entry, Participation, ParticipationRole

@@ -65,7 +65,7 @@ class ActivityQuerySet(models.QuerySet):
 
     def held_between(self, start, end):
         """Activities starting between the local dates `start` and `end` (both included)."""
-        from zhenwu.lib import workdays
+        from zhenwu.workdays import calendar as workdays
 
         return self.filter(starts_at__gte=workdays.start_of_day(start), starts_at__lte=workdays.end_of_day(end))
 

@@ -21,11 +21,27 @@ def mask_numbers(text):
     return _PHONE_RE.sub(lambda m: mask_phone(m.group()), text)
 
 
+# Models that moved to another app: entries written before the move keep the old label (entries are
+# hash-chained and never rewritten), which reads as the model it became.
+MOVED_MODELS = {
+    "concerns.ApiKey": "open311.ApiKey",
+    "concerns.Open311Request": "open311.Open311Request",
+    "concerns.ApiToken": "accounts.ApiToken",
+    "concerns.WorkdayOverride": "workdays.WorkdayOverride",
+}
+
+
+def labels_of(label):
+    """Every object type an entry about this model may carry: its label and its former ones."""
+    current = MOVED_MODELS.get(label, label)
+    return sorted({label, current, *(old for old, new in MOVED_MODELS.items() if new == current)})
+
+
 def model_for(label):
     if not label or "." not in label:
         return None
     try:
-        return apps.get_model(label)
+        return apps.get_model(MOVED_MODELS.get(label, label))
     except (LookupError, ValueError):
         return None
 

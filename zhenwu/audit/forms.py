@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from zhenwu.lib.widgets import DateInput
 
+from .display import labels_of
 from .models import AuditAction
 
 
@@ -61,7 +62,7 @@ class EntryFilterForm(forms.Form):
         if data.get("action"):
             queryset = queryset.filter(action=data["action"])
         if data.get("object_type"):
-            queryset = queryset.filter(object_type=data["object_type"].strip())
+            queryset = queryset.filter(object_type__in=labels_of(data["object_type"].strip()))
         if data.get("object_id"):
             queryset = queryset.filter(object_id=data["object_id"].strip())
         if data.get("q"):

@@ -1,4 +1,5 @@
-"""Configuration screens for the town admin: categories, the working-day calendar, reply templates.
+"""Configuration screens for the town admin: categories, reply templates, service attributes (the
+working-day calendar's corrections are in zhenwu.workdays.admin).
 
 Concerns themselves are read-only here (their changes go through the workflow services); edits
 made here are written to the audit log like any other change.
@@ -8,7 +9,7 @@ from django.contrib import admin
 
 from zhenwu.audit.services import record_create, record_delete, record_update, snapshot
 
-from .models import Category, Concern, ReplyTemplate, ServiceAttribute, WorkdayOverride
+from .models import Category, Concern, ReplyTemplate, ServiceAttribute
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -45,13 +46,6 @@ class CategoryAdmin(AuditedAdmin):
     list_filter = ("is_active", "may_become_project", "group")
     search_fields = ("code", "name", "keywords")
     list_select_related = ("default_department",)
-
-
-@admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(AuditedAdmin):
-    list_display = ("date", "is_workday", "note")
-    list_filter = ("is_workday",)
-    date_hierarchy = "date"
 
 
 @admin.register(ReplyTemplate)

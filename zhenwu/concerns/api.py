@@ -23,12 +23,13 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from zhenwu.accounts.tokens import TOKEN_ROLES
 from zhenwu.core.roles import Role
-from zhenwu.lib import workdays
 from zhenwu.org.access import visible_areas
 from zhenwu.org.models import Department
+from zhenwu.workdays import calendar as workdays
 
-from . import access, keys, services
+from . import access, services
 from .models import (
     CallBackResult,
     Category,
@@ -52,7 +53,7 @@ MAX_PAGE_SIZE = 100
 
 
 class StaffTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "zhenwu.concerns.api_auth.StaffTokenAuthentication"
+    target_class = "zhenwu.accounts.api_auth.StaffTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):
@@ -572,7 +573,7 @@ def me(request):
 
 
 def _is_staff(user):
-    return getattr(user, "role", None) in keys.TOKEN_ROLES + (Role.INSTRUCTOR,)
+    return getattr(user, "role", None) in TOKEN_ROLES + (Role.INSTRUCTOR,)
 
 
 # --- workflow actions ------------------------------------------------------------------------

@@ -1,12 +1,10 @@
-"""/api/: the staff JSON API (v1) with its OpenAPI document, and the pages that issue keys."""
+"""The staff JSON API (v1) with its OpenAPI document, under /api/ in the `api` namespace that
+zhenwu/urls.py composes (with the key and token pages of open311 and accounts)."""
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from . import api
-from .views import api_keys
-
-app_name = "api"
 
 urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -20,10 +18,5 @@ urlpatterns = [
     path("v1/categories/", api.category_list, name="category_list"),
     path("v1/departments/", api.department_list, name="department_list"),
     path("v1/areas/", api.area_list, name="area_list"),
-    # Pages: Open311 keys (town admins) and personal tokens (every staff account).
-    path("keys/", api_keys.key_list, name="key_list"),
-    path("keys/<int:pk>/revoke/", api_keys.key_revoke, name="key_revoke"),
-    path("tokens/", api_keys.token_list, name="token_list"),
-    path("tokens/<int:pk>/revoke/", api_keys.token_revoke, name="token_revoke"),
     re_path(r"^v1/(?P<rest>.*)$", api.not_found),
 ]

@@ -7,7 +7,6 @@ class ConcernsConfig(AppConfig):
 
     def ready(self):
         from . import (
-            open311,  # noqa: F401  (registers the queued Open311 submission job)
             rates_summary,  # noqa: F401  (registers the worker's refresh of the rates' settled months)
             services,  # noqa: F401  (registers the worker's intake follow-up task)
             signals,  # noqa: F401  (declares the staff pages' slots before any page is rendered)

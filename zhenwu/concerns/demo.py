@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from zhenwu.accounts.models import Role, User
 from zhenwu.audit.services import record_created_many
-from zhenwu.lib import workdays
 from zhenwu.lib.crypto import blind_index
 from zhenwu.org.models import Area, AreaLevel, Department
+from zhenwu.workdays import calendar as workdays
 
 from . import notify
 from .models import (

@@ -16,7 +16,7 @@ all when None), `area` (concerns inside it) and `start`, `end` (local dates, bot
 
 from django.utils import timezone
 
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
 from .models import CallBackResult, Concern, Status
 from .querysets import area_scope_q

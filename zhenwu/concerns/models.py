@@ -4,7 +4,6 @@ States and transitions are changed only by the functions in services.py; the mod
 constraints and read-only helpers.
 """
 
-import hashlib
 import os
 import uuid
 
@@ -12,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from zhenwu.lib.crypto import EncryptedJSONField, EncryptedTextField
+from zhenwu.lib.crypto import EncryptedTextField, hash_token
 from zhenwu.lib.masking import mask_name, mask_phone
 
 from .querysets import ConcernQuerySet, NotificationQuerySet, ProjectQuerySet
@@ -114,7 +113,7 @@ RESIDENT_EVENT_KINDS = (
 class Category(models.Model):
     """诉求类别 (an Open311 service): where concerns of this kind go and how fast.
 
-    Limits are in working days (zhenwu.lib.workdays): response = the department's first contact
+    Limits are in working days (zhenwu.workdays.calendar): response = the department's first contact
     with the resident after dispatch; resolution = 办结, counted from receipt."""
 
     code = models.CharField("类别代码", max_length=20, unique=True)
@@ -167,11 +166,6 @@ class ReferenceCounter(models.Model):
 
     def __str__(self):
         return f"{self.prefix}-{self.year}: {self.last}"
-
-
-def hash_token(token):
-    """Follow tokens are 256-bit random values, so a plain SHA-256 is a safe stored form."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Concern(models.Model):
@@ -642,23 +636,6 @@ class ProjectDocument(models.Model):
         return self.title
 
 
-class WorkdayOverride(models.Model):
-    """工作日调整: a date whose working-day status differs from (or is missing in) the published
-    schedule, e.g. next year's 调休 before the package is upgraded, or a local day off."""
-
-    date = models.DateField("日期", unique=True)
-    is_workday = models.BooleanField("是工作日")
-    note = models.CharField("说明", max_length=100, blank=True)
-
-    class Meta:
-        verbose_name = "工作日调整"
-        verbose_name_plural = "工作日调整"
-        ordering = ["date"]
-
-    def __str__(self):
-        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '休息'}"
-
-
 class SupervisionKind(models.TextChoices):
     OVERDUE_RESPONSE = "overdue_response", "超期未响应"
     OVERDUE_RESOLUTION = "overdue_resolution", "超期未办结"
@@ -798,7 +775,7 @@ class Notification(models.Model):
         return self.text[:40]
 
 
-# --- Open311 and the staff API -----------------------------------------------------------------
+# --- Open311 service attributes ---------------------------------------------------------------
 
 
 class AttributeDatatype(models.TextChoices):
@@ -864,108 +841,6 @@ class ServiceAttribute(models.Model):
                 raise ValidationError({"values": "选项的key不能重复"})
         elif self.values:
             raise ValidationError({"values": "只有单选、多选问题才有选项"})
-
-
-class ApiKey(models.Model):
-    """Open311 接口密钥 for an outside system (a city hotline, an app). Only a SHA-256 of the key is
-    stored (keys are 256-bit random values); `prefix` lets a list tell keys apart. A key in
-    `queued` mode is answered with a token at once and its concerns are registered by the worker."""
-
-    name = models.CharField("名称", max_length=80)
-    prefix = models.CharField("密钥前缀", max_length=12, editable=False)
-    key_hash = models.CharField("密钥哈希", max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="创建人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
-    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
-    rate_limit_per_minute = models.PositiveIntegerField("每分钟请求上限", default=60)
-    queued = models.BooleanField("排队受理（返回token）", default=False)
-    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "接口密钥"
-        verbose_name_plural = "接口密钥"
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(rate_limit_per_minute__gte=1), name="api_key_rate_positive"),
-        ]
-
-    def __str__(self):
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self):
-        return self.revoked_at is None
-
-
-class ApiToken(models.Model):
-    """个人接口令牌: lets a staff account's own tools call /api/v1/ as that account, with exactly the
-    account's rights. Stored as a SHA-256 like ApiKey."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField("用途", max_length=80)
-    prefix = models.CharField("令牌前缀", max_length=12, editable=False)
-    key_hash = models.CharField("令牌哈希", max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
-    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
-    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "个人接口令牌"
-        verbose_name_plural = "个人接口令牌"
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return f"{self.user} · {self.name}"
-
-
-class Open311Status(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    DONE = "done", "已登记"
-    FAILED = "failed", "登记失败"
-
-
-class Open311Request(models.Model):
-    """One POST to the Open311 endpoint: the key that sent it, the public token the client may
-    look the request up by, what the specification carries beyond a concern (attributes,
-    media_url, address_id) and the contact fields, kept encrypted and never returned. A queued
-    request holds its validated submission (encrypted) until the worker registers the concern."""
-
-    token = models.CharField("token", max_length=40, unique=True)
-    api_key = models.ForeignKey(ApiKey, verbose_name="接口密钥", on_delete=models.PROTECT, related_name="+")
-    concern = models.OneToOneField(
-        Concern,
-        verbose_name="诉求",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="open311",
-    )
-    status = models.CharField("状态", max_length=8, choices=Open311Status.choices)
-    category = models.ForeignKey(Category, verbose_name="类别", on_delete=models.PROTECT, related_name="+")
-    attributes = models.JSONField("补充问题答案", default=dict, blank=True)
-    media_url = models.URLField("媒体链接", max_length=500, blank=True)
-    address_id = models.CharField("地址编号", max_length=60, blank=True)
-    contact = EncryptedJSONField("联系信息", blank=True)
-    submission = EncryptedJSONField("待登记内容", blank=True)
-    error = models.CharField("失败原因", max_length=300, blank=True)
-    created_at = models.DateTimeField("提交时间", default=timezone.now)
-
-    class Meta:
-        verbose_name = "Open311请求"
-        verbose_name_plural = "Open311请求"
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return self.token
 
 
 class RateMonth(models.Model):

@@ -13,14 +13,14 @@ recent months move as concerns progress; a month is settled when its concerns ar
   declined since) and either already responded or past its response deadline. A concern whose
   response deadline is still ahead and that has no response yet is not counted either way.
   Responded in time: the department's first public update or its resolution (responded_at) at or
-  before response_due (end of the due working day; see zhenwu.lib.workdays).
+  before response_due (end of the due working day; see zhenwu.workdays.calendar).
 - 解决率 (resolution rate) = solved / assessed.
   Assessed: concerns with a call-back verdict (the latest one, whether by phone or on the follow
   page). Solved: the resident confirmed at that call-back that the problem is solved.
 - 满意率 (satisfaction rate) = (满意 + 基本满意) / assessed, on the same latest verdicts; the
   counts of each answer are returned too, so a weighted variant can be computed.
 - Median working days to resolve: the median of resolution_workdays (working days from receipt to
-  the latest resolution, zhenwu.lib.workdays.workdays_between) over concerns currently resolved or
+  the latest resolution, zhenwu.workdays.calendar.workdays_between) over concerns currently resolved or
   closed; for an even count, the mean of the two middle values.
 
 Rates are percentages rounded half-up to one decimal, or None when the denominator is zero.
@@ -47,7 +47,7 @@ from django.db import connections
 from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
 from .models import CallBackResult, Concern, Status
 

@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from zhenwu.jobs.services import follow_up_task
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
 from .models import Concern, RateMonth, RateSummary
 from .rates import COUNT_FIELDS, RateCells, rate_cells

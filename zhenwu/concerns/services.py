@@ -40,11 +40,13 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, record_reveal, snapshot
 from zhenwu.core.errors import DomainError
 from zhenwu.jobs.services import follow_up_task
-from zhenwu.lib import uploads, workdays
+from zhenwu.lib import uploads
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.masking import mask_numbers
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.org.models import Area, AreaLevel, Department
+from zhenwu.workdays import calendar as workdays
+from zhenwu.workdays.calendar import workday_overrides
 
 from . import access, notify, signals
 from .models import (
@@ -73,7 +75,6 @@ from .models import (
     Supervision,
     SupervisionKind,
     Urgency,
-    WorkdayOverride,
     hash_token,
 )
 
@@ -118,11 +119,6 @@ class EscalationReport:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def workday_overrides():
-    """The admin-entered WorkdayOverride rows as {date: is_workday} (one query)."""
-    return dict(WorkdayOverride.objects.values_list("date", "is_workday"))
 
 
 def response_limit_days(category, urgency):

@@ -146,3 +146,28 @@ class DropPatternIndexOnPostgres(Operation):
 
     def describe(self):
         return f"Drop the pattern index of {self.model_name}.{self.name} on PostgreSQL"
+
+
+def move_content_types(models, *, from_app, to_app):
+    """A reversible RunPython for models moved from one app to another in state only
+    (SeparateDatabaseAndState, same db_table): their django_content_type rows are relabelled, so the
+    permissions, admin log entries and generic relations that point at them by id keep doing so.
+    `models` are lower-case model names. A row already present under the new label (a post_migrate
+    run in between) is left as it is, and so is the old one."""
+    from django.db.migrations.operations import RunPython
+
+    def relabel(source, target):
+        def run(apps, schema_editor):
+            from django.contrib.contenttypes.models import ContentType as LiveContentType
+
+            content_types = apps.get_model("contenttypes", "ContentType").objects.using(
+                schema_editor.connection.alias
+            )
+            for model in models:
+                if not content_types.filter(app_label=target, model=model).exists():
+                    content_types.filter(app_label=source, model=model).update(app_label=target)
+            LiveContentType.objects.clear_cache()
+
+        return run
+
+    return RunPython(relabel(from_app, to_app), relabel(to_app, from_app))

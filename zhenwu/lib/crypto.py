@@ -101,6 +101,12 @@ def blind_index(value, *, purpose):
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def hash_token(token):
+    """The stored form of a secret we issue (follow links, API keys and tokens): they are 256-bit
+    random values, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class EncryptedTextField(models.TextField):
     """A text value stored encrypted (see encrypt_text). Empty strings stay empty (nothing to protect)."""
 

@@ -36,11 +36,11 @@ from zhenwu.activities.models import (
 from zhenwu.concerns import figures as concern_figures
 from zhenwu.concerns.rates import concern_rates
 from zhenwu.grid import figures as grid_figures
-from zhenwu.lib import workdays
 from zhenwu.lib.numbers import approx_count, hours_text
 from zhenwu.org.models import Area
 from zhenwu.study import figures as study_figures
 from zhenwu.study.models import SessionKind, VenueKind
+from zhenwu.workdays import calendar as workdays
 
 from . import briefing_photos, briefing_projects
 

@@ -29,9 +29,9 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
-from zhenwu.lib import workdays
 from zhenwu.lib.numbers import one_decimal
 from zhenwu.org.models import Area, AreaLevel
+from zhenwu.workdays import calendar as workdays
 
 VILLAGE_LEVELS = (AreaLevel.VILLAGE, AreaLevel.COMMUNITY)
 

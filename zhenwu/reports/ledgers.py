@@ -51,10 +51,10 @@ from zhenwu.audit.services import record_event
 from zhenwu.core.errors import DomainError
 from zhenwu.jobs.models import Job
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler, save_job_output
-from zhenwu.lib import workdays
 from zhenwu.lib.crypto import decrypt_text
 from zhenwu.lib.masking import mask_numbers, mask_phone
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
+from zhenwu.workdays import calendar as workdays
 
 from .filters import REPORT_ROLES, Filter, area_choices
 

@@ -18,7 +18,7 @@ import random
 
 from django.utils import timezone
 
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
 from . import services
 from .models import (

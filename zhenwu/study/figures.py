@@ -16,7 +16,7 @@ say; all when None), `area` (required) and `start`, `end` (local dates, both inc
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
 from .models import Attendance, HomeLesson, LeaveRequest, LeaveStatus, Mentorship, StudySession
 

@@ -6,9 +6,9 @@ import json
 import pytest
 from drf_spectacular.validation import validate_schema
 
+from zhenwu.accounts.tokens import create_api_token, revoke_api_token
 from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns import services
-from zhenwu.concerns.keys import create_api_token, revoke_api_token
 from zhenwu.concerns.models import Channel, Concern, ConcernEvent, Status
 
 API = "/api/v1"

@@ -9,7 +9,7 @@ from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns import access, services
 from zhenwu.concerns.models import Channel, Concern, ConcernEvent, ConcernPhoto, Notification, Status, Urgency
 from zhenwu.concerns.services import ConcernError, ConcernPermissionDenied, submit_concern
-from zhenwu.lib.workdays import end_of_day
+from zhenwu.workdays.calendar import end_of_day
 
 from .conftest import local
 
@@ -177,7 +177,7 @@ def test_urgency_shortens_the_response_deadline(submit, world, time_machine):
 
 
 def test_workday_overrides_entered_by_the_town_change_deadlines(submit, time_machine):
-    from zhenwu.concerns.models import WorkdayOverride
+    from zhenwu.workdays.models import WorkdayOverride
 
     WorkdayOverride.objects.create(date=datetime.date(2026, 10, 8), is_workday=False, note="镇防汛调休")
     time_machine.move_to(local(2026, 9, 30, 10, 0), tick=False)

@@ -17,8 +17,8 @@ from zhenwu.concerns.models import (
     Status,
 )
 from zhenwu.concerns.services import ConcernError, ConcernPermissionDenied, TransitionNotAllowed
-from zhenwu.lib.workdays import end_of_day
 from zhenwu.org.models import Area, AreaLevel, Department
+from zhenwu.workdays.calendar import end_of_day
 
 from .conftest import local
 

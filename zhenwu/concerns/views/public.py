@@ -29,10 +29,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zhenwu.lib import http_errors, ratelimits, workdays
+from zhenwu.lib import http_errors, ratelimits
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel, Department
+from zhenwu.workdays import calendar as workdays
 
 from .. import access, rates_summary, services
 from ..forms_public import (

@@ -24,9 +24,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.core.roles import AREA_SCOPED, Role
-from zhenwu.lib import workdays
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.org.models import Area, AreaLevel, Department
+from zhenwu.workdays import calendar as workdays
 
 from .. import access, services
 from ..forms_staff import (

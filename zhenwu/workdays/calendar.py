@@ -2,9 +2,9 @@
 
 The official schedule comes from the `chinesecalendar` package (updated each year when the State
 Council publishes the next year's holidays). Callers may pass `overrides`, a mapping of
-date -> is_workday, which wins over the package: the concerns app feeds its admin-editable
-WorkdayOverride rows, so a town can enter next year's schedule (or a local day off) without a
-release. For a year the package does not know, the rule falls back to Monday–Friday plus the
+date -> is_workday, which wins over the package: `workday_overrides()` reads the admin-editable
+WorkdayOverride rows (zhenwu.workdays.models), so a town can enter next year's schedule (or a local
+day off) without a release. For a year the package does not know, the rule falls back to Monday–Friday plus the
 overrides, and a warning is logged once per year.
 
 Deadline rule (used for every due date in the product):
@@ -135,3 +135,10 @@ def workdays_between(start, end, overrides=None):
             count += 1
         day += _ONE_DAY
     return count
+
+
+def workday_overrides():
+    """The admin-entered WorkdayOverride rows as {date: is_workday} (one query)."""
+    from .models import WorkdayOverride  # the functions above need no app registry
+
+    return dict(WorkdayOverride.objects.values_list("date", "is_workday"))

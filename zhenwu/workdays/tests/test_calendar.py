@@ -1,4 +1,4 @@
-"""Working days on the Chinese calendar (zhenwu.lib.workdays).
+"""Working days on the Chinese calendar (zhenwu.workdays.calendar).
 
 The 2026 schedule in chinesecalendar 1.11: 中秋 Fri 25 – Sun 27 September; 国庆 Thu 1 – Wed 7
 October; Saturday 10 October is a 调休 make-up working day; Sunday 20 September too.
@@ -6,15 +6,20 @@ October; Saturday 10 October is a 调休 make-up working day; Sunday 20 Septembe
 
 import datetime
 import logging
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from zhenwu.lib import workdays
+from zhenwu.workdays import calendar as workdays
 
-from .conftest import SHANGHAI, local
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 D = datetime.date
 UTC = datetime.UTC
+
+
+def local(*args):
+    return datetime.datetime(*args, tzinfo=SHANGHAI)
 
 
 def test_national_day_holidays_are_not_working_days():
@@ -111,7 +116,7 @@ def test_overrides_win_over_the_package():
 
 def test_years_the_package_does_not_know_fall_back_to_monday_to_friday_and_warn_once(caplog):
     workdays._warned_years.discard(2099)
-    with caplog.at_level(logging.WARNING, logger="zhenwu.lib.workdays"):
+    with caplog.at_level(logging.WARNING, logger="zhenwu.workdays.calendar"):
         assert workdays.is_workday(D(2099, 1, 1))  # a Thursday; no holiday data for 2099
         assert not workdays.is_workday(D(2099, 1, 3))  # Saturday
         assert workdays.add_workdays_date(D(2099, 1, 2), 1) == D(2099, 1, 5)
@@ -139,3 +144,14 @@ def test_an_override_table_without_any_working_day_fails_clearly():
     never = {D(2026, 10, 8) + datetime.timedelta(days=i): False for i in range(workdays._MAX_SCAN_DAYS + 1)}
     with pytest.raises(ValueError, match="no working day"):
         workdays.add_workdays(local(2026, 10, 8, 10, 0), 1, never)
+
+
+def test_the_towns_overrides_are_read_as_a_date_map_in_one_query(db, django_assert_num_queries):
+    from zhenwu.workdays.models import WorkdayOverride
+
+    WorkdayOverride.objects.create(date=D(2026, 10, 8), is_workday=False, note="镇防汛调休")
+    WorkdayOverride.objects.create(date=D(2026, 10, 11), is_workday=True)
+    with django_assert_num_queries(1):
+        overrides = workdays.workday_overrides()
+    assert overrides == {D(2026, 10, 8): False, D(2026, 10, 11): True}
+    assert workdays.add_workdays_date(local(2026, 10, 7, 10, 0), 1, overrides) == D(2026, 10, 9)

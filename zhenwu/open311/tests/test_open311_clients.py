@@ -10,8 +10,8 @@ import pytest
 from defusedxml import ElementTree
 from django.core.cache import cache
 
-from zhenwu.concerns.keys import create_api_key
 from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.open311.keys import create_api_key
 
 ROOT = "/open311/v2"
 JURISDICTION = "430181110"

@@ -49,13 +49,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from zhenwu.jobs.services import JobError, enqueue_job, job_handler
-from zhenwu.lib import workdays
-from zhenwu.lib.request_context import Actor, acting_as, client_ip
-from zhenwu.org.models import Area, AreaLevel
-
-from . import keys
-from .models import (
+from zhenwu.concerns.models import (
     OPEN_STATUSES,
     PUBLIC_STATUSES,
     AttributeDatatype,
@@ -63,13 +57,18 @@ from .models import (
     Channel,
     Concern,
     ConcernEvent,
-    Open311Request,
-    Open311Status,
     ServiceAttribute,
     Status,
 )
-from .redaction import redact_text
-from .services import MAX_TEXT_LENGTH, ConcernError, normalise_phone, submit_concern
+from zhenwu.concerns.redaction import redact_text
+from zhenwu.concerns.services import MAX_TEXT_LENGTH, ConcernError, normalise_phone, submit_concern
+from zhenwu.jobs.services import JobError, enqueue_job, job_handler
+from zhenwu.lib.request_context import Actor, acting_as, client_ip
+from zhenwu.org.models import Area, AreaLevel
+from zhenwu.workdays import calendar as workdays
+
+from . import keys
+from .models import Open311Request, Open311Status
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from zhenwu.concerns.keys import create_api_key
 from zhenwu.concerns.services import ConcernError
 from zhenwu.lib.request_context import Actor, acting_as
+from zhenwu.open311.keys import create_api_key
 
 
 class Command(BaseCommand):

@@ -13,17 +13,17 @@ from django.core.cache import cache
 
 from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns import services
-from zhenwu.concerns.keys import create_api_key, revoke_api_key
 from zhenwu.concerns.models import (
     Channel,
     Concern,
-    Open311Request,
     Outcome,
     ServiceAttribute,
     Status,
     hash_token,
 )
 from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.open311.keys import create_api_key, revoke_api_key
+from zhenwu.open311.models import Open311Request
 from zhenwu.org.models import Area, AreaLevel
 
 from . import open311_spec as spec

@@ -1,10 +1,10 @@
-"""Authentication of the staff API by personal token (kept apart from api.py: DRF imports the
-authentication classes while its own views module is still loading)."""
+"""Authentication of the staff API (/api/v1/, zhenwu.concerns.api) by personal token (kept apart from
+the API views: DRF imports the authentication classes while their module is still loading)."""
 
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from . import keys
+from . import tokens
 
 
 class StaffTokenAuthentication(BaseAuthentication):
@@ -20,7 +20,7 @@ class StaffTokenAuthentication(BaseAuthentication):
             plain = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("令牌无效或已吊销") from None
-        found = keys.authenticate_api_token(plain)
+        found = tokens.authenticate_api_token(plain)
         if found is None:
             raise exceptions.AuthenticationFailed("令牌无效或已吊销")
         return found

@@ -1,4 +1,4 @@
-"""Forms of the API key and token pages."""
+"""The form of the Open311 key page."""
 
 from django import forms
 
@@ -23,10 +23,4 @@ class ApiKeyForm(forms.Form):
     )
     queued = forms.BooleanField(
         label="排队受理", required=False, help_text="勾选后，提交时先返回token，由后台任务登记诉求（适合批量推送）"
-    )
-
-
-class ApiTokenForm(forms.Form):
-    name = forms.CharField(
-        label="用途", max_length=80, help_text="如“办理统计脚本”", error_messages={"required": "请填写用途"}
     )
