@@ -15,7 +15,7 @@ checks the allowed from-states and the acting user's rights, records a ConcernEv
 entry, and queues notifications. A refused transition raises ConcernError with a Chinese message
 for the user; nothing is changed.
 
-Deadlines (zhenwu.lib.workdays, end of the due day, Asia/Shanghai):
+Deadlines (zhenwu.workdays.calendar, end of the due day, Asia/Shanghai):
 - resolution_due = receipt + category.resolution_limit_days working days; re-computed when the
   category changes; restarted from the reopening when a concern is reopened (重办).
 - response_due = the department's deadline for its first contact with the resident: set from
