@@ -10,12 +10,12 @@ checked the user's scope.
 """
 
 from zhenwu.concerns import access as concern_access
-from zhenwu.core.roles import Role
+from zhenwu.core.roles import TOWN_WIDE
 from zhenwu.core.slots import once_per_render, render_fragment
 
 from .services import can_undo, latest_suggestions
 
-VIEW_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
+VIEW_ROLES = TOWN_WIDE  # town admins, leaders, dispatchers
 
 
 def _user(context):
