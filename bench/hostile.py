@@ -63,7 +63,9 @@ def child(index, quick):
     from zhenwu.jobs.models import Job
     from zhenwu.jobs.services import run_pending_jobs
     from zhenwu.lib.photos import clean_photo
-    from zhenwu.org import roster
+    from zhenwu.org.roster.errors import RosterError, RosterFileError
+    from zhenwu.org.roster.jobs import start_roster_import
+    from zhenwu.org.roster.layouts import RESIDENTS
 
     kind, name, build = _cases(quick)[index]
     data = build()
@@ -77,8 +79,8 @@ def child(index, quick):
         upload = SimpleUploadedFile("花名册.xlsx", data)
         del data
         try:
-            job = roster.start_roster_import(kind=roster.RESIDENTS, upload=upload, by=user)
-        except (roster.RosterFileError, roster.RosterError) as exc:
+            job = start_roster_import(kind=RESIDENTS, upload=upload, by=user)
+        except (RosterFileError, RosterError) as exc:
             answer = f"refused at upload: {exc}"
         else:
             run_pending_jobs()

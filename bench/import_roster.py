@@ -74,7 +74,9 @@ def child(size, kind):
     from zhenwu.audit.models import AuditEntry
     from zhenwu.lib.request_context import Actor, acting_as
     from zhenwu.org.models import Member, Resident
-    from zhenwu.org.roster import Stage, commit_roster, validate_roster
+    from zhenwu.org.roster.commit import commit_roster
+    from zhenwu.org.roster.scan import validate_roster
+    from zhenwu.org.roster.stage import Stage
 
     read_stage = Stage.read
 

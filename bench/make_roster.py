@@ -125,7 +125,7 @@ def write_roster(path, *, kind, rows, villages=None, orgs=None, seed=2019):
     setup_django()
     from openpyxl import Workbook
 
-    from zhenwu.org.roster import KIND_LABELS, LAYOUTS, RESIDENTS
+    from zhenwu.org.roster.layouts import KIND_LABELS, LAYOUTS, RESIDENTS
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(KIND_LABELS[kind])
@@ -150,7 +150,8 @@ DEMO_ORGS = ["九龙村第一党支部", "石灰嘴村党支部", "集镇村党�
 def write_samples(directory):
     """The two sample files users download from the import page, with the demo town's names."""
     setup_django()
-    from zhenwu.org.roster import MEMBERS, RESIDENTS, sample_rows, write_template
+    from zhenwu.org.roster.export import sample_rows, write_template
+    from zhenwu.org.roster.layouts import MEMBERS, RESIDENTS
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,10 @@ from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import enqueue_job, job_handler, run_pending_jobs
 from zhenwu.lib.photos import clean_photo
 from zhenwu.lib.request_context import client_ip
-from zhenwu.org import roster
 from zhenwu.org.models import Household, Resident
+from zhenwu.org.roster.errors import RosterFileError
+from zhenwu.org.roster.jobs import start_roster_import
+from zhenwu.org.roster.layouts import RESIDENTS
 
 REPORT = "/concerns/report/"
 MEMORY_CEILING = 64 * 1024 * 1024  # bytes of Python allocations a refusal may peak at
@@ -65,8 +67,8 @@ def _import(cast, data):
     upload = SimpleUploadedFile("住户花名册.xlsx", data)
     with Measured() as measured:
         try:
-            job = roster.start_roster_import(kind=roster.RESIDENTS, upload=upload, by=cast.users.town_admin)
-        except roster.RosterFileError as exc:
+            job = start_roster_import(kind=RESIDENTS, upload=upload, by=cast.users.town_admin)
+        except RosterFileError as exc:
             return SimpleNamespace(refused=str(exc), job=None, measured=measured)
         run_pending_jobs()
     return SimpleNamespace(refused="", job=Job.objects.get(pk=job.pk), measured=measured)

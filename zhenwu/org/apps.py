@@ -6,4 +6,4 @@ class OrgConfig(AppConfig):
     verbose_name = "区域、人员与组织"
 
     def ready(self):
-        from . import roster  # noqa: F401  (registers the roster import job handlers)
+        from .roster import jobs  # noqa: F401  (registers the roster import job handlers)

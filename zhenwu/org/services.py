@@ -6,7 +6,7 @@ the field, so forms can show it beside the input and importers can name the row.
 
 The `*_many` variants create many rows with bulk_create and one audit entry per row
 (record_created_many); the demo loader uses them. They prepare each row exactly as the single-row
-services do. The roster importer (roster.py) checks its rows in batches against the database with
+services do. The roster importer (org.roster) checks its rows in batches against the database with
 errors per Excel cell, and writes with bulk_create itself, sharing id_number_hash and split_tags.
 """
 

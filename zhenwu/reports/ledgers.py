@@ -9,9 +9,8 @@ tests/test_ledgers.py fixes every header row, so a town's filing system can rely
 Files: one sheet, a title line in row 1 (plain, not merged), the header in row 2, panes frozen
 under it, column widths set, an auto-filter over the table, dates and times as real date cells
 (yyyy-mm-dd / yyyy-mm-dd hh:mm), every text (reference numbers, masked phones) as a text cell
-so nothing is read as a number or a formula. Written with openpyxl's write-only workbook; the rows
-are serialised by `_FastRowsWriter` (see there) because openpyxl's per-cell objects would take
-about 90 s for 500,000 rows of 21 columns.
+so nothing is read as a number or a formula. Written with openpyxl's write-only workbook through its
+public API only (`write_ledger`).
 """
 
 import datetime
@@ -35,16 +34,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
-from openpyxl import LXML, Workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
-from openpyxl.xml.constants import SHEET_MAIN_NS
-from openpyxl.xml.functions import xmlfile
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
@@ -97,20 +93,10 @@ def available_ledgers():
     return list(LEDGERS.values())
 
 
-# --- the fast sheet writer -----------------------------------------------------------------------
+# --- the sheet writer --------------------------------------------------------------------------
 
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ud800-\udfff]|[\ufffe\uffff]")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30).toordinal()
-
-
-def _text_xml(value):
-    if value.__class__ is not str:
-        value = str(value)
-    if "&" in value or "<" in value or ">" in value:
-        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if _ILLEGAL.search(value):
-        value = _ILLEGAL.sub("", value)
-    return value
 
 
 def excel_date(value):
@@ -149,131 +135,88 @@ def datetime_serial(zone):
     return serial
 
 
-if not LXML:  # the rows are written beside lxml's incremental writer, flushed (see below)
-    raise ImportError("zhenwu.reports.ledgers needs lxml for openpyxl (it is installed with python-docx)")
+def text_cell_value(sheet, value):
+    """What to append for a text column's value: the text without the characters XML cannot hold,
+    or None for nothing. Text openpyxl would take for a formula ("=...") or an error ("#N/A") is
+    appended as a cell marked as text, so a value is never evaluated."""
+    if value is None:
+        return None
+    if value.__class__ is not str:
+        value = str(value)
+    if _ILLEGAL.search(value):
+        value = _ILLEGAL.sub("", value)
+    if not value:
+        return None
+    if (value[0] == "=" and len(value) > 1) or value in ERROR_CODES:
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
-class _FastRowsWriter(WorksheetWriter):
-    """openpyxl's write-only sheet writer, with rows serialised as XML text straight into the
-    sheet's stream instead of through one Cell object and several lxml calls per cell (4-5x
-    faster). Everything around the rows (column widths, frozen panes, auto-filter, page setup,
-    styles, shared parts) is still openpyxl's. The XML stream writes to a file object we hold;
-    before the first row it is flushed so the rows land right after <sheetData>."""
-
-    def __init__(self, ws):
-        self._fh = None
-        self._flushed = False
-        super().__init__(ws)
-
-    def get_stream(self):
-        self._fh = open(self.out, "wb")  # noqa: SIM115 (closed when the stream ends)
-        try:
-            with xmlfile(self._fh) as xf:
-                with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
-                    try:
-                        while True:
-                            el = yield
-                            if el is True:
-                                yield xf
-                            elif el is None:
-                                continue
-                            else:
-                                xf.write(el)
-                    except GeneratorExit:
-                        pass
-        finally:
-            self._fh.close()
-
-    def write_row(self, xf, row, row_idx):
-        if not self._flushed:
-            xf.flush()
-            self._flushed = True
-        self._fh.write(self.ws.encode_row(row, str(row_idx)).encode())
-
-
-class _LedgerSheet(WriteOnlyWorksheet):
-    """A write-only sheet whose rows are plain value tuples, turned into XML by `encode_row`
-    (set before appending; see `row_encoder`)."""
-
-    encode_row = None
-
-    def _get_writer(self):
-        if self._writer is None:
-            self._writer = _FastRowsWriter(self)
-            self._writer.write_top()
-
-    def _values_to_row(self, values, row_idx):
-        return values
-
-
-def _style_id(ws, **style):
-    cell = WriteOnlyCell(ws)
-    for name, value in style.items():
-        setattr(cell, name, value)
-    return cell.style_id
-
-
-def _cached_escape(limit=4096):
-    """A text value as the opening <t> tag and its escaped text, remembering the first `limit`
-    distinct values (labels repeat: villages, departments, states)."""
-    cache = {}
-
-    def escape(value):
-        xml = cache.get(value)
-        if xml is None:
-            text = _text_xml(value)
-            # Spaces at either end are kept only when marked; most values have none.
-            xml = f'<t xml:space="preserve">{text}' if text != text.strip() else f"<t>{text}"
-            if len(cache) < limit:
-                cache[value] = xml
-        return xml
-
-    return escape
-
-
-def row_encoder(formats, styles, zone):
-    """A function (row tuple, row number as text) -> the row's XML, generated once for a column
-    layout so that a row costs one call instead of one per cell. `formats` is one of TEXT, INT,
-    DATE, DATETIME per column; `styles` the style id per column (or None)."""
-    lines = ["def encode(row, r):", f"    ({', '.join(f'v{i}' for i in range(len(formats)))},) = row",
-             "    out = ['<row r=\"', r, '\">']"]
-    names = {"excel_date": excel_date, "stamp": datetime_serial(zone)}
-    for i, (fmt, style) in enumerate(zip(formats, styles, strict=True)):
-        letter = get_column_letter(i + 1)
-        s_attr = f' s=\\"{style}\\"' if style else ""
-        v = f"v{i}"
+def row_values(sheet, columns, zone):
+    """A function turning a row tuple (in column order) into what the write-only sheet's `append`
+    takes: text as checked text, integers as they are, and decimals, dates and date-times as serial
+    numbers in a cell carrying the column's number format. One such cell per column serves every
+    row: `append` writes a write-only sheet's row to its stream before it returns."""
+    stamp = datetime_serial(zone)
+    steps = []
+    for column in columns:
+        fmt = column.fmt
         if fmt == TEXT:
-            names[f"esc{i}"] = _cached_escape()
-            lines.append(f"    if {v} is not None and {v} != '':")
-            lines.append(f"        out.append(f'<c r=\"{letter}{{r}}\"{s_attr} t=\"inlineStr\">"
-                         f"<is>{{esc{i}({v})}}</t></is></c>')")
-            continue
-        value = {INT: f"{{{v}:d}}", DECIMAL: f"{{{v}}}", DATE: f"{{excel_date({v})}}", DATETIME: f"{{stamp({v})!r}}"}.get(fmt)
-        if value is None:
+            steps.append(lambda v: text_cell_value(sheet, v))
+        elif fmt == INT:
+            steps.append(None)
+        elif fmt in NUMBER_FORMATS:
+            cell = WriteOnlyCell(sheet)
+            cell.number_format = NUMBER_FORMATS[fmt]
+            convert = {DATE: excel_date, DATETIME: stamp}.get(fmt)
+
+            def step(v, cell=cell, convert=convert):
+                if v is None:
+                    return None
+                cell.value = convert(v) if convert is not None else v
+                return cell
+
+            steps.append(step)
+        else:
             raise ValueError(f"unknown column format {fmt!r}")
-        lines.append(f"    if {v} is not None:")
-        lines.append(f"        out.append(f'<c r=\"{letter}{{r}}\"{s_attr}><v>{value}</v></c>')")
-    lines += ["    out.append('</row>')", "    return ''.join(out)"]
-    exec("\n".join(lines), names)  # noqa: S102 (source built above from the column layout only)
-    return names["encode"]
+    pairs = list(enumerate(steps))
+
+    def values(row):
+        out = list(row)
+        for i, step in pairs:
+            if step is not None:
+                out[i] = step(out[i])
+        return out
+
+    return values
+
+
+def _styled_row(sheet, values, **style):
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value)
+        for name, setting in style.items():
+            setattr(cell, name, setting)
+        cell.data_type = "s"
+        cells.append(cell)
+    return cells
 
 
 def write_ledger(ledger, rows, *, subtitle="", progress=None, total=0, every=5000):
     """Write `rows` (tuples in column order; dates as dates, times as aware datetimes) as the
     ledger's .xlsx into a temporary file, positioned at 0. Returns (file, row count).
-    `progress(done, total)` is called every `every` rows."""
+    `progress(done, total)` is called every `every` rows.
+
+    openpyxl's write-only workbook (public API only): each row goes to the sheet's temporary file
+    as it is appended and text is written inline (no shared-strings table), so memory does not
+    grow with the rows."""
     zone = workdays.local_zone()
     wb = Workbook(write_only=True)
     columns = ledger.columns
     letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
-    ws = _LedgerSheet(wb, ledger.title)
-    wb._add_sheet(ws)
-    title_style = _style_id(ws, font=Font(bold=True, size=14))
-    header_style = _style_id(
-        ws, font=Font(bold=True), fill=PatternFill("solid", fgColor="F3E3E3"),
-        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-    )
-    styles = {fmt: _style_id(ws, number_format=number_format) for fmt, number_format in NUMBER_FORMATS.items()}
+    ws = wb.create_sheet(ledger.title)
     for letter, column in zip(letters, columns, strict=True):
         ws.column_dimensions[letter].width = column.width
     ws.freeze_panes = f"{get_column_letter(ledger.frozen_columns + 1)}3"
@@ -284,15 +227,17 @@ def write_ledger(ledger, rows, *, subtitle="", progress=None, total=0, every=500
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
 
-    ws.encode_row = row_encoder([TEXT], [title_style], zone)
-    ws.append([f"{ledger.title}（{subtitle}，导出时间 {timezone.localtime():%Y-%m-%d %H:%M}）"])
-    ws.encode_row = row_encoder([TEXT] * len(columns), [header_style] * len(columns), zone)
-    ws.append(ledger.headers)
-    ws.encode_row = row_encoder([c.fmt for c in columns], [styles.get(c.fmt) for c in columns], zone)
+    title = f"{ledger.title}（{subtitle}，导出时间 {timezone.localtime():%Y-%m-%d %H:%M}）"
+    ws.append(_styled_row(ws, [title], font=Font(bold=True, size=14)))
+    ws.append(_styled_row(
+        ws, ledger.headers, font=Font(bold=True), fill=PatternFill("solid", fgColor="F3E3E3"),
+        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+    ))
+    values = row_values(ws, columns, zone)
     count = 0
     append = ws.append
     for row in rows:
-        append(row)
+        append(values(row))
         count += 1
         if progress is not None and count % every == 0:
             progress(count, total)

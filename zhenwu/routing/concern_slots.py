@@ -4,17 +4,18 @@
 - ``concerns.concern_detail_cards``: the suggestion card on a concern's page;
 - ``concerns.inbox_row_category``: the one-line suggestion in each inbox row (one query per page).
 
-Shown to town-wide staff only (dispatchers, town admins, leaders); the concern page has already
+Shown to town-wide staff only (dispatchers, town admins, leaders): for anyone else both receivers
+return None, so the page has nothing where the slot is (`_shown_to`). The concern page has already
 checked the user's scope.
 """
 
 from zhenwu.concerns import access as concern_access
-from zhenwu.core.roles import Role
+from zhenwu.core.roles import TOWN_WIDE
 from zhenwu.core.slots import once_per_render, render_fragment
 
 from .services import can_undo, latest_suggestions
 
-VIEW_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
+VIEW_ROLES = TOWN_WIDE  # town admins, leaders, dispatchers
 
 
 def _user(context):
@@ -22,15 +23,21 @@ def _user(context):
     return getattr(request, "user", None)
 
 
+def _shown_to(user):
+    """Whether the router's fragments are for this reader. Both receivers answer a reader they are
+    not for with None, which the slot leaves out (no card, no hint, not even whitespace); for a
+    reader they are for, they always return their fragment, which says when there is no suggestion."""
+    return getattr(user, "role", None) in VIEW_ROLES
+
+
 def suggestion_card(sender, *, context, concern, **kwargs):
     """The concern page's card: the latest suggestion, with apply and undo where the user may."""
     user = _user(context)
-    if getattr(user, "role", None) not in VIEW_ROLES:
-        return render_fragment(context, "routing/_suggestion_card.html", {"show": False})
+    if not _shown_to(user):
+        return None
     suggestion = latest_suggestions([concern.pk]).get(concern.pk)
     can_dispatch = concern_access.can_dispatch(user, concern)
     return render_fragment(context, "routing/_suggestion_card.html", {
-        "show": True,
         "concern": concern,
         "s": suggestion,
         "can_apply": bool(
@@ -51,7 +58,7 @@ def suggestion_card(sender, *, context, concern, **kwargs):
 def suggestion_hint(sender, *, context, concern, page, **kwargs):
     """An inbox row's line: the suggestion, "none", or "being made"; the page's suggestions are
     loaded once, on its first row."""
-    if getattr(_user(context), "role", None) not in VIEW_ROLES:
+    if not _shown_to(_user(context)):
         return None
     suggestions = once_per_render(
         context, ("routing.suggestions", id(page)), lambda: latest_suggestions(c.pk for c in page)

@@ -235,9 +235,10 @@ def _ranked_proba(model, proba, resolve):
 
 def queue_new_concerns(sender, *, concerns, **kwargs):
     """Receiver of concerns.signals.intake_completed (connected in RoutingConfig.ready), inside the
-    intake's transaction: queue the batch for suggest_for_new_concerns, when a model is active (as
-    before, a concern taken in while no model is active gets no suggestion). One INSERT."""
-    if not concerns or not RouterModel.objects.filter(is_active=True).exists():
+    intake's transaction: queue the batch for suggest_for_new_concerns. One INSERT. Whether a model
+    is active is not asked here but by the worker task for each batch it takes, so a model
+    activated after the intake (and before the batch is scored) is the one used."""
+    if not concerns:
         return
     PendingSuggestion.objects.bulk_create(
         [PendingSuggestion(concern_id=c.pk) for c in concerns], ignore_conflicts=True
@@ -259,8 +260,8 @@ def suggest_for_new_concerns(*, limit=SUGGEST_BATCH, now=None):
     if not due.exists():
         return 0  # the idle pass: one read of a small indexed table, no write lock
     batch = list(due.select_related("concern__town").order_by("id")[:limit])
-    row = active_model()
-    if row is None:  # deactivated meanwhile: nothing to suggest with
+    row = active_model()  # asked for each batch: a model activated since the last pass is used
+    if row is None:  # no model active now: these concerns get no suggestion (as at intake before)
         PendingSuggestion.objects.filter(pk__in=[p.pk for p in batch]).delete()
         return len(batch)
     try:

@@ -9,8 +9,10 @@ from openpyxl import load_workbook
 
 from zhenwu.audit.models import AuditAction, AuditEntry
 from zhenwu.lib.request_context import Actor, acting_as
-from zhenwu.org import roster, services
+from zhenwu.org import services
 from zhenwu.org.models import Household, Member, Resident
+from zhenwu.org.roster.commit import RosterRejected, commit_roster
+from zhenwu.org.roster.scan import validate_roster
 
 from .roster_files import MEMBER_HEADER, RESIDENT_HEADER, id_number, member_row, resident_row, xlsx
 
@@ -100,8 +102,8 @@ def test_an_unknown_roster_kind_is_404(client, cast, login):
 def _commit(kind, content, user):
     with acting_as(Actor(user_id=user.pk, label=user.username)):
         try:
-            return roster.commit_roster(kind=kind, fileobj=io.BytesIO(content), user=user)
-        except roster.RosterRejected as exc:
+            return commit_roster(kind=kind, fileobj=io.BytesIO(content), user=user)
+        except RosterRejected as exc:
             raise AssertionError(exc.scan.summary()["errors"]) from None
 
 
@@ -177,11 +179,11 @@ def test_the_downloaded_template_explains_the_layout_and_validates_cleanly(clien
     assert "九龙村" in notes and "九龙村第一网格、九龙村第二网格" in notes
     assert "集镇村" not in notes  # only the secretary's own village
     assert workbook["住户花名册"]["H2"].number_format == "@"  # ID numbers typed here stay text
-    summary = roster.validate_roster(kind="residents", fileobj=io.BytesIO(content), user=cast.users.secretary)
+    summary = validate_roster(kind="residents", fileobj=io.BytesIO(content), user=cast.users.secretary)
     assert summary.summary()["error_count"] == 0
 
     content = download(client.get(reverse("org:roster_sample", args=["members"])))
-    summary = roster.validate_roster(kind="members", fileobj=io.BytesIO(content), user=cast.users.secretary)
+    summary = validate_roster(kind="members", fileobj=io.BytesIO(content), user=cast.users.secretary)
     assert summary.summary()["error_count"] == 0
 
 

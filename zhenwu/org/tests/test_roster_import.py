@@ -13,8 +13,14 @@ from zhenwu.audit.services import verify_chain
 from zhenwu.lib import excel
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.request_context import Actor, acting_as
-from zhenwu.org import roster, services
+from zhenwu.org import services
 from zhenwu.org.models import Household, Member, Resident
+from zhenwu.org.roster.cells import LOST_DIGITS
+from zhenwu.org.roster.commit import RosterRejected, commit_roster
+from zhenwu.org.roster.errors import RosterFileError
+from zhenwu.org.roster.layouts import MEMBERS, RESIDENTS, TAG_LABELS
+from zhenwu.org.roster.scan import sniff_xlsx, validate_roster
+from zhenwu.org.roster.stage import Stage
 
 from .roster_files import (
     MEMBER_HEADER,
@@ -32,25 +38,25 @@ TODAY = datetime.date(2026, 3, 1)
 
 
 def check(kind, rows, user, header=None, **kwargs):
-    header = header if header is not None else (RESIDENT_HEADER if kind == roster.RESIDENTS else MEMBER_HEADER)
-    scan = roster.validate_roster(kind=kind, fileobj=xlsx(rows, header, **kwargs), user=user, today=TODAY)
+    header = header if header is not None else (RESIDENT_HEADER if kind == RESIDENTS else MEMBER_HEADER)
+    scan = validate_roster(kind=kind, fileobj=xlsx(rows, header, **kwargs), user=user, today=TODAY)
     return scan.summary()
 
 
 def commit(kind, rows, user, header=None, *, staged=False, before_commit=None):
     """Commit as the commit job does: from the rows its validation staged (`staged=True`), or by
     reading the file again. `before_commit` runs between the two (someone else's change)."""
-    header = header if header is not None else (RESIDENT_HEADER if kind == roster.RESIDENTS else MEMBER_HEADER)
+    header = header if header is not None else (RESIDENT_HEADER if kind == RESIDENTS else MEMBER_HEADER)
     rows_staged = None
     if staged:
-        scan = roster.validate_roster(kind=kind, fileobj=xlsx(rows, header), user=user, today=TODAY, stage=True)
+        scan = validate_roster(kind=kind, fileobj=xlsx(rows, header), user=user, today=TODAY, stage=True)
         stage = scan.staged()
         assert stage is not None, scan.summary()["errors"]
-        rows_staged = roster.Stage.read(stage)
+        rows_staged = Stage.read(stage)
     if before_commit is not None:
         before_commit()
     with acting_as(Actor(user_id=user.pk, label=user.username)):
-        return roster.commit_roster(kind=kind, fileobj=xlsx(rows, header), user=user, filename="t.xlsx",
+        return commit_roster(kind=kind, fileobj=xlsx(rows, header), user=user, filename="t.xlsx",
                                     sha256="abc", today=TODAY, staged=rows_staged)
 
 
@@ -70,13 +76,13 @@ def test_a_clean_household_roster_is_committed_with_one_audit_entry_per_row_and_
     rows = good_residents(6)
     rows[0][9] = "独居老人、低保"
     rows[0][8] = "13800138001"
-    summary = check(roster.RESIDENTS, rows, admin)
+    summary = check(RESIDENTS, rows, admin)
     assert summary["error_count"] == 0
     assert summary["rows"] == summary["valid_rows"] == 6
     assert summary["households_new"] == 3
     assert Resident.objects.count() == 3  # validation wrote nothing
 
-    result = commit(roster.RESIDENTS, rows, admin, staged=staged)
+    result = commit(RESIDENTS, rows, admin, staged=staged)
 
     assert result["households_created"] == 3 and result["residents_created"] == 6
     first = Resident.objects.get(name="居民1")
@@ -107,11 +113,11 @@ def test_a_clean_member_roster_links_members_to_residents_with_the_same_id_numbe
         member_row("周平", seq=3, joined=datetime.datetime(2019, 7, 1), elderly="是", status="预备党员"),
         member_row("吴敏", seq=5, joined="2019年7月1日", org="九龙村党总支/九龙村第一党支部", ill="是"),
     ]
-    summary = check(roster.MEMBERS, rows, admin)
+    summary = check(MEMBERS, rows, admin)
     assert errors(summary) == []
     assert summary["linked_residents"] == 1
 
-    result = commit(roster.MEMBERS, rows, admin, staged=staged)
+    result = commit(MEMBERS, rows, admin, staged=staged)
 
     assert result["members_created"] == 3 and result["residents_linked"] == 1
     linked = Member.objects.get(name="黎红")
@@ -142,13 +148,13 @@ def test_an_id_number_stored_as_an_18_digit_whole_number_is_refused_with_the_tex
     for limit in (None, 0):  # calamine, then openpyxl's streaming reader
         out.seek(0)
         with mock.patch.object(excel, "IN_MEMORY_LIMIT", excel.IN_MEMORY_LIMIT if limit is None else limit):
-            scan = roster.validate_roster(kind=roster.RESIDENTS, fileobj=out, user=cast.users.town_admin, today=TODAY)
-        assert [(e["column"], e["reason"]) for e in scan.summary()["errors"]] == [("身份证号", roster._LOST_DIGITS)]
+            scan = validate_roster(kind=RESIDENTS, fileobj=out, user=cast.users.town_admin, today=TODAY)
+        assert [(e["column"], e["reason"]) for e in scan.summary()["errors"]] == [("身份证号", LOST_DIGITS)]
 
 
 def test_a_title_row_above_the_header_is_allowed_and_rows_keep_their_excel_numbers(cast):
     rows = [resident_row(phone="12345")]
-    summary = check(roster.RESIDENTS, rows, cast.users.town_admin, above=[["官桥镇住户花名册"]])
+    summary = check(RESIDENTS, rows, cast.users.town_admin, above=[["官桥镇住户花名册"]])
     assert summary["header_row"] == 2
     assert errors(summary) == [(3, "联系电话", "联系电话“12345”有误：手机号应为11位数字且以1开头")]
 
@@ -176,8 +182,8 @@ def _bad_check_digit():
         ({7: "430181198002300011"}, "身份证号", "身份证号中的出生日期 19800230 不存在"),
         ({7: "43018120300101001X"}, "身份证号", "身份证号中的出生日期 2030-01-01 不可能"),
         ({7: "4301811980"}, "身份证号", "身份证号应为18位（前17位为数字，末位为数字或X）"),
-        ({7: 4.30181198001010e17}, "身份证号", roster._LOST_DIGITS),
-        ({7: "4.30181E+17"}, "身份证号", roster._LOST_DIGITS),
+        ({7: 4.30181198001010e17}, "身份证号", LOST_DIGITS),
+        ({7: "4.30181E+17"}, "身份证号", LOST_DIGITS),
         ({8: "1380013800"}, "联系电话", "联系电话“1380013800”有误：手机号应为11位数字且以1开头"),
         ({0: "桃花村"}, "村(社区)", "村(社区)“桃花村”不存在"),
         ({1: "九龙村第九网格"}, "网格", "“九龙村”下没有网格“九龙村第九网格”"),
@@ -187,14 +193,14 @@ def _bad_check_digit():
         ({3: ""}, "地址", "户编号“JL-1001”是新户，须填写地址"),
         ({5: "女"}, "性别", "性别“女”与身份证号不符"),
         ({5: "未知"}, "性别", "性别应填写“男”或“女”"),
-        ({9: "低保、贫困户"}, "标签", f"未知标签“贫困户”（可选：{roster._TAG_LABELS}）"),
+        ({9: "低保、贫困户"}, "标签", f"未知标签“贫困户”（可选：{TAG_LABELS}）"),
     ],
 )
 def test_each_bad_resident_cell_is_reported_with_row_column_and_reason(cast, reader, change, column, reason):
     row = resident_row()
     for index, value in change.items():
         row[index] = value
-    summary = check(roster.RESIDENTS, [resident_row("王五", household="JL-1000", seq=3), row], cast.users.town_admin)
+    summary = check(RESIDENTS, [resident_row("王五", household="JL-1000", seq=3), row], cast.users.town_admin)
     assert errors(summary) == [(3, column, reason)]
     assert summary["valid_rows"] == 1 and summary["error_rows"] == 1
 
@@ -222,7 +228,7 @@ def test_each_bad_member_cell_is_reported_with_row_column_and_reason(cast, reade
     row = member_row()  # born 1980-01-01
     for index, value in change.items():
         row[index] = value
-    summary = check(roster.MEMBERS, [member_row("赵六", seq=3), row], cast.users.town_admin)
+    summary = check(MEMBERS, [member_row("赵六", seq=3), row], cast.users.town_admin)
     assert errors(summary) == [(3, column, reason)]
 
 
@@ -232,7 +238,7 @@ def test_a_party_org_name_used_twice_must_be_written_with_its_parent(cast):
     PartyOrg.objects.add_child(cast.jizhen_org, dict(name="第一党支部", kind=PartyOrgKind.BRANCH, area=cast.jizhen))
     PartyOrg.objects.add_child(cast.jiulong_org, dict(name="第一党支部", kind=PartyOrgKind.BRANCH, area=cast.jiulong))
     summary = check(
-        roster.MEMBERS,
+        MEMBERS,
         [member_row(org="第一党支部"), member_row("钱七", seq=3, org="集镇村党总支/第一党支部")],
         cast.users.town_admin,
     )
@@ -241,7 +247,7 @@ def test_a_party_org_name_used_twice_must_be_written_with_its_parent(cast):
 
 def test_missing_required_columns_are_named_and_unknown_columns_only_warn(cast):
     header = ["姓名", "网格", "户编号", "备注"]
-    summary = check(roster.RESIDENTS, [["张三", "九龙村第一网格", "JL-1", "x"]], cast.users.town_admin, header=header)
+    summary = check(RESIDENTS, [["张三", "九龙村第一网格", "JL-1", "x"]], cast.users.town_admin, header=header)
     assert errors(summary) == [
         (1, "村(社区)", "缺少必填列“村(社区)”"),
         (1, "身份证号", "缺少必填列“身份证号”"),
@@ -252,7 +258,7 @@ def test_missing_required_columns_are_named_and_unknown_columns_only_warn(cast):
 def test_headers_may_use_full_width_brackets_aliases_and_any_order(cast):
     header = ["身份证号码", "姓名", "村（社区）", "网格", "户编号", "地址", "手机号"]
     row = [id_number(seq=9), "孙八", "九龙村", "九龙村第一网格", "JL-1200", "九龙村五组", "13900001111"]
-    summary = check(roster.RESIDENTS, [row], cast.users.town_admin, header=header)
+    summary = check(RESIDENTS, [row], cast.users.town_admin, header=header)
     assert summary["error_count"] == 0
     assert summary["warnings"] == []
 
@@ -263,7 +269,7 @@ def test_headers_may_use_full_width_brackets_aliases_and_any_order(cast):
 def test_an_id_number_twice_in_the_file_points_to_the_first_row(cast):
     number = id_number(seq=11)
     rows = [resident_row("甲", id_no=number), resident_row("乙", household="JL-1002", id_no=number.lower())]
-    summary = check(roster.RESIDENTS, rows, cast.users.town_admin)
+    summary = check(RESIDENTS, rows, cast.users.town_admin)
     assert errors(summary) == [(3, "身份证号", "与第2行的身份证号重复")]
 
 
@@ -272,21 +278,21 @@ def test_an_id_number_already_registered_by_the_people_pages_is_a_duplicate(cast
         household=cast.households.jiulong, name="黎秀", relation="女", id_number=id_number(seq=12)
     )
     rows = [resident_row("黎秀", id_no=existing.id_number)]
-    summary = check(roster.RESIDENTS, rows, cast.users.town_admin)
+    summary = check(RESIDENTS, rows, cast.users.town_admin)
     assert errors(summary) == [(2, "身份证号", "该身份证号已登记（户编号JL-0001）")]
 
 
 def test_a_member_already_registered_is_a_duplicate_and_so_is_a_second_import(cast):
     admin = cast.users.town_admin
     rows = [member_row(seq=13)]
-    commit(roster.MEMBERS, rows, admin)
-    summary = check(roster.MEMBERS, rows, admin)
+    commit(MEMBERS, rows, admin)
+    summary = check(MEMBERS, rows, admin)
     assert errors(summary) == [(2, "身份证号", "该党员已登记在“九龙村第一党支部”")]
 
 
 def test_a_secretary_is_not_told_where_outside_their_village_a_number_is_registered(cast):
     services.add_resident(household=cast.households.jizhen, name="彭某", relation="子", id_number=id_number(seq=15))
-    summary = check(roster.RESIDENTS, [resident_row(id_no=id_number(seq=15))], cast.users.secretary)
+    summary = check(RESIDENTS, [resident_row(id_no=id_number(seq=15))], cast.users.secretary)
     assert errors(summary) == [(2, "身份证号", "该身份证号已在其他村(社区)登记")]
 
 
@@ -296,10 +302,10 @@ def test_a_secretary_is_not_told_where_outside_their_village_a_number_is_registe
 def test_rows_with_an_existing_household_number_join_that_household(cast):
     admin = cast.users.town_admin
     rows = [resident_row("黎小明", household="JL-0001", address="", relation="孙子", seq=21)]
-    summary = check(roster.RESIDENTS, rows, admin)
+    summary = check(RESIDENTS, rows, admin)
     assert summary["error_count"] == 0
     assert (summary["households_new"], summary["households_existing"]) == (0, 1)
-    commit(roster.RESIDENTS, rows, admin)
+    commit(RESIDENTS, rows, admin)
     assert Resident.objects.get(name="黎小明").household == cast.households.jiulong
     assert Household.objects.count() == 3
 
@@ -310,7 +316,7 @@ def test_a_household_number_in_another_grid_is_an_error(cast):
         resident_row("乙", household="JL-2000", seq=25),
         resident_row("丙", household="JL-2000", grid="九龙村第二网格", address="", seq=27),
     ]
-    summary = check(roster.RESIDENTS, rows, cast.users.town_admin)
+    summary = check(RESIDENTS, rows, cast.users.town_admin)
     assert errors(summary) == [
         (2, "网格", "户编号“JL-0001”已登记在“九龙村第一网格”，与本行网格不一致"),
         (4, "网格", "户编号“JL-2000”在第3行属于“九龙村第一网格”，与本行不一致"),
@@ -323,16 +329,16 @@ def test_a_household_number_in_another_grid_is_an_error(cast):
 def test_a_secretary_may_only_import_rows_of_their_own_village_and_party_org(cast):
     secretary = cast.users.secretary  # 九龙村, 九龙村党总支
     rows = [resident_row(seq=31), resident_row("乙", village="集镇村", grid="集镇村第一网格", household="JZ-9", seq=33)]
-    summary = check(roster.RESIDENTS, rows, secretary)
+    summary = check(RESIDENTS, rows, secretary)
     assert errors(summary) == [(3, "村(社区)", "“集镇村集镇村第一网格”不在您的管辖范围内")]
     rows = [member_row(seq=31), member_row("乙", org="集镇村党总支", seq=33)]
-    summary = check(roster.MEMBERS, rows, secretary)
+    summary = check(MEMBERS, rows, secretary)
     assert errors(summary) == [(3, "所在党组织", "党组织“集镇村党总支”不在您的管辖范围内")]
 
 
 def test_a_secretary_cannot_add_people_to_a_household_of_another_village(cast):
     rows = [resident_row(village="九龙村", household="JZ-0001", address="", seq=35)]
-    summary = check(roster.RESIDENTS, rows, cast.users.secretary)
+    summary = check(RESIDENTS, rows, cast.users.secretary)
     assert errors(summary) == [(2, "户编号", "户编号“JZ-0001”已被不在您管辖范围内的户使用")]
 
 
@@ -345,8 +351,8 @@ def test_one_bad_row_among_a_hundred_good_ones_commits_nothing(cast):
     rows[57][8] = "110"
     residents, households, entries = Resident.objects.count(), Household.objects.count(), AuditEntry.objects.count()
 
-    with pytest.raises(roster.RosterRejected) as caught:
-        commit(roster.RESIDENTS, rows, admin)
+    with pytest.raises(RosterRejected) as caught:
+        commit(RESIDENTS, rows, admin)
 
     assert errors(caught.value.scan.summary()) == [(59, "联系电话", "联系电话“110”有误：手机号应为11位数字且以1开头")]
     assert (Resident.objects.count(), Household.objects.count(), AuditEntry.objects.count()) == (
@@ -358,13 +364,13 @@ def test_one_bad_row_among_a_hundred_good_ones_commits_nothing(cast):
 def test_a_number_registered_between_check_and_commit_stops_the_commit(cast, staged):
     admin = cast.users.town_admin
     rows = good_residents(4)
-    assert check(roster.RESIDENTS, rows, admin)["error_count"] == 0
+    assert check(RESIDENTS, rows, admin)["error_count"] == 0
 
     def someone_registers_it():
         services.add_resident(household=cast.households.jiulong, name="抢先", relation="子", id_number=rows[3][7])
 
-    with pytest.raises(roster.RosterRejected) as caught:
-        commit(roster.RESIDENTS, rows, admin, staged=staged, before_commit=someone_registers_it)
+    with pytest.raises(RosterRejected) as caught:
+        commit(RESIDENTS, rows, admin, staged=staged, before_commit=someone_registers_it)
     assert errors(caught.value.scan.summary()) == [(5, "身份证号", "该身份证号已登记（户编号JL-0001）")]
     assert not Household.objects.filter(number__startswith="JL-9").exists()
 
@@ -379,8 +385,8 @@ def test_a_grid_removed_between_check_and_commit_stops_a_staged_commit(cast):
         cast.users.other_grid_worker.delete()
         type(cast.jizhen_grid).objects.get(pk=cast.jizhen_grid.pk).delete()
 
-    with pytest.raises(roster.RosterRejected) as caught:
-        commit(roster.RESIDENTS, rows, admin, staged=True, before_commit=grid_removed)
+    with pytest.raises(RosterRejected) as caught:
+        commit(RESIDENTS, rows, admin, staged=True, before_commit=grid_removed)
     assert {e[2] for e in errors(caught.value.scan.summary())} == {"该网格已被删除或不在您的管辖范围内"}
     assert not Household.objects.filter(number__startswith="JZ-9").exists()
 
@@ -396,15 +402,15 @@ def test_a_member_roster_checks_its_households_again_at_commit(cast, staged):
     def linked_meanwhile():
         Member.objects.create(party_org=cast.jiulong_branch, name="黎红", resident=resident)
 
-    with pytest.raises(roster.RosterRejected) as caught:
-        commit(roster.MEMBERS, rows, admin, staged=staged, before_commit=linked_meanwhile)
+    with pytest.raises(RosterRejected) as caught:
+        commit(MEMBERS, rows, admin, staged=staged, before_commit=linked_meanwhile)
     assert errors(caught.value.scan.summary()) == [(2, "户编号", "该居民已关联其他党员档案")]
 
 
 def test_errors_beyond_the_cap_are_counted_and_all_written_to_the_error_list(cast, monkeypatch):
-    monkeypatch.setattr(roster, "ERROR_CAP", 5)
+    monkeypatch.setattr("zhenwu.org.roster.scan.ERROR_CAP", 5)
     rows = [resident_row(f"人{i}", household=f"JL-{i}", phone="1", seq=i) for i in range(1, 13)]
-    scan = roster.validate_roster(kind=roster.RESIDENTS, fileobj=xlsx(rows), user=cast.users.town_admin, today=TODAY)
+    scan = validate_roster(kind=RESIDENTS, fileobj=xlsx(rows), user=cast.users.town_admin, today=TODAY)
     summary = scan.summary()
     assert summary["error_count"] == 12 and len(summary["errors"]) == 5 and summary["errors_truncated"]
     from openpyxl import load_workbook
@@ -434,8 +440,8 @@ def _named(data, name="花名册.xlsx"):
     ],
 )
 def test_files_that_are_not_xlsx_are_refused_before_a_job_is_queued(data, message):
-    with pytest.raises(roster.RosterFileError) as caught:
-        roster.sniff_xlsx(_named(data))
+    with pytest.raises(RosterFileError) as caught:
+        sniff_xlsx(_named(data))
     assert message in str(caught.value)
 
 
@@ -443,8 +449,8 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    with pytest.raises(roster.RosterFileError, match="不是 Excel"):
-        roster.sniff_xlsx(_named(out.getvalue()))
+    with pytest.raises(RosterFileError, match="不是 Excel"):
+        sniff_xlsx(_named(out.getvalue()))
 
 
 def _damaged_workbook():
@@ -462,9 +468,9 @@ def _damaged_workbook():
 
 def test_a_workbook_with_a_damaged_sheet_gives_a_chinese_message(cast):
     damaged = _damaged_workbook()
-    roster.sniff_xlsx(damaged)  # looks fine from outside
-    with pytest.raises(roster.RosterFileError, match="损坏"):
-        roster.validate_roster(kind=roster.RESIDENTS, fileobj=damaged, user=cast.users.town_admin)
+    sniff_xlsx(damaged)  # looks fine from outside
+    with pytest.raises(RosterFileError, match="损坏"):
+        validate_roster(kind=RESIDENTS, fileobj=damaged, user=cast.users.town_admin)
 
 
 @pytest.mark.parametrize(
@@ -476,8 +482,8 @@ def test_a_workbook_with_a_damaged_sheet_gives_a_chinese_message(cast):
     ],
 )
 def test_an_empty_or_header_only_sheet_gives_a_chinese_message(cast, rows, header, message):
-    with pytest.raises(roster.RosterFileError, match=message):
-        roster.validate_roster(kind=roster.RESIDENTS, fileobj=xlsx(rows, header), user=cast.users.town_admin)
+    with pytest.raises(RosterFileError, match=message):
+        validate_roster(kind=RESIDENTS, fileobj=xlsx(rows, header), user=cast.users.town_admin)
 
 
 def test_the_sheet_named_after_the_roster_is_read_even_when_it_is_not_first(cast):
@@ -492,7 +498,7 @@ def test_the_sheet_named_after_the_roster_is_read_even_when_it_is_not_first(cast
     out = io.BytesIO()
     workbook.save(out)
     out.seek(0)
-    summary = roster.validate_roster(kind=roster.RESIDENTS, fileobj=out, user=cast.users.town_admin).summary()
+    summary = validate_roster(kind=RESIDENTS, fileobj=out, user=cast.users.town_admin).summary()
     assert summary["sheet"] == "住户花名册" and summary["rows"] == 1 and summary["error_count"] == 0
 
 
@@ -500,7 +506,7 @@ def test_the_sheet_named_after_the_roster_is_read_even_when_it_is_not_first(cast
 def test_the_birth_date_check_uses_beijing_today(cast):
     # 2026-03-01 01:00 UTC is 09:00 in Beijing; someone born "today" in Beijing is not in the future.
     row = resident_row(id_no=id_number(birth="20260301", seq=43))
-    summary = roster.validate_roster(kind=roster.RESIDENTS, fileobj=xlsx([row]), user=cast.users.town_admin).summary()
+    summary = validate_roster(kind=RESIDENTS, fileobj=xlsx([row]), user=cast.users.town_admin).summary()
     assert summary["error_count"] == 0
 
 
@@ -508,7 +514,7 @@ def test_a_town_admin_without_a_party_org_imports_members_of_the_orgs_placed_in_
     admin = cast.users.town_admin
     admin.party_org = None
     admin.save(update_fields=["party_org"])
-    summary = check(roster.MEMBERS, [member_row(org="集镇村党总支", seq=71)], admin)
+    summary = check(MEMBERS, [member_row(org="集镇村党总支", seq=71)], admin)
     assert summary["error_count"] == 0
-    commit(roster.MEMBERS, [member_row(org="集镇村党总支", seq=71)], admin)
+    commit(MEMBERS, [member_row(org="集镇村党总支", seq=71)], admin)
     assert Member.objects.visible_to(admin).filter(name="李四").exists()

@@ -9,8 +9,9 @@ from django.urls import reverse
 from zhenwu.audit.models import AuditAction, AuditEntry
 from zhenwu.jobs.models import Job, JobStatus
 from zhenwu.jobs.services import run_pending_jobs
-from zhenwu.org import roster
 from zhenwu.org.models import Household, Resident
+from zhenwu.org.roster.jobs import COMMIT_JOB, VALIDATE_JOB
+from zhenwu.org.roster.stage import Stage
 
 from .roster_files import good_residents, resident_row, xlsx
 
@@ -78,7 +79,7 @@ def test_upload_check_preview_and_commit_through_the_pages(client, cast, login):
 
     job = latest_job()
     assert response.status_code == 302 and response["Location"] == reverse("org:roster_job", args=[job.pk])
-    assert job.kind == roster.VALIDATE_JOB and job.status == JobStatus.PENDING
+    assert job.kind == VALIDATE_JOB and job.status == JobStatus.PENDING
     assert job.payload["filename"] == "住户花名册.xlsx" and len(job.payload["sha256"]) == 64
     page = client.get(response["Location"]).content.decode()
     assert 'hx-get="/jobs/' in page and "排队中" in page
@@ -95,7 +96,7 @@ def test_upload_check_preview_and_commit_through_the_pages(client, cast, login):
 
     response = client.post(reverse("org:roster_commit", args=[job.pk]))
     commit_job = latest_job()
-    assert commit_job.kind == roster.COMMIT_JOB
+    assert commit_job.kind == COMMIT_JOB
     assert response["Location"] == reverse("org:roster_job", args=[commit_job.pk])
     run_pending_jobs()
 
@@ -111,7 +112,7 @@ def test_upload_check_preview_and_commit_through_the_pages(client, cast, login):
     # A second commit of the same file is refused.
     response = client.post(reverse("org:roster_commit", args=[job.pk]), follow=True)
     assert "该文件已经提交导入，请勿重复提交" in response.content.decode()
-    assert Job.objects.filter(kind=roster.COMMIT_JOB).count() == 1
+    assert Job.objects.filter(kind=COMMIT_JOB).count() == 1
 
 
 def test_the_commit_job_writes_the_rows_its_check_staged_encrypted_and_never_downloadable(client, cast, login, monkeypatch):
@@ -126,8 +127,8 @@ def test_the_commit_job_writes_the_rows_its_check_staged_encrypted_and_never_dow
     assert client.get(reverse("jobs:job_download", args=[job.pk])).status_code == 404
 
     read = []
-    original = roster.Stage.read
-    monkeypatch.setattr(roster.Stage, "read", classmethod(lambda cls, f: read.append(1) or original(f)))
+    original = Stage.read
+    monkeypatch.setattr(Stage, "read", classmethod(lambda cls, f: read.append(1) or original(f)))
     client.post(reverse("org:roster_commit", args=[job.pk]))
     run_pending_jobs()
     commit_job = latest_job()
@@ -144,7 +145,7 @@ def test_a_commit_reads_the_file_again_when_the_checkers_scope_changed(client, c
     assert job.stage_file
     secretary.area = cast.jiulong_grid  # moved to a narrower post after the check
     secretary.save(update_fields=["area"])
-    monkeypatch.setattr(roster.Stage, "read", classmethod(lambda cls, f: pytest.fail("stage used")))
+    monkeypatch.setattr(Stage, "read", classmethod(lambda cls, f: pytest.fail("stage used")))
     client.post(reverse("org:roster_commit", args=[job.pk]))
     run_pending_jobs()
     commit_job = latest_job()
@@ -201,7 +202,7 @@ def test_only_the_uploader_may_commit(client, cast, login):
     assert client.get(reverse("org:roster_job", args=[job.pk])).status_code == 200  # may look
     response = client.post(reverse("org:roster_commit", args=[job.pk]), follow=True)
     assert "只有上传该文件的人可以确认导入" in response.content.decode()
-    assert not Job.objects.filter(kind=roster.COMMIT_JOB).exists()
+    assert not Job.objects.filter(kind=COMMIT_JOB).exists()
 
 
 def test_another_secretarys_job_is_not_found(client, cast, login):

@@ -22,7 +22,19 @@ from zhenwu.core.roles import Role
 from zhenwu.jobs.models import JobStatus
 from zhenwu.lib import uploads
 
-from .. import roster
+from ..roster.errors import RosterError, RosterFileError
+from ..roster.export import export_roster, sample_rows, write_template
+from ..roster.jobs import (
+    COMMIT_JOB,
+    VALIDATE_JOB,
+    roster_job_for,
+    roster_jobs_for,
+    start_roster_commit,
+    start_roster_import,
+)
+from ..roster.layouts import KIND_LABELS, KINDS, RESIDENTS
+from ..roster.scan import ERROR_CAP, sniff_xlsx
+from ..roster.scope import can_import, roster_choices
 
 # Multipart overhead (boundaries, the other fields) allowed on top of the file itself.
 _UPLOAD_SLACK = 256 * 1024
@@ -65,13 +77,13 @@ def _drain(request):
 
 
 def _require_roster_user(user):
-    if not roster.can_import(user):
+    if not can_import(user):
         raise PermissionDenied("只有镇管理员和村(社区)支部书记可以导入导出花名册")
 
 
 class RosterUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label="花名册类型", choices=list(roster.KIND_LABELS.items()), widget=forms.RadioSelect,
+        label="花名册类型", choices=list(KIND_LABELS.items()), widget=forms.RadioSelect,
         error_messages={"required": "请选择花名册类型", "invalid_choice": "请选择花名册类型"},
     )
     file = forms.FileField(
@@ -90,8 +102,8 @@ class RosterUploadForm(forms.Form):
         if name.endswith((".csv", ".et", ".wps", ".numbers", ".ods")):
             raise forms.ValidationError("请上传 Excel(.xlsx) 文件；可在 Excel/WPS 中“另存为” .xlsx")
         try:
-            roster.sniff_xlsx(upload)
-        except roster.RosterFileError as exc:
+            sniff_xlsx(upload)
+        except RosterFileError as exc:
             raise forms.ValidationError(str(exc)) from None
         return upload
 
@@ -101,8 +113,8 @@ def _import_page(request, form, *, error="", status=200):
     context = {
         "form": form,
         "upload_error": error,
-        "jobs": roster.roster_jobs_for(user),
-        "kinds": list(roster.KIND_LABELS.items()),
+        "jobs": roster_jobs_for(user),
+        "kinds": list(KIND_LABELS.items()),
         "max_mb": int(_max_bytes() / (1024 * 1024)),
         "can_full_export": user.role == Role.TOWN_ADMIN,
     }
@@ -130,18 +142,18 @@ def roster_import(request):
 @require_http_methods(["GET", "POST"])
 def _roster_import(request):
     if request.method != "POST":
-        return _import_page(request, RosterUploadForm(initial={"kind": roster.RESIDENTS}))
+        return _import_page(request, RosterUploadForm(initial={"kind": RESIDENTS}))
     data, files = request.POST, request.FILES  # parses the body, through _UploadLimit
     if getattr(request, "roster_upload_too_large", False):
-        form = RosterUploadForm(initial={"kind": data.get("kind") or roster.RESIDENTS})
+        form = RosterUploadForm(initial={"kind": data.get("kind") or RESIDENTS})
         return _import_page(request, form, error=_too_large_message(), status=413)
     form = RosterUploadForm(data, files)
     if form.is_valid():
         try:
-            job = roster.start_roster_import(
+            job = start_roster_import(
                 kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
             )
-        except (roster.RosterFileError, roster.RosterError) as exc:
+        except (RosterFileError, RosterError) as exc:
             form.add_error("file", str(exc))
         else:
             return redirect("org:roster_job", pk=job.pk)
@@ -153,15 +165,15 @@ def _roster_import(request):
 def roster_job(request, pk):
     """The job page: progress while it runs (polled by htmx), then the preview or the outcome."""
     _require_roster_user(request.user)
-    job = roster.roster_job_for(request.user, pk)
+    job = roster_job_for(request.user, pk)
     if job is None:
         raise Http404
     result = job.result or {}
     commit_job = None
-    if job.kind == roster.VALIDATE_JOB and result.get("commit_job_id"):
-        commit_job = roster.roster_job_for(request.user, result["commit_job_id"])
+    if job.kind == VALIDATE_JOB and result.get("commit_job_id"):
+        commit_job = roster_job_for(request.user, result["commit_job_id"])
     can_commit = (
-        job.kind == roster.VALIDATE_JOB
+        job.kind == VALIDATE_JOB
         and job.status == JobStatus.DONE
         and not result.get("error_count")
         and job.created_by_id == request.user.pk
@@ -170,11 +182,11 @@ def roster_job(request, pk):
     context = {
         "job": job,
         "result": result,
-        "kind_label": roster.KIND_LABELS.get(job.payload.get("kind"), "花名册"),
-        "is_commit": job.kind == roster.COMMIT_JOB,
+        "kind_label": KIND_LABELS.get(job.payload.get("kind"), "花名册"),
+        "is_commit": job.kind == COMMIT_JOB,
         "commit_job": commit_job,
         "can_commit": can_commit,
-        "error_cap": roster.ERROR_CAP,
+        "error_cap": ERROR_CAP,
     }
     return render(request, "org/roster_job.html", context)
 
@@ -183,12 +195,12 @@ def roster_job(request, pk):
 @require_POST
 def roster_commit(request, pk):
     _require_roster_user(request.user)
-    job = roster.roster_job_for(request.user, pk)
+    job = roster_job_for(request.user, pk)
     if job is None:
         raise Http404
     try:
-        commit = roster.start_roster_commit(job, by=request.user)
-    except roster.RosterError as exc:
+        commit = start_roster_commit(job, by=request.user)
+    except RosterError as exc:
         messages.error(request, str(exc))
         return redirect("org:roster_job", pk=job.pk)
     return redirect("org:roster_job", pk=commit.pk)
@@ -209,7 +221,7 @@ def _xlsx_response(tmp, filename):
 def roster_export(request, kind):
     """GET: masked export. POST with a reason: full numbers (town admins only, audited)."""
     _require_roster_user(request.user)
-    if kind not in roster.KINDS:
+    if kind not in KINDS:
         raise Http404
     full = request.method == "POST"
     if full:
@@ -223,13 +235,13 @@ def roster_export(request, kind):
         reason = ""
     tmp = tempfile.TemporaryFile(suffix=".xlsx")
     try:
-        roster.export_roster(kind=kind, user=request.user, out=tmp, full=full, reason=reason)
-    except roster.RosterError as exc:
+        export_roster(kind=kind, user=request.user, out=tmp, full=full, reason=reason)
+    except RosterError as exc:
         tmp.close()
         messages.error(request, str(exc))
         return redirect("org:roster_import")
     suffix = "（完整）" if full else ""
-    return _xlsx_response(tmp, f"{roster.KIND_LABELS[kind]}{suffix}-{timezone.localdate():%Y%m%d}.xlsx")
+    return _xlsx_response(tmp, f"{KIND_LABELS[kind]}{suffix}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
@@ -237,9 +249,9 @@ def roster_export(request, kind):
 def roster_sample(request, kind):
     """A blank template with example rows and the names this user may use."""
     _require_roster_user(request.user)
-    if kind not in roster.KINDS:
+    if kind not in KINDS:
         raise Http404
-    choices = roster.roster_choices(kind, request.user)
+    choices = roster_choices(kind, request.user)
     tmp = tempfile.TemporaryFile(suffix=".xlsx")
-    roster.write_template(kind, tmp, rows=roster.sample_rows(kind, choices=choices), choices=choices)
-    return _xlsx_response(tmp, f"{roster.KIND_LABELS[kind]}模板.xlsx")
+    write_template(kind, tmp, rows=sample_rows(kind, choices=choices), choices=choices)
+    return _xlsx_response(tmp, f"{KIND_LABELS[kind]}模板.xlsx")

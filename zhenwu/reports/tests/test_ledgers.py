@@ -246,8 +246,25 @@ def test_a_job_whose_creator_lost_the_area_fails_with_a_message(cast, concerns):
     assert not job.output_file
 
 
-def test_text_cells_drop_characters_xml_cannot_hold():
-    assert ledgers._text_xml("a\x00b\x1fc&<d>") == "abc&amp;&lt;d&gt;"
+def test_text_cells_drop_characters_xml_cannot_hold_and_are_never_formulas_or_errors():
+    ledger = ledgers.Ledger(
+        key="probe", title="测试台账", rows=None,
+        columns=(ledgers.Column("text", "文字", 10), ledgers.Column("n", "数", 6, ledgers.INT),
+                 ledgers.Column("day", "日期", 10, ledgers.DATE), ledgers.Column("x", "小数", 6, ledgers.DECIMAL)),
+    )
+    rows = [("a\x00b\x1fc&<d>", 1, datetime.date(2026, 10, 2), 1.5), ("=1+1", None, None, None),
+            ("#N/A", 3, None, None), ("", 4, None, None), (12, 5, None, 2.0)]
+    out, count = ledgers.write_ledger(ledger, rows, subtitle="2026年10月")
+    with out:
+        ws = load_workbook(io.BytesIO(out.read())).worksheets[0]
+    assert count == 5
+    assert [c.value for c in ws[2]] == ["文字", "数", "日期", "小数"]
+    values = [tuple(c.value for c in row) for row in ws.iter_rows(min_row=3)]
+    assert values == [("abc&<d>", 1, datetime.datetime(2026, 10, 2), 1.5), ("=1+1", None, None, None),
+                      ("#N/A", 3, None, None), (None, 4, None, None), ("12", 5, None, 2)]
+    assert [ws.cell(row, 1).data_type for row in (3, 4, 5, 7)] == ["s", "s", "s", "s"]
+    assert ws["C3"].number_format == "yyyy-mm-dd" and ws["D3"].number_format == "0.0"
+    assert ws.freeze_panes == "C3" and ws.auto_filter.ref == "A2:D7"
 
 
 def test_the_visits_ledger(cast):

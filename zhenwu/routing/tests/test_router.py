@@ -108,11 +108,27 @@ def test_retries_of_a_concern_the_router_cannot_read_are_bounded(trained, routin
     assert concern.status == Status.RECEIVED  # still in the dispatchers' inbox
 
 
-def test_a_concern_taken_in_while_no_model_is_active_is_not_queued(routing_world):
+def test_a_batch_the_worker_takes_while_no_model_is_active_gets_no_suggestion_and_is_not_kept(routing_world):
     _submit(routing_world, "垃圾堆积好几天没人清运")
     assert complete_pending_intakes() == 1
-    assert not PendingSuggestion.objects.exists()
+    assert services.suggest_for_new_concerns() == 1  # taken, no model: dropped
+    assert not PendingSuggestion.objects.exists() and not RoutingSuggestion.objects.exists()
     assert services.suggest_for_new_concerns() == 0
+
+
+def test_a_model_activated_after_the_intake_is_used_for_the_next_batch(routing_world, trained):
+    """The active model is looked up for each batch, not fixed when the concern was taken in."""
+    RouterModel.objects.update(is_active=False)
+    first = _submit(routing_world, "垃圾堆积好几天没人清运")
+    assert complete_pending_intakes() == 1  # no model active at intake: queued all the same
+    services.activate_model(trained, by=routing_world.users.town_admin)
+    second = _submit(routing_world, "我们组的自来水停水三天了")
+    assert complete_pending_intakes() == 1
+    assert services.suggest_for_new_concerns() == 2
+    suggestions = {s.concern_id: s for s in RoutingSuggestion.objects.all()}
+    assert set(suggestions) == {first.pk, second.pk}
+    assert {s.model_id for s in suggestions.values()} == {trained.pk}
+    assert suggestions[second.pk].category == routing_world.water
 
 
 def test_the_worker_suggests_for_a_batch_in_one_pass_and_only_once(trained, routing_world):

@@ -3,14 +3,19 @@ its template tags (routing_tags) wrote in the same places before the slots: the 
 below are the output of those pages at branch h11-layers for the same rows, byte for byte. Each kind
 of concern (a suggestion, a "no suggestion", one being made, none) for each kind of reader (the
 dispatcher who may apply it, a leader who may only read it, a grid worker who is not shown it); and
-the inbox still loads its page's suggestions in one query, however many rows it shows."""
+the inbox still loads its page's suggestions in one query, however many rows it shows. One change
+from those pages, on purpose: a reader the suggestion is not for gets nothing in either slot (both
+receivers return None), where the card used to leave two blank lines."""
 
 import re
 
 import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
 from django.urls import reverse
 
 from zhenwu.concerns.models import Concern, Status
+from zhenwu.core.slots import fill_slot
 from zhenwu.routing.models import RoutingSuggestion
 
 from .conftest import make_concern
@@ -49,7 +54,7 @@ CARDS = {
     "no_suggestion": CARD.format('  <p class="muted">无建议：文字太少，无法判断</p>\n  '),
     "pending": CARD.format('  <p class="muted">建议生成中：后台正在处理这条新诉求，稍后刷新本页即可看到建议。</p>\n  '),
     "none": CARD.format('  <p class="muted">暂无建议（尚未启用分派模型）。</p>\n  '),
-    "not_shown": "\n\n",
+    "not_shown": "",  # the receiver returns None: nothing at all, not even the template's blank lines
 }
 
 # Around the concern page's slot: the end of the facts card, and the start of the text card.
@@ -135,3 +140,26 @@ def test_the_inbox_loads_its_suggestions_in_one_query_for_any_number_of_rows(
     assert page.count("建议：") == 13
     suggestion_queries = [q for q in many.captured_queries if 'FROM "routing_routingsuggestion"' in q["sql"]]
     assert len(suggestion_queries) == 1
+
+
+@pytest.mark.parametrize("role", ["dispatcher", "leader", "grid_worker"])
+def test_both_router_slots_answer_a_reader_they_are_not_for_with_nothing_and_others_with_a_fragment(
+    routing_world, kinds, role
+):
+    """One rule for the card and the hint: None (left out by the slot) for a reader the router's
+    suggestions are not for, whatever the concern; for the others always a fragment (a string),
+    which says itself when there is no suggestion."""
+    request = RequestFactory().get("/")
+    request.user = getattr(routing_world.users, role)
+    context = Context({"request": request})
+    context.template = Template("")
+    shown = role != "grid_worker"
+    for kind in ("suggested", "no_suggestion", "pending", "none"):
+        concern = kinds[kind]
+        card = fill_slot("concerns.concern_detail_cards", context, concern=concern)
+        hint = fill_slot("concerns.inbox_row_category", context, concern=concern, page=[concern])
+        if shown:
+            assert len(card) == 1 and "智能分派建议" in card[0], kind
+            assert len(hint) == 1 and isinstance(hint[0], str), kind
+        else:
+            assert card == [] and hint == [], kind
