@@ -358,6 +358,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ZHENWU_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# bench/http_bench.py only: serve /bench/floor/, a bare view doing one INSERT into a table the benchmark
+# created, as the floor its figures are compared with. Never on in production.
+ZHENWU_BENCH_FLOOR = os.environ.get("ZHENWU_BENCH_FLOOR", "0") == "1" and not PRODUCTION
+
 # ZHENWU_LOG_JSON=1: one JSON object per line (time, level, logger, message, request_id, ...).
 ZHENWU_LOG_JSON = os.environ.get("ZHENWU_LOG_JSON", "0") == "1"
 if ZHENWU_LOG_JSON:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -37,3 +38,8 @@ urlpatterns = [
     path("api/", include("zhenwu.concerns.api_urls")),
     path("csp-report/", csp_report, name="csp_report"),
 ]
+
+if settings.ZHENWU_BENCH_FLOOR:  # bench/http_bench.py's floor; off unless the benchmark turns it on
+    from zhenwu.ops.bench_floor import floor
+
+    urlpatterns.append(path("bench/floor/", floor))
