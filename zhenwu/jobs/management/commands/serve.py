@@ -50,6 +50,10 @@ def gunicorn_argv(*, python, host, port, workers):
         "--access-logfile", "-",
         # Follow-link tokens and API keys are cut from the access log (zhenwu.lib.log_redaction).
         "--logger-class", "zhenwu.lib.access_log.AccessLogger",
+        # The application (Django, the views, the segmenter's dictionary: zhenwu.ops.warmup) is
+        # loaded once in the master and shared by the forked workers, copy-on-write. New code
+        # therefore needs a restart, not a HUP (docs/operations.md, upgrades).
+        "--preload",
     ]
     if _gunicorn_version() >= (27,):
         # gunicorn 27 opens a control socket at one fixed path shared by every instance on the
