@@ -135,6 +135,9 @@ TEMPLATES = [
     }
 ]
 
+# Django's form renderer with a select widget that writes its options in place (zhenwu.lib.form_renderer).
+FORM_RENDERER = "zhenwu.lib.form_renderer.FormRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'zhenwu.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
