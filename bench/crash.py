@@ -157,19 +157,20 @@ def child_verify(path):
 class Server:
     """gunicorn with the flags of `manage.py serve`, in its own process group (killed as one)."""
 
-    def __init__(self, env, port, workers, log_path):
+    def __init__(self, env, port, workers, log_path, extra_args=()):
         self.env, self.port, self.workers, self.log_path = env, port, workers, log_path
+        self.extra_args = extra_args  # e.g. a gunicorn config of measuring hooks (bench/http_bench.py)
         self.proc = None
         self.url = f"http://127.0.0.1:{port}"
 
     def start(self, timeout=60):
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        sys.path.insert(0, str(ROOT))
+        from zhenwu.jobs.management.commands.serve import gunicorn_argv
+
+        argv = gunicorn_argv(python=sys.executable, host="127.0.0.1", port=self.port, workers=self.workers)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until killed
         self.proc = subprocess.Popen(
-            [gunicorn, "zhenwu.wsgi:application", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-             "--threads", "4", "--timeout", "60", "--graceful-timeout", "20",
-             "--no-control-socket"],  # several benchmark servers may run at once
-            cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
+            argv + list(self.extra_args), cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
         )
         log.close()
         self.wait_up(timeout)

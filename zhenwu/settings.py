@@ -140,6 +140,9 @@ TEMPLATES = [
     }
 ]
 
+# Django's form renderer with a select widget that writes its options in place (zhenwu.lib.form_renderer).
+FORM_RENDERER = "zhenwu.lib.form_renderer.FormRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'zhenwu.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
@@ -363,6 +366,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ZHENWU_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# bench/http_bench.py only: serve /bench/floor/, a bare view doing one INSERT into a table the benchmark
+# created, as the floor its figures are compared with. Never on in production.
+ZHENWU_BENCH_FLOOR = os.environ.get("ZHENWU_BENCH_FLOOR", "0") == "1" and not PRODUCTION
+
 # ZHENWU_LOG_JSON=1: one JSON object per line (time, level, logger, message, request_id, ...).
 ZHENWU_LOG_JSON = os.environ.get("ZHENWU_LOG_JSON", "0") == "1"
 if ZHENWU_LOG_JSON:

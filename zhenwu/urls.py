@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -47,3 +48,8 @@ urlpatterns = [
     # The switch 长辈版 / 标准版 on every resident page (docs/accessibility.md).
     path("mode/<str:mode>/", switch_reading_mode, name="switch_reading_mode"),
 ]
+
+if settings.ZHENWU_BENCH_FLOOR:  # bench/http_bench.py's floor; off unless the benchmark turns it on
+    from zhenwu.ops.bench_floor import floor
+
+    urlpatterns.append(path("bench/floor/", floor))

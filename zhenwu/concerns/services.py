@@ -466,43 +466,49 @@ def submit_concern(
     return SubmitResult(concern, token, True)
 
 
-INTAKE_BATCH = 100
+# Concerns per pass: the transaction that completes them holds SQLite's write lock (BEGIN
+# IMMEDIATE) for a few milliseconds, so a resident's request never waits long behind it.
+INTAKE_BATCH = 25
 
 
 @follow_up_task("concerns.complete_pending_intakes")
 def complete_pending_intakes(*, limit=INTAKE_BATCH):
-    """The worker's half of the intake, for a batch of new concerns (oldest first), in one
-    transaction: notify each town's dispatchers (one look-up per town, one INSERT for the batch),
-    announce the batch (signals.intake_completed: the apps above, the router say, queue their own
-    work) and clear `intake_pending`. Several workers may run it: PostgreSQL skips rows another
-    worker holds, SQLite's write lock serialises them. Returns how many concerns were done."""
+    """The worker's half of the intake, for a batch of new concerns (oldest first): notify each
+    town's dispatchers (one INSERT for the batch), announce the batch (signals.intake_completed:
+    the apps above, the router say, queue their own work) and clear `intake_pending`. The batch
+    and the dispatchers are read first, outside any transaction; the writes then run in one short
+    transaction for the rows still pending. Several workers may run it: PostgreSQL skips rows
+    another worker holds, SQLite's write lock serialises them, and a row another worker completed
+    meanwhile is left out. Returns how many concerns were done."""
     if not Concern.objects.filter(intake_pending=True).exists():
         return 0  # the idle pass reads the partial index and takes no write lock
+    candidates = list(
+        Concern.objects.filter(intake_pending=True)
+        .select_related("category", "town", "registered_by")
+        .order_by("id")[:limit]
+    )
+    dispatchers = {}
+    for concern in candidates:
+        if concern.town_id not in dispatchers:
+            dispatchers[concern.town_id] = list(notify.town_dispatchers(concern))
     with transaction.atomic():
-        pending = (
-            Concern.objects.filter(intake_pending=True)
-            .select_related("category", "town", "registered_by")
-            .order_by("id")
-        )
+        pending = Concern.objects.filter(pk__in=[c.pk for c in candidates], intake_pending=True)
         if connection.vendor == "postgresql":
             pending = pending.select_for_update(of=("self",), skip_locked=True)
-        concerns = list(pending[:limit])
+        still = set(pending.values_list("pk", flat=True))
+        concerns = [c for c in candidates if c.pk in still]
         if not concerns:
             return 0
-        _notify_dispatchers_of_new(concerns)
+        _notify_dispatchers_of_new(concerns, dispatchers)
         signals.intake_completed.send(sender=Concern, concerns=concerns)
         Concern.objects.filter(pk__in=[c.pk for c in concerns]).update(intake_pending=False)
     return len(concerns)
 
 
-def _notify_dispatchers_of_new(concerns):
-    by_town = {}
-    for concern in concerns:
-        if concern.town_id not in by_town:
-            by_town[concern.town_id] = notify.town_dispatchers(concern)
+def _notify_dispatchers_of_new(concerns, dispatchers):
     rows = []
     for concern in concerns:
-        for user in by_town[concern.town_id]:
+        for user in dispatchers[concern.town_id]:
             if user.pk != concern.registered_by_id:
                 rows.append(notify.notification_for(user, text=f"新诉求{concern.reference}：{concern.title}",
                                                     concern=concern))

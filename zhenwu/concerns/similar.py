@@ -1,7 +1,7 @@
 """Finding concerns that are probably the same matter, by Chinese text similarity.
 
 Used before a resident submits ("is it one of these? follow it instead") and by dispatchers
-looking for the original of a duplicate. Text is segmented with jieba; two texts are compared by
+looking for the original of a duplicate. Text is segmented by zhenwu.lib.segment (jieba's dictionary, compiled); two texts are compared by
 the Ochiai coefficient of their sets of content words (|A∩B| / sqrt(|A|·|B|)), which, unlike
 Jaccard, does not punish a short report of a matter described at length elsewhere.
 
@@ -12,17 +12,15 @@ concerns the town has. Matches of the same village rank before those of other vi
 resident's matter is first of all a place.
 """
 
-import logging
 import math
 import re
 from dataclasses import dataclass
 
-import jieba
 from django.db.models import Case, Q, Value, When
 
-from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern
+from zhenwu.lib import segment
 
-jieba.setLogLevel(logging.WARNING)
+from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern
 
 # Words that say nothing about which matter it is.
 STOPWORDS = frozenset(
@@ -39,7 +37,7 @@ _WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[a-zA-Z0-9]{3,}")
 def content_words(text):
     """The set of content words of a text (two or more CJK characters, or 3+ letters/digits)."""
     words = set()
-    for word in jieba.lcut(text or ""):
+    for word in segment.cut(text):
         word = word.strip().lower()
         if _WORD.fullmatch(word) and word not in STOPWORDS:
             words.add(word)

@@ -1,6 +1,6 @@
 """Warm a freshly started web worker so that the first resident does not pay for it.
 
-Without this, the first form POST after a restart took about 2.4 s: jieba loads its dictionary
+Without this, the first form POST after a restart took about 2.4 s: the segmenter loads its dictionary
 for the similar-concern suggestions on first use, and the first request of any kind imported every
 view module through the URLconf (1.2 s). `zhenwu/wsgi.py` calls `warm_up()` once per
 worker process at boot; set ZHENWU_WARM_UP=0 to skip it. A failure here is logged and never stops

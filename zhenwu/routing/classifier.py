@@ -20,8 +20,6 @@ seconds, not a minute; the character TF-IDF and the SVM are now most of a big tr
 and rjieba ship their dictionaries inside the package.
 """
 
-import logging
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,8 +33,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.svm import LinearSVC
 
-MAX_SUBJECT = 100
-MAX_BODY = 800
+# The text preparation lives apart, free of numpy/scipy/sklearn, so web processes can check text
+# without loading them (zhenwu.routing.text); re-exported here for bench/router.py and the tests.
+from .text import _TOKEN, MAX_BODY, MAX_SUBJECT, has_content, normalise, prepare  # noqa: F401
+
 # Below this many training rows (or rows of the smallest class) the SVM cannot be calibrated
 # with cross-validation; a logistic regression then gives the confidence.
 MIN_ROWS_FOR_SVM = 30
@@ -47,30 +47,7 @@ MIN_CLASS_FOR_SVM = 3
 HOLDOUT_ROWS = 20_000
 CALIBRATION_SHARE = 0.1
 
-_SPACE = re.compile(r"\s+")
-_DIGITS = re.compile(r"\d+")
-_MASK = re.compile(r"\*{2,}|x{3,}|X{3,}")
-# A token worth a feature: CJK, letters or digits (punctuation, emoji and spaces are dropped).
-_TOKEN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbfA-Za-z0-9]")
 _jieba_lock = threading.Lock()
-
-
-def normalise(text, limit):
-    """Lower-case, digits folded to 0, masks (***) dropped, whitespace collapsed, truncated."""
-    text = (text or "")[: limit * 2]
-    text = _MASK.sub(" ", text)
-    text = _DIGITS.sub("0", text.lower())
-    return _SPACE.sub(" ", text).strip()[:limit]
-
-
-def prepare(subject, body):
-    """(subject, body) → the truncated, normalised pair every model sees."""
-    return normalise(subject, MAX_SUBJECT), normalise(body, MAX_BODY)
-
-
-def has_content(subject, body):
-    """Whether there is anything to classify (a letter, digit or CJK character)."""
-    return bool(_TOKEN.search(f"{subject or ''}{body or ''}"[: MAX_SUBJECT + MAX_BODY + 1000]))
 
 
 def _segment_pairs(segment, pairs):
@@ -95,8 +72,9 @@ KEEP_SEGMENTERS = 2
 def _segmenter_for(words):
     """A jieba-rs segmenter (rjieba: jieba's algorithm and dictionary in Rust, same output as jieba's
     precise mode, about ten times faster) with `words` added, one per word list and process. The
-    words also go into jieba's default tokenizer, the one zhenwu.concerns.similar uses, so
-    duplicate finding and hot issues segment the town's words the same way."""
+    words also go into the process's shared tokenizer (zhenwu.lib.segment), the one
+    zhenwu.concerns.similar uses, so duplicate finding and hot issues segment the town's words the
+    same way."""
     import rjieba
 
     with _jieba_lock:
@@ -114,14 +92,9 @@ def _segmenter_for(words):
 
 
 def _add_to_jieba(words):
-    import jieba
+    from zhenwu.lib import segment
 
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.dt
-    tokenizer.check_initialized()
-    for word in words:
-        if tokenizer.FREQ.get(word, 0) < 1000:
-            tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 1000))
+    segment.add_words(words)
 
 
 class Segmenter:

@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -44,7 +45,7 @@ from zhenwu.core.roles import Role
 from zhenwu.jobs.services import follow_up_task
 from zhenwu.org.models import Area, Department
 
-from . import classifier
+from . import text as router_text
 from .models import (
     ModelSource,
     PendingSuggestion,
@@ -54,6 +55,9 @@ from .models import (
     RoutingSuggestion,
     WordKind,
 )
+
+if TYPE_CHECKING:  # numpy, scipy, sklearn: imported only where models are fitted or loaded
+    from . import classifier
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +108,8 @@ class Bundle:
     (labels: Department pk as text) or None, and per category the department its concerns went
     to most often."""
 
-    category: classifier.TextModel
-    department: classifier.TextModel | None
+    category: "classifier.TextModel"
+    department: "classifier.TextModel | None"
     usual_department: dict
     words: tuple = ()
 
@@ -162,14 +166,14 @@ def predict_many(items, *, model=None):
     out = [None] * len(items)
     todo = []
     for i, (subject, body, _town) in enumerate(items):
-        if classifier.has_content(subject, body):
+        if router_text.has_content(subject, body):
             todo.append(i)
         else:
             out[i] = Prediction(reason="内容中没有可识别的文字，无法给出建议")
     if not todo:
         return out
     bundle = _bundle_for(row)
-    pairs = [classifier.prepare(items[i][0], items[i][1]) for i in todo]
+    pairs = [router_text.prepare(items[i][0], items[i][1]) for i in todo]
     categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("default_department")}
     category_proba = bundle.category.proba(pairs)
     department_proba = departments = None
@@ -494,7 +498,7 @@ def add_word(*, word, kind, by):
     word = (word or "").strip()
     if not word or len(word) > 30 or any(ch.isspace() for ch in word):
         raise RoutingError("词语须为1至30个字且不含空格", field="word")
-    if not classifier.has_content(word, ""):
+    if not router_text.has_content(word, ""):
         raise RoutingError("词语须含汉字、字母或数字", field="word")
     if kind not in WordKind.values:
         raise RoutingError("词语类型不正确", field="kind")
@@ -543,7 +547,7 @@ def _history_rows():
         .order_by("received_at", "id")
         .values_list("received_at", "title", "text", "category__code", "department_id")
     )
-    return [(at, title, text[: classifier.MAX_BODY * 2], code, dept) for at, title, text, code, dept in rows]
+    return [(at, title, text[: router_text.MAX_BODY * 2], code, dept) for at, title, text, code, dept in rows]
 
 
 def _keyword_rows():
@@ -596,6 +600,8 @@ def _usual_departments(history):
 
 
 def _fit_bundle(rows, history, words, fit=None):
+    from . import classifier  # numpy, scipy, sklearn: only in the process that trains
+
     fit = fit or classifier.fit_text_model
     category = fit([(s, b) for s, b, _ in rows], [code for *_, code in rows], words=words)
     with_department = [h for h in history if h[4] is not None]
@@ -609,6 +615,8 @@ def _fit_bundle(rows, history, words, fit=None):
 
 
 def _scores(bundle, holdout):
+    from . import classifier
+
     pairs = [(h[1], h[2]) for h in holdout]
     result = {"category": classifier.evaluate(bundle.category, pairs, [h[3] for h in holdout]).as_dict()}
     with_department = [h for h in holdout if h[4] is not None]

@@ -18,23 +18,7 @@ class Command(BaseCommand):
         python = sys.executable
         # The worker exits by itself if this process dies without stopping it.
         worker = subprocess.Popen([python, "manage.py", "run_worker", "--parent-pid", str(os.getpid())])
-        gunicorn = [
-            os.path.join(os.path.dirname(python), "gunicorn"),
-            "zhenwu.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--threads", "4",
-            "--timeout", "60",
-            "--graceful-timeout", "20",
-            "--access-logfile", "-",
-            # Follow-link tokens and API keys are cut from the access log (zhenwu.lib.log_redaction).
-            "--logger-class", "zhenwu.lib.access_log.AccessLogger",
-        ]
-        if _gunicorn_version() >= (27,):
-            # gunicorn 27 opens a control socket at one fixed path shared by every instance on the
-            # machine; this server needs none, and two installations must not collide on it.
-            gunicorn.append("--no-control-socket")
-        server = subprocess.Popen(gunicorn)
+        server = subprocess.Popen(gunicorn_argv(python=python, host=host, port=port, workers=workers))
         self.stdout.write(f"镇务通已启动：http://{host}:{port}/  （Ctrl+C 停止）")
         self.stdout.flush()
 
@@ -51,6 +35,31 @@ class Command(BaseCommand):
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+def gunicorn_argv(*, python, host, port, workers):
+    """The server's command line; the benchmarks (bench/http_bench.py, crash.py, soak.py) run the same."""
+    argv = [
+        os.path.join(os.path.dirname(python), "gunicorn"),
+        "zhenwu.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "4",
+        "--timeout", "60",
+        "--graceful-timeout", "20",
+        "--access-logfile", "-",
+        # Follow-link tokens and API keys are cut from the access log (zhenwu.lib.log_redaction).
+        "--logger-class", "zhenwu.lib.access_log.AccessLogger",
+        # The application (Django, the views, the segmenter's dictionary: zhenwu.ops.warmup) is
+        # loaded once in the master and shared by the forked workers, copy-on-write. New code
+        # therefore needs a restart, not a HUP (docs/operations.md, upgrades).
+        "--preload",
+    ]
+    if _gunicorn_version() >= (27,):
+        # gunicorn 27 opens a control socket at one fixed path shared by every instance on the
+        # machine; this server needs none, and two installations must not collide on it.
+        argv.append("--no-control-socket")
+    return argv
 
 
 def _gunicorn_version():

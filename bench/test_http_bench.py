@@ -1,0 +1,30 @@
+"""Keeps the HTTP benchmark runnable: its quick mode drives every target (the floor, the resident's
+form with and without a photo, Open311, the board, the inbox, the soak's mix) through a real
+gunicorn with the worker beside it, and must see every success verified, no error, and real
+figures for CPU and memory."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_the_http_benchmark_runs_in_quick_mode_without_errors():
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "http_bench.py"), "--quick"],
+        cwd=HERE.parent, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    rows = json.loads(lines[-1])
+    assert list(rows) == ["floor", "form", "form_photo", "open311", "board", "inbox", "mix"]
+    for target, row in rows.items():
+        assert row["ok"] > 0 and row["errors"] == 0, target
+        assert row["per_s"] > 0 and 0 < row["p50"] <= row["p95"] <= row["p99"], target
+    assert rows["form"]["web_cpu_ms"] > 0  # CPU read from /proc: the figures are real
+    assert re.search(r"0\.\d\dx floor|\d+\.\d\dx floor", proc.stdout)
+    web, worker = re.search(r"web workers ([\d./, ]+); background worker ([\d.]+)/", lines[-2]).groups()
+    assert all(float(pair.split("/")[0]) > 20 for pair in web.split(", ")) and float(worker) > 20
