@@ -117,7 +117,7 @@ def request_extension(concern, *, by, reason, new_date, now=None):
         raise ConcernError(f"延至日期须晚于现办结期限{_day(concern.resolution_due)}", field="new_date")
     if not workdays.is_workday(new_date, overrides):
         suggestion = workdays.next_workday(new_date, overrides)
-        raise ConcernError(f"{new_date:%m月%d日}不是工作日，可选{suggestion:%m月%d日}", field="new_date")
+        raise ConcernError(f"{_day(new_date)}不是工作日，可选{_day(suggestion)}", field="new_date")
     extra = workdays.workdays_between(current, new_date, overrides)
     if extra > MAX_EXTENSION_WORKDAYS:
         raise ConcernError(

@@ -7,8 +7,6 @@ import datetime
 import pytest
 from django.db import transaction
 
-from zhenwu.lib import workdays
-
 from zhenwu.audit.models import AuditAction, AuditEntry
 from zhenwu.concerns import access, deadlines, services
 from zhenwu.concerns.models import (
@@ -22,6 +20,7 @@ from zhenwu.concerns.models import (
     Status,
     Supervision,
 )
+from zhenwu.lib import workdays
 
 from .staff_helpers import STATES, in_state, jpeg_with_gps, png, text
 
