@@ -50,6 +50,7 @@ from zhenwu.grid.demo import MEETING_TITLE, STORY_CONCERN_KEY
 from zhenwu.grid.models import HouseholdLink, Meeting, MeetingConcern, MemberRole, Visit
 from zhenwu.jobs.models import JobStatus
 from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.lib import workdays
 from zhenwu.lib.idnumber import validate_id_number
 from zhenwu.org.demo import TOWN_CODE
 from zhenwu.org.models import Area, AreaLevel, Department, Household, Member, PartyOrg, Resident
@@ -290,6 +291,13 @@ def test_the_storys_three_concerns_with_the_anshan_road_project_heading_to_tende
     page = client.get(reverse("concerns:board_detail", args=[anshan.reference]))
     assert page.status_code == 200
     assert PROJECT_NAME in page.content.decode()
+
+    # The project is on schedule, so 岸山路 is not overdue: its deadline is 招投标's planned end,
+    # and it is on no overdue list (board, staff lists, 督办 flags, 城建办's queue).
+    assert anshan.resolution_due == workdays.end_of_day(tendering.planned_end)
+    assert not anshan.is_overdue() and not Concern.objects.overdue().filter(pk=anshan.pk).exists()
+    assert "已超期" not in page.content.decode() and "招投标" in page.content.decode()
+    assert EventKind.PROJECT_DEADLINE in kinds
 
 
 def test_the_generated_year_gives_plausible_rates_and_consistent_rows(demo):
