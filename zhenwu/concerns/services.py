@@ -9,6 +9,9 @@
                                                                            满意/基本满意 → closed 关闭
     Any open concern may be re-categorised, merged into an original (duplicate 已合并), supervised
     (督办) or attached to a project. Resolved or closed ones may be reopened by a dispatcher.
+    A dispatched or in-progress concern may be suspended (挂起 → suspended 已挂起, its clock stopped)
+    and resumed to its earlier state, and its department may ask for an extension (延期); those
+    and a project's plan as deadline live in zhenwu.concerns.deadlines.
 
 Every function is atomic, locks the concern row (SELECT ... FOR UPDATE) before reading its state,
 checks the allowed from-states and the acting user's rights, records a ConcernEvent and an audit

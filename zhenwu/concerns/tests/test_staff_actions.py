@@ -110,9 +110,9 @@ def test_the_actions_offered_are_exactly_those_the_services_accept_in_every_stat
 def test_a_handler_is_offered_only_the_department_actions_on_a_dispatched_concern(make, world):
     concern = make("dispatched")
     assert access.allowed_actions(world.users.handler, concern) == {
-        "sign", "return", "update", "note", "resolve", "project", "photos",
+        "sign", "return", "update", "note", "resolve", "project", "photos", "extend",
     }
-    assert access.allowed_actions(world.users.leader, concern) == {"supervise"}
+    assert access.allowed_actions(world.users.leader, concern) == {"supervise", "suspend"}
 
 
 # --- the concern page -----------------------------------------------------------------------------
