@@ -24,7 +24,11 @@ def _fits(page):
 @pytest.fixture
 def road(cast):
     return Category.objects.create(
-        code="road", name="道路交通", default_department=cast.urban, response_limit_days=1, resolution_limit_days=5
+        code="road",
+        name="道路交通",
+        default_department=cast.urban,
+        response_limit_days=1,
+        resolution_limit_days=5,
     )
 
 
@@ -61,7 +65,9 @@ def _phone(browser, live_server, browser_login, user):
     return page
 
 
-def test_an_approved_extension_moves_the_deadline_on_every_list(browser, live_server, browser_login, cast, road):
+def test_an_approved_extension_moves_the_deadline_on_every_list(
+    browser, live_server, browser_login, cast, road
+):
     concern = _dispatched(cast, road, title="九龙村桥头路面塌陷")
     old_due = workdays.local_date(concern.resolution_due)
     new_date = workdays.next_workday(workdays.next_workday(old_due))

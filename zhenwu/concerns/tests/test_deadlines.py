@@ -64,7 +64,11 @@ def test_an_approved_extension_moves_the_resolution_deadline_with_history_and_au
     concern = dispatched()
     u = world.users
     extension = deadlines.request_extension(
-        concern, by=u.handler, reason="需等待电力公司迁改线杆", new_date=D(2026, 3, 13), now=local(2026, 3, 4, 9)
+        concern,
+        by=u.handler,
+        reason="需等待电力公司迁改线杆",
+        new_date=D(2026, 3, 13),
+        now=local(2026, 3, 4, 9),
     )
     assert extension.status == ExtensionStatus.PENDING
     assert list(deadlines.pending_extensions_for(u.dispatcher)) == [extension]
@@ -87,7 +91,9 @@ def test_an_approved_extension_moves_the_resolution_deadline_with_history_and_au
 def test_a_refusal_needs_a_note_and_leaves_the_deadline(dispatched, world):
     concern = dispatched()
     u = world.users
-    deadlines.request_extension(concern, by=u.handler, reason="人手不足", new_date=D(2026, 3, 11), now=local(2026, 3, 3, 9))
+    deadlines.request_extension(
+        concern, by=u.handler, reason="人手不足", new_date=D(2026, 3, 11), now=local(2026, 3, 3, 9)
+    )
     with pytest.raises(services.ConcernError, match="审批意见"):
         deadlines.decide_extension(concern, by=u.leader, approve=False, note="")
     deadlines.decide_extension(concern, by=u.leader, approve=False, note="人手不足不是延期理由")
@@ -100,18 +106,26 @@ def test_extensions_are_asked_before_the_deadline_for_a_later_working_day(dispat
     concern = dispatched()
     handler = world.users.handler
     with pytest.raises(services.ConcernError, match="2026年3月14日不是工作日，可选2026年3月16日"):
-        deadlines.request_extension(concern, by=handler, reason="理由", new_date=D(2026, 3, 14), now=local(2026, 3, 4, 9))
+        deadlines.request_extension(
+            concern, by=handler, reason="理由", new_date=D(2026, 3, 14), now=local(2026, 3, 4, 9)
+        )
     with pytest.raises(services.ConcernError, match="须晚于现办结期限"):
-        deadlines.request_extension(concern, by=handler, reason="理由", new_date=D(2026, 3, 9), now=local(2026, 3, 4, 9))
+        deadlines.request_extension(
+            concern, by=handler, reason="理由", new_date=D(2026, 3, 9), now=local(2026, 3, 4, 9)
+        )
     with pytest.raises(services.ConcernError, match="已超过办结期限"):
-        deadlines.request_extension(concern, by=handler, reason="理由", new_date=D(2026, 3, 20), now=local(2026, 3, 10, 9))
+        deadlines.request_extension(
+            concern, by=handler, reason="理由", new_date=D(2026, 3, 20), now=local(2026, 3, 10, 9)
+        )
     assert deadlines.extension_refusal(handler, fresh(concern), now=local(2026, 3, 10, 9)) is not None
 
 
 def test_nobody_approves_their_own_request_and_handlers_do_not_approve(dispatched, world):
     concern = dispatched()
     u = world.users
-    deadlines.request_extension(concern, by=u.town_admin, reason="理由", new_date=D(2026, 3, 11), now=local(2026, 3, 3))
+    deadlines.request_extension(
+        concern, by=u.town_admin, reason="理由", new_date=D(2026, 3, 11), now=local(2026, 3, 3)
+    )
     assert "decide_extension" not in access.allowed_actions(u.town_admin, fresh(concern))
     with pytest.raises(services.ConcernError, match="本人"):
         deadlines.decide_extension(concern, by=u.town_admin, approve=True)
@@ -126,7 +140,11 @@ def test_a_suspended_concern_is_never_overdue_and_its_deadlines_shift_on_resume(
     concern = dispatched()
     u = world.users
     deadlines.suspend_concern(
-        concern, by=u.dispatcher, reason="等待法院判决", expected_resume=D(2026, 3, 20), now=local(2026, 3, 3, 9)
+        concern,
+        by=u.dispatcher,
+        reason="等待法院判决",
+        expected_resume=D(2026, 3, 20),
+        now=local(2026, 3, 3, 9),
     )
     concern = fresh(concern)
     assert concern.status == Status.SUSPENDED and concern.is_open
@@ -159,16 +177,25 @@ def test_handlers_may_not_stop_their_own_clock(dispatched, world):
     concern = dispatched()
     assert "suspend" not in access.allowed_actions(world.users.handler, concern)
     with pytest.raises(services.ConcernPermissionDenied):
-        deadlines.suspend_concern(concern, by=world.users.handler, reason="等待", expected_resume=D(2099, 1, 1))
+        deadlines.suspend_concern(
+            concern, by=world.users.handler, reason="等待", expected_resume=D(2099, 1, 1)
+        )
 
 
 def test_suspended_working_days_do_not_count_in_the_time_to_resolve(dispatched, world):
     concern = dispatched()
     u = world.users
-    deadlines.suspend_concern(concern, by=u.dispatcher, reason="等待汛期结束", expected_resume=D(2026, 3, 6),
-                              now=local(2026, 3, 3, 9))
+    deadlines.suspend_concern(
+        concern,
+        by=u.dispatcher,
+        reason="等待汛期结束",
+        expected_resume=D(2026, 3, 6),
+        now=local(2026, 3, 3, 9),
+    )
     deadlines.resume_concern(concern, by=u.dispatcher, now=local(2026, 3, 6, 10))
-    services.resolve_concern(concern, by=u.handler, outcome=Outcome.FIXED, text="已修复", now=local(2026, 3, 12, 15))
+    services.resolve_concern(
+        concern, by=u.handler, outcome=Outcome.FIXED, text="已修复", now=local(2026, 3, 12, 15)
+    )
     # 3 to 12 March: eight working days, three of them suspended.
     assert fresh(concern).resolution_workdays == 5
 
@@ -185,15 +212,26 @@ def test_rates_by_hand_over_an_extension_and_suspensions(dispatched, world):
     u = world.users
     a, b, c = dispatched(), dispatched(), dispatched()
     for concern in (a, b):
-        deadlines.suspend_concern(concern, by=u.dispatcher, reason="等待判决", expected_resume=D(2026, 4, 1),
-                                  now=local(2026, 3, 3, 9))
+        deadlines.suspend_concern(
+            concern,
+            by=u.dispatcher,
+            reason="等待判决",
+            expected_resume=D(2026, 4, 1),
+            now=local(2026, 3, 3, 9),
+        )
     deadlines.resume_concern(b, by=u.dispatcher, now=local(2026, 3, 6, 10))
     services.post_update(b, by=u.handler, text="已联系", public=True, now=local(2026, 3, 6, 11))
-    services.resolve_concern(b, by=u.handler, outcome=Outcome.FIXED, text="已修复", now=local(2026, 3, 12, 15))
+    services.resolve_concern(
+        b, by=u.handler, outcome=Outcome.FIXED, text="已修复", now=local(2026, 3, 12, 15)
+    )
     services.post_update(c, by=u.handler, text="已联系", public=True, now=local(2026, 3, 4, 10))
-    deadlines.request_extension(c, by=u.handler, reason="迁改线杆", new_date=D(2026, 3, 13), now=local(2026, 3, 4, 11))
+    deadlines.request_extension(
+        c, by=u.handler, reason="迁改线杆", new_date=D(2026, 3, 13), now=local(2026, 3, 4, 11)
+    )
     deadlines.decide_extension(c, by=u.dispatcher, approve=True, now=local(2026, 3, 5, 9))
-    services.resolve_concern(c, by=u.handler, outcome=Outcome.FIXED, text="已修复", now=local(2026, 3, 13, 10))
+    services.resolve_concern(
+        c, by=u.handler, outcome=Outcome.FIXED, text="已修复", now=local(2026, 3, 13, 10)
+    )
 
     (row,) = concern_rates(now=local(2026, 3, 16, 12))
     assert (row.received, row.due_for_response, row.responded_in_time, row.resolved) == (3, 2, 1, 2)
@@ -202,7 +240,11 @@ def test_rates_by_hand_over_an_extension_and_suspensions(dispatched, world):
     # The same counted independently from the rows.
     now = local(2026, 3, 16, 12)
     rows = list(Concern.objects.all())
-    due = [x for x in rows if x.responded_at is not None or (x.response_due < now and x.status != Status.SUSPENDED)]
+    due = [
+        x
+        for x in rows
+        if x.responded_at is not None or (x.response_due < now and x.status != Status.SUSPENDED)
+    ]
     assert len(due) == row.due_for_response
     assert sum(1 for x in due if x.responded_at and x.responded_at <= x.response_due) == row.responded_in_time
 
