@@ -68,6 +68,7 @@ from zhenwu.study.models import (
     StudyNotice,
     StudySession,
 )
+from zhenwu.workdays import calendar as workdays
 
 pytestmark = pytest.mark.django_db
 
@@ -290,6 +291,13 @@ def test_the_storys_three_concerns_with_the_anshan_road_project_heading_to_tende
     page = client.get(reverse("concerns:board_detail", args=[anshan.reference]))
     assert page.status_code == 200
     assert PROJECT_NAME in page.content.decode()
+
+    # The project is on schedule, so 岸山路 is not overdue: its deadline is 招投标's planned end,
+    # and it is on no overdue list (board, staff lists, 督办 flags, 城建办's queue).
+    assert anshan.resolution_due == workdays.end_of_day(tendering.planned_end)
+    assert not anshan.is_overdue() and not Concern.objects.overdue().filter(pk=anshan.pk).exists()
+    assert "已超期" not in page.content.decode() and "招投标" in page.content.decode()
+    assert EventKind.PROJECT_DEADLINE in kinds
 
 
 def test_the_generated_year_gives_plausible_rates_and_consistent_rows(demo):
@@ -528,8 +536,8 @@ def test_staff_handle_concerns_in_office_hours_on_working_days(demo):
 
     from django.utils import timezone
 
-    from zhenwu.concerns.services import workday_overrides
     from zhenwu.workdays import calendar as workdays
+    from zhenwu.workdays.calendar import workday_overrides
 
     overrides = workday_overrides()
     staff_kinds = (EventKind.ACCEPTED, EventKind.DISPATCHED, EventKind.UPDATED, EventKind.RESOLVED,

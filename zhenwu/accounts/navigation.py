@@ -12,6 +12,7 @@ MENU = [
     ("民情诉求", "concerns:concern_list", AREA_SCOPED),
     ("督办", "concerns:supervision", (Role.TOWN_ADMIN, Role.LEADER)),
     ("回访", "concerns:callback_list", (Role.TOWN_ADMIN, Role.DISPATCHER)),
+    ("延期审批", "concerns:extension_list", (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)),
     ("住户", "org:household_list", AREA_SCOPED),
     ("党员", "org:member_list", ORG_SCOPED),
     ("学习教育", "study:campaign_list", ORG_SCOPED),

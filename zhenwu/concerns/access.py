@@ -16,6 +16,9 @@ from .models import OPEN_STATUSES, Concern, ConcernFollower, Status, hash_token
 
 DISPATCH_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
 SUPERVISE_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
+# Who approves a department's 延期 request and who suspends (挂起) or resumes a concern: the town's
+# 受理中心 and its leaders (there is no department-head role; a handler may not stop their own clock).
+DEADLINE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
 # Staff who may register a concern on a resident's behalf (calls, walk-ins, visits, tea rooms).
 REGISTER_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER, Role.HANDLER, Role.MEMBER)
 # Staff who may leave internal notes on concerns in their scope (leaders only read).
@@ -67,6 +70,19 @@ def can_supervise(user, concern):
     return role_of(user) in SUPERVISE_ROLES and in_scope(user, concern)
 
 
+def can_decide_extension(user, concern):
+    return role_of(user) in DEADLINE_ROLES and in_scope(user, concern)
+
+
+def may_decide_extensions(user):
+    """Whether `user` has the role that approves extensions (the pending list and its badge)."""
+    return role_of(user) in DEADLINE_ROLES and getattr(user, "area_id", None) is not None
+
+
+def can_suspend(user, concern):
+    return role_of(user) in DEADLINE_ROLES and in_scope(user, concern)
+
+
 def can_register(user):
     return role_of(user) in REGISTER_ROLES
 
@@ -107,10 +123,14 @@ ACTION_STATES = {
     "call_back": (Status.RESOLVED,),
     "close": (Status.RESOLVED,),
     "reopen": (Status.RESOLVED, Status.CLOSED, Status.DECLINED),
+    "extend": (Status.DISPATCHED, Status.IN_PROGRESS),
+    "decide_extension": (Status.DISPATCHED, Status.IN_PROGRESS),
+    "suspend": (Status.DISPATCHED, Status.IN_PROGRESS),
+    "resume": (Status.SUSPENDED,),
     "supervise": OPEN_STATUSES,
     "project": (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS),
     "photos": (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS,
-               Status.RESOLVED),
+               Status.SUSPENDED, Status.RESOLVED),
 }
 _ACTION_RIGHTS = {
     "accept": can_dispatch,
@@ -126,6 +146,10 @@ _ACTION_RIGHTS = {
     "call_back": can_call_back,
     "close": can_call_back,
     "reopen": can_dispatch,
+    "extend": can_handle,
+    "decide_extension": can_decide_extension,
+    "suspend": can_suspend,
+    "resume": can_suspend,
     "supervise": can_supervise,
     "project": lambda user, concern: can_dispatch(user, concern) or can_handle(user, concern),
     "photos": lambda user, concern: can_note(user, concern) or can_handle(user, concern),
@@ -141,6 +165,15 @@ def allowed_actions(user, concern):
             allowed.add(action)
     if "project" in allowed and (not concern.category.may_become_project or concern.project_id is not None):
         allowed.discard("project")
+    if "extend" in allowed or "decide_extension" in allowed:
+        # The deadline rules (before the deadline, one pending request, not one's own) live in
+        # deadlines, which the services check as well.
+        from .deadlines import decision_refusal, extension_refusal, pending_extension
+
+        if "extend" in allowed and extension_refusal(user, concern) is not None:
+            allowed.discard("extend")
+        if "decide_extension" in allowed and decision_refusal(user, concern, pending_extension(concern)):
+            allowed.discard("decide_extension")
     return allowed
 
 

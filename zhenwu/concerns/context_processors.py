@@ -2,6 +2,8 @@ from django.utils.functional import SimpleLazyObject
 
 from zhenwu.core.roles import Role
 
+from .access import may_decide_extensions
+from .deadlines import pending_extensions_for
 from .models import Notification
 
 # The roles zhenwu.concerns.notify writes to (town dispatchers and leaders, department
@@ -15,4 +17,8 @@ def notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.role not in NOTIFIED_ROLES:
         return {}
-    return {"unread_notifications": SimpleLazyObject(lambda: Notification.objects.for_user(user).unread().count())}
+    values = {"unread_notifications": SimpleLazyObject(lambda: Notification.objects.for_user(user).unread().count())}
+    if may_decide_extensions(user):
+        # The badge on the inbox and 督办 pages: extension requests waiting for this approver.
+        values["pending_extension_count"] = SimpleLazyObject(lambda: pending_extensions_for(user).count())
+    return values

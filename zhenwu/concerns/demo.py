@@ -42,6 +42,7 @@ from zhenwu.workdays import calendar as workdays
 from . import notify
 from .models import (
     OPEN_STATUSES,
+    PROJECT_STAGE_ORDER,
     CallBack,
     CallBackChannel,
     CallBackResult,
@@ -769,6 +770,11 @@ def _replay_step(concern, plan, name, at, arguments):
         return close_concern(concern, by=a["by"], reason=a["reason"], now=at)
     if name == "project":
         start_or_join_project(concern, now=at, **a)
+    elif name == "plan":
+        project = Concern.objects.get(pk=concern.pk).project
+        for stage in project.stages.order_by("order"):
+            if stage.kind in a["planned_end"]:
+                update_project_stage(stage, by=a["by"], planned_end=a["planned_end"][stage.kind], now=at)
     elif name == "stage":
         advance_project_stage(Concern.objects.get(pk=concern.pk).project, now=at, **a)
     elif name == "supervise":
@@ -918,21 +924,31 @@ def _tell_story(*, now, town, villages, grid_of, categories, departments, people
     ] + [approved]
     for day in stage_ends:
         plan.steps.append(("stage", _local(day, 16, 0), dict(by=handler, on_date=day)))
+    # The plan is made at 立项 (the stages so far kept to it): the concern's resolution deadline
+    # follows its current stage's planned end, so the project on schedule is never overdue.
+    planned_end = dict(zip(PROJECT_STAGE_ORDER, stage_ends, strict=False))
+    planned_end.update({kind: end for kind, (_start, end, _note) in _later_stages(today).items()})
+    plan.steps.append(("plan", started + datetime.timedelta(minutes=30), dict(by=handler, planned_end=planned_end)))
     plan.steps.append(("supervise", office(responded + datetime.timedelta(days=20)),
                        dict(by=people.leader, note="列入镇重点督办项目，按月通报进度")))
     concern = replay(plan, now=now)
     _plan_the_rest(concern.project, by=handler, today=today)
 
 
-def _plan_the_rest(project, *, by, today):
-    """The finished stages' planned ends are their actual ones; 招投标, 施工 and 竣工验收 are planned
-    to finish in the first half of next year."""
+def _later_stages(today):
+    """The stages still ahead of 岸山路拉通: {kind: (planned start, planned end, note)}."""
     next_year = today.year + 1
-    planned = {
+    return {
         ProjectStageKind.TENDERING: (None, today + datetime.timedelta(days=45), "招标文件编制中，预计明年上半年完工。"),
         ProjectStageKind.CONSTRUCTION: (today + datetime.timedelta(days=50), datetime.date(next_year, 5, 31), None),
         ProjectStageKind.COMPLETION: (datetime.date(next_year, 6, 1), datetime.date(next_year, 6, 30), None),
     }
+
+
+def _plan_the_rest(project, *, by, today):
+    """The finished stages' planned ends are their actual ones; 招投标, 施工 and 竣工验收 are planned
+    to finish in the first half of next year."""
+    planned = _later_stages(today)
     for stage in project.stages.order_by("order"):
         if stage.actual_end:
             update_project_stage(stage, by=by, planned_end=stage.actual_end)

@@ -42,16 +42,20 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", "已办结"
     CLOSED = "closed", "已关闭"
     DUPLICATE = "duplicate", "已合并"
+    SUSPENDED = "suspended", "已挂起"
 
 
-# Still waiting for someone in the town to act.
-OPEN_STATUSES = (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+# Open concerns whose deadlines run: 挂起 stops the clock, so only these can be overdue or escalated.
+CLOCK_STATUSES = (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+# Still waiting for someone in the town to act (a suspended concern waits too, clock stopped).
+OPEN_STATUSES = CLOCK_STATUSES + (Status.SUSPENDED,)
 # Shown on the public board (accepted and beyond; never declined, unreviewed or merged ones).
 PUBLIC_STATUSES = (
     Status.ACCEPTED,
     Status.DISPATCHED,
     Status.RETURNED,
     Status.IN_PROGRESS,
+    Status.SUSPENDED,
     Status.RESOLVED,
     Status.CLOSED,
 )
@@ -98,6 +102,12 @@ class EventKind(models.TextChoices):
     PROJECT_STARTED = "project_started", "立项"
     PROJECT_JOINED = "project_joined", "并入项目"
     PROJECT_STAGE = "project_stage", "项目进展"
+    EXTENSION_REQUESTED = "extension_requested", "申请延期"
+    EXTENDED = "extended", "延期"
+    EXTENSION_REFUSED = "extension_refused", "延期未批准"
+    SUSPENDED = "suspended", "挂起"
+    RESUMED = "resumed", "恢复办理"
+    PROJECT_DEADLINE = "project_deadline", "按项目计划调整期限"
 
 
 # Events a resident causes without an account (web form, follow page).
@@ -245,6 +255,8 @@ class Concern(models.Model):
     callback_solved = models.BooleanField("回访确认解决", null=True, blank=True)
     callback_at = models.DateTimeField("回访时间", null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
+    # 挂起: working days of finished suspensions, left out of resolution_workdays (the clock stops).
+    suspended_workdays = models.PositiveIntegerField("挂起用时(工作日)", default=0)
     is_supervised = models.BooleanField("督办件", default=False)
     duplicate_of = models.ForeignKey(
         "self",
@@ -345,8 +357,8 @@ class Concern(models.Model):
         return self.status in PUBLIC_STATUSES
 
     def is_overdue(self, now=None):
-        """Open and past its resolution deadline."""
-        return self.is_open and self.resolution_due < (now or timezone.now())
+        """Open with its clock running (not 挂起) and past its resolution deadline."""
+        return self.status in CLOCK_STATUSES and self.resolution_due < (now or timezone.now())
 
     def is_response_overdue(self, now=None):
         return (
@@ -675,6 +687,94 @@ class Supervision(models.Model):
 
     def __str__(self):
         return f"{self.concern_id} {self.get_kind_display()}"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "未批准"
+
+
+class DeadlineExtension(models.Model):
+    """延期申请: the department asks (before the deadline) to move the resolution deadline to a
+    later working day; a dispatcher or leader approves or refuses it with a note. At most one
+    request per concern is pending."""
+
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="extensions"
+    )
+    status = models.CharField("状态", max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    reason = models.CharField("延期理由", max_length=500)
+    requested_date = models.DateField("申请延至")
+    previous_due = models.DateTimeField("原办结截止")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concern"], condition=models.Q(status="pending"), name="extension_one_pending"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.concern_id} 延期至{self.requested_date:%Y-%m-%d} {self.get_status_display()}"
+
+
+class Suspension(models.Model):
+    """挂起: the concern waits on something outside the town's hands (a court, a season, a budget);
+    its clock stops from `started_at` to `ended_at`, and on resuming its deadlines move by the
+    working days it was suspended (`workdays`). At most one suspension per concern is open."""
+
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="suspensions"
+    )
+    reason = models.CharField("挂起理由", max_length=500)
+    expected_resume = models.DateField("预计恢复日期")
+    # The state the concern returns to on resuming.
+    from_status = models.CharField("挂起前状态", max_length=12, choices=Status.choices)
+    started_at = models.DateTimeField("挂起时间", default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="挂起人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField("恢复时间", null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="恢复人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    workdays = models.PositiveIntegerField("挂起工作日", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "挂起"
+        verbose_name_plural = "挂起"
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concern"], condition=models.Q(ended_at__isnull=True), name="suspension_one_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.concern_id} 挂起{self.started_at:%Y-%m-%d}"
 
 
 class CallBack(models.Model):

@@ -84,7 +84,11 @@ class ConcernQuerySet(models.QuerySet):
         return self.filter(status__in=PUBLIC_STATUSES)
 
     def overdue(self, now=None):
-        return self.open().filter(resolution_due__lt=now or timezone.now())
+        """Open with the clock running (a suspended concern is never overdue) and past its
+        resolution deadline."""
+        from .models import CLOCK_STATUSES
+
+        return self.filter(status__in=CLOCK_STATUSES, resolution_due__lt=now or timezone.now())
 
     def response_overdue(self, now=None):
         from .models import AWAITING_RESPONSE_STATUSES

@@ -11,17 +11,24 @@ recent months move as concerns progress; a month is settled when its concerns ar
 - 响应率 (response rate) = responded in time / due for a response.
   Due for a response: held by a department (dispatched at least once and not handed back or
   declined since) and either already responded or past its response deadline. A concern whose
-  response deadline is still ahead and that has no response yet is not counted either way.
+  response deadline is still ahead and that has no response yet is not counted either way, nor
+  is a suspended one (挂起, status 已挂起) without a response: its clock is stopped.
   Responded in time: the department's first public update or its resolution (responded_at) at or
   before response_due (end of the due working day; see zhenwu.workdays.calendar).
+  Deadlines as they stand count: an approved extension (延期) moves the resolution deadline, and
+  resuming a suspended concern moves its deadlines by the working days it was suspended (the
+  response deadline only while it has no response), so suspended time never counts against it
+  (zhenwu.concerns.deadlines).
 - 解决率 (resolution rate) = solved / assessed.
   Assessed: concerns with a call-back verdict (the latest one, whether by phone or on the follow
   page). Solved: the resident confirmed at that call-back that the problem is solved.
 - 满意率 (satisfaction rate) = (满意 + 基本满意) / assessed, on the same latest verdicts; the
   counts of each answer are returned too, so a weighted variant can be computed.
 - Median working days to resolve: the median of resolution_workdays (working days from receipt to
-  the latest resolution, zhenwu.workdays.calendar.workdays_between) over concerns currently resolved or
-  closed; for an even count, the mean of the two middle values.
+  the latest resolution, zhenwu.workdays.calendar.workdays_between, less the working days it was
+  suspended, Concern.suspended_workdays) over concerns currently resolved or closed; for an even
+  count, the mean of the two middle values. An extension does not change it: it counts the days
+  taken, not the deadline.
 
 Rates are percentages rounded half-up to one decimal, or None when the denominator is zero.
 
@@ -227,7 +234,8 @@ def rate_conditions(now):
     behind a rate (zhenwu.concerns.figures) both filter with these, so they cannot disagree."""
     held = Q(department__isnull=False, dispatched_at__isnull=False)
     return {
-        "due_for_response": held & (Q(responded_at__isnull=False) | Q(response_due__lt=now)),
+        "due_for_response": held
+        & (Q(responded_at__isnull=False) | (Q(response_due__lt=now) & ~Q(status=Status.SUSPENDED))),
         "responded_in_time": held & Q(responded_at__isnull=False, responded_at__lte=F("response_due")),
         "assessed": Q(callback_at__isnull=False),
         "solved": Q(callback_at__isnull=False, callback_solved=True),

@@ -9,6 +9,9 @@
                                                                            满意/基本满意 → closed 关闭
     Any open concern may be re-categorised, merged into an original (duplicate 已合并), supervised
     (督办) or attached to a project. Resolved or closed ones may be reopened by a dispatcher.
+    A dispatched or in-progress concern may be suspended (挂起 → suspended 已挂起, its clock stopped)
+    and resumed to its earlier state, and its department may ask for an extension (延期); those
+    and a project's plan as deadline live in zhenwu.concerns.deadlines.
 
 Every function is atomic, locks the concern row (SELECT ... FOR UPDATE) before reading its state,
 checks the allowed from-states and the acting user's rights, records a ConcernEvent and an audit
@@ -826,8 +829,9 @@ def resolve_concern(concern, *, by, outcome, text, now=None):
     concern.outcome = outcome
     concern.resolution_text = text
     concern.resolved_at = now
+    # 挂起 stops the clock: suspended working days do not count (zhenwu.concerns.deadlines).
     concern.resolution_workdays = max(
-        0, workdays.workdays_between(concern.received_at, now, workday_overrides())
+        0, workdays.workdays_between(concern.received_at, now, workday_overrides()) - concern.suspended_workdays
     )
     if concern.responded_at is None:
         concern.responded_at = now
@@ -1026,9 +1030,9 @@ def recategorise_concern(concern, *, by, category, reason="", now=None):
     overrides = workday_overrides()
     old_category, old_department = concern.category, concern.department
     concern.category = category
-    if concern.reopen_count == 0:
+    if concern.reopen_count == 0 and concern.project_id is None:  # a project's plan sets its own
         concern.resolution_due = workdays.add_workdays(
-            concern.received_at, category.resolution_limit_days, overrides
+            concern.received_at, category.resolution_limit_days + concern.suspended_workdays, overrides
         )
     new_department = category.default_department
     rerouted = (
@@ -1318,6 +1322,9 @@ def start_or_join_project(
         data={"project": project.pk},
     )
     _audit(concern, before, by=by, note=public_text)
+    from .deadlines import follow_project_plan  # deadlines builds on this module's helpers
+
+    follow_project_plan(project, by=by, now=now, concerns=[concern])
     notify.tell_residents(concern, f"您的诉求{concern.reference}{public_text[:40]}")
     return project
 
@@ -1368,12 +1375,16 @@ def advance_project_stage(project, *, by, on_date=None, note="", now=None):
             is_public=True,
             data={"project": project.pk, "stage": project.stage},
         )
+    from .deadlines import follow_project_plan
+
+    follow_project_plan(project, by=by, now=now)
     return project
 
 
 @transaction.atomic
-def update_project_stage(stage, *, by, planned_start=None, planned_end=None, progress=None, note=None):
-    """Plan a stage's dates, report the current stage's progress, or annotate it."""
+def update_project_stage(stage, *, by, planned_start=None, planned_end=None, progress=None, note=None, now=None):
+    """Plan a stage's dates, report the current stage's progress, or annotate it. A new planned
+    end moves the deadline of the project's concerns (zhenwu.concerns.deadlines)."""
     stage = ProjectStage.objects.select_for_update().select_related("project").get(pk=stage.pk)
     project = Project.objects.select_for_update().get(pk=stage.project_id)
     _require(access.can_manage_project(by, project), "没有管理此项目的权限")
@@ -1396,6 +1407,10 @@ def update_project_stage(stage, *, by, planned_start=None, planned_end=None, pro
     project.progress = _project_progress(project, list(project.stages.order_by("order")))
     project.save(update_fields=["progress", "updated_at"])
     _audit(stage, before, by=by, note=f"更新项目阶段：{stage}")
+    if planned_end is not None:
+        from .deadlines import follow_project_plan
+
+        follow_project_plan(project, by=by, now=now)
     return stage
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from zhenwu.concerns.models import OPEN_STATUSES, Concern, Status
+from zhenwu.concerns.models import CLOCK_STATUSES, OPEN_STATUSES, Concern, Status
 from zhenwu.core.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.org.access import visible_party_orgs
 from zhenwu.org.models import (
@@ -93,7 +93,7 @@ def _concern_cards(user):
     is_open = Q(status__in=OPEN_STATUSES)
     counts = Concern.objects.visible_to(user).aggregate(
         open=Count("id", filter=is_open),
-        overdue=Count("id", filter=is_open & Q(resolution_due__lt=now)),
+        overdue=Count("id", filter=Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)),
         inbox=Count("id", filter=Q(status__in=(Status.RECEIVED, Status.ACCEPTED, Status.RETURNED))),
         queue=Count("id", filter=Q(status__in=(Status.DISPATCHED, Status.IN_PROGRESS))),
         supervised=Count("id", filter=is_open & Q(is_supervised=True)),

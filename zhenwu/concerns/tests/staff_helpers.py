@@ -1,14 +1,16 @@
 """Helpers shared by the staff page tests: concerns brought to a given state through the
 services, page text without markup noise, a tiny real PNG and a JPEG carrying a GPS position."""
 
+import datetime
 import io
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from zhenwu.concerns import services
-from zhenwu.concerns.models import CallBackResult, Outcome
+from zhenwu.concerns import deadlines, services
+from zhenwu.concerns.models import CallBackResult, Concern, Outcome
+from zhenwu.workdays import calendar as workdays
 
 
 def _png_bytes():
@@ -63,6 +65,17 @@ def in_state(state, *, submit, world, **submit_args):
     concern = services.post_update(concern, by=handler, text="已到现场查看。", public=True)
     if state == "in_progress":
         return concern
+    if state == "suspended":
+        deadlines.suspend_concern(
+            concern, by=u.dispatcher, reason="等待法院判决", expected_resume=datetime.date(2099, 1, 1)
+        )
+        return Concern.objects.get(pk=concern.pk)
+    if state == "extension_requested":
+        due = workdays.local_date(concern.resolution_due)
+        deadlines.request_extension(
+            concern, by=handler, reason="需协调外部单位", new_date=workdays.next_workday(due)
+        )
+        return Concern.objects.get(pk=concern.pk)
     concern = services.resolve_concern(concern, by=handler, outcome=Outcome.FIXED, text="已修复。")
     if state == "resolved":
         return concern
@@ -81,4 +94,6 @@ STATES = [
     "resolved",
     "closed",
     "duplicate",
+    "suspended",
+    "extension_requested",
 ]

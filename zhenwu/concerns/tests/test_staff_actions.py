@@ -2,11 +2,13 @@
 message (with the user's input kept) when the state does not allow it, and 403 for a role that
 may see the concern but not act on it. Also: the buttons offered agree with the services."""
 
+import datetime
+
 import pytest
 from django.db import transaction
 
 from zhenwu.audit.models import AuditAction, AuditEntry
-from zhenwu.concerns import access, services
+from zhenwu.concerns import access, deadlines, services
 from zhenwu.concerns.models import (
     CallBack,
     Concern,
@@ -18,6 +20,7 @@ from zhenwu.concerns.models import (
     Status,
     Supervision,
 )
+from zhenwu.workdays import calendar as workdays
 
 from .staff_helpers import STATES, in_state, jpeg_with_gps, png, text
 
@@ -61,6 +64,14 @@ def _service_calls(world, original):
         "supervise": lambda c, u: services.supervise_concern(c, by=u, note="抓紧办理"),
         "project": lambda c, u: services.start_or_join_project(c, by=u, name="岸山路贯通工程"),
         "photos": lambda c, u: services.add_photos(c, by=u, photos=[png()]),
+        "extend": lambda c, u: deadlines.request_extension(
+            c, by=u, reason="等待配合", new_date=workdays.next_workday(workdays.local_date(c.resolution_due))
+        ),
+        "decide_extension": lambda c, u: deadlines.decide_extension(c, by=u, approve=True),
+        "suspend": lambda c, u: deadlines.suspend_concern(
+            c, by=u, reason="等待法院判决", expected_resume=datetime.date(2099, 1, 1)
+        ),
+        "resume": lambda c, u: deadlines.resume_concern(c, by=u),
     }
 
 
@@ -93,15 +104,15 @@ def test_the_actions_offered_are_exactly_those_the_services_accept_in_every_stat
             for action, call in calls.items():
                 if (action in offered) != _service_allows(call, refreshed(concern), user):
                     mismatches.append((role, state, action, action in offered))
-    assert mismatches == []
+    assert mismatches == [], mismatches
 
 
 def test_a_handler_is_offered_only_the_department_actions_on_a_dispatched_concern(make, world):
     concern = make("dispatched")
     assert access.allowed_actions(world.users.handler, concern) == {
-        "sign", "return", "update", "note", "resolve", "project", "photos",
+        "sign", "return", "update", "note", "resolve", "project", "photos", "extend",
     }
-    assert access.allowed_actions(world.users.leader, concern) == {"supervise"}
+    assert access.allowed_actions(world.users.leader, concern) == {"supervise", "suspend"}
 
 
 # --- the concern page -----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from ..forms_public import (
     served_towns,
 )
 from ..models import (
+    CLOCK_STATUSES,
     OPEN_STATUSES,
     PUBLIC_STATUSES,
     CallBackChannel,
@@ -543,7 +544,7 @@ def board(request):
     if category is not None:
         concerns = concerns.filter(category=category)
     if status == "overdue":
-        concerns = concerns.filter(status__in=OPEN_STATUSES, resolution_due__lt=now)
+        concerns = concerns.filter(status__in=CLOCK_STATUSES, resolution_due__lt=now)
     elif status:
         concerns = concerns.filter(STATUS_FILTERS[status][1])
     if q:

@@ -29,6 +29,8 @@ from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 
 from .. import access, services
+from ..deadlines import pending_extension
+from ..forms_deadlines import ExtensionDecisionForm, ExtensionRequestForm, ResumeForm, SuspendForm
 from ..forms_staff import (
     AcceptForm,
     AdvanceForm,
@@ -51,6 +53,7 @@ from ..forms_staff import (
 )
 from ..models import (
     AWAITING_RESPONSE_STATUSES,
+    CLOCK_STATUSES,
     OPEN_STATUSES,
     CallBackChannel,
     Category,
@@ -205,11 +208,19 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
         "photos": PhotoForm,
+        **DEADLINE_FORMS,
     }.get(action)
     if form_class is None:
         return None  # sign: a button, nothing to fill in
     return form_class(**opts)
 
+
+DEADLINE_FORMS = {
+    "extend": ExtensionRequestForm,
+    "decide_extension": ExtensionDecisionForm,
+    "suspend": SuspendForm,
+    "resume": ResumeForm,
+}
 
 # The concern page's action panels, in the order work flows: (action, heading, button, url name).
 ACTION_PANELS = [
@@ -219,7 +230,11 @@ ACTION_PANELS = [
     ("update", "办理进展 / 内部备注", "保存", "concerns:concern_update"),
     ("resolve", "办结", "办结", "concerns:concern_resolve"),
     ("call_back", "电话回访", "登记回访结果", "concerns:concern_call_back"),
+    ("decide_extension", "延期审批", "提交审批", "concerns:concern_decide_extension"),
+    ("resume", "恢复办理", "恢复办理", "concerns:concern_resume"),
     ("supervise", "督办", "督办", "concerns:concern_supervise"),
+    ("extend", "申请延期", "提交延期申请", "concerns:concern_extend"),
+    ("suspend", "挂起", "挂起", "concerns:concern_suspend"),
     ("return", "退单", "退回受理员", "concerns:concern_return"),
     ("decline", "不予受理", "不予受理", "concerns:concern_decline"),
     ("close", "关闭（无法回访）", "关闭", "concerns:concern_close"),
@@ -309,6 +324,10 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "can_reveal": access.can_reveal_reporter(user, concern),
         "is_overdue": concern.is_overdue(now),
         "is_response_overdue": concern.is_response_overdue(now),
+        "pending_extension": pending_extension(concern),
+        "open_suspension": concern.suspensions.filter(ended_at__isnull=True).first()
+        if concern.status == Status.SUSPENDED
+        else None,
         "can_see_project": bool(
             concern.project_id and Project.objects.visible_to(user).filter(pk=concern.project_id).exists()
         ),
@@ -810,7 +829,7 @@ def supervision(request):
     concerns = (
         Concern.objects.visible_to(user)
         .filter(status__in=OPEN_STATUSES)
-        .filter(Q(is_supervised=True) | Q(resolution_due__lt=now) | late_response)
+        .filter(Q(is_supervised=True) | Q(status__in=CLOCK_STATUSES, resolution_due__lt=now) | late_response)
         .for_list()
         .prefetch_related(
             Prefetch(
