@@ -196,14 +196,14 @@ def fake():
 TEMPLATES = {"code": "SMS_100001", "notice": "SMS_100002"}
 
 
-def _aliyun(url, secret=SECRET, **kw):
+def _aliyun(url, secret=SECRET, timeout=2):
     return AliyunBackend(access_key_id="LTAI-test", access_key_secret=secret, sign_name="官桥镇人民政府",
-                         templates=TEMPLATES, endpoint=url, timeout=2, **kw)
+                         templates=TEMPLATES, endpoint=url, timeout=timeout)
 
 
-def _tencent(url, secret=SECRET, **kw):
+def _tencent(url, secret=SECRET):
     return TencentBackend(secret_id="AKID-test", secret_key=secret, app_id="1400006666", sign_name="官桥镇人民政府",
-                          templates={"code": "449739", "notice": "449740"}, endpoint=url, timeout=2, **kw)
+                          templates={"code": "449739", "notice": "449740"}, endpoint=url, timeout=2)
 
 
 def test_aliyun_sends_a_code_with_its_template_and_a_signature_the_fake_accepts(fake):
