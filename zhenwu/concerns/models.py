@@ -467,6 +467,8 @@ class FollowerSource(models.TextChoices):
     FOLLOW = "follow", "关注"
     DUPLICATE = "duplicate", "重复件转入"
     STAFF = "staff", "工作人员关注"
+    REPORTER = "reporter", "反映人找回链接"
+    RECOVERED = "recovered", "关注人找回链接"
 
 
 class ConcernFollower(models.Model):
@@ -486,6 +488,9 @@ class ConcernFollower(models.Model):
     )
     token_hash = models.CharField("查询凭据哈希", max_length=64, blank=True, db_index=True, editable=False)
     phone = EncryptedTextField("短信通知电话", blank=True)
+    # Blind index of the phone (of the reporter's, for a REPORTER row, whose `phone` stays empty so
+    # that texts are not sent twice): how 我的反映 finds what a phone follows.
+    phone_hash = models.CharField("电话索引", max_length=64, blank=True, db_index=True, editable=False)
     source = models.CharField(
         "来源", max_length=10, choices=FollowerSource.choices, default=FollowerSource.FOLLOW
     )
@@ -1015,3 +1020,24 @@ class RateSummary(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} 镇{self.town_id} 部门{self.department_id}"
+
+
+class PhoneCode(models.Model):
+    """短信验证码 of 我的反映: a one-time code sent to a resident's phone. Only keyed hashes are
+    kept (of the phone and of the code); a code is spent by its first correct use, dies after a
+    few wrong ones, and expires within minutes."""
+
+    phone_hash = models.CharField("电话索引", max_length=64, editable=False)
+    code_hash = models.CharField("验证码哈希", max_length=64, editable=False)
+    created_at = models.DateTimeField("发送时间", default=timezone.now)
+    expires_at = models.DateTimeField("失效时间")
+    failed_attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+        indexes = [models.Index(fields=["phone_hash", "created_at"], name="phonecode_phone_created")]
+
+    def __str__(self):
+        return f"验证码{self.pk}"
