@@ -389,6 +389,10 @@ ZHENWU_SMS_APP_ID = os.environ.get("ZHENWU_SMS_APP_ID", "")  # Tencent's SmsSdkA
 ZHENWU_SMS_REGION = os.environ.get("ZHENWU_SMS_REGION", "")
 ZHENWU_SMS_ENDPOINT = os.environ.get("ZHENWU_SMS_ENDPOINT", "")
 ZHENWU_SMS_TIMEOUT = float(os.environ.get("ZHENWU_SMS_TIMEOUT", "5"))
+# Limits of 我的反映's codes (zhenwu.concerns.views.mine.RATES), e.g. "phone=5/h,address=40/h".
+ZHENWU_MINE_RATES = dict(
+    item.strip().split("=", 1) for item in os.environ.get("ZHENWU_MINE_RATES", "").split(",") if "=" in item
+)
 # "code=SMS_123,notice=SMS_456": the approved template of each kind of message.
 ZHENWU_SMS_TEMPLATES = dict(
     item.strip().split("=", 1) for item in os.environ.get("ZHENWU_SMS_TEMPLATES", "").split(",") if "=" in item
