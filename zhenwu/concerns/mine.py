@@ -29,7 +29,7 @@ from zhenwu.lib import sms
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.masking import mask_phone
 
-from .models import Concern, ConcernFollower, FollowerSource, PhoneCode, hash_token
+from .models import Concern, ConcernFollower, PhoneCode, RecoveredLink, hash_token
 from .services import ConcernError, normalise_phone
 
 CODE_DIGITS = 6
@@ -37,7 +37,6 @@ CODE_MINUTES = 10
 MAX_FAILED_ATTEMPTS = 5
 GRANT_MINUTES = 30
 MAX_LISTED = 50
-RECOVERED_SOURCES = (FollowerSource.REPORTER, FollowerSource.RECOVERED)
 PHONE_PURPOSE = "concern_phone"  # the purpose of Concern.reporter_phone_hash's index
 
 
@@ -165,29 +164,19 @@ def concerns_for_phone(phone_hash, *, audit=True):
 @transaction.atomic
 def recover_link(concern, *, phone_hash, now=None):
     """A fresh private link (its plain token) to `concern` for the verified phone: the reporter's
-    gives the reporter's rights (rating), a follower's a follower's. One such link per phone and
-    concern: a new one replaces the last (the original link keeps working)."""
+    phone gets the reporter's rights (rating), a follower's a follower's. One such link per phone
+    and concern: a new one replaces the last (the original links keep working)."""
     if not phone_hash or not Concern.objects.filter(_phone_filter(phone_hash), pk=concern.pk).exists():
         raise ConcernError("该诉求不在您的反映记录中")
-    is_reporter = concern.reporter_phone_hash == phone_hash
     token = secrets.token_urlsafe(32)
-    row = (
-        ConcernFollower.objects.select_for_update()
-        .filter(concern=concern, phone_hash=phone_hash, source__in=RECOVERED_SOURCES)
-        .first()
+    RecoveredLink.objects.update_or_create(
+        concern=concern,
+        phone_hash=phone_hash,
+        defaults={
+            "token_hash": hash_token(token),
+            "is_reporter": concern.reporter_phone_hash == phone_hash,
+            "created_at": now or timezone.now(),
+        },
     )
-    source = FollowerSource.REPORTER if is_reporter else FollowerSource.RECOVERED
-    if row is None:
-        ConcernFollower.objects.create(
-            concern=concern,
-            token_hash=hash_token(token),
-            phone_hash=phone_hash,
-            source=source,
-            created_at=now or timezone.now(),
-        )
-    else:
-        row.token_hash = hash_token(token)
-        row.source = source
-        row.save(update_fields=["token_hash", "source"])
     record_event(action=AuditAction.UPDATE, obj=concern, note="居民通过我的反映找回查询链接")
     return token

@@ -1118,12 +1118,7 @@ def link_duplicate(duplicate, original, *, by, note="", now=None):
     )
     movable = ConcernFollower.objects.filter(concern=duplicate).exclude(token_hash__in=taken_tokens)
     movable = movable.exclude(user_id__in=taken_users)
-    # A link the duplicate's reporter recovered (我的反映) follows the original as a follower's
-    # does: rating the original is its own reporter's.
-    moved = movable.filter(source=FollowerSource.REPORTER).update(
-        concern=original, source=FollowerSource.DUPLICATE
-    )
-    moved += movable.update(concern=original)
+    moved = movable.update(concern=original)
     if duplicate.follow_token_hash not in taken_tokens:
         ConcernFollower.objects.create(
             concern=original,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns import mine, services
-from zhenwu.concerns.models import ConcernFollower, Outcome, PhoneCode, Status
+from zhenwu.concerns.models import ConcernFollower, Outcome, PhoneCode, RecoveredLink, Status
 from zhenwu.lib.sms import MemoryBackend
 
 PHONE = "13800138000"
@@ -189,7 +189,8 @@ def test_the_reporter_opens_a_fresh_link_and_rates(client, world, reported, outb
     assert client.get(f"/concerns/follow/{concern.reference}/{reported.follow_token}/").status_code == 200
     again = client.post(f"/concerns/mine/{concern.reference}/open/")["Location"]
     assert client.get(link).status_code == 404 and client.get(again).status_code == 200
-    assert ConcernFollower.objects.filter(concern=concern).count() == 1
+    assert RecoveredLink.objects.filter(concern=concern).count() == 1
+    assert not ConcernFollower.objects.filter(concern=concern).exists()  # nobody texted or counted twice
 
 
 def test_a_followers_recovered_link_cannot_rate(client, world, reported, outbox):
@@ -213,13 +214,13 @@ def test_another_phones_concern_cannot_be_opened(client, world, submit, reported
     _verify(client, outbox)
     response = client.post(f"/concerns/mine/{other.reference}/open/", follow=True)
     assert "该诉求不在您的反映记录中" in response.content.decode()
-    assert not ConcernFollower.objects.filter(concern=other).exists()
+    assert not RecoveredLink.objects.filter(concern=other).exists()
 
 
 def test_without_a_grant_or_after_it_expires_the_list_is_not_shown(client, reported, outbox):
     concern = reported.concern
     assert client.post(f"/concerns/mine/{concern.reference}/open/").status_code == 302
-    assert not ConcernFollower.objects.exists()
+    assert not RecoveredLink.objects.exists()
     _verify(client, outbox)
     assert concern.reference in client.get("/concerns/mine/").content.decode()
     with time_machine.travel(timezone.now() + timedelta(minutes=mine.GRANT_MINUTES, seconds=1)):
@@ -239,6 +240,27 @@ def test_a_recovered_reporter_link_on_a_merged_duplicate_does_not_rate_the_origi
     _resolve_rest(world, original)
     page = client.get(link, follow=True).content.decode()
     assert original.reference in page and "请您评价办理结果" not in page
+    # The merge made the duplicate's reporter a follower of the original: listed, without rating.
+    listing = client.get("/concerns/mine/").content.decode()
+    assert original.reference in listing and "我关注的" in listing
+    page = client.get(client.post(f"/concerns/mine/{original.reference}/open/")["Location"]).content.decode()
+    assert "等待反映人评价" in page and "请您评价办理结果" not in page
+
+
+def test_the_migration_indexes_existing_followers_phones(world, reported):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "zhenwu.concerns.migrations.0011_phone_codes_recovered_links_and_follower_phone_index"
+    )
+    services.follow_concern(reported.concern, phone="13900139000")
+    services.follow_concern(reported.concern, phone="")
+    ConcernFollower.objects.update(phone_hash="")
+    migration.index_follower_phones(apps, None)
+    hashes = sorted(ConcernFollower.objects.values_list("phone_hash", flat=True))
+    assert hashes == sorted(["", mine.phone_index("13900139000")])
 
 
 def test_the_pages_are_csp_clean(client, reported, outbox):
