@@ -270,3 +270,9 @@ def test_the_pages_are_csp_clean(client, reported, outbox):
     pages.append(_verify(client, outbox).content.decode())
     for page in pages:
         assert " style=" not in page and not re.search(r"\son[a-z]+=", page) and "<script>" not in page
+
+
+def test_the_pending_phone_is_kept_encrypted_in_the_session(client, reported, outbox):
+    client.post("/concerns/mine/", {"phone": PHONE})
+    assert PHONE not in str(dict(client.session))
+    assert "138****8000" in client.get("/concerns/mine/verify/").content.decode()

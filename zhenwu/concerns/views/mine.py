@@ -13,6 +13,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhenwu.lib import ratelimits
+from zhenwu.lib.crypto import decrypt_text, encrypt_text
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.masking import mask_phone
 
@@ -83,7 +85,7 @@ def mine_start(request):
             except ConcernError as exc:
                 attach_errors(form, exc)
             else:
-                request.session[PENDING_KEY] = phone
+                request.session[PENDING_KEY] = encrypt_text(phone)  # sessions are rows: no plain phones
                 return redirect("concerns:mine_verify")
     return render(request, "concerns/public_mine_phone.html", {"form": form})
 
@@ -91,7 +93,11 @@ def mine_start(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mine_verify(request):
-    phone = request.session.get(PENDING_KEY)
+    pending = request.session.get(PENDING_KEY) or ""
+    try:
+        phone = decrypt_text(pending) if pending else ""
+    except (ImproperlyConfigured, KeyError, ValueError):  # written under a retired key
+        phone = ""
     if not phone:
         return redirect("concerns:mine")
     form = MineCodeForm(request.POST or None)
