@@ -19,7 +19,7 @@ run: venv
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_demo
-	ZHENWU_DEBUG=0 $(BIN)/python manage.py serve --port $(PORT)
+	ZHENWU_DEBUG=0 ZHENWU_SITE_URL=$${ZHENWU_SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/python manage.py serve --port $(PORT)
 
 # The full suite (set DATABASE_URL to run it on PostgreSQL).
 test: venv

@@ -387,6 +387,29 @@ ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
 # The number residents are told to call when the web form refuses them (rate limits, errors).
 ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
 
+# The site's public address (scheme and host, no trailing slash), for links that leave the site:
+# every SMS to a resident carries one (zhenwu.concerns.notify). `make run` sets it to its port.
+SITE_URL = os.environ.get("ZHENWU_SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+
+# --- SMS (zhenwu.lib.sms, zhenwu.lib.sms_gateways) ----------------------------------------------
+# logging (default: nothing leaves), memory, aliyun, tencent, or a dotted class path.
+ZHENWU_SMS_BACKEND = os.environ.get("ZHENWU_SMS_BACKEND", "logging")
+ZHENWU_SMS_ACCESS_KEY_ID = os.environ.get("ZHENWU_SMS_ACCESS_KEY_ID", "")
+ZHENWU_SMS_ACCESS_KEY_SECRET = os.environ.get("ZHENWU_SMS_ACCESS_KEY_SECRET", "")
+ZHENWU_SMS_SIGN_NAME = os.environ.get("ZHENWU_SMS_SIGN_NAME", "")
+ZHENWU_SMS_APP_ID = os.environ.get("ZHENWU_SMS_APP_ID", "")  # Tencent's SmsSdkAppId
+ZHENWU_SMS_REGION = os.environ.get("ZHENWU_SMS_REGION", "")
+ZHENWU_SMS_ENDPOINT = os.environ.get("ZHENWU_SMS_ENDPOINT", "")
+ZHENWU_SMS_TIMEOUT = float(os.environ.get("ZHENWU_SMS_TIMEOUT", "5"))
+# Limits of 我的反映's codes (zhenwu.concerns.views.mine.RATES), e.g. "phone=5/h,address=40/h".
+ZHENWU_MINE_RATES = dict(
+    item.strip().split("=", 1) for item in os.environ.get("ZHENWU_MINE_RATES", "").split(",") if "=" in item
+)
+# "code=SMS_123,notice=SMS_456": the approved template of each kind of message.
+ZHENWU_SMS_TEMPLATES = dict(
+    item.strip().split("=", 1) for item in os.environ.get("ZHENWU_SMS_TEMPLATES", "").split(",") if "=" in item
+)
+
 # --- APIs: Open311 GeoReport v2 (/open311/v2/) and the staff JSON API (/api/v1/) -------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

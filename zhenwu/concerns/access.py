@@ -12,7 +12,7 @@ from django.http import Http404
 
 from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role, role_of
 
-from .models import OPEN_STATUSES, Concern, ConcernFollower, Status, hash_token
+from .models import OPEN_STATUSES, Concern, ConcernFollower, RecoveredLink, Status, hash_token
 
 DISPATCH_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
 SUPERVISE_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
@@ -201,6 +201,8 @@ def get_concern_by_follow_token(reference, token):
         return None
     if hmac.compare_digest(concern.follow_token_hash, token_hash):
         return concern
+    if RecoveredLink.objects.filter(concern=concern, token_hash=token_hash).exists():
+        return concern
     # Followers of a merged duplicate were moved to its original (perhaps along a chain of merges),
     # so their link, which names the duplicate, is checked against the chain as well.
     follower_concerns = set(
@@ -214,3 +216,12 @@ def get_concern_by_follow_token(reference, token):
         chain.append(current.duplicate_of_id)
         current = Concern.objects.only("id", "duplicate_of_id").get(pk=current.duplicate_of_id)
     return concern if follower_concerns.intersection(chain) else None
+
+
+def is_reporters_link(concern, token):
+    """Whether a follow link opening `concern` is its reporter's: the link given on submitting,
+    or one the reporter's phone recovered through 我的反映."""
+    token_hash = hash_token(token or "")
+    if hmac.compare_digest(concern.follow_token_hash, token_hash):
+        return True
+    return RecoveredLink.objects.filter(concern=concern, token_hash=token_hash, is_reporter=True).exists()

@@ -343,3 +343,27 @@ class FollowForm(forms.Form):
     def clean_phone(self):
         return _phone(self.cleaned_data.get("phone"))
 
+
+
+class MinePhoneForm(forms.Form):
+    """我的反映, step 1: the phone that reported or follows."""
+
+    phone = forms.CharField(
+        label="手机号码",
+        max_length=20,
+        error_messages={"required": "请输入手机号码", "max_length": "请输入11位手机号码"},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
+class MineCodeForm(forms.Form):
+    """我的反映, step 2: the code the phone received."""
+
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=10,
+        error_messages={"required": "请输入短信中的6位验证码", "max_length": "请输入短信中的6位验证码"},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*", "maxlength": "6"}
+        ),
+    )

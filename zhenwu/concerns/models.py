@@ -492,6 +492,8 @@ class ConcernFollower(models.Model):
     )
     token_hash = models.CharField("查询凭据哈希", max_length=64, blank=True, db_index=True, editable=False)
     phone = EncryptedTextField("短信通知电话", blank=True)
+    # Blind index of the phone: how 我的反映 finds what a phone follows.
+    phone_hash = models.CharField("电话索引", max_length=64, blank=True, db_index=True, editable=False)
     source = models.CharField(
         "来源", max_length=10, choices=FollowerSource.choices, default=FollowerSource.FOLLOW
     )
@@ -990,3 +992,47 @@ class RateSummary(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} 镇{self.town_id} 部门{self.department_id}"
+
+
+class RecoveredLink(models.Model):
+    """找回的查询链接: a private follow link 我的反映 gave a verified phone for one of its concerns.
+    The reporter's phone gets the reporter's rights (the call-back), a follower's a follower's.
+    One per phone and concern (a new one replaces the last); kept apart from the followers, so
+    it neither texts nor counts anyone twice, and stays with its concern when that is merged."""
+
+    concern = models.ForeignKey(Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="+")
+    phone_hash = models.CharField("电话索引", max_length=64, editable=False)
+    token_hash = models.CharField("查询凭据哈希", max_length=64, unique=True, editable=False)
+    is_reporter = models.BooleanField("反映人本人", default=False)
+    created_at = models.DateTimeField("找回时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "找回的查询链接"
+        verbose_name_plural = "找回的查询链接"
+        constraints = [
+            models.UniqueConstraint(fields=["concern", "phone_hash"], name="recovered_link_one_per_phone"),
+        ]
+
+    def __str__(self):
+        return f"{self.concern_id} 找回链接{self.pk}"
+
+
+class PhoneCode(models.Model):
+    """短信验证码 of 我的反映: a one-time code sent to a resident's phone. Only keyed hashes are
+    kept (of the phone and of the code); a code is spent by its first correct use, dies after a
+    few wrong ones, and expires within minutes."""
+
+    phone_hash = models.CharField("电话索引", max_length=64, editable=False)
+    code_hash = models.CharField("验证码哈希", max_length=64, editable=False)
+    created_at = models.DateTimeField("发送时间", default=timezone.now)
+    expires_at = models.DateTimeField("失效时间")
+    failed_attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+        indexes = [models.Index(fields=["phone_hash", "created_at"], name="phonecode_phone_created")]
+
+    def __str__(self):
+        return f"验证码{self.pk}"

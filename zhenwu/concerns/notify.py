@@ -3,14 +3,17 @@
 In-app notifications are rows written in the same transaction as the change they report (they
 commit or roll back with it). SMS leave only after the commit (transaction.on_commit) through
 zhenwu.lib.sms, so a rolled-back change never texts anyone. Texts carry the reference number and
-never a name or phone number.
+never a name or phone number, and a link on the site (settings.SITE_URL): the resident's private
+follow link where the sender knows its token (on submitting, on following), else 我的反映, where
+the phone finds its concerns again (tokens are stored hashed and cannot be put in a later text).
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
 from zhenwu.accounts.models import Role, User
-from zhenwu.lib.sms import send_sms
+from zhenwu.lib.sms import notice_message, send_sms
 
 from .models import ConcernFollower, Notification
 
@@ -80,14 +83,30 @@ def resident_phones(concern):
     return phones
 
 
-def sms_after_commit(phones, text):
+def site_link(path):
+    """The absolute address of a path of this site, or "" when SITE_URL is not set."""
+    base = getattr(settings, "SITE_URL", "")
+    return f"{base}{path}" if base else ""
+
+
+def follow_link(concern, token):
+    return site_link(reverse("concerns:follow", args=[concern.reference, token]))
+
+
+def mine_link():
+    return site_link(reverse("concerns:mine"))
+
+
+def sms_after_commit(phones, text, *, link=None):
+    """Text `phones` once the current transaction commits; `link` defaults to 我的反映."""
     phones = [p for p in phones if p]
     if not phones:
         return
+    message = notice_message(text, link=mine_link() if link is None else link)
 
     def _send():
         for phone in phones:
-            send_sms(phone, text)
+            send_sms(phone, message.text, message=message)
 
     transaction.on_commit(_send)
 

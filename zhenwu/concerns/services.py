@@ -464,7 +464,9 @@ def submit_concern(
     )
     _audit(concern, None, by=by, note=f"登记诉求{concern.reference}")
     notify.sms_after_commit(
-        [reporter_phone], f"您反映的诉求已登记，编号{concern.reference}，可凭编号和查询链接查看办理进度。"
+        [reporter_phone],
+        f"您反映的诉求已登记，编号{concern.reference}，请保存查询链接查看办理进度。",
+        link=notify.follow_link(concern, token),
     )
     return SubmitResult(concern, token, True)
 
@@ -537,10 +539,12 @@ def follow_concern(concern, *, phone="", note="", now=None):
     if concern.status == Status.DECLINED:
         raise TransitionNotAllowed("该诉求不予受理，不能关注")
     token = secrets.token_urlsafe(32)
+    phone = normalise_phone(phone)
     ConcernFollower.objects.create(
         concern=concern,
         token_hash=hash_token(token),
-        phone=normalise_phone(phone),
+        phone=phone,
+        phone_hash=blind_index(phone, purpose="concern_phone"),
         source=FollowerSource.FOLLOW,
         created_at=now or timezone.now(),
     )
@@ -551,6 +555,11 @@ def follow_concern(concern, *, phone="", note="", now=None):
             notify.concern_handlers(concern), text=f"诉求{concern.reference}有跟进人补充情况", concern=concern
         )
     record_event(action=AuditAction.UPDATE, obj=concern, note="居民关注诉求", actor=_actor(None))
+    notify.sms_after_commit(
+        [phone],
+        f"您已关注诉求{concern.reference}，请保存查询链接查看办理进度。",
+        link=notify.follow_link(concern, token),
+    )
     return token
 
 
@@ -1128,6 +1137,7 @@ def link_duplicate(duplicate, original, *, by, note="", now=None):
             concern=original,
             token_hash=duplicate.follow_token_hash,
             phone=duplicate.reporter_phone,
+            phone_hash=duplicate.reporter_phone_hash,
             source=FollowerSource.DUPLICATE,
             created_at=now,
         )

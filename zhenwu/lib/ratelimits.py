@@ -70,3 +70,10 @@ def over_limit(request, *, group, limit):
 def count_attempt(request, *, group, limit):
     """Count one attempt of the address against `limit` (for limits on failures only)."""
     is_ratelimited(request, group=group, key=address_key, rate=_seconds_rate(limit), increment=True)
+
+
+def keyed_refused(request, *, group, rate, key=None):
+    """Count one attempt of `group` against `rate` ("5/h") for the client address, or for `key`
+    (a string naming what is limited, e.g. a phone's blind index); True when the limit refuses it."""
+    key_fn = address_key if key is None else (lambda group, request: key)
+    return is_ratelimited(request, group=group, key=key_fn, rate=rate, increment=True)

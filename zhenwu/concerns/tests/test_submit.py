@@ -86,14 +86,17 @@ def test_double_submission_with_the_same_key_returns_the_first_concern_and_the_s
 
 
 def test_submission_records_a_public_event_texts_the_reporter_and_the_worker_notifies_dispatchers(
-    submit, world, outbox, django_capture_on_commit_callbacks
+    submit, world, outbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://zw.example.gov.cn"
     with django_capture_on_commit_callbacks(execute=True):
-        concern = submit().concern
+        result = submit()
+    concern = result.concern
     event = ConcernEvent.objects.get(concern=concern)
     assert event.kind == "submitted" and event.is_public and event.actor_label == "居民"
+    link = f"https://zw.example.gov.cn/concerns/follow/{concern.reference}/{result.follow_token}/"
     assert outbox == [
-        ("13800138000", f"您反映的诉求已登记，编号{concern.reference}，可凭编号和查询链接查看办理进度。")
+        ("13800138000", f"您反映的诉求已登记，编号{concern.reference}，请保存查询链接查看办理进度。详情：{link}")
     ]
     # The dispatchers hear of it from the worker's batch follow-up, once.
     assert concern.intake_pending

@@ -357,17 +357,19 @@ def test_recategorising_to_the_same_category_is_refused(submit, world):
 
 
 def test_residents_are_texted_after_commit_on_accept_and_resolve(
-    submit, world, outbox, django_capture_on_commit_callbacks
+    submit, world, outbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://zw.example.gov.cn"
     concern = submit().concern
     with django_capture_on_commit_callbacks(execute=True):
         services.accept_concern(concern, by=world.users.dispatcher)
         services.dispatch_concern(concern, by=world.users.dispatcher)
         services.resolve_concern(concern, by=world.users.handler, outcome=Outcome.FIXED, text="好了")
     texts = [text for _, text in outbox]
+    mine = "详情：https://zw.example.gov.cn/concerns/mine/"  # the private token is not kept; 我的反映 is
     assert texts == [
-        f"您的诉求{concern.reference}已受理。",
-        f"您的诉求{concern.reference}已办结，稍后将回访，也可在查询页评价。",
+        f"您的诉求{concern.reference}已受理。{mine}",
+        f"您的诉求{concern.reference}已办结，稍后将回访，也可在查询页评价。{mine}",
     ]
     assert all(phone == "13800138000" for phone, _ in outbox)
 

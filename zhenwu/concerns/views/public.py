@@ -14,7 +14,6 @@ refused for a while (the tokens are 256-bit random values; this is defence in de
 """
 
 import datetime
-import hmac
 
 from django.conf import settings
 from django.contrib import messages
@@ -60,7 +59,6 @@ from ..models import (
     Project,
     ProjectStage,
     Status,
-    hash_token,
 )
 from ..rates import EMPTY_LABELS, SKIP, combine_rows, group_labels, summarise
 from ..redaction import redact_concern_text, redact_text
@@ -364,11 +362,10 @@ def _followed(request, reference, token):
                 request,
                 title="查询链接无效",
                 message="这个查询链接不正确或已失效。请检查链接是否完整（提交成功后页面上显示的整条链接），"
-                "或在公示栏按编号查看公开的办理进度。",
+                "或在公示栏按编号查看公开的办理进度；链接丢失可在“我的反映”用手机号找回。",
             ),
         )
-    is_reporter = hmac.compare_digest(concern.follow_token_hash, hash_token(token))
-    return concern, is_reporter, None
+    return concern, access.is_reporters_link(concern, token), None
 
 
 def _render_follow(request, concern, token, is_reporter, *, forms=None, status=200):
