@@ -374,6 +374,9 @@ ZHENWU_ANONYMOUS_WRITE_RATES = dict(
 ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
 # The number residents are told to call when the web form refuses them (rate limits, errors).
 ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
+# 回访: 联系不上 may be recorded after this many unanswered attempts on different working days
+# (zhenwu.concerns.callbacks).
+ZHENWU_CALLBACK_ATTEMPTS = max(1, int(os.environ.get("ZHENWU_CALLBACK_ATTEMPTS", "3")))
 
 # --- APIs: Open311 GeoReport v2 (/open311/v2/) and the staff JSON API (/api/v1/) -------------
 REST_FRAMEWORK = {

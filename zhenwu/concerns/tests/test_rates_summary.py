@@ -83,7 +83,7 @@ def test_every_transition_of_an_old_months_concern_keeps_the_page_equal_to_live(
     check(refresh=True)
     # the call-back of an old month's concern, unsatisfied: it reopens
     services.record_call_back(
-        first, result=CallBackResult.UNSATISFIED, solved=False, channel=CallBackChannel.PHONE, by=d
+        first, result=CallBackResult.UNSATISFIED, solved=False, channel=CallBackChannel.PHONE, by=d, note="又坏了"
     )
     check(refresh=True)
     services.resolve_concern(first, by=h, outcome=Outcome.FIXED, text="第三次处理")

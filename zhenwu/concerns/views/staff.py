@@ -29,10 +29,12 @@ from zhenwu.lib.form_errors import attach_errors
 from zhenwu.org.models import Area, AreaLevel, Department
 
 from .. import access, services
+from ..callbacks import call_back_progress
 from ..forms_staff import (
     AcceptForm,
     AdvanceForm,
     BulkDispatchForm,
+    CallAttemptForm,
     CallBackForm,
     ConcernFilterForm,
     DeclineForm,
@@ -47,6 +49,7 @@ from ..forms_staff import (
     ResolveForm,
     StageForm,
     SuperviseForm,
+    UnreachableForm,
     UpdateForm,
 )
 from ..models import (
@@ -71,7 +74,6 @@ PAGE_SIZE = 20
 INBOX_ROLES = access.DISPATCH_ROLES
 LIST_ROLES = AREA_SCOPED + (Role.HANDLER,)
 SUPERVISION_ROLES = access.SUPERVISE_ROLES
-CALLBACK_ROLES = access.DISPATCH_ROLES
 # Staff who may register a call or a walk-in here: those with an area to file it under.
 REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER)
 
@@ -201,6 +203,8 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         "update": UpdateForm,
         "resolve": ResolveForm,
         "call_back": CallBackForm,
+        "call_attempt": CallAttemptForm,
+        "unreachable": UnreachableForm,
         "close": ReasonForm,
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
@@ -219,6 +223,8 @@ ACTION_PANELS = [
     ("update", "办理进展 / 内部备注", "保存", "concerns:concern_update"),
     ("resolve", "办结", "办结", "concerns:concern_resolve"),
     ("call_back", "电话回访", "登记回访结果", "concerns:concern_call_back"),
+    ("call_attempt", "回访未联系上", "登记未联系上", "concerns:concern_call_attempt"),
+    ("unreachable", "联系不上（结束回访）", "登记联系不上", "concerns:concern_unreachable"),
     ("supervise", "督办", "督办", "concerns:concern_supervise"),
     ("return", "退单", "退回受理员", "concerns:concern_return"),
     ("decline", "不予受理", "不予受理", "concerns:concern_decline"),
@@ -242,7 +248,8 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         )
         .get(pk=concern.pk)
     )
-    actions = access.allowed_actions(user, concern)
+    progress = call_back_progress(concern) if concern.status == Status.RESOLVED else None
+    actions = access.allowed_actions(user, concern, progress=progress)
     forms = {}
     for action in sorted(actions):
         form = _blank_form(action, concern, user)
@@ -304,6 +311,8 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "photos": list(concern.photos.only("id", "concern_id", "uploaded_at")),
         "supervisions": supervisions,
         "call_backs": call_backs,
+        "call_back_progress": progress,
+        "call_back_attempts": list(concern.call_back_attempts.select_related("by")),
         "duplicates": list(concern.duplicates.only("id", "reference", "title", "duplicate_of_id")),
         "similar": similar,
         "can_reveal": access.can_reveal_reporter(user, concern),
@@ -832,27 +841,6 @@ def supervision(request):
     })
 
 
-@login_required
-def callback_list(request):
-    """回访: resolved concerns waiting for the resident's verdict, oldest resolution first."""
-    user = request.user
-    _require_role(user, CALLBACK_ROLES, "回访列表仅供民情受理员使用")
-    concerns = (
-        Concern.objects.visible_to(user)
-        .awaiting_call_back()
-        .for_list()
-        .defer(None)
-        .defer("text", "reporter_name")
-        .select_related("category", "department", "village", "area", "project")
-    )
-    page = _page(request, concerns)
-    return _render_list(request, "concerns/staff_callback_list.html", {
-        "page": page,
-        "querystring": _querystring(request),
-        "form": CallBackForm(),
-    })
-
-
 # --- notifications -------------------------------------------------------------------------------
 
 
@@ -1037,7 +1025,6 @@ urlpatterns = [
     path("queue/", queue, name="queue"),
     path("list/", concern_list, name="concern_list"),
     path("supervision/", supervision, name="supervision"),
-    path("callbacks/", callback_list, name="callback_list"),
     path("notifications/", notification_list, name="notification_list"),
     path("notifications/read/", notifications_read, name="notifications_read"),
     path("<int:pk>/", concern_detail, name="concern_detail"),
