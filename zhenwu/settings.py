@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "zhenwu.concerns.models.Channel.choices",
         "ConcernStatusEnum": "zhenwu.concerns.models.Status.choices",
         "CallBackResultEnum": "zhenwu.concerns.models.CallBackResult.choices",
+        "CallAttemptChannelEnum": "zhenwu.concerns.models.AttemptChannel.choices",
     },
 }
 # Where an Open311 request that names no village lands (an area code; default: the town's first
