@@ -65,7 +65,8 @@ def test_the_bulk_rows_are_what_the_services_write_for_the_same_history(settings
     replayed = [history(demo.replay(plan, now=now)) for plan in sample]
     for plan, written, made in zip(sample, bulk, replayed, strict=True):
         for part in written:  # the first differing rows of the first differing part, on failure
-            differing = [pair for pair in zip(written[part], made[part]) if pair[0] != pair[1]][:2]
+            pairs = zip(written[part], made[part], strict=False)  # the lengths may differ too
+            differing = [pair for pair in pairs if pair[0] != pair[1]][:2]
             assert written[part] == made[part], (demo.history_kind(plan), part, differing)
     # Not a vacuous comparison: the sample went through the whole loop, with 督办 and reopenings.
     assert sum(len(h["events"]) for h in replayed) > 5 * SAMPLE

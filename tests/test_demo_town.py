@@ -301,7 +301,10 @@ def test_the_generated_year_gives_plausible_rates_and_consistent_rows(demo):
     overall = concern_rates()[0]
     assert 90 <= overall.response_rate <= 99
     assert 78 <= overall.resolution_rate <= 92
-    assert 85 <= overall.satisfaction_rate <= 97
+    # The generated 重办 that end unreached are 联系不上 (outside the denominator), no longer a lasting
+    # 不满意: the latest verdicts are those of residents who answered.
+    assert 85 <= overall.satisfaction_rate <= 99.9
+    assert 0 < overall.unreachable < overall.assessed / 10
     assert 1 <= overall.median_workdays <= 10
     # Every department that gets concerns has its own meaningful rates.
     held = [row for row in concern_rates(by="department") if row.key["department"] is not None]

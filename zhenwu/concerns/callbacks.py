@@ -129,7 +129,9 @@ def progress_by_concern(concerns):
         attempts.setdefault(attempt.concern_id, []).append(attempt)
     followed = {
         concern_id
-        for concern_id, phone in ConcernFollower.objects.filter(concern_id__in=ids).values_list("concern_id", "phone")
+        for concern_id, phone in ConcernFollower.objects.filter(concern_id__in=ids).values_list(
+            "concern_id", "phone"
+        )
         if phone
     }
     overrides = workday_overrides()
@@ -192,13 +194,13 @@ def record_unreachable(concern, *, by, reason="", now=None):
     if refusal:
         raise TransitionNotAllowed(refusal)
     if progress.has_phone:
-        reason = _clean_text(reason, label="说明", required=False, max_length=MAX_REASON_LENGTH, field="reason")
+        reason = _clean_text(
+            reason, label="说明", required=False, max_length=MAX_REASON_LENGTH, field="reason"
+        )
         reason = reason or f"{progress.days}个工作日共{len(progress.attempts)}次回访均未联系上"
         public = f"回访结果：联系不上（{progress.days}个工作日多次回访未接通）"
     else:
-        reason = _clean_text(
-            reason, label="无法回访的原因", max_length=MAX_REASON_LENGTH, field="reason"
-        )
+        reason = _clean_text(reason, label="无法回访的原因", max_length=MAX_REASON_LENGTH, field="reason")
         public = "回访结果：联系不上（诉求人未留联系电话，无法回访）"
     before = snapshot(concern)
     now = now or timezone.now()
