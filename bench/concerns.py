@@ -151,7 +151,7 @@ def generate(n, world, *, now, years):
                 "department", "received_at", "received_month", "response_due", "resolution_due", "accepted_at",
                 "dispatched_at", "responded_at", "resolved_at", "closed_at", "outcome", "resolution_text",
                 "resolution_workdays", "callback_result", "callback_solved", "callback_at", "reopen_count",
-                "is_supervised", "created_at", "updated_at", "intake_pending"]
+                "is_supervised", "created_at", "updated_at", "intake_pending", "suspended_workdays"]
     cols = ", ".join(connection.ops.quote_name(c_meta.get_field(f).column) for f in c_fields)
     c_sql = f"INSERT INTO {c_meta.db_table} ({cols}) VALUES ({', '.join(['%s'] * len(c_fields))})"
     e_fields = ["concern", "at", "actor_label", "kind", "from_status", "to_status", "public_text",
@@ -197,7 +197,7 @@ def generate(n, world, *, now, years):
                     max(0, int((resolved - at).days * 5 / 7)) if done else None,
                     result if called else "", (result != "unsatisfied") if called else None,
                     dt(resolved + day) if called else None, 0,
-                    bool(resolved and resolved > resolution_due), dt(at), dt(at), False,
+                    bool(resolved and resolved > resolution_due), dt(at), dt(at), False, 0,
                 ))
             with connection.cursor() as cursor:
                 cursor.executemany(c_sql, rows)

@@ -107,7 +107,8 @@ def generate(n, town, grids, categories, *, now):
                 "latitude", "longitude", "address", "reporter_name", "reporter_phone", "reporter_phone_hash",
                 "follow_token_hash", "status", "department", "received_at", "received_month", "response_due",
                 "resolution_due", "closed_at", "resolved_at", "reopen_count", "is_supervised", "created_at",
-                "updated_at", "outcome", "resolution_text", "callback_result", "intake_pending"]
+                "updated_at", "outcome", "resolution_text", "callback_result", "intake_pending",
+                "suspended_workdays"]
     cols = ", ".join(connection.ops.quote_name(c_meta.get_field(f).column) for f in c_fields)
     c_sql = (f"INSERT INTO {c_meta.db_table} ({cols}) VALUES ({', '.join(['%s'] * len(c_fields))})")
     e_fields = ["concern", "at", "actor_label", "kind", "from_status", "to_status", "public_text",
@@ -136,7 +137,7 @@ def generate(n, town, grids, categories, *, now):
                     dt(at + datetime.timedelta(days=1)), dt(at + datetime.timedelta(days=7)),
                     dt(closed) if closed else None, dt(resolved) if resolved else None, 0, False, dt(at), dt(at),
                     "fixed" if resolved else "", "已处理。" if resolved else "", "satisfied" if closed else "",
-                    False,
+                    False, 0,
                 ))
             with connection.cursor() as cursor:
                 cursor.executemany(c_sql, rows)

@@ -253,7 +253,7 @@ def test_the_migration_indexes_existing_followers_phones(world, reported):
     from django.apps import apps
 
     migration = importlib.import_module(
-        "zhenwu.concerns.migrations.0011_phone_codes_recovered_links_and_follower_phone_index"
+        "zhenwu.concerns.migrations.0013_phone_codes_recovered_links_and_follower_phone_index"
     )
     services.follow_concern(reported.concern, phone="13900139000")
     services.follow_concern(reported.concern, phone="")

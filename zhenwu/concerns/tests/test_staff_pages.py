@@ -149,7 +149,9 @@ def test_the_inbox_keeps_status_tags_and_dates_on_one_line(client, login, make, 
     assert re.search(r"\.tag \{[^}]*white-space: nowrap", css)
 
 
-def test_the_queue_puts_overdue_concerns_first_then_by_due_date(client, login, make, world, time_machine):
+def test_the_queue_puts_concerns_awaiting_signature_first_then_overdue_then_by_due_date(
+    client, login, make, world, time_machine
+):
     time_machine.move_to(local(2026, 3, 2, 9, 0), tick=False)
     long_limit = make("dispatched")  # road: 5 working days
     time_machine.move_to(local(2026, 3, 20, 9, 0), tick=False)
@@ -159,7 +161,8 @@ def test_the_queue_puts_overdue_concerns_first_then_by_due_date(client, login, m
     time_machine.move_to(local(2026, 3, 23, 9, 0), tick=False)
     login(world.users.handler)
     response = client.get("/concerns/queue/")
-    assert references(response) == [long_limit.reference, middle.reference, recent.reference]
+    # both dispatched ones await 签收 (earliest 签收 deadline first), then the one in hand
+    assert references(response) == [long_limit.reference, recent.reference, middle.reference]
     assert text(response).count('<span class="tag danger">超期</span>') == 2
 
 
