@@ -38,6 +38,7 @@ from zhenwu.audit.services import record_created_many
 from zhenwu.lib.crypto import blind_index
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
+from zhenwu.workdays.calendar import workday_overrides
 
 from . import callbacks, notify
 from .models import (
@@ -78,7 +79,6 @@ from .services import (
     submit_concern,
     supervise_concern,
     update_project_stage,
-    workday_overrides,
 )
 
 SEED = 20191101

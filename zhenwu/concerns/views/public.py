@@ -47,6 +47,7 @@ from ..forms_public import (
 )
 from ..models import (
     CLOCK_STATUSES,
+    MAX_PHOTOS_PER_CONCERN,
     OPEN_STATUSES,
     PUBLIC_STATUSES,
     CallBackChannel,
@@ -381,7 +382,7 @@ def _render_follow(request, concern, token, is_reporter, *, forms=None, status=2
             "info_form": forms.get("info") or AddInformationForm(),
             "photos_form": forms.get("photos") or AddPhotosForm(),
             "callback_form": forms.get("callback") or CallBackForm(),
-            "photo_room": max(0, services.MAX_PHOTOS_PER_CONCERN - len(context["photos"])),
+            "photo_room": max(0, MAX_PHOTOS_PER_CONCERN - len(context["photos"])),
             "follow_url": _follow_url(request, concern, token),
             "submitted": request.GET.get("new") == "1",
         }
