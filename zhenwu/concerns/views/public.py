@@ -107,13 +107,6 @@ def _not_found(request, *, title="没有找到该诉求", message=""):
     return render(request, "concerns/public_not_found.html", {"title": title, "message": message}, status=404)
 
 
-def _querystring(request, drop=("page",)):
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
-
-
 class _Page:
     """One page of a list without counting the whole table (the board may hold a county's
     millions of concerns): fetch one row more than shown to know whether a next page exists."""
@@ -571,7 +564,6 @@ def board(request):
         "category": category,
         "status": status,
         "status_filters": [(key, label) for key, (label, _q) in STATUS_FILTERS.items()],
-        "querystring": _querystring(request),
     }
     template = "concerns/public_board.html"
     if request.htmx and not request.htmx.boosted:
