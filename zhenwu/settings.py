@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for the project form renderer (FORM_RENDERER)
     "django_htmx",
     "django_ratelimit",
     "template_partials",
@@ -134,6 +135,9 @@ TEMPLATES = [
         },
     }
 ]
+
+# Forms draw their fields with the project templates includes/form.html and includes/field.html.
+FORM_RENDERER = "zhenwu.lib.form_rendering.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'zhenwu.sqlite3'}"
