@@ -69,7 +69,7 @@ from .models import (
     Status,
 )
 from .redaction import redact_text
-from .services import MAX_TEXT_LENGTH, ConcernError, normalise_phone, submit_concern
+from .services import MAX_TEXT_LENGTH, ConcernError, clean_reporter_phone, submit_concern
 
 log = logging.getLogger(__name__)
 
@@ -831,7 +831,7 @@ def _post_request(request, fmt):
     )
     if api_key.queued:
         # Checked now (a bad phone number fails here, not in the worker); registered by the worker.
-        normalise_phone(phone)
+        clean_reporter_phone(phone)
         with transaction.atomic():
             record.status = Open311Status.QUEUED
             record.submission = submission

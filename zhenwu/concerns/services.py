@@ -43,6 +43,7 @@ from zhenwu.jobs.services import follow_up_task
 from zhenwu.lib import uploads, workdays
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.masking import mask_numbers
+from zhenwu.lib.phone import InvalidPhone, normalise_phone
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.org.models import Area, AreaLevel, Department
 
@@ -201,19 +202,12 @@ def _close_supervisions(concern, now):
     Supervision.objects.filter(concern=concern, closed_at__isnull=True).update(closed_at=now)
 
 
-_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-
-
-def normalise_phone(value):
-    """Digits of a mobile (11 digits) or landline (区号-号码) number; ConcernError if malformed."""
-    value = re.sub(r"[\s()（）]", "", value or "")
-    if value.startswith("+86"):
-        value = value[3:]
-    if not value:
-        return ""
-    if not _PHONE_RE.match(value):
-        raise ConcernError("联系电话格式不正确，请填写11位手机号或带区号的固定电话", field="reporter_phone")
-    return value.replace("-", "") if value.startswith("1") else value
+def clean_reporter_phone(value):
+    """A resident's phone number as stored and indexed (zhenwu.lib.phone); ConcernError if malformed."""
+    try:
+        return normalise_phone(value)
+    except InvalidPhone as exc:
+        raise ConcernError(str(exc), field="reporter_phone") from None
 
 
 def _coordinate(value, *, label, limit, field):
@@ -403,7 +397,7 @@ def submit_concern(
     reporter_name = _clean_text(
         reporter_name, label="姓名", required=False, max_length=50, field="reporter_name"
     )
-    reporter_phone = normalise_phone(reporter_phone)
+    reporter_phone = clean_reporter_phone(reporter_phone)
     latitude = _coordinate(latitude, label="纬度", limit=90, field="latitude")
     longitude = _coordinate(longitude, label="经度", limit=180, field="longitude")
     address = _clean_text(address, label="地点", required=False, max_length=200, field="address")
@@ -534,7 +528,7 @@ def follow_concern(concern, *, phone="", now=None):
     ConcernFollower.objects.create(
         concern=concern,
         token_hash=hash_token(token),
-        phone=normalise_phone(phone),
+        phone=clean_reporter_phone(phone),
         source=FollowerSource.FOLLOW,
         created_at=now or timezone.now(),
     )

@@ -1,4 +1,4 @@
-"""Resident identity numbers (GB 11643-1999) and mainland mobile numbers."""
+"""Resident identity numbers (GB 11643-1999). Telephone numbers: zhenwu.lib.phone."""
 
 import datetime
 import re
@@ -6,7 +6,6 @@ import re
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class InvalidIdNumber(ValueError):
@@ -42,18 +41,3 @@ def gender_from_id_number(value):
     return "male" if int(value[16]) % 2 else "female"
 
 
-def normalize_phone(value):
-    value = str(value or "").strip().replace(" ", "").replace("-", "")
-    if value.startswith("+86"):
-        value = value[3:]
-    if value.endswith(".0"):  # Excel stores typed numbers as floats
-        value = value[:-2]
-    return value
-
-
-def validate_phone(value):
-    """Return the normalised mobile number or raise ValueError with a Chinese reason."""
-    value = normalize_phone(value)
-    if not _PHONE_RE.match(value):
-        raise ValueError("手机号应为11位数字且以1开头")
-    return value

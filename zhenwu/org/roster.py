@@ -57,9 +57,9 @@ from zhenwu.lib.idnumber import (
     InvalidIdNumber,
     gender_from_id_number,
     validate_id_number,
-    validate_phone,
 )
 from zhenwu.lib.masking import mask_id_number, mask_phone
+from zhenwu.lib.phone import normalise_phone
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 from zhenwu.lib.uploads import FileLimitExceeded, XlsxDamaged, check_xlsx, echo
 
@@ -741,7 +741,7 @@ class _Scan:
         if raw is None or _text(raw) == "":
             return ""
         try:
-            return validate_phone(_text(raw))
+            return normalise_phone(_text(raw), mobile_only=True)
         except ValueError as exc:
             self.error(number, "phone", f"联系电话“{echo(_text(raw))}”有误：{exc}")
             return ""
