@@ -1,9 +1,9 @@
 """The text classifier behind routing suggestions, free of Django so bench/router.py can use it.
 
 A message is (subject, body). Features, all sparse, each block L2-normalised and then weighted:
-- words: jieba segmentation (precise mode, no HMM, plus the town's own words) → TF-IDF of words,
+- words: word segmentation (zhenwu.lib.segmenter: precise mode, no HMM, plus the town's own words) → TF-IDF of words,
   sublinear tf (weight 0.5);
-- characters: TF-IDF of character 1–2-grams of the same text (robust to words jieba splits
+- characters: TF-IDF of character 1–2-grams of the same text (robust to words the segmenter splits
   badly, typos and dialect spellings; pairs seen once are dropped once there is history; weight 1);
 - subject: the subject's words and its character 1–2-grams again (weight 0.6 each), so the
   one-line summary weighs more.
@@ -14,15 +14,14 @@ by 5-fold cross-validation on the 672 TIPDM rows outside its 918-row test block,
 folds bench/router.py scores. Long text is truncated before anything else (MAX_SUBJECT / MAX_BODY
 characters), so a 100,000-character message costs no more than a normal one.
 
-Segmentation is jieba's algorithm and dictionary as compiled Rust (rjieba, the jieba-rs binding:
-the same tokens as jieba's precise mode, about ten times faster: segmenting 100,000 concerns takes
-seconds, not a minute; the character TF-IDF and the SVM are now most of a big training run). Everything here works offline on the CPU; both jieba
-and rjieba ship their dictionaries inside the package.
+Segmentation is the project's one segmenter, zhenwu.lib.segmenter (rjieba: jieba's algorithm and
+dictionary as compiled Rust, about ten times faster than jieba: segmenting 100,000 concerns takes
+seconds, not a minute; the character TF-IDF and the SVM are now most of a big training run).
+Everything here works offline on the CPU. `Segmenter` is imported here so that models pickled when
+it lived in this module still load.
 """
 
-import logging
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -34,6 +33,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.svm import LinearSVC
+
+from zhenwu.lib.segmenter import TOKEN, Segmenter
 
 MAX_SUBJECT = 100
 MAX_BODY = 800
@@ -50,9 +51,6 @@ CALIBRATION_SHARE = 0.1
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 _MASK = re.compile(r"\*{2,}|x{3,}|X{3,}")
-# A token worth a feature: CJK, letters or digits (punctuation, emoji and spaces are dropped).
-_TOKEN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbfA-Za-z0-9]")
-_jieba_lock = threading.Lock()
 
 
 def normalise(text, limit):
@@ -70,7 +68,7 @@ def prepare(subject, body):
 
 def has_content(subject, body):
     """Whether there is anything to classify (a letter, digit or CJK character)."""
-    return bool(_TOKEN.search(f"{subject or ''}{body or ''}"[: MAX_SUBJECT + MAX_BODY + 1000]))
+    return bool(TOKEN.search(f"{subject or ''}{body or ''}"[: MAX_SUBJECT + MAX_BODY + 1000]))
 
 
 def _segment_pairs(segment, pairs):
@@ -85,74 +83,6 @@ def _segment_pairs(segment, pairs):
 
 def _identity(tokens):
     return tokens
-
-
-_segmenters = {}
-# Word lists whose segmenter a process keeps: the active model's and the one being trained.
-KEEP_SEGMENTERS = 2
-
-
-def _segmenter_for(words):
-    """A jieba-rs segmenter (rjieba: jieba's algorithm and dictionary in Rust, same output as jieba's
-    precise mode, about ten times faster) with `words` added, one per word list and process. The
-    words also go into jieba's default tokenizer, the one zhenwu.concerns.similar uses, so
-    duplicate finding and hot issues segment the town's words the same way."""
-    import rjieba
-
-    with _jieba_lock:
-        segmenter = _segmenters.get(words)
-        if segmenter is None:
-            segmenter = rjieba.Jieba()
-            for word in words:
-                segmenter.add_word(word, max(segmenter.suggest_freq(word), 1000), None)
-            if words:
-                _add_to_jieba(words)
-            while len(_segmenters) >= KEEP_SEGMENTERS:  # each holds the dictionary (~25 MB)
-                _segmenters.pop(next(iter(_segmenters)))
-            _segmenters[words] = segmenter
-        return segmenter
-
-
-def _add_to_jieba(words):
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.dt
-    tokenizer.check_initialized()
-    for word in words:
-        if tokenizer.FREQ.get(word, 0) < 1000:
-            tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 1000))
-
-
-class Segmenter:
-    """jieba word segmentation (precise mode, no HMM) with extra words (place names, category
-    keywords), added to the dictionary when the segmenter is first used; only the word list is
-    pickled."""
-
-    def __init__(self, words=()):
-        self.words = tuple(sorted({w.strip() for w in words if w and w.strip()}))
-        self._tokenizer = None
-
-    def __getstate__(self):
-        return {"words": self.words}
-
-    def __setstate__(self, state):
-        self.words = tuple(state.get("words", ()))
-        self._tokenizer = None
-
-    def _get(self):
-        if self._tokenizer is None:
-            self._tokenizer = _segmenter_for(self.words)
-        return self._tokenizer
-
-    def __call__(self, text):
-        if not text:
-            return []
-        try:
-            tokens = self._get().cut(text, False)
-        except UnicodeEncodeError:  # a lone surrogate, which Rust strings cannot hold
-            tokens = self._get().cut(text.encode("utf-8", "replace").decode("utf-8"), False)
-        return [t for t in tokens if t != " " and _TOKEN.search(t)]
 
 
 class RouterFeatures(BaseEstimator, TransformerMixin):

@@ -70,7 +70,7 @@ SIMILAR_MAX_CHARS = 500
 
 # (attempts, seconds) per client address; settings may override either.
 FOLLOW_FAILURE_LIMIT = (30, 600)  # wrong follow links before the address is refused
-SIMILAR_LIMIT = (120, 60)  # similar-concern look-ups (each segments text with jieba)
+SIMILAR_LIMIT = (120, 60)  # similar-concern look-ups (each segments its text)
 
 # Board status filter: what residents ask ("still being handled?"), not the internal states.
 STATUS_FILTERS = {
