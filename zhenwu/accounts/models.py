@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-from zhenwu.core.roles import TOWN_WIDE, Role
+from zhenwu.core.roles import Role
 
 
 class User(AbstractUser):
@@ -62,7 +62,3 @@ class User(AbstractUser):
         from django.conf import settings
 
         return self.is_staff or self.is_superuser or self.role in settings.ZHENWU_SECOND_FACTOR_ROLES
-
-    @property
-    def is_town_wide(self):
-        return self.role in TOWN_WIDE

@@ -10,7 +10,7 @@ import hmac
 
 from django.http import Http404
 
-from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role, role_of
+from zhenwu.core.roles import AREA_SCOPED, Role, role_of
 
 from .models import OPEN_STATUSES, Concern, ConcernFollower, Status, hash_token
 
@@ -79,10 +79,6 @@ def can_manage_project(user, project):
         area = user.area
         return project.town_id == area.pk or project.town.path.startswith(area.path)
     return False
-
-
-def is_town_wide(user):
-    return role_of(user) in TOWN_WIDE
 
 
 def can_reveal_reporter(user, concern):

@@ -369,10 +369,6 @@ class Concern(models.Model):
     def reporter_name_masked(self):
         return mask_name(self.reporter_name)
 
-    def matches_follow_token(self, token):
-        return bool(token) and hash_token(token) == self.follow_token_hash
-
-
 class ConcernEvent(models.Model):
     """办理记录: one row per transition or update, with who, when and why. `is_public` rows make
     the resident's and the board's timeline; internal notes never leave the staff pages."""
