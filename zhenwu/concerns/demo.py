@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from zhenwu.accounts.models import Role, User
 from zhenwu.audit.services import record_created_many
-from zhenwu.lib.crypto import blind_index
+from zhenwu.lib.crypto import blind_index, hash_token
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 from zhenwu.workdays.calendar import workday_overrides
@@ -62,7 +62,6 @@ from .models import (
     Supervision,
     SupervisionKind,
     Urgency,
-    hash_token,
 )
 from .services import (
     accept_concern,

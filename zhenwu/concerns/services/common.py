@@ -3,7 +3,6 @@ row lock and state checks, the event and audit writers, phone and photo validati
 reference numbers. The topic modules beside it and zhenwu.concerns.deadlines / callbacks build on it."""
 
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, snapshot
 from zhenwu.core.errors import DomainError
 from zhenwu.lib import uploads
+from zhenwu.lib.phone import InvalidPhone, normalise_phone
 from zhenwu.lib.request_context import Actor, current_actor
 from zhenwu.org.models import Area, AreaLevel
 
@@ -150,19 +150,12 @@ def _close_supervisions(concern, now):
     Supervision.objects.filter(concern=concern, closed_at__isnull=True).update(closed_at=now)
 
 
-_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-
-
-def normalise_phone(value):
-    """Digits of a mobile (11 digits) or landline (区号-号码) number; ConcernError if malformed."""
-    value = re.sub(r"[\s()（）]", "", value or "")
-    if value.startswith("+86"):
-        value = value[3:]
-    if not value:
-        return ""
-    if not _PHONE_RE.match(value):
-        raise ConcernError("联系电话格式不正确，请填写11位手机号或带区号的固定电话", field="reporter_phone")
-    return value.replace("-", "") if value.startswith("1") else value
+def clean_reporter_phone(value):
+    """A resident's phone number as stored and indexed (zhenwu.lib.phone); ConcernError if malformed."""
+    try:
+        return normalise_phone(value)
+    except InvalidPhone as exc:
+        raise ConcernError(str(exc), field="reporter_phone") from None
 
 
 def _coordinate(value, *, label, limit, field):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
 from zhenwu.jobs.services import follow_up_task
-from zhenwu.lib.crypto import blind_index
+from zhenwu.lib.crypto import blind_index, hash_token
 from zhenwu.lib.masking import mask_numbers
 from zhenwu.org.models import AreaLevel
 from zhenwu.workdays import calendar as workdays
@@ -27,7 +27,6 @@ from ..models import (
     Notification,
     Status,
     Urgency,
-    hash_token,
 )
 from .common import (
     ConcernError,
@@ -44,8 +43,8 @@ from .common import (
     _require,
     _save_photos,
     _village_and_town,
+    clean_reporter_phone,
     next_reference,
-    normalise_phone,
     response_limit_days,
     validate_photos,
 )
@@ -101,7 +100,7 @@ def submit_concern(
     reporter_name = _clean_text(
         reporter_name, label="姓名", required=False, max_length=50, field="reporter_name"
     )
-    reporter_phone = normalise_phone(reporter_phone)
+    reporter_phone = clean_reporter_phone(reporter_phone)
     latitude = _coordinate(latitude, label="纬度", limit=90, field="latitude")
     longitude = _coordinate(longitude, label="经度", limit=180, field="longitude")
     address = _clean_text(address, label="地点", required=False, max_length=200, field="address")
@@ -238,7 +237,7 @@ def follow_concern(concern, *, phone="", note="", now=None):
     if concern.status == Status.DECLINED:
         raise TransitionNotAllowed("该诉求不予受理，不能关注")
     token = secrets.token_urlsafe(32)
-    phone = normalise_phone(phone)
+    phone = clean_reporter_phone(phone)
     ConcernFollower.objects.create(
         concern=concern,
         token_hash=hash_token(token),
