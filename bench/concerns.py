@@ -221,6 +221,7 @@ def floor_urlconf():
     from django.db import connection
     from django.http import HttpResponse
     from django.urls import path
+    from django.utils import timezone
     from django.views.decorators.csrf import csrf_exempt
 
     import zhenwu.urls
@@ -238,7 +239,7 @@ def floor_urlconf():
             cursor.execute(
                 "INSERT INTO bench_concern_floor (category, area, text, phone, created_at) VALUES (%s, %s, %s, %s, %s)",
                 [data.get("category"), data.get("area"), data.get("text"), data.get("reporter_phone"),
-                 datetime.datetime.now().isoformat()],
+                 timezone.now().isoformat()],
             )
         return HttpResponse("已登记")
 

@@ -160,6 +160,7 @@ def floor_urlconf():
     from django.db import connection
     from django.http import HttpResponse
     from django.urls import path
+    from django.utils import timezone
     from django.views.decorators.csrf import csrf_exempt
 
     import zhenwu.urls
@@ -177,7 +178,7 @@ def floor_urlconf():
             cursor.execute(
                 "INSERT INTO bench_floor (service_code, description, lat, created_at) VALUES (%s, %s, %s, %s)",
                 [data.get("service_code"), data.get("description"), data.get("lat"),
-                 datetime.datetime.now().isoformat()],
+                 timezone.now().isoformat()],
             )
         return HttpResponse(b"[]", status=201, content_type="application/json")
 

@@ -68,7 +68,7 @@ def read_rows(path):
 
 
 class Baseline:
-    """Plain TF-IDF (jieba words, default settings) + LinearSVC."""
+    """Plain TF-IDF (segmenter words, default settings) + LinearSVC."""
 
     def __init__(self):
         segment = classifier.Segmenter()
@@ -93,8 +93,8 @@ class Ours:
         return self.model.predict(pairs)
 
 
-MODELS = [("ours (jieba words + char 1-2-grams + subject words and chars; calibrated LinearSVC)", Ours),
-          ("baseline (TF-IDF jieba words + LinearSVC)", Baseline)]
+MODELS = [("ours (words + char 1-2-grams + subject words and chars; calibrated LinearSVC)", Ours),
+          ("baseline (TF-IDF words + LinearSVC)", Baseline)]
 
 
 def run_split(train, test):

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for the project form renderer (FORM_RENDERER)
     "django_htmx",
     "django_ratelimit",
     "template_partials",
@@ -140,8 +141,10 @@ TEMPLATES = [
     }
 ]
 
-# Django's form renderer with a select widget that writes its options in place (zhenwu.lib.form_renderer).
-FORM_RENDERER = "zhenwu.lib.form_renderer.FormRenderer"
+# Forms draw their fields with the project templates includes/form.html and includes/field.html,
+# and selects with templates/django/forms/widgets/select.html, which writes its options in place
+# (Django's includes a template per option; the resident's place field had some 140 per page).
+FORM_RENDERER = "zhenwu.lib.form_rendering.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'zhenwu.sqlite3'}"

@@ -3,7 +3,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
-from zhenwu.core.roles import TOWN_WIDE, Role
+from zhenwu.core.roles import Role
 
 
 class User(AbstractUser):
@@ -62,10 +62,6 @@ class User(AbstractUser):
     def needs_second_factor(self):
         """Administrators of the town and anyone who can open the configuration admin."""
         return self.is_staff or self.is_superuser or self.role in settings.ZHENWU_SECOND_FACTOR_ROLES
-
-    @property
-    def is_town_wide(self):
-        return self.role in TOWN_WIDE
 
 
 class ApiToken(models.Model):

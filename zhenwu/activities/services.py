@@ -287,15 +287,6 @@ def create_contest(*, kind, title, held_on, area, department=None, party_org=Non
 
 
 @transaction.atomic
-def set_judges(contest, *, judges, by=None):
-    judges = list(judges or [])
-    contest.judges.set(judges)
-    record_event(action=AuditAction.UPDATE, obj=contest,
-                 note="评委改为：" + ("、".join(j.full_name or j.username for j in judges) or "无"))
-    return contest
-
-
-@transaction.atomic
 def add_entry(contest, *, title, author_member=None, author_resident=None, author_name="", description="",
               attachment=None, by=None, now=None):
     title = _text(title, "title", "作品名称", max_length=120)

@@ -7,7 +7,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zhenwu.accounts.models import User
 from zhenwu.core.roles import EVERYONE, Role
+from zhenwu.lib.paging import paginate
 from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, Member, Resident, town_of
@@ -48,7 +48,7 @@ from .models import (
 from .ranking import member_hours, volunteer_ranking
 
 
-def _page(request, template, context, partial="results"):
+def _render(request, template, context, partial="results"):
     if request.htmx and not request.htmx.boosted and partial:
         template = f"{template}#{partial}"
     return render(request, template, context)
@@ -95,8 +95,8 @@ def activity_list(request):
                   .annotate(volunteers=Count("participations", filter=Q(participations__role=ParticipationRole.VOLUNTEER)),
                             people=Count("participations"))
                   .order_by("-starts_at", "-id"))
-    page = Paginator(activities, 20).get_page(request.GET.get("page"))
-    return _page(request, "activities/activity_list.html", {
+    page = paginate(request, activities)
+    return _render(request, "activities/activity_list.html", {
         "page": page, "kinds": ActivityKind.choices, "kind": kind, "month": month,
         "can_add": access.can_add_activity(user),
     })
@@ -368,7 +368,7 @@ def volunteer_ranking_page(request):
     area = areas.filter(pk=int_or_none(request.GET.get("area"))).first()
     rows = volunteer_ranking(activities=access.visible_activities(user), start=start, end=end, area=area, limit=100)
     me = Member.objects.filter(user=user, is_active=True).first()
-    return _page(request, "activities/volunteer_ranking.html", {
+    return _render(request, "activities/volunteer_ranking.html", {
         "rows": rows, "start": start, "end": end, "areas": areas, "area": area,
         "total": sum(r.hours for r in rows),
         "my_hours": member_hours(me, start=start, end=end) if me else None,

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.core.roles import Role
+from zhenwu.lib.paging import paginate
 
 from .export import write_entries
 from .forms import EntryFilterForm, object_type_choices
@@ -36,11 +36,10 @@ def entry_list(request):
     _check_access(request)
     form = EntryFilterForm(request.GET)
     entries = form.filter(AuditEntry.objects.all()) if form.is_valid() else AuditEntry.objects.none()
-    page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, entries.order_by("-id"), per_page=PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
-        "query": _filter_query(request),
         "object_types": object_type_choices()[1:],
     }
     template = "audit/entry_list.html#results" if request.htmx else "audit/entry_list.html"

@@ -10,9 +10,10 @@ import hmac
 
 from django.http import Http404
 
-from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role, role_of
+from zhenwu.core.roles import AREA_SCOPED, Role, role_of
+from zhenwu.lib.crypto import hash_token
 
-from .models import OPEN_STATUSES, Concern, ConcernFollower, RecoveredLink, Status, hash_token
+from .models import OPEN_STATUSES, Concern, ConcernFollower, RecoveredLink, Status
 
 DISPATCH_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
 SUPERVISE_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
@@ -95,10 +96,6 @@ def can_manage_project(user, project):
         area = user.area
         return project.town_id == area.pk or project.town.path.startswith(area.path)
     return False
-
-
-def is_town_wide(user):
-    return role_of(user) in TOWN_WIDE
 
 
 def can_reveal_reporter(user, concern):

@@ -28,6 +28,7 @@ from django.utils import timezone
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event, snapshot
 from zhenwu.workdays import calendar as workdays
+from zhenwu.workdays.calendar import workday_overrides
 
 from . import access
 from .models import (
@@ -40,7 +41,7 @@ from .models import (
     EventKind,
     Status,
 )
-from .services import (
+from .services.common import (
     MAX_REASON_LENGTH,
     ConcernError,
     TransitionNotAllowed,
@@ -48,12 +49,11 @@ from .services import (
     _audit,
     _check_state,
     _clean_text,
-    _close,
     _event,
     _lock,
     _require,
-    workday_overrides,
 )
+from .services.workflow import _close
 
 MAX_ATTEMPT_NOTE_LENGTH = 200
 

@@ -41,7 +41,7 @@ from .models import (
     Status,
     Suspension,
 )
-from .services import (
+from .services.common import (
     MAX_REASON_LENGTH,
     ConcernError,
     _audit,

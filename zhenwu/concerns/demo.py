@@ -35,9 +35,10 @@ from django.utils import timezone
 
 from zhenwu.accounts.models import Role, User
 from zhenwu.audit.services import record_created_many
-from zhenwu.lib.crypto import blind_index
+from zhenwu.lib.crypto import blind_index, hash_token
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
+from zhenwu.workdays.calendar import workday_overrides
 
 from . import callbacks, notify
 from .models import (
@@ -61,7 +62,6 @@ from .models import (
     Supervision,
     SupervisionKind,
     Urgency,
-    hash_token,
 )
 from .services import (
     accept_concern,
@@ -78,7 +78,6 @@ from .services import (
     submit_concern,
     supervise_concern,
     update_project_stage,
-    workday_overrides,
 )
 
 SEED = 20191101

@@ -19,7 +19,7 @@ from zhenwu.org.models import Area, AreaLevel
 from zhenwu.org.ordering import tree_order
 
 from .models import MAX_PHOTOS_PER_CONCERN, VERDICT_RESULTS, Category
-from .services import MAX_TEXT_LENGTH, ConcernError, max_photo_bytes, normalise_phone
+from .services import MAX_TEXT_LENGTH, ConcernError, clean_reporter_phone, max_photo_bytes
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -92,7 +92,7 @@ def _clean_long_text(value, *, label, required=True):
 def _phone(value):
     """The service's phone rule, checked with the other fields so every error shows at once."""
     try:
-        return normalise_phone(value)
+        return clean_reporter_phone(value)
     except ConcernError as exc:
         raise ValidationError(exc.message) from None
 

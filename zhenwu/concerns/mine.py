@@ -26,11 +26,11 @@ from django.utils.crypto import salted_hmac
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
 from zhenwu.lib import sms
-from zhenwu.lib.crypto import blind_index
+from zhenwu.lib.crypto import blind_index, hash_token
 from zhenwu.lib.masking import mask_phone
 
-from .models import Concern, ConcernFollower, PhoneCode, RecoveredLink, hash_token
-from .services import ConcernError, normalise_phone
+from .models import Concern, ConcernFollower, PhoneCode, RecoveredLink
+from .services import ConcernError, clean_reporter_phone
 
 CODE_DIGITS = 6
 CODE_MINUTES = 10
@@ -43,7 +43,7 @@ PHONE_PURPOSE = "concern_phone"  # the purpose of Concern.reporter_phone_hash's 
 def mobile_number(value):
     """The normalised mobile number, or ConcernError: codes go to mobiles only."""
     try:
-        phone = normalise_phone(value)
+        phone = clean_reporter_phone(value)
     except ConcernError:
         phone = ""
     if not phone or not phone.startswith("1"):

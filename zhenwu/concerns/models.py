@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from zhenwu.lib.crypto import EncryptedTextField, hash_token
+from zhenwu.lib.crypto import EncryptedTextField
 from zhenwu.lib.masking import mask_name, mask_phone
 
 from .querysets import ConcernQuerySet, NotificationQuerySet, ProjectQuerySet
@@ -389,10 +389,6 @@ class Concern(models.Model):
     @property
     def reporter_name_masked(self):
         return mask_name(self.reporter_name)
-
-    def matches_follow_token(self, token):
-        return bool(token) and hash_token(token) == self.follow_token_hash
-
 
 class ConcernEvent(models.Model):
     """办理记录: one row per transition or update, with who, when and why. `is_public` rows make

@@ -147,12 +147,11 @@ class ConcernQuerySet(models.QuerySet):
         """Concerns reported from this phone number (through its blind index; the number itself is
         stored encrypted), e.g. for a dispatcher taking a repeat call. Malformed numbers match none."""
         from zhenwu.lib.crypto import blind_index
-
-        from .services import ConcernError, normalise_phone
+        from zhenwu.lib.phone import InvalidPhone, normalise_phone
 
         try:
             phone = normalise_phone(phone)
-        except ConcernError:
+        except InvalidPhone:
             return self.none()
         return (
             self.filter(reporter_phone_hash=blind_index(phone, purpose="concern_phone"))

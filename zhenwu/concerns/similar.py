@@ -1,7 +1,8 @@
 """Finding concerns that are probably the same matter, by Chinese text similarity.
 
 Used before a resident submits ("is it one of these? follow it instead") and by dispatchers
-looking for the original of a duplicate. Text is segmented by zhenwu.lib.segment (jieba's dictionary, compiled); two texts are compared by
+looking for the original of a duplicate. Text is segmented by zhenwu.lib.segmenter (rjieba, with
+the town's dictionary words); two texts are compared by
 the Ochiai coefficient of their sets of content words (|A∩B| / sqrt(|A|·|B|)), which, unlike
 Jaccard, does not punish a short report of a matter described at length elsewhere.
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Q, Value, When
 
-from zhenwu.lib import segment
+from zhenwu.lib.segmenter import cut
 
 from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern
 
@@ -37,7 +38,7 @@ _WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[a-zA-Z0-9]{3,}")
 def content_words(text):
     """The set of content words of a text (two or more CJK characters, or 3+ letters/digits)."""
     words = set()
-    for word in segment.cut(text):
+    for word in cut(text or ""):
         word = word.strip().lower()
         if _WORD.fullmatch(word) and word not in STOPWORDS:
             words.add(word)

@@ -66,10 +66,6 @@ class Cadence:
     interval_days: int = DEFAULT_INTERVAL_DAYS
     elderly_interval_days: int = DEFAULT_ELDERLY_INTERVAL_DAYS
 
-    def interval_for(self, *, elderly_alone):
-        return self.elderly_interval_days if elderly_alone else self.interval_days
-
-
 DEFAULT_CADENCE = Cadence()
 
 

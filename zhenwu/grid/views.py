@@ -12,7 +12,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from zhenwu.concerns.access import in_scope as concern_in_scope
 from zhenwu.concerns.models import Concern
 from zhenwu.core.roles import Role
 from zhenwu.lib.form_errors import attach_errors
+from zhenwu.lib.paging import PER_PAGE, paginate
 from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results
 from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
@@ -50,19 +50,6 @@ from .models import (
     MemberRole,
     Visit,
 )
-
-PAGE_SIZE = 20
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _querystring(request, drop=("page",)):
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 def _render(request, template, context, partial="results"):
@@ -144,13 +131,13 @@ def visit_home(request):
         households = households.filter(grid__in=_grids_under(town))
     households = cadence.with_cadence(households, root=root or (grid or village)).select_related("grid")
     households = households.order_by("due_key", "number") if member else households.order_by("number")
-    page = _with_due(_page(request, households))
+    page = _with_due(paginate(request, households))
     summary = None
     if root is not None and not q and grid is None and village is None:
         summary = cadence.coverage(root, depth=0)[0]
     return _render(request, "grid/visit_home.html", {
         "page": page, "member": member, "q": q, "towns": towns, "town": town, "villages": villages,
-        "grids": grids, "village": village, "grid": grid, "querystring": _querystring(request), "summary": summary,
+        "grids": grids, "village": village, "grid": grid, "summary": summary,
         "roles": MemberRole.objects.filter(member=member) if member else [],
         "exemplars": MemberExemplar.objects.filter(member=member) if member else [],
         "can_link": access.can_link(user), "can_edit_rule": access.can_edit_rule(user),
@@ -320,15 +307,15 @@ def overdue_list(request):
     if member is None and area is None:
         overdue = []
     else:
-        overdue = cadence.overdue_households(area, member=chosen).prefetch(request.GET.get("page"), PAGE_SIZE)
-    page = _with_due(_page(request, overdue))
+        overdue = cadence.overdue_households(area, member=chosen).prefetch(request.GET.get("page"), PER_PAGE)
+    page = _with_due(paginate(request, overdue))
     # Members to filter by: those of the chosen (or the user's) village; a whole town's are too many.
     narrow = grid or village or (root if root is not None and root.level not in WIDE_LEVELS else None)
     member_choices = access.members_for_area(narrow).order_by("name") if narrow and not member else []
     return _render(request, "grid/overdue_list.html", {
         "page": page, "towns": towns, "town": town, "villages": villages, "grids": grids, "village": village,
         "grid": grid,
-        "chosen": chosen, "is_member": member is not None, "querystring": _querystring(request),
+        "chosen": chosen, "is_member": member is not None,
         "member_choices": member_choices,
     })
 
@@ -371,11 +358,11 @@ def unlinked_list(request):
         households = households.filter(grid__in=_grids_under(village))
     elif town is not None:
         households = households.filter(grid__in=_grids_under(town))
-    page = _page(request, cadence.unlinked_households(households))
+    page = paginate(request, cadence.unlinked_households(households))
     return _render(request, "grid/unlinked_list.html", {
         "page": page, "towns": towns, "town": town, "villages": villages, "grids": grids, "village": village,
         "grid": grid,
-        "querystring": _querystring(request), "can_link": access.can_link(user),
+        "can_link": access.can_link(user),
     })
 
 
@@ -610,9 +597,9 @@ def meeting_list(request):
         .annotate(concern_count=Count("concern_links", distinct=True), member_count=Count("members", distinct=True))
         .order_by("-held_on", "-id")
     )
-    page = _page(request, meetings)
+    page = paginate(request, meetings)
     return _render(request, "grid/meeting_list.html", {
-        "page": page, "querystring": _querystring(request), "can_add": access.can_manage_meetings(user),
+        "page": page, "can_add": access.can_manage_meetings(user),
     })
 
 

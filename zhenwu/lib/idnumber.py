@@ -1,12 +1,13 @@
-"""Resident identity numbers (GB 11643-1999) and mainland mobile numbers."""
+"""Resident identity numbers (GB 11643-1999). Telephone numbers: zhenwu.lib.phone."""
 
 import datetime
 import re
 
+from django.utils import timezone
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class InvalidIdNumber(ValueError):
@@ -22,7 +23,8 @@ def check_digit(first17):
 
 
 def validate_id_number(value, *, today=None):
-    """Return the normalised number and the birth date, or raise InvalidIdNumber."""
+    """Return the normalised number and the birth date, or raise InvalidIdNumber. A birth date after
+    `today` (default: today in Beijing, TIME_ZONE) is impossible."""
     value = normalize_id_number(value)
     if not _ID_RE.match(value):
         raise InvalidIdNumber("身份证号应为18位（前17位为数字，末位为数字或X）")
@@ -30,7 +32,7 @@ def validate_id_number(value, *, today=None):
         birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise InvalidIdNumber(f"身份证号中的出生日期 {value[6:14]} 不存在") from None
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if birth > today or birth.year < 1900:
         raise InvalidIdNumber(f"身份证号中的出生日期 {birth:%Y-%m-%d} 不可能")
     if check_digit(value[:17]) != value[17]:
@@ -42,18 +44,3 @@ def gender_from_id_number(value):
     return "male" if int(value[16]) % 2 else "female"
 
 
-def normalize_phone(value):
-    value = str(value or "").strip().replace(" ", "").replace("-", "")
-    if value.startswith("+86"):
-        value = value[3:]
-    if value.endswith(".0"):  # Excel stores typed numbers as floats
-        value = value[:-2]
-    return value
-
-
-def validate_phone(value):
-    """Return the normalised mobile number or raise ValueError with a Chinese reason."""
-    value = normalize_phone(value)
-    if not _PHONE_RE.match(value):
-        raise ValueError("手机号应为11位数字且以1开头")
-    return value

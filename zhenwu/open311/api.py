@@ -61,7 +61,7 @@ from zhenwu.concerns.models import (
     Status,
 )
 from zhenwu.concerns.redaction import redact_text
-from zhenwu.concerns.services import MAX_TEXT_LENGTH, ConcernError, normalise_phone, submit_concern
+from zhenwu.concerns.services import MAX_TEXT_LENGTH, ConcernError, clean_reporter_phone, submit_concern
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler
 from zhenwu.lib.request_context import Actor, acting_as, client_ip
 from zhenwu.org.models import Area, AreaLevel
@@ -830,7 +830,7 @@ def _post_request(request, fmt):
     )
     if api_key.queued:
         # Checked now (a bad phone number fails here, not in the worker); registered by the worker.
-        normalise_phone(phone)
+        clean_reporter_phone(phone)
         with transaction.atomic():
             record.status = Open311Status.QUEUED
             record.submission = submission

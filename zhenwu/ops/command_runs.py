@@ -1,8 +1,7 @@
 """The periodic commands' runs (zhenwu.core.periodic announces them): each run is a CommandRun row,
-written by the receivers below (connected in OpsConfig.ready), and `command_states()` /
-`overdue_commands()` (the health endpoint and the status page) list those whose last successful
-run is older than the expected interval (`settings.ZHENWU_PERIODIC`, {name: seconds}) plus a grace
-period."""
+written by the receivers below (connected in OpsConfig.ready), and `command_states()` (the health
+endpoint and the status page) marks overdue those whose last successful run is older than the
+expected interval (`settings.ZHENWU_PERIODIC`, {name: seconds}) plus a grace period."""
 
 import datetime
 
@@ -85,7 +84,3 @@ def command_states(now=None):
             "deadline": deadline,
         })
     return states
-
-
-def overdue_commands(now=None):
-    return [state["name"] for state in command_states(now) if state["overdue"]]

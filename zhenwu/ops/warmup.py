@@ -1,7 +1,7 @@
 """Warm a freshly started web worker so that the first resident does not pay for it.
 
-Without this, the first form POST after a restart took about 2.4 s: the segmenter loads its dictionary
-for the similar-concern suggestions on first use, and the first request of any kind imported every
+Without this, the first form POST after a restart took about 2.4 s: the segmenter loads its
+dictionary for the similar-concern suggestions on first use, and the first request of any kind imported every
 view module through the URLconf (1.2 s). `zhenwu/wsgi.py` calls `warm_up()` once per
 worker process at boot; set ZHENWU_WARM_UP=0 to skip it. A failure here is logged and never stops
 the worker from serving. The router's model is not loaded here: web requests no longer predict

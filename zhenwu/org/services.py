@@ -22,8 +22,8 @@ from zhenwu.lib.idnumber import (
     gender_from_id_number,
     normalize_id_number,
     validate_id_number,
-    validate_phone,
 )
+from zhenwu.lib.phone import normalise_phone
 from zhenwu.lib.request_context import Actor, acting_as, current_actor
 
 from .models import (
@@ -236,7 +236,7 @@ def _personal_fields(*, id_number, phone, gender, birth_date, stored_id_number=N
     phone = (phone or "").strip()
     if phone and not (stored_phone and phone == stored_phone):
         try:
-            phone = validate_phone(phone)
+            phone = normalise_phone(phone, mobile_only=True)
         except ValueError as exc:
             raise OrgError(str(exc), field="phone") from None
     data["phone"] = phone

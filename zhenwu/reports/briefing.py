@@ -37,7 +37,6 @@ from zhenwu.concerns import figures as concern_figures
 from zhenwu.concerns.rates import concern_rates
 from zhenwu.grid import figures as grid_figures
 from zhenwu.lib.numbers import approx_count, hours_text
-from zhenwu.org.models import Area
 from zhenwu.study import figures as study_figures
 from zhenwu.study.models import SessionKind, VenueKind
 from zhenwu.workdays import calendar as workdays
@@ -548,8 +547,3 @@ def parse_text(text, sections=()):
             result.append({"heading": "", "paragraphs": [], "photos": []})
         result[-1]["photos"] = result[-1]["photos"] + leftover
     return result
-
-
-def briefing_areas(town):
-    """The town and its villages/communities, for the briefing form."""
-    return Area.objects.filter(path__startswith=town.path, level__in=("town", "village", "community")).order_by("path")

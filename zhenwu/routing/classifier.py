@@ -1,9 +1,9 @@
 """The text classifier behind routing suggestions, free of Django so bench/router.py can use it.
 
 A message is (subject, body). Features, all sparse, each block L2-normalised and then weighted:
-- words: jieba segmentation (precise mode, no HMM, plus the town's own words) → TF-IDF of words,
+- words: word segmentation (zhenwu.lib.segmenter: precise mode, no HMM, plus the town's own words) → TF-IDF of words,
   sublinear tf (weight 0.5);
-- characters: TF-IDF of character 1–2-grams of the same text (robust to words jieba splits
+- characters: TF-IDF of character 1–2-grams of the same text (robust to words the segmenter splits
   badly, typos and dialect spellings; pairs seen once are dropped once there is history; weight 1);
 - subject: the subject's words and its character 1–2-grams again (weight 0.6 each), so the
   one-line summary weighs more.
@@ -14,13 +14,13 @@ by 5-fold cross-validation on the 672 TIPDM rows outside its 918-row test block,
 folds bench/router.py scores. Long text is truncated before anything else (MAX_SUBJECT / MAX_BODY
 characters), so a 100,000-character message costs no more than a normal one.
 
-Segmentation is jieba's algorithm and dictionary as compiled Rust (rjieba, the jieba-rs binding:
-the same tokens as jieba's precise mode, about ten times faster: segmenting 100,000 concerns takes
-seconds, not a minute; the character TF-IDF and the SVM are now most of a big training run). Everything here works offline on the CPU; both jieba
-and rjieba ship their dictionaries inside the package.
+Segmentation is the project's one segmenter, zhenwu.lib.segmenter (rjieba: jieba's algorithm and
+dictionary as compiled Rust, about ten times faster than jieba: segmenting 100,000 concerns takes
+seconds, not a minute; the character TF-IDF and the SVM are now most of a big training run).
+Everything here works offline on the CPU. `Segmenter` is imported here so that models pickled when
+it lived in this module still load.
 """
 
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +32,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.svm import LinearSVC
+
+from zhenwu.lib.segmenter import Segmenter  # noqa: F401  (models pickled with routing.classifier.Segmenter load)
 
 # The text preparation lives apart, free of numpy/scipy/sklearn, so web processes can check text
 # without loading them (zhenwu.routing.text); re-exported here for bench/router.py and the tests.
@@ -47,9 +49,6 @@ MIN_CLASS_FOR_SVM = 3
 HOLDOUT_ROWS = 20_000
 CALIBRATION_SHARE = 0.1
 
-_jieba_lock = threading.Lock()
-
-
 def _segment_pairs(segment, pairs):
     subjects, texts = [], []
     for subject, body in pairs:
@@ -62,70 +61,6 @@ def _segment_pairs(segment, pairs):
 
 def _identity(tokens):
     return tokens
-
-
-_segmenters = {}
-# Word lists whose segmenter a process keeps: the active model's and the one being trained.
-KEEP_SEGMENTERS = 2
-
-
-def _segmenter_for(words):
-    """A jieba-rs segmenter (rjieba: jieba's algorithm and dictionary in Rust, same output as jieba's
-    precise mode, about ten times faster) with `words` added, one per word list and process. The
-    words also go into the process's shared tokenizer (zhenwu.lib.segment), the one
-    zhenwu.concerns.similar uses, so duplicate finding and hot issues segment the town's words the
-    same way."""
-    import rjieba
-
-    with _jieba_lock:
-        segmenter = _segmenters.get(words)
-        if segmenter is None:
-            segmenter = rjieba.Jieba()
-            for word in words:
-                segmenter.add_word(word, max(segmenter.suggest_freq(word), 1000), None)
-            if words:
-                _add_to_jieba(words)
-            while len(_segmenters) >= KEEP_SEGMENTERS:  # each holds the dictionary (~25 MB)
-                _segmenters.pop(next(iter(_segmenters)))
-            _segmenters[words] = segmenter
-        return segmenter
-
-
-def _add_to_jieba(words):
-    from zhenwu.lib import segment
-
-    segment.add_words(words)
-
-
-class Segmenter:
-    """jieba word segmentation (precise mode, no HMM) with extra words (place names, category
-    keywords), added to the dictionary when the segmenter is first used; only the word list is
-    pickled."""
-
-    def __init__(self, words=()):
-        self.words = tuple(sorted({w.strip() for w in words if w and w.strip()}))
-        self._tokenizer = None
-
-    def __getstate__(self):
-        return {"words": self.words}
-
-    def __setstate__(self, state):
-        self.words = tuple(state.get("words", ()))
-        self._tokenizer = None
-
-    def _get(self):
-        if self._tokenizer is None:
-            self._tokenizer = _segmenter_for(self.words)
-        return self._tokenizer
-
-    def __call__(self, text):
-        if not text:
-            return []
-        try:
-            tokens = self._get().cut(text, False)
-        except UnicodeEncodeError:  # a lone surrogate, which Rust strings cannot hold
-            tokens = self._get().cut(text.encode("utf-8", "replace").decode("utf-8"), False)
-        return [t for t in tokens if t != " " and _TOKEN.search(t)]
 
 
 class RouterFeatures(BaseEstimator, TransformerMixin):

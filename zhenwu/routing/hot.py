@@ -1,6 +1,6 @@
 """热点: open concerns that many residents raise at once, alike in text and place.
 
-Similarity is the intake duplicate finder's (zhenwu.concerns.similar: jieba content words and
+Similarity is the intake duplicate finder's (zhenwu.concerns.similar: content words and
 their Ochiai coefficient), so "alike" means the same here as when a resident is offered a likely
 duplicate. Two open concerns of the same town received within the window are linked when
 - they are in the same village and their similarity reaches SAME_VILLAGE_SCORE, or

@@ -4,7 +4,7 @@
   artefact is the pickled classifier, signed with an HMAC of the site's secret key: only
   artefacts this application wrote are ever unpickled.
 - RouterWord: words added to the segmentation dictionary by the town admin (place names,
-  category keywords), loaded into jieba when a model is built.
+  category keywords), loaded into the segmenter (zhenwu.lib.segmenter) when a model is built.
 - RoutingSettings: per town, whether a confident suggestion is dispatched automatically, and
   above which confidence.
 - RoutingSuggestion: what the router suggested for a concern (category, department, confidence,

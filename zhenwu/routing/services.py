@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from zhenwu.accounts.models import User
@@ -746,10 +746,6 @@ def acceptance(model, *, days=90, now=None):
     if not total:
         return None
     return {"n": total, "category": category_hits / total, "department": department_hits / total}
-
-
-def suggestion_counts(model):
-    return RoutingSuggestion.objects.filter(model=model).aggregate(n=Count("id"))["n"]
 
 
 def towns_for(user):

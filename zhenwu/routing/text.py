@@ -3,14 +3,16 @@ prepare text here, and only the process that trains or scores imports zhenwu.rou
 
 import re
 
+from zhenwu.lib.segmenter import TOKEN
+
 MAX_SUBJECT = 100
 MAX_BODY = 800
 
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 _MASK = re.compile(r"\*{2,}|x{3,}|X{3,}")
-# A token worth a feature: CJK, letters or digits (punctuation, emoji and spaces are dropped).
-_TOKEN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbfA-Za-z0-9]")
+# A token worth a feature (the segmenter's rule): CJK, letters or digits.
+_TOKEN = TOKEN
 
 
 def normalise(text, limit):

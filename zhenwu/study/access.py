@@ -239,13 +239,6 @@ def expected_members(session):
     return Member.objects.filter(org_q(_minimal(paths)), is_active=True) if paths else Member.objects.none()
 
 
-def get_member_in_scope(user, pk):
-    try:
-        return members_in_scope(user).select_related("party_org").get(pk=pk)
-    except (Member.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
 def get_leave_for_user(user, pk):
     """A leave request, for its member or for whoever may manage its session."""
     try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from zhenwu.concerns import access, services
+from zhenwu.concerns import access, notify, services
 from zhenwu.concerns.models import Concern, ConcernEvent, ConcernFollower, Status
 from zhenwu.concerns.services import ConcernError, ConcernPermissionDenied, TransitionNotAllowed
 
@@ -39,7 +39,7 @@ def test_the_duplicates_reporter_and_followers_follow_the_original(pair, world):
     assert access.get_concern_by_follow_token(dup.concern.reference, dup.follow_token) == dup.concern
     assert access.get_concern_by_follow_token(dup.concern.reference, follower_token) == dup.concern
     # And the original's updates now reach them by text.
-    assert "13912345678" in services.notify.resident_phones(original)
+    assert "13912345678" in notify.resident_phones(original)
 
 
 def test_a_duplicate_of_a_duplicate_is_refused_and_self_links_too(pair, submit, world):

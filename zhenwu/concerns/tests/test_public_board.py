@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from zhenwu.concerns import services
@@ -250,7 +251,7 @@ def test_the_rates_page_shows_the_three_rates_and_median_by_department(client, w
 
 def test_the_rates_page_for_one_department_shows_its_months(client, world, town):
     page = client.get("/concerns/board/rates/", {"department": world.cast.urban.pk}).content.decode()
-    month = datetime.date.today().strftime("%Y-%m")
+    month = timezone.localdate().strftime("%Y-%m")
     assert "城建办 · 按月" in page and month in page
 
 

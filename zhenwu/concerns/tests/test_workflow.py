@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from zhenwu.audit.models import AuditEntry
 from zhenwu.concerns import services
@@ -18,6 +19,7 @@ from zhenwu.concerns.models import (
 )
 from zhenwu.concerns.services import ConcernError, ConcernPermissionDenied, TransitionNotAllowed
 from zhenwu.org.models import Area, AreaLevel, Department
+from zhenwu.workdays import calendar as workdays
 from zhenwu.workdays.calendar import end_of_day
 
 from .conftest import local
@@ -341,7 +343,7 @@ def test_recategorising_a_dispatched_concern_reroutes_it_with_history(dispatched
         "to_department": "环保办",
     }
     assert Notification.objects.filter(recipient=world.env_handler, text__contains="改派").exists()
-    assert concern.resolution_due == services.workdays.add_workdays(concern.received_at, 10)
+    assert concern.resolution_due == workdays.add_workdays(concern.received_at, 10)
 
 
 def test_recategorising_before_dispatch_only_changes_the_category(submit, world):
@@ -389,7 +391,7 @@ def test_reply_templates_fill_in_the_concern(dispatched):
         text="您的诉求{reference}（{category}）已转{department}办理，预计{due_date}前办结。{unknown}",
     )
     text = template.render(dispatched)
-    due = services.timezone.localtime(dispatched.resolution_due)
+    due = timezone.localtime(dispatched.resolution_due)
     assert (
         text
         == f"您的诉求{dispatched.reference}（道路交通）已转城建办办理，预计{due:%Y年%m月%d日}前办结。{{unknown}}"

@@ -11,6 +11,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from zhenwu.lib.form_errors import attach_errors
+from zhenwu.lib.paging import paginate
 
 from .. import access, callbacks, services
 from ..forms_staff import CallAttemptForm, CallBackForm, UnreachableForm
@@ -35,14 +36,13 @@ def callback_list(request):
         .defer("text", "reporter_name")
         .select_related("category", "department", "village", "area", "project")
     )
-    page = staff._page(request, concerns)
+    page = paginate(request, concerns)
     page.object_list = list(page.object_list)
     progress = callbacks.progress_by_concern(page.object_list)
     for concern in page.object_list:
         concern.call_back_progress = progress[concern.pk]
     return staff._render_list(request, "concerns/staff_callback_list.html", {
         "page": page,
-        "querystring": staff._querystring(request),
         "form": CallBackForm(),
         "attempts_needed": callbacks.attempts_needed(),
     })

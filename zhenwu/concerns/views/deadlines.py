@@ -5,8 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from zhenwu.lib.paging import paginate
+
 from .. import access, deadlines
-from .staff import _act, _page, _querystring, _render_list
+from .staff import _act, _render_list
 
 
 @login_required
@@ -63,15 +65,8 @@ def extension_list(request):
     """延期审批: the pending extension requests this dispatcher or leader may decide."""
     if not access.may_decide_extensions(request.user):
         raise PermissionDenied("延期审批仅供民情受理员和镇领导使用")
-    page = _page(request, deadlines.pending_extensions_for(request.user))
-    return _render_list(
-        request,
-        "concerns/staff_extensions.html",
-        {
-            "page": page,
-            "querystring": _querystring(request),
-        },
-    )
+    page = paginate(request, deadlines.pending_extensions_for(request.user))
+    return _render_list(request, "concerns/staff_extensions.html", {"page": page})
 
 
 urlpatterns = [

@@ -47,6 +47,7 @@ from ..forms_public import (
 )
 from ..models import (
     CLOCK_STATUSES,
+    MAX_PHOTOS_PER_CONCERN,
     OPEN_STATUSES,
     PUBLIC_STATUSES,
     CallBackChannel,
@@ -70,7 +71,7 @@ SIMILAR_MAX_CHARS = 500
 
 # (attempts, seconds) per client address; settings may override either.
 FOLLOW_FAILURE_LIMIT = (30, 600)  # wrong follow links before the address is refused
-SIMILAR_LIMIT = (120, 60)  # similar-concern look-ups (each segments text with jieba)
+SIMILAR_LIMIT = (120, 60)  # similar-concern look-ups (each segments its text)
 
 # Board status filter: what residents ask ("still being handled?"), not the internal states.
 STATUS_FILTERS = {
@@ -105,13 +106,6 @@ def _too_many(request):
 
 def _not_found(request, *, title="没有找到该诉求", message=""):
     return render(request, "concerns/public_not_found.html", {"title": title, "message": message}, status=404)
-
-
-def _querystring(request, drop=("page",)):
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 class _Page:
@@ -381,7 +375,7 @@ def _render_follow(request, concern, token, is_reporter, *, forms=None, status=2
             "info_form": forms.get("info") or AddInformationForm(),
             "photos_form": forms.get("photos") or AddPhotosForm(),
             "callback_form": forms.get("callback") or CallBackForm(),
-            "photo_room": max(0, services.MAX_PHOTOS_PER_CONCERN - len(context["photos"])),
+            "photo_room": max(0, MAX_PHOTOS_PER_CONCERN - len(context["photos"])),
             "follow_url": _follow_url(request, concern, token),
             "submitted": request.GET.get("new") == "1",
         }
@@ -571,7 +565,6 @@ def board(request):
         "status": status,
         "q": q,
         "status_filters": [(key, label) for key, (label, _q) in STATUS_FILTERS.items()],
-        "querystring": _querystring(request),
     }
     template = "concerns/public_board.html"
     if request.htmx and not request.htmx.boosted:

@@ -13,7 +13,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.core.roles import AREA_SCOPED, Role
 from zhenwu.lib.form_errors import attach_errors
+from zhenwu.lib.paging import paginate
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 
@@ -73,7 +73,6 @@ from ..models import (
 from ..redaction import redact_text
 from ..similar import find_similar_concerns
 
-PAGE_SIZE = 20
 INBOX_ROLES = access.DISPATCH_ROLES
 LIST_ROLES = AREA_SCOPED + (Role.HANDLER,)
 SUPERVISION_ROLES = access.SUPERVISE_ROLES
@@ -87,17 +86,6 @@ REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GR
 def _require_role(user, roles, message):
     if getattr(user, "role", None) not in roles:
         raise PermissionDenied(message)
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _querystring(request, drop=("page",)):
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 def _render_list(request, template, context):
@@ -731,11 +719,10 @@ def inbox(request):
     concerns = (
         Concern.objects.visible_to(user).inbox().for_list().select_related("category__default_department")
     )
-    page = _page(request, concerns)
+    page = paginate(request, concerns)
     return _render_list(request, "concerns/staff_inbox.html", {
         "page": page,
         "departments": _user_departments(user),
-        "querystring": _querystring(request),
     })
 
 
@@ -773,11 +760,10 @@ def queue(request):
     if not user.department_id:
         raise PermissionDenied("账号未设置所属部门")
     concerns = Concern.objects.visible_to(user).department_queue(user.department_id).for_list()
-    page = _page(request, concerns)
+    page = paginate(request, concerns)
     return _render_list(request, "concerns/staff_queue.html", {
         "page": page,
         "department": user.department,
-        "querystring": _querystring(request),
     })
 
 
@@ -815,11 +801,10 @@ def concern_list(request):
         if data.get("date_to"):
             end = data["date_to"] + datetime.timedelta(days=1)
             concerns = concerns.filter(received_at__lt=workdays.start_of_day(end))
-    page = _page(request, concerns.for_list().order_by("-received_at", "-id"))
+    page = paginate(request, concerns.for_list().order_by("-received_at", "-id"))
     return _render_list(request, "concerns/staff_concern_list.html", {
         "page": page,
         "form": form,
-        "querystring": _querystring(request),
         "can_register": user.role in REGISTER_PAGE_ROLES and user.area_id is not None,
         # Filters that could narrow this user's scope (a handler has one department, a village
         # secretary or grid worker one village).
@@ -849,11 +834,10 @@ def supervision(request):
         )
         .urgent_first()
     )
-    page = _page(request, concerns)
+    page = paginate(request, concerns)
     can_supervise = user.role in access.SUPERVISE_ROLES
     return _render_list(request, "concerns/staff_supervision.html", {
         "page": page,
-        "querystring": _querystring(request),
         "can_supervise": can_supervise,
     })
 
@@ -866,10 +850,9 @@ def notification_list(request):
     notifications = Notification.objects.for_user(request.user).select_related("concern").only(
         "id", "text", "link", "created_at", "read_at", "concern__id", "concern__reference"
     )
-    page = _page(request, notifications)
+    page = paginate(request, notifications)
     return render(request, "concerns/staff_notifications.html", {
         "page": page,
-        "querystring": _querystring(request),
         "unread": Notification.objects.for_user(request.user).unread().count(),
     })
 

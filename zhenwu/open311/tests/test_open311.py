@@ -19,9 +19,9 @@ from zhenwu.concerns.models import (
     Outcome,
     ServiceAttribute,
     Status,
-    hash_token,
 )
 from zhenwu.jobs.services import run_pending_jobs
+from zhenwu.lib.crypto import hash_token
 from zhenwu.open311.keys import create_api_key, revoke_api_key
 from zhenwu.open311.models import Open311Request
 from zhenwu.org.models import Area, AreaLevel

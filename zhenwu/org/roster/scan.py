@@ -15,7 +15,8 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from zhenwu.lib.excel import NoSheetError, SpreadsheetError, open_sheet
-from zhenwu.lib.idnumber import InvalidIdNumber, gender_from_id_number, validate_phone
+from zhenwu.lib.idnumber import InvalidIdNumber, gender_from_id_number
+from zhenwu.lib.phone import normalise_phone
 from zhenwu.lib.uploads import FileLimitExceeded, XlsxDamaged, check_xlsx, echo
 
 from ..models import Gender, Household, Member, MemberStatus, Resident, ResidentTag
@@ -361,7 +362,7 @@ class _Scan:
         if raw is None or cell_text(raw) == "":
             return ""
         try:
-            return validate_phone(cell_text(raw))
+            return normalise_phone(cell_text(raw), mobile_only=True)
         except ValueError as exc:
             self.error(number, "phone", f"联系电话“{echo(cell_text(raw))}”有误：{exc}")
             return ""

@@ -8,7 +8,6 @@ fragment of the same template (template partials).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from zhenwu.core.roles import AREA_SCOPED, ORG_SCOPED, Role
 from zhenwu.lib.form_errors import attach_errors
+from zhenwu.lib.paging import paginate
 from zhenwu.lib.params import int_or_none
 
 from .. import access, services
@@ -24,19 +24,6 @@ from ..forms import HouseholdForm, MemberForm, ResidentForm
 from ..models import Household, Member, Resident
 from ..ordering import tree_order
 from ..signals import member_page_sections
-
-PAGE_SIZE = 20
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _querystring(request, drop=("page",)):
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 def _render_list(request, template, context):
@@ -118,7 +105,7 @@ def household_list(request):
         .annotate(resident_count=Count("residents"), head_name=Subquery(head))
         .order_by("number")
     )
-    page = _page(request, households)
+    page = paginate(request, households)
     return _render_list(request, "org/household_list.html", {
         "page": page,
         "q": q,
@@ -126,7 +113,6 @@ def household_list(request):
         "grids": grids,
         "village": village,
         "grid": grid,
-        "querystring": _querystring(request),
         "can_add": access.can_add_household(user),
     })
 
@@ -271,7 +257,7 @@ def member_list(request):
     if request.GET.get("inactive") != "1":
         members = members.filter(is_active=True)
     members = members.select_related("party_org").order_by("party_org__path", "name", "id")
-    page = _page(request, members)
+    page = paginate(request, members)
     return _render_list(request, "org/member_list.html", {
         "page": page,
         "q": q,
@@ -279,7 +265,6 @@ def member_list(request):
         "org": org,
         "flags": flags,
         "flag_choices": [(key, label) for key, (_, label) in MEMBER_FLAGS.items()],
-        "querystring": _querystring(request),
         "can_add": access.can_add_member(user),
     })
 

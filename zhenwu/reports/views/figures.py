@@ -1,10 +1,11 @@
 """查看计入的记录: the records behind one figure of the dashboard or the briefing (reports.drilldown)."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from zhenwu.lib.paging import paginate
 
 from ..drilldown import figure_list
 from ..filters import MAX_DASHBOARD_DAYS, filter_from_request, require_report_user
@@ -22,12 +23,9 @@ def figure_records(request, key):
     form, flt = filter_from_request(request, max_days=MAX_DASHBOARD_DAYS)
     value = figure.count(request.user, flt)
     records = figure.records(request.user, flt)
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = paginate(request, records, per_page=PAGE_SIZE)
     return render(request, "reports/figure_records.html", {
         "figure": figure, "value": value, "total": figure.total(records), "form": form, "flt": flt,
         "summary": figure.summary(request.user, flt) if figure.summary else None,
         "page": page, "rows": [list(zip(figure.columns, figure.cells(record), strict=True)) for record in page.object_list],
-        "querystring": query.urlencode(),
     })

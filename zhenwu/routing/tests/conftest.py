@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from zhenwu.accounts.models import Role, User
-from zhenwu.concerns.models import Category, Channel, Concern, Status, hash_token
+from zhenwu.concerns.models import Category, Channel, Concern, Status
 from zhenwu.concerns.services import complete_pending_intakes
+from zhenwu.lib.crypto import hash_token
 from zhenwu.org.models import Department
 from zhenwu.routing.services import suggest_for_new_concerns
 

@@ -329,7 +329,7 @@ def test_dictionary_words_reach_the_segmenter(routing_world, history):
     bundle = services.load_artefact(model)
     assert "九龙冲" in bundle.words
     assert "九龙冲" in bundle.category.features.segmenter_("九龙冲的路面塌陷")
-    # The duplicate finder segments with jieba itself: the town's words reach it too.
+    # The duplicate finder's segmentation (lib.segmenter.cut) knows the town's words too.
     assert "九龙冲" in content_words("九龙冲的路面塌陷")
     with pytest.raises(services.RoutingError):
         services.add_word(word="九龙冲", kind="place", by=w.users.town_admin)

@@ -1,21 +1,7 @@
 """Small helpers shared by the study views."""
 
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
-
-PAGE_SIZE = 20
-
-
-def page_of(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def querystring(request, drop=("page",)):
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 def render_page(request, template, context, *, partial="results"):

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.accounts.models import User
 from zhenwu.core.roles import Role
+from zhenwu.lib.paging import paginate
 
 from .. import access, services
 from ..forms import AssignmentForm, FollowUpForm, GuidanceForm, SiteCheckForm, attach_errors
 from ..models import InstructorAssignment, SiteCheckPhoto
-from .common import page_of, querystring, render_page, stored_file
+from .common import render_page, stored_file
 
 
 def _instructors_in_town(user):
@@ -89,10 +90,9 @@ def guidance_list(request):
     access.require_study_staff(request.user)
     records = (access.visible_guidance(request.user).select_related("party_org", "instructor", "campaign")
                .order_by("-visited_on", "-id"))
-    page = page_of(request, records)
+    page = paginate(request, records)
     return render_page(request, "study/guidance_list.html", {
         "page": page,
-        "querystring": querystring(request),
         "can_add": request.user.role in access.GUIDANCE_ROLES,
     })
 
@@ -146,10 +146,9 @@ def site_check_list(request):
     access.require_study_staff(request.user)
     checks = (access.visible_site_checks(request.user).select_related("party_org", "checked_by")
               .annotate(photo_count=Count("photos")).order_by("-checked_on", "-id"))
-    page = page_of(request, checks)
+    page = paginate(request, checks)
     return render_page(request, "study/site_check_list.html", {
         "page": page,
-        "querystring": querystring(request),
         "can_add": request.user.role in access.GUIDANCE_ROLES,
     })
 

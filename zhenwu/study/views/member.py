@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.core.roles import Role
+from zhenwu.lib.paging import paginate
 
 from .. import access, coverage, services
 from ..forms import HandoutForm, PackForm, attach_errors
@@ -24,7 +25,6 @@ from ..models import (
     StudyNote,
     StudyNotice,
 )
-from .common import page_of, querystring
 
 
 @login_required
@@ -139,9 +139,9 @@ def pack_detail(request, pk):
                 return redirect("study:pack_detail", pk=pack.pk)
     elif request.method == "POST":
         raise PermissionDenied("只有镇管理员或支部书记可以登记发放")
-    page = page_of(request, handouts, size=50)
+    page = paginate(request, handouts, per_page=50)
     return render(request, "study/pack_detail.html", {
-        "pack": pack, "page": page, "form": form, "querystring": querystring(request),
+        "pack": pack, "page": page, "form": form,
     })
 
 
@@ -164,10 +164,9 @@ def handout_confirm(request, pk):
 def notice_list(request):
     access.require_study_staff(request.user)
     notices = StudyNotice.objects.filter(recipient=request.user).order_by("-created_at", "-id")
-    page = page_of(request, notices)
+    page = paginate(request, notices)
     unread = StudyNotice.objects.filter(recipient=request.user, read_at__isnull=True).count()
-    return render(request, "study/notice_list.html", {"page": page, "unread": unread,
-                                                      "querystring": querystring(request)})
+    return render(request, "study/notice_list.html", {"page": page, "unread": unread})
 
 
 @login_required

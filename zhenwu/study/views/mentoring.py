@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.core.roles import Role
+from zhenwu.lib.paging import paginate
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Member
 
 from .. import access, services
 from ..forms import EndMentorshipForm, HomeLessonForm, MentorshipForm, attach_errors
 from ..models import CampaignItem, ItemKind, MakeUpStatus, MakeUpTask
-from .common import page_of, querystring, render_page, stored_file
+from .common import render_page, stored_file
 
 
 @login_required
@@ -29,10 +30,9 @@ def mentorship_list(request):
                    .select_related("mentor__party_org", "campaign")
                    .prefetch_related(Prefetch("mentees", queryset=Member.objects.only("id", "name")))
                    .order_by("ended_on", "mentor__party_org__path", "mentor__name"))
-    page = page_of(request, mentorships)
+    page = paginate(request, mentorships)
     return render_page(request, "study/mentorship_list.html", {
         "page": page,
-        "querystring": querystring(request),
         "can_add": access.can_manage_mentoring(user),
     })
 
@@ -100,12 +100,11 @@ def lesson_list(request):
         by_member.setdefault(task.member_id, {"member": task.member, "tasks": []})["tasks"].append(task)
     lessons = (access.visible_home_lessons(user).select_related("member__party_org", "mentor", "instructor", "recorded_by")
                .prefetch_related("items").order_by("-given_on", "-id"))
-    page = page_of(request, lessons)
+    page = paginate(request, lessons)
     return render_page(request, "study/lesson_list.html", {
         "pending": list(by_member.values()),
         "pending_truncated": len(open_tasks) >= 300,
         "page": page,
-        "querystring": querystring(request),
         "can_add": access.can_record_lessons(user),
     })
 

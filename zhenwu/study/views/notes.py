@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.lib.paging import paginate
 from zhenwu.lib.params import int_or_none
 
 from .. import access, services
 from ..forms import NoteCheckForm, StudyNoteForm, attach_errors
 from ..models import Attendance, NoteStatus, StudyNote
-from .common import page_of, querystring, render_page, stored_file
+from .common import render_page, stored_file
 
 
 @login_required
@@ -60,8 +61,7 @@ def note_list(request):
     # Waiting ones first: the status values "submitted", "returned", "checked" sort so in reverse.
     notes = notes.order_by("-status", "-submitted_at", "-id")
     return render_page(request, "study/note_list.html", {
-        "page": page_of(request, notes),
-        "querystring": querystring(request),
+        "page": paginate(request, notes),
         "status": status,
         "statuses": NoteStatus.choices,
         "session": session,

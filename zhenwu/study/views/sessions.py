@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from zhenwu.lib.paging import paginate
 from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import PartyOrg
 
@@ -26,7 +27,7 @@ from ..forms import (
     attach_errors,
 )
 from ..models import Attendance, CampaignItem, LeaveRequest, LeaveStatus, NoteStatus, SessionKind, StudyNote
-from .common import page_of, querystring, render_page, stored_file
+from .common import render_page, stored_file
 
 INLINE_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/gif", "audio/mpeg", "video/mp4")
 
@@ -52,7 +53,7 @@ def session_list(request):
                 .annotate(present=Count("attendances", distinct=True))
                 .prefetch_related(Prefetch("party_orgs", queryset=PartyOrg.objects.only("id", "name")))
                 .order_by("-starts_at", "-id"))
-    page = page_of(request, sessions)
+    page = paginate(request, sessions)
     return render_page(request, "study/session_list.html", {
         "page": page,
         "campaigns": campaigns,
@@ -60,7 +61,6 @@ def session_list(request):
         "kind": kind,
         "kinds": SessionKind.choices,
         "featured": featured,
-        "querystring": querystring(request),
         "can_add": access.can_add_session(user),
         "can_read_notes": user.role in access.STUDY_STAFF_ROLES,
         "now": timezone.now(),
