@@ -44,6 +44,11 @@ def content_words(text):
     return words
 
 
+def teach_words(words):
+    """Teach the shared segmenter words of the town (place names), each then kept whole."""
+    segment.add_words(words)
+
+
 def similarity(a, b):
     if not a or not b:
         return 0.0
