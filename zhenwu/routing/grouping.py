@@ -22,6 +22,7 @@ members (and two), ranked by that share times their rarity in the window (idf), 
 specific) words first among equals.
 """
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -102,24 +103,12 @@ def group_rows(rows, *, places=frozenset()):
     for i, ws in enumerate(words):
         for w in ws:
             index.setdefault(w, []).append(i)
-    common = max(50, int(len(rows) * COMMON_WORD_SHARE))
-    scores = {}
-    for members in index.values():
-        if len(members) > common:
-            continue
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1 :]:
-                if (a, b) in scores:
-                    continue
-                ra, rb = rows[a], rows[b]
-                scores[(a, b)] = (
-                    similarity(words[a], words[b]) if ra.town_id == rb.town_id else 0.0
-                )
+    scores = _candidate_scores(rows, words, index)
 
     def score(a, b):
         key = (a, b) if a < b else (b, a)
         value = scores.get(key)
-        if value is None:  # not sharing an uncommon word: compare now (small groups only)
+        if value is None:  # below the lowest link score or sharing only common words: compare now
             value = scores[key] = similarity(words[a], words[b]) if rows[a].town_id == rows[b].town_id else 0.0
         return value
 
@@ -154,6 +143,33 @@ def group_rows(rows, *, places=frozenset()):
             representative=max(ids, key=lambda i: (sum(score(i, j) for j in ids if j != i), -i)),
         ))
     return groups
+
+
+def _candidate_scores(rows, words, index):
+    """Similarity of every pair that may reach the lowest link score: pairs sharing an uncommon
+    word, counted through the inverted index, and compared exactly only when the shared count plus
+    the common words they might also share could reach that score."""
+    common = max(50, int(len(rows) * COMMON_WORD_SHARE))
+    floor = min(SAME_VILLAGE_SCORE, CROSS_VILLAGE_SCORE, OTHER_CATEGORY_SCORE)
+    n_common = [sum(1 for w in ws if len(index[w]) > common) for ws in words]
+    scores = {}
+    for a, ws in enumerate(words):
+        shared = {}
+        for w in ws:
+            ids = index[w]
+            if len(ids) > common:
+                continue
+            for b in ids[bisect.bisect_right(ids, a):]:
+                shared[b] = shared.get(b, 0) + 1
+        for b, k in shared.items():
+            if rows[a].town_id != rows[b].town_id:
+                continue
+            if (k + min(n_common[a], n_common[b])) / math.sqrt(len(ws) * len(words[b])) < floor:
+                continue
+            value = similarity(ws, words[b])
+            if value >= floor:
+                scores[(a, b)] = value
+    return scores
 
 
 def _label_words(ids, words, df, total):
