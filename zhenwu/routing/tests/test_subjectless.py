@@ -1,6 +1,7 @@
 """Training on a history without subjects (phone reports have no title) or with only some."""
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,26 @@ def test_the_router_benchmark_trains_on_a_text_label_csv(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "macro-F1" in proc.stdout and "empty vocabulary" not in proc.stderr
+
+
+def test_the_learning_curve_trains_on_text_and_scores_on_subjects_and_bodies(tmp_path):
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    with open(train, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for code in ("road", "sanitation", "water"):
+            writer.writerows([body, code] for _, body in corpus_texts(code, 200))
+    with open(test, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["subject", "body", "label"])
+        for code in ("road", "sanitation", "water"):
+            writer.writerows([subject, body, code] for subject, body in corpus_texts(code, 20, offset=3))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "router.py"), "--train", str(train), "--test", str(test), "--curve"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = re.findall(r"^\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)$", proc.stdout, re.MULTILINE)
+    assert [n for n, *_ in rows] == ["250", "500", "600"]
+    for _, ours, baseline in rows:
+        assert 0.5 < float(ours) <= 1 and 0 < float(baseline) <= 1
