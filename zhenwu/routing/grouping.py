@@ -8,9 +8,10 @@ village-group numbers (五组, 第三网格) and words that say nothing about th
 alike merely because both name it.
 
 Links (pairs sharing a word, Ochiai coefficient of their word sets):
-- same category, same village: SAME_VILLAGE_SCORE;
-- same category, other villages: CROSS_VILLAGE_SCORE (one road, one policy, one company: the texts
-  must say nearly the same thing);
+- same category, same village (or one text names the other's village: a 集镇村 resident writing
+  about 九龙村's bridge): SAME_VILLAGE_SCORE;
+- same category, other villages: CROSS_VILLAGE_SCORE (one policy, one company, one road named
+  alike: the texts must say nearly the same thing);
 - other categories: OTHER_CATEGORY_SCORE in any place (a miscategorised duplicate).
 Groups grow by average linkage, strongest links first: two groups join only when the mean
 similarity of all their cross pairs reaches GROUP_MEAN_SCORE, so a chain of weak links (补贴咨询 –
@@ -88,10 +89,23 @@ class Group:
     representative: int = 0
 
 
-def _link_score(a, b):
-    if a.category_id != b.category_id:
+def _mentioned_villages(rows):
+    """For each row, the villages of the window its text names (a 集镇村 resident writing about
+    九龙村's bridge is about 九龙村)."""
+    names = {}
+    for r in rows:
+        name = getattr(getattr(r, "village", None), "name", "") if r.village_id else ""
+        if name and len(name) >= 2:
+            names[r.village_id] = name
+    return [{vid for vid, name in names.items() if name in f"{r.title} {r.text}"} for r in rows]
+
+
+def _link_score(rows, mentioned, a, b):
+    ra, rb = rows[a], rows[b]
+    if ra.category_id != rb.category_id:
         return OTHER_CATEGORY_SCORE
-    return SAME_VILLAGE_SCORE if a.village_id == b.village_id else CROSS_VILLAGE_SCORE
+    same_place = ra.village_id == rb.village_id or ra.village_id in mentioned[b] or rb.village_id in mentioned[a]
+    return SAME_VILLAGE_SCORE if same_place else CROSS_VILLAGE_SCORE
 
 
 def group_rows(rows, *, places=frozenset()):
@@ -112,8 +126,9 @@ def group_rows(rows, *, places=frozenset()):
             value = scores[key] = similarity(words[a], words[b]) if rows[a].town_id == rows[b].town_id else 0.0
         return value
 
+    mentioned = _mentioned_villages(rows)
     links = sorted(
-        ((s, a, b) for (a, b), s in scores.items() if s >= _link_score(rows[a], rows[b])),
+        ((s, a, b) for (a, b), s in scores.items() if s >= _link_score(rows, mentioned, a, b)),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     cluster = list(range(len(rows)))

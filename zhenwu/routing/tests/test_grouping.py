@@ -33,7 +33,8 @@ CORPUS = [
 def _rows():
     start = datetime.datetime(2026, 11, 1, 8, tzinfo=datetime.UTC)
     return [
-        SimpleNamespace(pk=i + 1, title=title, text=text, town_id=1, village_id=village, category_id=category,
+        SimpleNamespace(pk=i + 1, title=title, text=text, town_id=1, village_id=village,
+                        village=SimpleNamespace(name=village), category_id=category,
                         received_at=start + datetime.timedelta(hours=i), matter=matter)
         for i, (matter, village, category, title, text) in enumerate(CORPUS)
     ]
@@ -50,6 +51,24 @@ def test_related_concerns_join_and_unrelated_never_do():
     found = sorted(sorted(rows[i].matter for i in g.members) for g in groups)
     # Every group holds one matter, and each matter raised more than once is exactly one group.
     assert found == [["bridge"] * 4, ["elderly"] * 2, ["farm"] * 3]
+
+
+def test_a_text_naming_another_village_is_about_that_place():
+    """A 集镇村 resident on 九龙村's bridge in other words joins 九龙村's reports; the same words
+    about 集镇村's own bridge would need near-identical text."""
+    def row(pk, village, title, text):
+        return SimpleNamespace(pk=pk, title=title, text=text, town_id=1, village_id=village,
+                               village=SimpleNamespace(name=village), category_id=ROAD)
+
+    places = grouping.place_words(PLACES)
+    jiulong = row(1, "九龙村", "九龙村石拱桥栏杆断了", "九龙村石拱桥栏杆断了，孩子过桥很危险，请尽快修。")
+    visitor = row(2, "集镇村", "石拱桥栏杆断了", "九龙村那座石拱桥栏杆断了，我们集镇村的孩子上学也走这座桥。")
+    words = [grouping.matter_words(f"{r.title} {r.text}", places) for r in (jiulong, visitor)]
+    assert grouping.SAME_VILLAGE_SCORE <= similarity(*words) < grouping.CROSS_VILLAGE_SCORE
+    assert [g.members for g in grouping.group_rows([jiulong, visitor], places=places)] == [[0, 1]]
+    elsewhere = row(2, "集镇村", "石拱桥栏杆断了", "那座石拱桥栏杆断了，我们的孩子上学也走这座桥。")
+    assert similarity(words[0], grouping.matter_words(f"{elsewhere.title} {elsewhere.text}", places)) == similarity(*words)
+    assert grouping.group_rows([jiulong, elsewhere], places=places) == []
 
 
 def test_labels_hold_no_place_names_or_fragments():
