@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from zhenwu.routing import classifier
 
 from .conftest import corpus_texts
@@ -74,3 +76,17 @@ def test_the_learning_curve_trains_on_text_and_scores_on_subjects_and_bodies(tmp
     assert [n for n, *_ in rows] == ["250", "500", "600"]
     for _, ours, baseline in rows:
         assert 0.5 < float(ours) <= 1 and 0 < float(baseline) <= 1
+
+
+@pytest.mark.django_db
+def test_the_town_trains_its_router_on_a_history_of_phone_reports_without_titles(history):
+    """The department model learns from history alone (no category keywords to lend it words): a
+    history of untitled phone reports used to fail on the empty subject vocabulary."""
+    from zhenwu.concerns.models import Concern
+    from zhenwu.routing import services
+
+    Concern.objects.filter(pk__in=[c.pk for c in history]).update(title="")
+    result = services.train_router()
+    assert result.activated, result.message
+    assert result.model.metrics["category"]["macro_f1"] >= 0.9
+    assert "department" in result.model.metrics
