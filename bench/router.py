@@ -5,9 +5,11 @@ plain TF-IDF + linear SVM baseline, and time its training at scale.
     .venv/bin/python bench/router.py --train a.csv --test b.csv                         # train/test
     .venv/bin/python bench/router.py --train ../shared/data/tipdm/messages.csv --scale 100000
     .venv/bin/python bench/router.py --train ../shared/data/tipdm/messages.csv --scale 100000 --full-length
+    .venv/bin/python bench/router.py --train a.csv --test b.csv --curve                 # what history buys
     .venv/bin/python bench/router.py --quick                                            # small, for tests
 
-CSV columns: `subject`,`body`,`label` or `text`,`label`. Without --test the folds are stratified
+CSV columns: `subject`,`body`,`label` or `text`,`label` (on either side; a history without
+subjects, as of phone reports, trains too). Without --test the folds are stratified
 (5 folds, fixed seed); each model is trained on four folds and scored on the fifth only, and
 nothing is tuned on the folds (the model's settings are fixed in classifier.py). Printed for
 both models: accuracy, macro-F1, per-class F1 (pooled over the folds' predictions) and
@@ -137,6 +139,40 @@ def _predictions(train, test):
     return out
 
 
+CURVE_SIZES = (250, 500, 1000, 2000)
+
+
+def run_curve(train, test, sizes=CURVE_SIZES, seed=11):
+    """Macro-F1 of each model trained on the first n rows of one shuffle of `train` (so each size
+    holds the smaller ones), n in `sizes` below len(train), then all: [(n, {name: macro-F1})].
+    A model that cannot train on a share (one class only) gets None."""
+    rows = list(train)
+    random.Random(seed).shuffle(rows)
+    out = []
+    for n in [n for n in sizes if n < len(rows)] + [len(rows)]:
+        share = rows[:n]
+        figures = {}
+        for name, factory in MODELS:
+            try:
+                model = factory().fit([(s, b) for s, b, _ in share], [lab for *_, lab in share])
+            except ValueError:
+                figures[name] = None
+                continue
+            predicted = model.predict([(s, b) for s, b, _ in test])
+            figures[name] = classifier.score([lab for *_, lab in test], predicted).macro_f1
+        out.append((n, figures))
+    return out
+
+
+def print_curve(curve):
+    print("learning curve: macro-F1 on the test file by training rows")
+    names = [name for name, _ in MODELS]
+    print("  rows    " + "  ".join(f"{name.split(' ')[0]:>8}" for name in names))
+    for n, figures in curve:
+        print(f"  {n:>6,}  " + "  ".join(
+            f"{figures[name]:>8.4f}" if figures[name] is not None else f"{'—':>8}" for name in names))
+
+
 def full_length(rows, n, seed=3):
     """n distinct concerns as long as the real ones: real messages in turn, each body rotated."""
     rng = random.Random(seed)
@@ -193,6 +229,9 @@ def main(argv=None):
     parser.add_argument("--full-length", action="store_true",
                         help="--scale with real messages (rotated bodies) instead of 1-3 sentences")
     parser.add_argument("--quick", action="store_true", help="300 rows, 3 folds, --scale 2000")
+    parser.add_argument("--curve", action="store_true",
+                        help="macro-F1 of both models trained on 250, 500, 1,000, 2,000 and all rows of --train, "
+                             "scored on --test (without --test: on a stratified quarter held out of --train)")
     args = parser.parse_args(argv)
     train_path = args.train or DEFAULT_DATA
     rows = read_rows(train_path)
@@ -203,6 +242,15 @@ def main(argv=None):
         args.folds = 3
         args.scale = args.scale or 2000
     print(f"{len(rows):,} labelled messages from {train_path.name}, {len(set(r[2] for r in rows))} classes")
+    if args.curve:
+        if args.test:
+            train, test = rows, read_rows(args.test)
+        else:
+            from sklearn.model_selection import train_test_split
+
+            train, test = train_test_split(rows, test_size=0.25, random_state=0, stratify=[r[2] for r in rows])
+        print_curve(run_curve(train, test))
+        return
     if args.test:
         test = read_rows(args.test)
         print_results(f"train {train_path.name} → test {args.test.name} ({len(test):,} messages)",

@@ -645,3 +645,26 @@ def test_a_briefing_over_the_years_history_states_the_figures_of_the_ledgers(dem
 
     text = to_text(build_sections(town, year, month))
     assert f"受理群众诉求{approx_count(figures['concerns_received'])}件" in text
+
+
+def test_the_leaders_hot_issues_hold_one_matter_each_and_no_place_fragments(demo):
+    """热点 of the last 14 days as the leader sees them: each group is one matter (the demo writes a
+    matter as one title after the village's name), and no label or label word is a piece of an
+    area's name (石灰嘴村 once gave the label words 石灰 and 嘴村)."""
+    from zhenwu.routing import hot
+
+    leader = User.objects.get(username="gq_leader")
+    names = sorted(set(Area.objects.values_list("name", flat=True)), key=len, reverse=True)
+
+    def matter(title):
+        for name in names:
+            title = title.replace(name, "")
+        return re.sub(r"^[一二三四五六七八九十0-9]+组", "", title)
+
+    groups = hot.hot_issue_groups(leader, days=14, min_residents=1)
+    assert groups
+    for group in groups:
+        assert len({matter(c.title) for c in group.concerns}) == 1, [c.title for c in group.concerns]
+        for word in [*group.words, group.label]:
+            assert not any(word != name and word in name for name in names), word
+    assert all(g.residents >= 3 for g in hot.hot_issue_groups(leader, days=14))

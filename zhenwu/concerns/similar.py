@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Q, Value, When
 
-from zhenwu.lib.segmenter import cut
+from zhenwu.lib.segmenter import add_words, cut
 
 from .models import OPEN_STATUSES, PUBLIC_STATUSES, Concern
 
@@ -43,6 +43,11 @@ def content_words(text):
         if _WORD.fullmatch(word) and word not in STOPWORDS:
             words.add(word)
     return words
+
+
+def teach_words(words):
+    """Teach the shared segmenter words of the town (place names), each then kept whole."""
+    add_words(words)
 
 
 def similarity(a, b):

@@ -63,6 +63,14 @@ def segmenter_for(words):
         return jieba
 
 
+def add_words(words):
+    """Teach the shared segmenter (`cut`) words of the town (place names), each then kept whole;
+    the segmenter is rebuilt only when a word is new to it."""
+    words = {w.strip() for w in words if w and w.strip()}
+    with _lock:
+        _share(words)
+
+
 def cut(text):
     """The words of `text` (precise mode with HMM), the town's words included; all tokens kept."""
     if not text:

@@ -94,14 +94,16 @@ class RouterFeatures(BaseEstimator, TransformerMixin):
         return words, chars, subject, subject_chars
 
     def _blocks(self):
-        """(vectorizer, weight) of each block in use; a model pickled before the subject-character
-        block existed has none."""
-        blocks = [(self.words_vec_, self.word_weight), (self.chars_vec_, self.char_weight),
-                  (self.subject_vec_, self.subject_weight)]
-        subject_chars = getattr(self, "subject_chars_vec_", None)
-        if subject_chars is not None:
-            blocks.append((subject_chars, self.subject_char_weight))
-        return blocks
+        """(vectorizer, weight) of each block, aligned with _documents; the vectorizer is None for
+        a block not in use: one that had no vocabulary in training (no row had a subject: phone
+        reports have none) or the subject-character block of a model pickled before it existed."""
+        return [(self.words_vec_, self.word_weight), (self.chars_vec_, self.char_weight),
+                (getattr(self, "subject_vec_", None), self.subject_weight),
+                (getattr(self, "subject_chars_vec_", None), self.subject_char_weight)]
+
+    def _used(self, docs):
+        """(vectorizer, weight, documents) of the blocks in use."""
+        return [(vec, weight, d) for (vec, weight), d in zip(self._blocks(), docs, strict=True) if vec is not None]
 
     @staticmethod
     def _documents(subjects, texts):
@@ -115,12 +117,26 @@ class RouterFeatures(BaseEstimator, TransformerMixin):
     def fit_transform(self, pairs, y=None):
         self.segmenter_ = Segmenter(self.words)
         subjects, texts = self._tokens(pairs)
-        vectorizers = self._vectorizers(len(texts))
+        vectorizers = list(self._vectorizers(len(texts)))
         if not self.subject_char_weight:
-            vectorizers = vectorizers[:3] + (None,)
+            vectorizers[3] = None
+        matrices = []
+        for i, docs in enumerate(self._documents(subjects, texts)):
+            if vectorizers[i] is None:
+                continue
+            try:
+                matrices.append(vectorizers[i].fit_transform(docs) * self._weights()[i])
+            except ValueError as exc:  # no vocabulary in this field (no row has a subject): unused
+                if "vocabulary" not in str(exc) and "no terms remain" not in str(exc):
+                    raise
+                vectorizers[i] = None
+        if not matrices:
+            raise ValueError("训练文本中没有可用的词语")
         self.words_vec_, self.chars_vec_, self.subject_vec_, self.subject_chars_vec_ = vectorizers
-        return self._stack([vec.fit_transform(docs) for (vec, _), docs in
-                            zip(self._blocks(), self._documents(subjects, texts), strict=False)])
+        return sparse.hstack(matrices, format="csr")
+
+    def _weights(self):
+        return (self.word_weight, self.char_weight, self.subject_weight, self.subject_char_weight)
 
     def transform(self, pairs):
         """Same values as the vectorizers' own transform (tests check it), computed straight from
@@ -128,10 +144,12 @@ class RouterFeatures(BaseEstimator, TransformerMixin):
         overhead, which dominated the time of a suggestion."""
         subjects, texts = self._tokens(pairs)
         blocks, width = self._fast_parts()
+        in_use = [vec is not None for vec, _ in self._blocks()]
         indptr, indices, data = [0], [], []
         for row_docs in zip(*self._documents(subjects, texts), strict=True):
             row = 0
-            for (vocabulary, idf, offset, weight, analyzer), doc in zip(blocks, row_docs, strict=False):
+            row_docs = [d for d, used in zip(row_docs, in_use, strict=True) if used]
+            for (vocabulary, idf, offset, weight, analyzer), doc in zip(blocks, row_docs, strict=True):
                 counts = {}
                 for term in analyzer(doc):
                     j = vocabulary.get(term)
@@ -162,6 +180,8 @@ class RouterFeatures(BaseEstimator, TransformerMixin):
         if parts is None:
             blocks, offset = [], 0
             for vec, weight in self._blocks():
+                if vec is None:
+                    continue
                 blocks.append((vec.vocabulary_, vec.idf_.astype(np.float64), offset, weight, vec.build_analyzer()))
                 offset += len(vec.vocabulary_)
             parts = self._fast = (blocks, offset)
@@ -170,18 +190,13 @@ class RouterFeatures(BaseEstimator, TransformerMixin):
     def sklearn_transform(self, pairs):
         """The reference computation (kept for the equivalence test)."""
         subjects, texts = self._tokens(pairs)
-        return self._stack([vec.transform(docs) for (vec, _), docs in
-                            zip(self._blocks(), self._documents(subjects, texts), strict=False)])
+        return sparse.hstack([vec.transform(docs) * weight for vec, weight, docs in
+                              self._used(self._documents(subjects, texts))], format="csr")
 
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_fast", None)
         return state
-
-    def _stack(self, matrices):
-        return sparse.hstack(
-            [matrix * weight for matrix, (_, weight) in zip(matrices, self._blocks(), strict=True)], format="csr"
-        )
 
 
 class RouterClassifier(BaseEstimator, ClassifierMixin):

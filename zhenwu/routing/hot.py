@@ -1,14 +1,13 @@
 """热点: open concerns that many residents raise at once, alike in text and place.
 
-Similarity is the intake duplicate finder's (zhenwu.concerns.similar: content words and
-their Ochiai coefficient), so "alike" means the same here as when a resident is offered a likely
-duplicate. Two open concerns of the same town received within the window are linked when
-- they are in the same village and their similarity reaches SAME_VILLAGE_SCORE, or
-- they are in different villages and it reaches the stricter CROSS_VILLAGE_SCORE
-  (a road or a market shared by several villages);
-groups are the connected sets of links with at least `min_residents` distinct residents (a
-resident = a reporter phone; concerns without one count one each). Only pairs sharing a word are
-compared (an inverted index), and at most MAX_CONCERNS of the newest open concerns are read.
+Similarity is the intake duplicate finder's (zhenwu.concerns.similar: content words of the shared
+segmenter and their Ochiai coefficient), so "alike" means the same here as when a resident is
+offered a likely duplicate; the grouping rule (same category and village, near-identical text
+across villages, average linkage so weak chains never join) and the labels are in
+zhenwu.routing.grouping. The town's place names are taught to the segmenter and never count as
+shared words. Groups need at least `min_residents` distinct residents (a resident = a reporter
+phone; concerns without one count one each); at most MAX_CONCERNS of the newest open concerns are
+read.
 
 Actions on a group go through zhenwu.concerns.services: one project for all (立项 on the first,
 the others join it) or one coordinated dispatch of all to one department.
@@ -23,17 +22,15 @@ from django.utils import timezone
 from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import OPEN_STATUSES, Concern
-from zhenwu.concerns.similar import content_words, similarity
+from zhenwu.concerns.similar import teach_words
 from zhenwu.core.roles import Role
+from zhenwu.org.models import Area
 
+from . import grouping
+from .models import RouterWord, WordKind
 from .services import RoutingError
 
-SAME_VILLAGE_SCORE = 0.3
-CROSS_VILLAGE_SCORE = 0.45
 MAX_CONCERNS = 2000
-# A word in more than this share of the window's concerns (and more than 50 of them) links
-# nothing by itself: comparing every pair sharing it would be quadratic.
-COMMON_WORD_SHARE = 0.2
 HOT_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)
 ACTION_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
 
@@ -47,6 +44,7 @@ class HotIssue:
     latest: object
     words: list = field(default_factory=list)
     categories: list = field(default_factory=list)
+    label: str = ""
 
     @property
     def key(self):
@@ -84,58 +82,40 @@ def hot_issue_groups(user, *, days=14, min_residents=3, now=None, limit=50):
     return group_concerns(rows, min_residents=min_residents)[:limit]
 
 
-def group_concerns(rows, *, min_residents=3):
-    words = [content_words(f"{c.title} {c.text}") for c in rows]
-    index = {}
-    for i, ws in enumerate(words):
-        for w in ws:
-            index.setdefault(w, []).append(i)
-    common = max(50, int(len(rows) * COMMON_WORD_SHARE))
-    parent = list(range(len(rows)))
+def town_places():
+    """The place words of the towns' areas (villages, communities, grids) and the dictionary's
+    place words, taught to the shared segmenter once per set so each stays one word."""
+    global _taught
+    names = list(Area.objects.values_list("name", flat=True))
+    names += list(RouterWord.objects.filter(kind=WordKind.PLACE).values_list("word", flat=True))
+    places = frozenset(grouping.place_words(names))
+    if places != _taught:
+        teach_words(sorted(places))
+        _taught = places
+    return places
 
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    compared = set()
-    for members in index.values():
-        if len(members) > common:
-            continue
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1 :]:
-                if (a, b) in compared:
-                    continue
-                compared.add((a, b))
-                ca, cb = rows[a], rows[b]
-                if ca.town_id != cb.town_id:
-                    continue
-                needed = SAME_VILLAGE_SCORE if ca.village_id == cb.village_id else CROSS_VILLAGE_SCORE
-                if similarity(words[a], words[b]) >= needed:
-                    parent[find(a)] = find(b)
-    groups = {}
-    for i in range(len(rows)):
-        groups.setdefault(find(i), []).append(i)
+_taught = frozenset()
+
+
+def group_concerns(rows, *, min_residents=3, places=None):
+    """Hot issues of `rows` (concerns with village and category loaded): groups of one matter
+    (zhenwu.routing.grouping) with at least `min_residents` distinct residents, most first."""
+    places = town_places() if places is None else places
     issues = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        concerns = sorted((rows[i] for i in members), key=lambda c: (c.received_at, c.pk))
+    for group in grouping.group_rows(rows, places=places):
+        concerns = sorted((rows[i] for i in group.members), key=lambda c: (c.received_at, c.pk))
         phones = {c.reporter_phone_hash for c in concerns if c.reporter_phone_hash}
         residents = len(phones) + sum(1 for c in concerns if not c.reporter_phone_hash)
         if residents < min_residents:
             continue
-        shared = {}
-        for i in members:
-            for w in words[i]:
-                shared[w] = shared.get(w, 0) + 1
-        top = sorted((w for w, n in shared.items() if n >= 2), key=lambda w: (-shared[w], w))[:5]
         villages = sorted({c.village.name for c in concerns if c.village_id})
         categories = sorted({c.category.name for c in concerns})
+        title = rows[group.representative].title
         issues.append(HotIssue(
             concerns=concerns, residents=residents, villages=villages, since=concerns[0].received_at,
-            latest=concerns[-1].received_at, words=top, categories=categories,
+            latest=concerns[-1].received_at, words=group.words, categories=categories,
+            label=grouping.strip_places(title, places) if len(villages) > 1 else title,
         ))
     issues.sort(key=lambda h: (-h.residents, -len(h.concerns), -h.latest.timestamp()))
     return issues
