@@ -10,7 +10,7 @@ from zhenwu.lib.widgets import DateInput
 from zhenwu.org.ordering import TreeOrderIterator
 
 from .forms_public import PhotosField
-from .models import CallBackResult, Channel, Outcome, Status, Urgency
+from .models import CallBackResult, Channel, Outcome, PhotoKind, Status, Urgency
 
 _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
 
@@ -171,6 +171,18 @@ class ResolveForm(StaffForm):
         help_text="如实选择：未解决的不要选“已解决”",
     )
     text = _text("办结答复", rows=4)
+    before_photos = PhotosField(label="办理前照片（选填）")
+    after_photos = PhotosField(
+        label="办理后照片（选填）",
+        help_text="照片默认不公开；办结后可逐张选择在公示栏展示（办理前后对比），含人脸、车牌、门牌的请勿公开",
+    )
+
+
+def resolution_photos(data):
+    """A ResolveForm's photos as the (kind, photo) pairs services.resolve_concern takes."""
+    return [(PhotoKind.BEFORE, p) for p in data.get("before_photos") or []] + [
+        (PhotoKind.AFTER, p) for p in data.get("after_photos") or []
+    ]
 
 
 class CallBackForm(StaffForm):

@@ -56,6 +56,7 @@ from .models import (
     MAX_PHOTOS_PER_CONCERN,
     OPEN_STATUSES,
     PROJECT_STAGE_ORDER,
+    RESOLUTION_PHOTO_KINDS,
     CallBack,
     CallBackChannel,
     CallBackResult,
@@ -69,6 +70,8 @@ from .models import (
     FollowerSource,
     Notification,
     Outcome,
+    PhotoKind,
+    PhotoSettings,
     Project,
     ProjectDocument,
     ProjectStage,
@@ -265,9 +268,17 @@ def validate_photos(photos, *, existing=0):
     return checked
 
 
-def _save_photos(concern, checked, *, by):
-    for upload, content_type in checked:
-        photo = ConcernPhoto(concern=concern, content_type=content_type, size=upload.size, uploaded_by=by)
+def _save_photos(concern, checked, *, by, kinds=None):
+    """Store checked photos; `kinds` (one per photo) defaults to the resident's. Whether each
+    starts public on the board is the town's setting (PhotoSettings: not until chosen)."""
+    if not checked:
+        return
+    public = PhotoSettings.public_by_default_for(concern.town_id)
+    kinds = kinds or [PhotoKind.REPORTED] * len(checked)
+    for (upload, content_type), kind in zip(checked, kinds, strict=True):
+        photo = ConcernPhoto(
+            concern=concern, content_type=content_type, size=upload.size, uploaded_by=by, kind=kind, is_public=public
+        )
         photo.file.save(getattr(upload, "name", "photo"), upload, save=False)
         photo.save()
 
@@ -571,7 +582,7 @@ def add_photos(concern, *, photos, by=None):
         _require(access.can_note(by, concern) or access.can_handle(by, concern))
     if concern.status in (Status.DECLINED, Status.DUPLICATE, Status.CLOSED):
         raise TransitionNotAllowed(f"当前状态为{concern.get_status_display()}，不能补充照片")
-    checked = validate_photos(photos, existing=concern.photos.count())
+    checked = validate_photos(photos, existing=concern.photos.filter(kind=PhotoKind.REPORTED).count())
     _save_photos(concern, checked, by=by)
     _event(
         concern,
@@ -823,14 +834,23 @@ def post_update(concern, *, by, text, public, now=None):
 
 
 @transaction.atomic
-def resolve_concern(concern, *, by, outcome, text, now=None):
-    """办结 with an honest outcome and the answer to the resident; waits for the call-back."""
+def resolve_concern(concern, *, by, outcome, text, photos=(), now=None):
+    """办结 with an honest outcome and the answer to the resident; waits for the call-back.
+    `photos` are (kind, upload) pairs, kind 办理前 or 办理后 (PhotoKind.BEFORE/AFTER), checked like
+    the resident's (validate_photos; at most MAX_PHOTOS_PER_CONCERN resolution photos in all)."""
     concern = _lock(concern)
     _require(access.can_handle(by, concern), "只有承办部门可以办结")
     _check_state(concern, (Status.DISPATCHED, Status.IN_PROGRESS), "办结")
     if outcome not in Outcome.values:
         raise ConcernError("请选择办理结果", field="outcome")
     text = _clean_text(text, label="办结答复", field="text")
+    photos = list(photos or ())
+    if any(kind not in RESOLUTION_PHOTO_KINDS for kind, _upload in photos):
+        raise ConcernError("办结照片只能是办理前或办理后的照片", field="photos")
+    checked_photos = validate_photos(
+        [upload for _kind, upload in photos],
+        existing=concern.photos.filter(kind__in=RESOLUTION_PHOTO_KINDS).count() if photos else 0,
+    )
     before = snapshot(concern)
     now = now or timezone.now()
     from_status = concern.status
@@ -846,6 +866,7 @@ def resolve_concern(concern, *, by, outcome, text, now=None):
         concern.responded_at = now
     concern.save()
     _close_supervisions(concern, now)
+    _save_photos(concern, checked_photos, by=by, kinds=[kind for kind, _upload in photos])
     _event(
         concern,
         kind=EventKind.RESOLVED,
@@ -856,9 +877,15 @@ def resolve_concern(concern, *, by, outcome, text, now=None):
         department=concern.department,
         public_text=f"【{Outcome(outcome).label}】{text}",
         is_public=True,
-        data={"outcome": outcome, "workdays": concern.resolution_workdays},
+        data={"outcome": outcome, "workdays": concern.resolution_workdays}
+        | ({"photos": len(checked_photos)} if checked_photos else {}),
     )
-    _audit(concern, before, by=by, note=f"办结（{Outcome(outcome).label}）")
+    _audit(
+        concern,
+        before,
+        by=by,
+        note=f"办结（{Outcome(outcome).label}）" + (f"，附办理照片{len(checked_photos)}张" if checked_photos else ""),
+    )
     notify.tell_residents(concern, f"您的诉求{concern.reference}已办结，稍后将回访，也可在查询页评价。")
     return concern
 

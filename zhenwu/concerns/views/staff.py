@@ -50,6 +50,7 @@ from ..forms_staff import (
     StageForm,
     SuperviseForm,
     UpdateForm,
+    resolution_photos,
 )
 from ..models import (
     AWAITING_RESPONSE_STATUSES,
@@ -67,6 +68,7 @@ from ..models import (
     Status,
     Supervision,
 )
+from ..photos import split_photos
 from ..redaction import redact_text
 from ..similar import find_similar_concerns
 
@@ -287,7 +289,7 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
             "replies": replies.get(state, []),
             "reply_field": reply_field,
             "failed": name == failed_action,
-            "multipart": name == "photos",
+            "multipart": name in ("photos", "resolve"),
         })
     similar = []
     if "duplicate" in actions:
@@ -316,7 +318,7 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "panels": panels,
         "back_url": _home_list(user),
         "events": events,
-        "photos": list(concern.photos.only("id", "concern_id", "uploaded_at")),
+        **_photo_context(user, concern),
         "supervisions": supervisions,
         "call_backs": call_backs,
         "duplicates": list(concern.duplicates.only("id", "reference", "title", "duplicate_of_id")),
@@ -331,6 +333,19 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "can_see_project": bool(
             concern.project_id and Project.objects.visible_to(user).filter(pk=concern.project_id).exists()
         ),
+    }
+
+
+def _photo_context(user, concern):
+    """The concern's photos for the staff page: the resident's, the handler's 办理前/办理后, and
+    whether this user may choose which the public board shows."""
+    photos = list(concern.photos.only("id", "concern_id", "uploaded_at", "kind", "is_public"))
+    reported, resolution = split_photos(photos)
+    return {
+        "photos": reported,
+        "before_photos": resolution["before"],
+        "after_photos": resolution["after"],
+        "can_publish_photos": access.can_publish_photos(user, concern),
     }
 
 
@@ -509,7 +524,13 @@ def concern_update(request, pk):
 @require_POST
 def concern_resolve(request, pk):
     def perform(concern, data):
-        services.resolve_concern(concern, by=request.user, outcome=data["outcome"], text=data["text"])
+        services.resolve_concern(
+            concern,
+            by=request.user,
+            outcome=data["outcome"],
+            text=data["text"],
+            photos=resolution_photos(data),
+        )
 
     return _act(request, pk, "resolve", perform, done="已办结，等待回访")
 
