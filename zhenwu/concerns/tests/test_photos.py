@@ -110,12 +110,12 @@ def test_the_dispatcher_and_the_department_may_publish_and_it_is_audited(make, w
     set_photo_public(photo, public=True, by=getattr(world.users, who))
     photo.refresh_from_db()
     assert photo.is_public is True
-    entry = AuditEntry.objects.get(object_type__contains="concernphoto", object_id=str(photo.pk))
+    entry = AuditEntry.objects.get(object_type="concerns.ConcernPhoto", object_id=str(photo.pk))
     assert "在公示栏公开" in entry.note and entry.changes["is_public"] == [False, True]
     set_photo_public(photo, public=False, by=getattr(world.users, who))
     photo.refresh_from_db()
     assert photo.is_public is False
-    assert AuditEntry.objects.filter(object_type__contains="concernphoto", object_id=str(photo.pk), note__contains="撤下公示栏").count() == 1
+    assert AuditEntry.objects.filter(object_type="concerns.ConcernPhoto", object_id=str(photo.pk), note__contains="撤下公示栏").count() == 1
 
 
 @pytest.mark.parametrize("who", ["grid_worker", "secretary", "leader", "env_handler"])
@@ -126,7 +126,7 @@ def test_others_may_not_publish_a_photo(make, world, who):
         set_photo_public(photo, public=True, by=user)
     photo.refresh_from_db()
     assert photo.is_public is False
-    assert not AuditEntry.objects.filter(object_type__contains="concernphoto", object_id=str(photo.pk), note__contains="公示栏").exists()
+    assert not AuditEntry.objects.filter(object_type="concerns.ConcernPhoto", object_id=str(photo.pk), note__contains="公示栏").exists()
 
 
 # --- staff pages ---------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_the_dispatcher_publishes_and_withdraws_a_photo_from_the_concern_page(cl
     client.logout()
     assert client.get(board_photo_url(photo)).status_code == 404
     assert board_photo_url(photo) not in client.get(f"{BOARD}{concern.reference}/").content.decode()
-    notes = list(AuditEntry.objects.filter(object_type__contains="concernphoto", object_id=str(photo.pk)).values_list("note", flat=True))
+    notes = list(AuditEntry.objects.filter(object_type="concerns.ConcernPhoto", object_id=str(photo.pk)).values_list("note", flat=True))
     assert len(notes) == 2 and "在公示栏公开" in notes[0] + notes[1] and "撤下公示栏" in notes[0] + notes[1]
 
 
