@@ -221,6 +221,20 @@ class ProjectForm(StaffForm):
 
 class PhotoForm(StaffForm):
     photos = PhotosField(label="补充照片")
+    kind = forms.ChoiceField(
+        label="照片类型", choices=PhotoKind.choices, required=False, error_messages=_NO_CHOICE,
+        help_text="办理前、办理后照片由承办部门上传",
+    )
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
+        if len(self.fields["kind"].choices) == 1:
+            del self.fields["kind"]  # nothing to choose: the resident's kind
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or PhotoKind.REPORTED
 
     def clean_photos(self):
         photos = self.cleaned_data.get("photos") or []

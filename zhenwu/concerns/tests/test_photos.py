@@ -272,3 +272,28 @@ def test_the_report_form_says_which_photos_may_be_published(client, world):
     page = text(client.get("/concerns/report/"))
     assert "经工作人员审核后" not in page and "照片会在公示栏展示" in page
 
+
+
+def test_the_handler_adds_a_before_photo_while_handling_from_the_photo_panel(client, login, make, world):
+    concern = make("in_progress")
+    login(world.users.handler)
+    page = client.get(f"/concerns/{concern.pk}/").content.decode()
+    assert 'name="kind"' in page and '<option value="before">办理前</option>' in page
+    response = client.post(f"/concerns/{concern.pk}/photos/", {"photos": [png()], "kind": "before"})
+    assert response.status_code == 302
+    photo = concern.photos.get()
+    assert photo.kind == PhotoKind.BEFORE and photo.is_public is False
+
+
+def test_a_grid_worker_adds_only_the_residents_kind_of_photo(client, login, make, world):
+    concern = make("in_progress")
+    login(world.users.grid_worker)
+    page = client.get(f"/concerns/{concern.pk}/").content.decode()
+    assert 'name="kind"' not in page
+    response = client.post(f"/concerns/{concern.pk}/photos/", {"photos": [png()], "kind": "after"})
+    assert response.status_code == 302
+    assert list(concern.photos.values_list("kind", flat=True)) == ["reported"]
+    with pytest.raises(services.ConcernPermissionDenied):
+        services.add_photos(concern, by=world.users.grid_worker, photos=[png()], kind=PhotoKind.AFTER)
+    with pytest.raises(services.ConcernPermissionDenied):
+        services.add_photos(concern, photos=[png()], kind=PhotoKind.AFTER)  # a resident's link

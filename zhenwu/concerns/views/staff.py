@@ -61,6 +61,7 @@ from ..models import (
     Concern,
     ConcernPhoto,
     Notification,
+    PhotoKind,
     Project,
     ProjectDocument,
     ProjectStage,
@@ -198,6 +199,10 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         return RecategoriseForm(categories=_active_categories().exclude(pk=concern.category_id), **opts)
     if action == "project":
         return ProjectForm(projects=_project_choices(user, concern), **opts)
+    if action == "photos":
+        # 办理前/办理后 photos come from the department holding the concern.
+        kinds = list(PhotoKind) if access.can_handle(user, concern) else [PhotoKind.REPORTED]
+        return PhotoForm(kinds=kinds, **opts)
     form_class = {
         "accept": AcceptForm,
         "decline": DeclineForm,
@@ -209,7 +214,6 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         "close": ReasonForm,
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
-        "photos": PhotoForm,
         **DEADLINE_FORMS,
     }.get(action)
     if form_class is None:
@@ -597,7 +601,7 @@ def concern_project(request, pk):
 @require_POST
 def concern_photos(request, pk):
     def perform(concern, data):
-        services.add_photos(concern, by=request.user, photos=data["photos"])
+        services.add_photos(concern, by=request.user, photos=data["photos"], kind=data.get("kind") or PhotoKind.REPORTED)
 
     return _act(request, pk, "photos", perform, done="照片已上传")
 
