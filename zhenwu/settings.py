@@ -386,6 +386,9 @@ ZHENWU_ANONYMOUS_WRITE_RATES = dict(
 ZHENWU_TOWN_CODE = os.environ.get("ZHENWU_TOWN_CODE", "")
 # The number residents are told to call when the web form refuses them (rate limits, errors).
 ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
+# 回访: 联系不上 may be recorded after this many unanswered attempts on different working days
+# (zhenwu.concerns.callbacks).
+ZHENWU_CALLBACK_ATTEMPTS = max(1, int(os.environ.get("ZHENWU_CALLBACK_ATTEMPTS", "3")))
 
 # The site's public address (scheme and host, no trailing slash), for links that leave the site:
 # every SMS to a resident carries one (zhenwu.concerns.notify). `make run` sets it to its port.
@@ -437,6 +440,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "zhenwu.concerns.models.Channel.choices",
         "ConcernStatusEnum": "zhenwu.concerns.models.Status.choices",
         "CallBackResultEnum": "zhenwu.concerns.models.CallBackResult.choices",
+        "CallAttemptChannelEnum": "zhenwu.concerns.models.AttemptChannel.choices",
     },
 }
 # Where an Open311 request that names no village lands (an area code; default: the town's first

@@ -127,6 +127,8 @@ ACTION_STATES = {
     "note": tuple(s for s in Status if s != Status.DUPLICATE),
     "resolve": (Status.DISPATCHED, Status.IN_PROGRESS),
     "call_back": (Status.RESOLVED,),
+    "call_attempt": (Status.RESOLVED,),
+    "unreachable": (Status.RESOLVED,),
     "close": (Status.RESOLVED,),
     "reopen": (Status.RESOLVED, Status.CLOSED, Status.DECLINED),
     "extend": (Status.DISPATCHED, Status.IN_PROGRESS),
@@ -150,6 +152,8 @@ _ACTION_RIGHTS = {
     "note": can_note,
     "resolve": can_handle,
     "call_back": can_call_back,
+    "call_attempt": can_call_back,
+    "unreachable": can_call_back,
     "close": can_call_back,
     "reopen": can_dispatch,
     "extend": can_handle,
@@ -162,9 +166,11 @@ _ACTION_RIGHTS = {
 }
 
 
-def allowed_actions(user, concern):
+def allowed_actions(user, concern, *, progress=None):
     """The staff actions `user` may take on `concern` in its current state (the buttons its
-    page shows). A project can be started only for categories that allow it, once."""
+    page shows). A project can be started only for categories that allow it, once. 联系不上 only
+    when the call-back attempts allow it (`progress`: the concern's callbacks.CallBackProgress if
+    already known)."""
     allowed = set()
     for action, states in ACTION_STATES.items():
         if concern.status in states and _ACTION_RIGHTS[action](user, concern):
@@ -180,6 +186,13 @@ def allowed_actions(user, concern):
             allowed.discard("extend")
         if "decide_extension" in allowed and decision_refusal(user, concern, pending_extension(concern)):
             allowed.discard("decide_extension")
+    if "unreachable" in allowed:
+        if progress is None:
+            from .callbacks import call_back_progress  # the rule reads the attempts (services' module)
+
+            progress = call_back_progress(concern)
+        if not progress.may_record_unreachable:
+            allowed.discard("unreachable")
     return allowed
 
 

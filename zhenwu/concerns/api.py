@@ -29,8 +29,9 @@ from zhenwu.org.access import visible_areas
 from zhenwu.org.models import Department
 from zhenwu.workdays import calendar as workdays
 
-from . import access, services
+from . import access, callbacks, services
 from .models import (
+    AttemptChannel,
     CallBackResult,
     Category,
     Channel,
@@ -368,6 +369,15 @@ class CallBackSerializer(serializers.Serializer):
     note = _text("回访记录", required=False)
 
 
+class CallAttemptSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=AttemptChannel.choices, required=False, default=AttemptChannel.PHONE)
+    note = _text("情况（如无人接听、关机）", required=False, max_length=callbacks.MAX_ATTEMPT_NOTE_LENGTH)
+
+
+class UnreachableSerializer(serializers.Serializer):
+    reason = _text("说明（诉求人未留电话时必填）", required=False, max_length=services.MAX_REASON_LENGTH)
+
+
 class RecategoriseSerializer(serializers.Serializer):
     category = serializers.CharField(max_length=20, help_text="新类别代码")
     reason = _text("调整理由", required=False, max_length=services.MAX_REASON_LENGTH)
@@ -625,6 +635,13 @@ def _call(name, concern, user, data):
         return services.record_call_back(
             concern, by=user, result=data["result"], solved=data["solved"], note=data.get("note", "")
         )
+    if name == "call-attempt":
+        callbacks.record_call_back_attempt(
+            concern, by=user, channel=data.get("channel", AttemptChannel.PHONE), note=data.get("note", "")
+        )
+        return concern
+    if name == "unreachable":
+        return callbacks.record_unreachable(concern, by=user, reason=data.get("reason", ""))
     if name == "close":
         return services.close_concern(concern, by=user, reason=data["reason"])
     if name == "reopen":
@@ -652,7 +669,9 @@ ACTIONS = {
     "update": (TextSerializer, "发布办理进展（公开）"),
     "note": (TextSerializer, "内部备注"),
     "resolve": (ResolveSerializer, "办结"),
-    "call-back": (CallBackSerializer, "登记电话回访（不满意则重办）"),
+    "call-back": (CallBackSerializer, "登记电话回访（不满意须写明原因，重办）"),
+    "call-attempt": (CallAttemptSerializer, "登记一次未联系上的回访"),
+    "unreachable": (UnreachableSerializer, "登记联系不上（须在规定个数的不同工作日回访未联系上，未留电话的除外），关闭诉求"),
     "close": (ReasonSerializer, "关闭已办结的诉求"),
     "reopen": (ReasonSerializer, "重新办理"),
     "recategorise": (RecategoriseSerializer, "调整类别"),

@@ -39,11 +39,14 @@ from zhenwu.lib.crypto import blind_index
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 
-from . import notify
+from . import callbacks, notify
 from .models import (
     OPEN_STATUSES,
     PROJECT_STAGE_ORDER,
+    VERDICT_RESULTS,
+    AttemptChannel,
     CallBack,
+    CallBackAttempt,
     CallBackChannel,
     CallBackResult,
     Category,
@@ -64,7 +67,6 @@ from .services import (
     accept_concern,
     advance_project_stage,
     allocate_references,
-    close_concern,
     decline_concern,
     dispatch_concern,
     escalate_overdue_concerns,
@@ -243,6 +245,7 @@ class Plan:
     overrides: dict = field(default_factory=dict, repr=False)
     events: list = field(default_factory=list)
     call_backs: list = field(default_factory=list)
+    attempts: list = field(default_factory=list)
     supervisions: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     clock: datetime.datetime | None = None
@@ -546,20 +549,21 @@ def _resolve(plan, at, by, outcome, text=None):
            data={"outcome": outcome, "workdays": wd})
 
 
-def _call_back(plan, at, result, solved, by):
+def _call_back(plan, at, result, solved, by, note=""):
     """回访 by phone (`by`, a dispatcher) or on the follow page (by=None): 满意/基本满意 close the
-    concern, 不满意 reopens it with a fresh resolution clock (record_call_back)."""
-    _step(plan, "call_back", at, by=by, result=result, solved=solved)
+    concern, 不满意 (with its reason, `note`) reopens it with a fresh resolution clock
+    (record_call_back)."""
+    _step(plan, "call_back", at, by=by, result=result, solved=solved, note=note)
     f = plan.fields
     channel = CallBackChannel.PHONE if by else CallBackChannel.FOLLOW_PAGE
     label = _label(by, "诉求人")
     plan.call_backs.append(
-        dict(result=result, solved=solved, at=at, by=by, round=f["reopen_count"] + 1, channel=channel)
+        dict(result=result, solved=solved, at=at, by=by, round=f["reopen_count"] + 1, channel=channel, note=note)
     )
     f.update(callback_result=result, callback_solved=solved, callback_at=at)
     _event(plan, EventKind.CALLED_BACK, at, by, label, Status.RESOLVED, Status.RESOLVED,
            public_text=f"回访结果：{CallBackResult(result).label}（{'已解决' if solved else '未解决'}）",
-           data={"result": result, "solved": solved, "channel": channel})
+           internal_note=note, data={"result": result, "solved": solved, "channel": channel})
     if result != CallBackResult.UNSATISFIED:
         f.update(status=Status.CLOSED, closed_at=at)
         _event(plan, EventKind.CLOSED, at, by, label, Status.RESOLVED, Status.CLOSED,
@@ -575,14 +579,46 @@ def _call_back(plan, at, result, solved, by):
         resolution_due=workdays.add_workdays(at, f["category"].resolution_limit_days, plan.overrides),
     )
     _event(plan, EventKind.REOPENED, at, by, _label(by, "系统"), Status.RESOLVED, f["status"],
-           department=f.get("department"), reason="回访不满意", public_text="回访不满意，重新办理。",
+           department=f.get("department"), reason=note, public_text="回访不满意，重新办理。",
            data={"reopen_count": f["reopen_count"]})
 
 
-def _close(plan, at, by, reason):
-    _step(plan, "close", at, by=by, reason=reason)
-    plan.fields.update(status=Status.CLOSED, closed_at=at)
-    _event(plan, EventKind.CLOSED, at, by, _label(by, ""), Status.RESOLVED, Status.CLOSED, reason=reason,
+def _call_attempt(plan, at, by, note):
+    """A call-back try by phone that did not get through (callbacks.record_call_back_attempt)."""
+    _step(plan, "call_attempt", at, by=by, note=note)
+    f = plan.fields
+    current = f["reopen_count"] + 1
+    plan.attempts.append(dict(round=current, at=at, channel=AttemptChannel.PHONE, by=by, note=note))
+    number = sum(1 for a in plan.attempts if a["round"] == current)
+    _event(plan, EventKind.CALL_ATTEMPT, at, by, _label(by, ""), Status.RESOLVED, Status.RESOLVED,
+           internal_note=note, is_public=False,
+           data={"channel": AttemptChannel.PHONE, "round": current, "attempt": number})
+
+
+def _unreachable(plan, at, by, reason=""):
+    """联系不上 (callbacks.record_unreachable): after attempts on different working days (the
+    reason written by the service), or at once with `reason` when the resident left no phone.
+    Closes the concern."""
+    _step(plan, "unreachable", at, by=by, reason=reason)
+    f = plan.fields
+    current = f["reopen_count"] + 1
+    attempts = [a for a in plan.attempts if a["round"] == current]
+    days = callbacks.attempt_days([CallBackAttempt(at=a["at"]) for a in attempts], plan.overrides)
+    has_phone = bool(f["reporter_phone"])
+    if has_phone:
+        reason = reason or f"{days}个工作日共{len(attempts)}次回访均未联系上"
+        public = f"回访结果：联系不上（{days}个工作日多次回访未接通）"
+    else:
+        public = "回访结果：联系不上（诉求人未留联系电话，无法回访）"
+    plan.call_backs.append(dict(result=CallBackResult.UNREACHABLE, solved=None, at=at, by=by, round=current,
+                                channel=CallBackChannel.PHONE, note=reason))
+    f.update(callback_result=CallBackResult.UNREACHABLE, callback_solved=None, callback_at=at,
+             status=Status.CLOSED, closed_at=at)
+    label = _label(by, "")
+    _event(plan, EventKind.CALLED_BACK, at, by, label, Status.RESOLVED, Status.RESOLVED,
+           public_text=public, internal_note=reason,
+           data={"result": CallBackResult.UNREACHABLE, "attempts": len(attempts), "days": days, "has_phone": has_phone})
+    _event(plan, EventKind.CLOSED, at, by, label, Status.RESOLVED, Status.CLOSED, reason=reason,
            public_text="诉求已办结关闭。")
 
 
@@ -595,7 +631,8 @@ def _settle(plan, now):
 
 def history_kind(plan):
     """What sort of history a plan is, for sampling every sort: its status, reopened or not,
-    督办 or not, registered by staff or not, called back on the phone or the follow page."""
+    督办 or not, registered by staff or not, called back on the phone or the follow page, with
+    unanswered call-back attempts or not."""
     f = plan.fields
     return (
         f["status"],
@@ -603,6 +640,7 @@ def history_kind(plan):
         bool(plan.supervisions),
         f["registered_by"] is not None,
         tuple(c["channel"] for c in plan.call_backs),
+        bool(plan.attempts),
     )
 
 
@@ -718,24 +756,39 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
         return _settle(plan, now)
     solved = rng.random() < {Outcome.FIXED: 0.98, Outcome.PARTLY: 0.45}.get(outcome, 0.3)
     if solved:
-        result = rng.choices(list(CallBackResult), [86, 12, 2])[0]
+        result = rng.choices(list(VERDICT_RESULTS), [86, 12, 2])[0]
     else:
-        result = rng.choices(list(CallBackResult), [20, 45, 35])[0]
+        result = rng.choices(list(VERDICT_RESULTS), [20, 45, 35])[0]
     phone_call = bool(f["reporter_phone"]) and rng.random() < 0.85
-    _call_back(plan, callback, result, solved, dispatcher if phone_call else None)
+    note = UNSATISFIED_NOTES[len(f["text"]) % len(UNSATISFIED_NOTES)] if result == CallBackResult.UNSATISFIED else ""
+    _call_back(plan, callback, result, solved, dispatcher if phone_call else None, note)
     if result != CallBackResult.UNSATISFIED:
         return _settle(plan, now)
 
-    # 不满意: reopened with a fresh clock, resolved again, then closed when the resident could not be reached.
+    # 不满意: reopened with a fresh clock, resolved again, then the resident could not be reached: a
+    # call on each of the next working days, then 联系不上 (or fewer calls, when `now` comes first);
+    # without a phone, 联系不上 at once some days later.
     again = _in_office(max(resolve(callback, f["resolution_due"]), callback + datetime.timedelta(hours=2)), rng,
                        overrides)
     if again > now:
         return _settle(plan, now)
     _resolve(plan, again, handler, Outcome.PARTLY)
     closed = _office_after(again, rng, min_hours=72, max_hours=140, overrides=overrides)
-    if closed > now:
+    if not f["reporter_phone"]:  # nobody to call: 联系不上 at once, with the reason
+        if closed <= now:
+            _unreachable(plan, closed, dispatcher, "诉求人未留联系电话，二次办结后无法回访")
         return _settle(plan, now)
-    _close(plan, closed, dispatcher, "二次办结后多次电话回访未接通，按规定关闭")
+    day = workdays.local_date(again)
+    for number, (hour, minute) in enumerate(((10, 0), (14, 30), (16, 0)), start=1):
+        day = workdays.next_workday(day, overrides)
+        attempt = _local(day, hour, minute)
+        if attempt > now:
+            return _settle(plan, now)
+        _call_attempt(plan, attempt, dispatcher, "电话无人接听" if number < 3 else "电话关机")
+    final = attempt + datetime.timedelta(minutes=10)
+    if final > now:
+        return _settle(plan, now)
+    _unreachable(plan, final, dispatcher)
     return _settle(plan, now)
 
 
@@ -765,9 +818,12 @@ def _replay_step(concern, plan, name, at, arguments):
     if name == "call_back":
         channel = CallBackChannel.PHONE if a["by"] else CallBackChannel.FOLLOW_PAGE
         return record_call_back(concern, result=a["result"], solved=a["solved"], channel=channel, by=a["by"],
-                                now=at)
-    if name == "close":
-        return close_concern(concern, by=a["by"], reason=a["reason"], now=at)
+                                note=a.get("note", ""), now=at)
+    if name == "call_attempt":
+        callbacks.record_call_back_attempt(concern, by=a["by"], note=a["note"], now=at)
+        return Concern.objects.get(pk=concern.pk)
+    if name == "unreachable":
+        return callbacks.record_unreachable(concern, by=a["by"], reason=a.get("reason", ""), now=at)
     if name == "project":
         start_or_join_project(concern, now=at, **a)
     elif name == "plan":
@@ -881,7 +937,8 @@ def _tell_story(*, now, town, villages, grid_of, categories, departments, people
     _call_back(plan, office(resolved + datetime.timedelta(days=2)), CallBackResult.SATISFIED, True, dispatcher)
     replay(plan, now=now)
 
-    # 2. The 梅园—杨梅 road, badly damaged: repaired; waiting for its call-back.
+    # 2. The 梅园—杨梅 road, badly damaged: repaired. The caller left no phone, so the call-back
+    # ends as 联系不上 with the reason (the village checked the repair on the spot).
     plan, responded = story(
         STORY_KEYS[1],
         days_ago=30,
@@ -894,8 +951,11 @@ def _tell_story(*, now, town, villages, grid_of, categories, departments, people
         address="梅园村至杨梅村公路",
         first_update="城建办已会同梅园村、杨梅村现场踏勘，测量破损路段，安排修补。",
     )
-    _resolve(plan, office(responded + datetime.timedelta(days=8, hours=3)), handler, Outcome.FIXED,
+    resolved = office(responded + datetime.timedelta(days=8, hours=3))
+    _resolve(plan, resolved, handler, Outcome.FIXED,
              text="破损道路修补：梅园至杨梅公路坑槽已全部挖补，破损路段重新铺筑沥青。")
+    plan.steps.append(("unreachable", office(resolved + datetime.timedelta(days=2)), dict(
+        by=dispatcher, reason=ROAD_NO_PHONE)))
     replay(plan, now=now)
 
     # 3. The dead-end 岸山路: a project, 财政审批 done, heading to 招投标; a leader's 督办.
@@ -1011,6 +1071,15 @@ def _calendar(overrides, today):
     return calendar
 
 
+# Why a resident was not satisfied (不满意 needs its reason), for the generated call-backs.
+UNSATISFIED_NOTES = [
+    "居民反映问题只处理了一部分，还没有彻底解决",
+    "居民说处理后没几天又出现同样的问题",
+    "居民认为答复没有说清楚什么时候能解决",
+]
+
+ROAD_NO_PHONE = "来电未留联系电话，无法电话回访；梅园村委会已到现场查看，坑槽已修补。"
+
 ROAD_ECHOES = [
     ("杨梅村", "杨梅村到梅园村那段公路坑坑洼洼，前天晚上有人骑摩托车摔了，请镇里派人修一下。", "彭秀兰"),
     ("梅园村", "梅园村口往杨梅方向的路烂得不成样子，拉杨梅的货车都不愿意进来，希望尽快修补。", "黎建华"),
@@ -1059,15 +1128,17 @@ def write_bulk(plans):
         for plan, reference in zip(year_plans, allocate_references(len(year_plans), year=year), strict=True):
             plan.fields["reference"] = reference
     concerns = Concern.objects.bulk_create([Concern(**p.fields) for p in plans], batch_size=500)
-    events, call_backs, supervisions = [], [], []
+    events, call_backs, attempts, supervisions = [], [], [], []
     for plan, concern in zip(plans, concerns, strict=True):
         for e in plan.events:
             events.append(ConcernEvent(concern=concern, **dict(e, public_text=e["public_text"].replace(
                 "{reference}", concern.reference))))
         call_backs += [CallBack(concern=concern, **c) for c in plan.call_backs]
+        attempts += [CallBackAttempt(concern=concern, **a) for a in plan.attempts]
         supervisions += [Supervision(concern=concern, **s) for s in plan.supervisions]
     ConcernEvent.objects.bulk_create(events, batch_size=2000)
     CallBack.objects.bulk_create(call_backs, batch_size=2000)
+    CallBackAttempt.objects.bulk_create(attempts, batch_size=2000)
     Supervision.objects.bulk_create(supervisions, batch_size=2000)
     record_created_many(concerns, note="演示数据：民情诉求")
     return concerns

@@ -18,7 +18,7 @@ from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Area, AreaLevel
 from zhenwu.org.ordering import tree_order
 
-from .models import MAX_PHOTOS_PER_CONCERN, CallBackResult, Category
+from .models import MAX_PHOTOS_PER_CONCERN, VERDICT_RESULTS, Category
 from .services import MAX_TEXT_LENGTH, ConcernError, max_photo_bytes, normalise_phone
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -308,12 +308,12 @@ class CallBackForm(forms.Form):
     )
     result = forms.ChoiceField(
         label="您对办理结果是否满意？",
-        choices=CallBackResult.choices,
+        choices=[(r.value, r.label) for r in VERDICT_RESULTS],
         widget=forms.RadioSelect,
         error_messages={"required": "请选择满意程度", "invalid_choice": "请选择满意程度"},
     )
     note = forms.CharField(
-        label="意见或建议（选填；选择“不满意”时请说明原因）",
+        label="意见或建议（选择“不满意”时必填，请说明原因）",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT_LENGTH}),
     )

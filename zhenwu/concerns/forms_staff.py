@@ -10,7 +10,7 @@ from zhenwu.lib.widgets import DateInput
 from zhenwu.org.ordering import TreeOrderIterator
 
 from .forms_public import PhotosField
-from .models import CallBackResult, Channel, Outcome, PhotoKind, Status, Urgency
+from .models import VERDICT_RESULTS, AttemptChannel, Channel, Outcome, PhotoKind, Status, Urgency
 
 _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
 
@@ -195,11 +195,29 @@ class CallBackForm(StaffForm):
     )
     result = forms.ChoiceField(
         label="满意度",
-        choices=CallBackResult.choices,
+        choices=[(r.value, r.label) for r in VERDICT_RESULTS],
         widget=forms.RadioSelect,
         error_messages={"required": "请选择满意度", **_NO_CHOICE},
     )
-    note = _text("回访记录", rows=2)
+    note = _text("回访记录（选择“不满意”时必填，写明原因）", rows=2)
+
+
+class CallAttemptForm(StaffForm):
+    """回访 that did not reach the resident (callbacks.record_call_back_attempt)."""
+
+    channel = forms.ChoiceField(
+        label="回访方式", choices=AttemptChannel.choices, initial=AttemptChannel.PHONE, error_messages=_NO_CHOICE
+    )
+    note = forms.CharField(
+        label="情况", required=False, max_length=200, help_text="如：无人接听、关机、停机、上门无人",
+        error_messages={"max_length": "情况不能超过200字"},
+    )
+
+
+class UnreachableForm(StaffForm):
+    """联系不上 (callbacks.record_unreachable): the reason is required when no phone was left."""
+
+    reason = _text("说明（未留联系电话时必填）", rows=2)
 
 
 class SuperviseForm(StaffForm):

@@ -74,6 +74,20 @@ class CallBackResult(models.TextChoices):
     SATISFIED = "satisfied", "满意"
     BASICALLY_SATISFIED = "basically_satisfied", "基本满意"
     UNSATISFIED = "unsatisfied", "不满意"
+    # Not a verdict: the call-back ended without reaching the resident (after the set number of
+    # attempts on different working days, or at once when no phone was left). It closes the
+    # concern and is counted on its own, outside the 解决率 and 满意率 denominators.
+    UNREACHABLE = "unreachable", "联系不上"
+
+
+# The resident's own answers (a call that got through, or the follow page).
+VERDICT_RESULTS = (CallBackResult.SATISFIED, CallBackResult.BASICALLY_SATISFIED, CallBackResult.UNSATISFIED)
+
+
+class AttemptChannel(models.TextChoices):
+    PHONE = "phone", "电话"
+    SMS = "sms", "短信"
+    VISIT = "visit", "上门"
 
 
 class CallBackChannel(models.TextChoices):
@@ -93,6 +107,7 @@ class EventKind(models.TextChoices):
     PHOTO_ADDED = "photo_added", "补充照片"
     RESOLVED = "resolved", "办结"
     CALLED_BACK = "called_back", "回访"
+    CALL_ATTEMPT = "call_attempt", "回访未联系上"
     CLOSED = "closed", "关闭"
     REOPENED = "reopened", "重办"
     RECATEGORISED = "recategorised", "调整类别"
@@ -830,7 +845,7 @@ class CallBack(models.Model):
         Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="call_backs"
     )
     result = models.CharField("满意度", max_length=20, choices=CallBackResult.choices)
-    solved = models.BooleanField("问题已解决")
+    solved = models.BooleanField("问题已解决", null=True, blank=True)  # None: 联系不上
     channel = models.CharField("回访方式", max_length=12, choices=CallBackChannel.choices)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -851,6 +866,39 @@ class CallBack(models.Model):
 
     def __str__(self):
         return f"{self.concern_id} {self.get_result_display()}"
+
+
+class CallBackAttempt(models.Model):
+    """回访尝试: one try to reach the resident for the call-back that did not get through (no
+    answer, switched off, a visit finding nobody home). 联系不上 may be recorded once the attempts
+    of the current round (办理轮次) fall on settings.ZHENWU_CALLBACK_ATTEMPTS different working
+    days (zhenwu.concerns.callbacks)."""
+
+    # No index of its own: callback_attempt_round_idx leads with it.
+    concern = models.ForeignKey(
+        Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="call_back_attempts", db_index=False
+    )
+    round = models.PositiveSmallIntegerField("办理轮次", default=1)
+    at = models.DateTimeField("时间", default=timezone.now)
+    channel = models.CharField("方式", max_length=8, choices=AttemptChannel.choices, default=AttemptChannel.PHONE)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="回访人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField("情况", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "回访尝试"
+        verbose_name_plural = "回访尝试"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["concern", "round", "at"], name="callback_attempt_round_idx")]
+
+    def __str__(self):
+        return f"{self.concern_id} 第{self.round}轮 {self.at:%Y-%m-%d}"
 
 
 class ReplyTemplate(models.Model):
@@ -1026,6 +1074,7 @@ class RateSummary(models.Model):
     basically_satisfied = models.PositiveIntegerField(default=0)
     unsatisfied = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
+    unreachable = models.PositiveIntegerField(default=0)
     histogram = models.TextField("办结用时分布", default="[]")  # JSON [working days, concerns, ...]
 
     class Meta:

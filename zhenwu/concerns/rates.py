@@ -21,9 +21,15 @@ recent months move as concerns progress; a month is settled when its concerns ar
   (zhenwu.concerns.deadlines).
 - 解决率 (resolution rate) = solved / assessed.
   Assessed: concerns with a call-back verdict (the latest one, whether by phone or on the follow
-  page). Solved: the resident confirmed at that call-back that the problem is solved.
+  page): 满意, 基本满意 or 不满意. Solved: the resident confirmed at that call-back that the problem
+  is solved.
 - 满意率 (satisfaction rate) = (满意 + 基本满意) / assessed, on the same latest verdicts; the
   counts of each answer are returned too, so a weighted variant can be computed.
+- 联系不上 (unreachable): concerns whose latest call-back ended without reaching the resident
+  (zhenwu.concerns.callbacks: the set number of attempts on different working days, or no phone
+  at all). They are closed but gave no verdict, so they are in neither the 解决率 nor the 满意率
+  denominator; they are counted on their own (`unreachable`). A 不满意 reopens the concern: until
+  its next call-back its latest verdict stays 不满意 (assessed, not solved, not satisfied).
 - Median working days to resolve: the median of resolution_workdays (working days from receipt to
   the latest resolution, zhenwu.workdays.calendar.workdays_between, less the working days it was
   suspended, Concern.suspended_workdays) over concerns currently resolved or closed; for an even
@@ -104,6 +110,7 @@ class RateRow:
     basically_satisfied: int = 0
     unsatisfied: int = 0
     resolved: int = 0
+    unreachable: int = 0
     median_workdays: Decimal | None = None
     histogram: dict = field(default_factory=dict, repr=False)
 
@@ -237,12 +244,13 @@ def rate_conditions(now):
         "due_for_response": held
         & (Q(responded_at__isnull=False) | (Q(response_due__lt=now) & ~Q(status=Status.SUSPENDED))),
         "responded_in_time": held & Q(responded_at__isnull=False, responded_at__lte=F("response_due")),
-        "assessed": Q(callback_at__isnull=False),
+        "assessed": Q(callback_at__isnull=False) & ~Q(callback_result=CallBackResult.UNREACHABLE),
         "solved": Q(callback_at__isnull=False, callback_solved=True),
         "satisfied": Q(callback_result=CallBackResult.SATISFIED),
         "basically_satisfied": Q(callback_result=CallBackResult.BASICALLY_SATISFIED),
         "unsatisfied": Q(callback_result=CallBackResult.UNSATISFIED),
         "resolved": Q(resolved_at__isnull=False),
+        "unreachable": Q(callback_result=CallBackResult.UNREACHABLE),
     }
 
 
@@ -349,6 +357,7 @@ COUNT_FIELDS = (
     "basically_satisfied",
     "unsatisfied",
     "resolved",
+    "unreachable",
 )
 
 

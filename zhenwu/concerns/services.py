@@ -57,6 +57,7 @@ from .models import (
     OPEN_STATUSES,
     PROJECT_STAGE_ORDER,
     RESOLUTION_PHOTO_KINDS,
+    VERDICT_RESULTS,
     CallBack,
     CallBackChannel,
     CallBackResult,
@@ -950,8 +951,8 @@ def _close(concern, *, by, now, public_text, reason="", actor_label=None):
 @transaction.atomic
 def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, by=None, note="", now=None):
     """回访: the resident's verdict, by phone (a dispatcher records it) or on the follow page
-    (by=None; the view checked the private link). 满意/基本满意 close the concern; 不满意 reopens it
-    (重办) and counts a reopening."""
+    (by=None; the view checked the private link). 满意/基本满意 close the concern; 不满意 needs its
+    reason and reopens it (重办, a fresh deadline from now) and counts a reopening."""
     concern = _lock(concern)
     if channel not in CallBackChannel.values:
         raise ConcernError("回访方式不正确", field="channel")
@@ -960,11 +961,13 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
     elif by is not None:
         raise ConcernError("在线评价只能由诉求人在查询页提交", field="channel")
     _check_state(concern, (Status.RESOLVED,), "回访")
-    if result not in CallBackResult.values:
+    if result not in VERDICT_RESULTS:  # 联系不上 is not a verdict: callbacks.record_unreachable
         raise ConcernError("请选择满意度", field="result")
     if solved not in (True, False):
         raise ConcernError("请选择问题是否已解决", field="solved")
-    note = _clean_text(note, label="回访记录", required=False)
+    note = _clean_text(note, label="回访记录", required=False, field="note")
+    if result == CallBackResult.UNSATISFIED and not note:
+        raise ConcernError("选择“不满意”时请填写不满意的原因", field="note")
     before = snapshot(concern)
     now = now or timezone.now()
     CallBack.objects.create(
@@ -995,7 +998,7 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
         data={"result": result, "solved": solved, "channel": channel},
     )
     if result == CallBackResult.UNSATISFIED:
-        _reopen(concern, by=by, now=now, reason=note or "回访不满意", kind_label="回访不满意")
+        _reopen(concern, by=by, now=now, reason=note, kind_label="回访不满意")
         audit_note = "回访不满意，重办"
     else:
         _close(

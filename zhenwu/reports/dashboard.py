@@ -200,14 +200,16 @@ def concern_panel(user, flt, places, *, now=None):
         key="concerns", title="民情办理",
         figures=[("受理诉求", total.received), ("已办结", total.resolved), ("响应率", pct(total.response_rate)),
                  ("解决率", pct(total.resolution_rate)), ("满意率", pct(total.satisfaction_rate)),
+                 ("回访联系不上", total.unreachable),
                  ("办结用时中位数(工作日)", "—" if total.median_workdays is None else total.median_workdays)],
         charts=[
             counts_and_rates("concerns_by_unit", f"各{places.unit_label}诉求与三率", places.unit_label, unit_rows),
             counts_and_rates("concerns_by_month", "各月诉求与三率", "月份", month_rows),
         ],
-        note="按登记月份统计，已合并的重复件不计；三率口径与民情公示页相同。",
+        note="按登记月份统计，已合并的重复件不计；三率口径与民情公示页相同，回访联系不上的单独计数，不计入解决率和满意率。",
         drill={"受理诉求": "concerns_received", "已办结": "concerns_resolved_of_received", "响应率": "response_due",
-               "解决率": "assessed", "满意率": "satisfied", "办结用时中位数(工作日)": "resolution_time"},
+               "解决率": "assessed", "满意率": "satisfied", "回访联系不上": "unreachable",
+               "办结用时中位数(工作日)": "resolution_time"},
     )
 
 

@@ -54,7 +54,8 @@ RULES = {
     "concerns_resolved": "期间内办结（以最近一次办结时间为准）且目前仍为办结或已关闭的诉求。",
     "response_due": "响应率的分母：期间内受理、已派到部门（未被退回）的诉求中，已响应或已过响应期限的。",
     "responded_in_time": "响应率的分子：应响应的诉求中，在响应期限（当日下班）前首次公开答复或办结的。",
-    "assessed": "解决率和满意率的分母：期间内受理的诉求中，有回访结果的（以最近一次回访为准）。",
+    "assessed": "解决率和满意率的分母：期间内受理的诉求中，群众作出回访评价（满意、基本满意或不满意）的（以最近一次回访为准）；联系不上的不计入。",
+    "unreachable": "期间内受理的诉求中，最近一次回访联系不上的（多个工作日回访未接通，或未留联系电话）；单独计数，不计入解决率和满意率。",
     "solved": "解决率的分子：回访时居民确认问题已解决的。",
     "satisfied": "满意率的分子：最近一次回访结果为满意或基本满意的。",
     "resolution_time": "办结用时的统计对象：期间内受理、目前已办结的诉求，用时按登记到最近一次办结的工作日数计。",
@@ -154,7 +155,7 @@ def _concern_figures():
 
     def callback_cells(c):
         return (c.reference, c.title, _local(c.callback_at), c.get_callback_result_display() or "—",
-                yes(c.callback_solved))
+                "—" if c.callback_solved is None else yes(c.callback_solved))
 
     _register(FigureList("response_due", "应响应(件)", response_columns, *part("due_for_response"), response_cells,
                          unit="件", summary=ratio("响应率", "responded_in_time", "response_due")))
@@ -164,6 +165,8 @@ def _concern_figures():
                          summary=ratio("解决率", "solved", "assessed")))
     _register(FigureList("solved", "确认解决(件)", callback_columns, *part("solved"), callback_cells, unit="件",
                          summary=ratio("解决率", "solved", "assessed")))
+    _register(FigureList("unreachable", "联系不上(件)", callback_columns, *part("unreachable"), callback_cells,
+                         unit="件"))
     _register(FigureList("satisfied", "满意和基本满意(件)", callback_columns, *part("satisfied", f.satisfied_records),
                          callback_cells, unit="件", summary=ratio("满意率", "satisfied", "assessed")))
 

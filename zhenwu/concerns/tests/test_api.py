@@ -257,9 +257,27 @@ def test_the_openapi_document_is_valid_openapi_3_and_covers_every_transition(cli
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
     for action in ("accept", "decline", "dispatch", "return", "sign", "update", "note", "resolve",
-                   "call-back", "close", "reopen", "recategorise", "duplicate", "supervise"):
+                   "call-back", "call-attempt", "unreachable", "close", "reopen", "recategorise", "duplicate",
+                   "supervise"):
         assert "post" in paths[f"/api/v1/concerns/{{id}}/{action}/"], action
     for path in ("/api/v1/concerns/", "/api/v1/concerns/{id}/", "/api/v1/categories/", "/api/v1/departments/",
                  "/api/v1/areas/"):
         assert "get" in paths[path]
     assert document["components"]["securitySchemes"]["tokenAuth"]["type"] == "apiKey"
+
+
+def test_call_back_attempts_and_unreachable_through_the_api(as_user, world, submit):
+    from .staff_helpers import in_state
+
+    d = world.users.dispatcher
+    concern = in_state("resolved", submit=submit, world=world)
+    refused = as_user(d, "post", f"/concerns/{concern.pk}/unreachable/", {})
+    assert refused.status_code == 409 and "须在3个不同工作日" in refused.json()["detail"]
+    unhappy = as_user(d, "post", f"/concerns/{concern.pk}/call-back/", {"result": "unsatisfied", "solved": False})
+    assert unhappy.status_code == 400 and unhappy.json()["field"] == "note"
+    made = as_user(d, "post", f"/concerns/{concern.pk}/call-attempt/", {"channel": "sms", "note": "短信未回复"})
+    assert made.status_code == 200 and concern.call_back_attempts.get().channel == "sms"
+
+    no_phone = in_state("resolved", submit=submit, world=world, reporter_phone="")
+    closed = as_user(d, "post", f"/concerns/{no_phone.pk}/unreachable/", {"reason": "未留电话"})
+    assert closed.status_code == 200 and closed.json()["status"] == Status.CLOSED

@@ -59,7 +59,7 @@ def test_a_reopened_concern_is_escalated_again_when_its_new_deadline_passes(late
     services.escalate_overdue_concerns()  # response and resolution both missed
     services.resolve_concern(late, by=u.handler, outcome=Outcome.PARTLY, text="部分处理")
     assert Supervision.objects.filter(closed_at__isnull=True).count() == 0
-    services.record_call_back(late, by=u.dispatcher, result="unsatisfied", solved=False)
+    services.record_call_back(late, by=u.dispatcher, result="unsatisfied", solved=False, note="仍未修好")
     time_machine.move_to(local(2026, 10, 20, 9, 0), tick=False)  # due 19 Oct after reopening on 12 Oct
     assert services.escalate_overdue_concerns().supervisions == 1
     assert Supervision.objects.count() == 3

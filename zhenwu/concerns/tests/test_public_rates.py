@@ -39,7 +39,8 @@ def history(world, submit, time_machine):
         services.resolve_concern(concern, by=handler, outcome=Outcome.FIXED, text="已处理")
         if result is not None:
             services.record_call_back(
-                concern, result=result, solved=solved, channel=CallBackChannel.FOLLOW_PAGE
+                concern, result=result, solved=solved, channel=CallBackChannel.FOLLOW_PAGE,
+                note="还没有解决" if result == CallBackResult.UNSATISFIED else "",
             )
     time_machine.move_to(local(2026, 11, 20, 10), tick=False)
 

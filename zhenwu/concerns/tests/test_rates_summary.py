@@ -7,8 +7,16 @@ import datetime
 import pytest
 from django.db import connection
 
-from zhenwu.concerns import rates_summary, services
-from zhenwu.concerns.models import CallBackChannel, CallBackResult, Concern, Outcome, RateMonth, RateSummary
+from zhenwu.concerns import callbacks, rates_summary, services
+from zhenwu.concerns.models import (
+    CallBackChannel,
+    CallBackResult,
+    Concern,
+    ConcernFollower,
+    Outcome,
+    RateMonth,
+    RateSummary,
+)
 
 from . import test_public_rates
 from .conftest import local
@@ -83,13 +91,22 @@ def test_every_transition_of_an_old_months_concern_keeps_the_page_equal_to_live(
     check(refresh=True)
     # the call-back of an old month's concern, unsatisfied: it reopens
     services.record_call_back(
-        first, result=CallBackResult.UNSATISFIED, solved=False, channel=CallBackChannel.PHONE, by=d
+        first, result=CallBackResult.UNSATISFIED, solved=False, channel=CallBackChannel.PHONE, by=d, note="又坏了"
     )
     check(refresh=True)
     services.resolve_concern(first, by=h, outcome=Outcome.FIXED, text="第三次处理")
     services.record_call_back(
         first, result=CallBackResult.SATISFIED, solved=True, channel=CallBackChannel.FOLLOW_PAGE
     )
+    check(refresh=True)
+    # reopened once more and then not reachable: 联系不上 (the resident's phone taken off the row,
+    # as a resident who asked to be left alone would be, so no attempts are needed)
+    services.reopen_concern(first, by=d, reason="再次反映")
+    services.resolve_concern(first, by=h, outcome=Outcome.FIXED, text="第四次处理")
+    Concern.objects.filter(pk=first.pk).update(reporter_phone="")
+    ConcernFollower.objects.filter(concern=first).delete()
+    callbacks.record_unreachable(first, by=d, reason="诉求人已不再留联系电话")
+    assert "联系不上1件" in bodies(client, world)[1]
     check(refresh=True)
 
 

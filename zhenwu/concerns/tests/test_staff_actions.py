@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from zhenwu.audit.models import AuditAction, AuditEntry
-from zhenwu.concerns import access, deadlines, services
+from zhenwu.concerns import access, callbacks, deadlines, services
 from zhenwu.concerns.models import (
     CallBack,
     Concern,
@@ -59,6 +59,8 @@ def _service_calls(world, original):
         "note": lambda c, u: services.post_update(c, by=u, text="备注", public=False),
         "resolve": lambda c, u: services.resolve_concern(c, by=u, outcome="fixed", text="答复"),
         "call_back": lambda c, u: services.record_call_back(c, by=u, result="satisfied", solved=True),
+        "call_attempt": lambda c, u: callbacks.record_call_back_attempt(c, by=u, note="无人接听"),
+        "unreachable": lambda c, u: callbacks.record_unreachable(c, by=u, reason="未留电话"),
         "close": lambda c, u: services.close_concern(c, by=u, reason="联系不上"),
         "reopen": lambda c, u: services.reopen_concern(c, by=u, reason="重办"),
         "supervise": lambda c, u: services.supervise_concern(c, by=u, note="抓紧办理"),

@@ -107,7 +107,8 @@ def test_a_loader_replays_a_past_history_with_now_while_the_clock_is_elsewhere(s
     )
     assert concern.resolution_workdays == 3
     concern = services.record_call_back(
-        concern, by=u.dispatcher, result=CallBackResult.UNSATISFIED, solved=False, now=local(2026, 10, 12, 9)
+        concern, by=u.dispatcher, result=CallBackResult.UNSATISFIED, solved=False, note="仍堵",
+        now=local(2026, 10, 12, 9),
     )
     assert concern.status == Status.IN_PROGRESS and concern.reopen_count == 1
     assert concern.resolution_due == end_of_day(datetime.date(2026, 10, 19))  # 5 working days from 12 Oct

@@ -761,6 +761,7 @@ def _rates_body(now, today, months, month, towns, town, wanted):
             "department": department,
             "trend": trend,
             "updated_at": now,
+            "callback_attempts": settings.ZHENWU_CALLBACK_ATTEMPTS,
         },
     )
 

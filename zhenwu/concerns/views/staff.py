@@ -29,12 +29,14 @@ from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 
 from .. import access, services
+from ..callbacks import call_back_progress
 from ..deadlines import pending_extension
 from ..forms_deadlines import ExtensionDecisionForm, ExtensionRequestForm, ResumeForm, SuspendForm
 from ..forms_staff import (
     AcceptForm,
     AdvanceForm,
     BulkDispatchForm,
+    CallAttemptForm,
     CallBackForm,
     ConcernFilterForm,
     DeclineForm,
@@ -49,6 +51,7 @@ from ..forms_staff import (
     ResolveForm,
     StageForm,
     SuperviseForm,
+    UnreachableForm,
     UpdateForm,
     resolution_photos,
 )
@@ -77,7 +80,6 @@ PAGE_SIZE = 20
 INBOX_ROLES = access.DISPATCH_ROLES
 LIST_ROLES = AREA_SCOPED + (Role.HANDLER,)
 SUPERVISION_ROLES = access.SUPERVISE_ROLES
-CALLBACK_ROLES = access.DISPATCH_ROLES
 # Staff who may register a call or a walk-in here: those with an area to file it under.
 REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER)
 
@@ -211,6 +213,8 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         "update": UpdateForm,
         "resolve": ResolveForm,
         "call_back": CallBackForm,
+        "call_attempt": CallAttemptForm,
+        "unreachable": UnreachableForm,
         "close": ReasonForm,
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
@@ -238,6 +242,8 @@ ACTION_PANELS = [
     ("call_back", "电话回访", "登记回访结果", "concerns:concern_call_back"),
     ("decide_extension", "延期审批", "提交审批", "concerns:concern_decide_extension"),
     ("resume", "恢复办理", "恢复办理", "concerns:concern_resume"),
+    ("call_attempt", "回访未联系上", "登记未联系上", "concerns:concern_call_attempt"),
+    ("unreachable", "联系不上（结束回访）", "登记联系不上", "concerns:concern_unreachable"),
     ("supervise", "督办", "督办", "concerns:concern_supervise"),
     ("extend", "申请延期", "提交延期申请", "concerns:concern_extend"),
     ("suspend", "挂起", "挂起", "concerns:concern_suspend"),
@@ -263,7 +269,8 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         )
         .get(pk=concern.pk)
     )
-    actions = access.allowed_actions(user, concern)
+    progress = call_back_progress(concern) if concern.status == Status.RESOLVED else None
+    actions = access.allowed_actions(user, concern, progress=progress)
     forms = {}
     for action in sorted(actions):
         form = _blank_form(action, concern, user)
@@ -325,6 +332,8 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         **_photo_context(user, concern),
         "supervisions": supervisions,
         "call_backs": call_backs,
+        "call_back_progress": progress,
+        "call_back_attempts": list(concern.call_back_attempts.select_related("by")),
         "duplicates": list(concern.duplicates.only("id", "reference", "title", "duplicate_of_id")),
         "similar": similar,
         "can_reveal": access.can_reveal_reporter(user, concern),
@@ -874,27 +883,6 @@ def supervision(request):
     })
 
 
-@login_required
-def callback_list(request):
-    """回访: resolved concerns waiting for the resident's verdict, oldest resolution first."""
-    user = request.user
-    _require_role(user, CALLBACK_ROLES, "回访列表仅供民情受理员使用")
-    concerns = (
-        Concern.objects.visible_to(user)
-        .awaiting_call_back()
-        .for_list()
-        .defer(None)
-        .defer("text", "reporter_name")
-        .select_related("category", "department", "village", "area", "project")
-    )
-    page = _page(request, concerns)
-    return _render_list(request, "concerns/staff_callback_list.html", {
-        "page": page,
-        "querystring": _querystring(request),
-        "form": CallBackForm(),
-    })
-
-
 # --- notifications -------------------------------------------------------------------------------
 
 
@@ -1079,7 +1067,6 @@ urlpatterns = [
     path("queue/", queue, name="queue"),
     path("list/", concern_list, name="concern_list"),
     path("supervision/", supervision, name="supervision"),
-    path("callbacks/", callback_list, name="callback_list"),
     path("notifications/", notification_list, name="notification_list"),
     path("notifications/read/", notifications_read, name="notifications_read"),
     path("<int:pk>/", concern_detail, name="concern_detail"),

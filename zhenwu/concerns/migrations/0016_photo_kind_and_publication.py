@@ -18,7 +18,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('concerns', '0013_phone_codes_recovered_links_and_follower_phone_index'),
+        ('concerns', '0015_event_kinds_of_extensions_and_call_backs'),
         ('org', '0003_resident_tags_statistics'),
     ]
 
