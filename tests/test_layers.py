@@ -40,12 +40,12 @@ def test_the_tree_keeps_the_layers():
 def test_a_lower_app_importing_a_higher_one_is_reported(tmp_path):
     tree = _copy_tree(tmp_path)
     assert _lint(tree).returncode == 0  # the copy, as it is, keeps them
-    services = tree / "zhenwu" / "concerns" / "services.py"
+    services = tree / "zhenwu" / "concerns" / "services" / "workflow.py"
     services.write_text(services.read_text() + "\n\ndef _suggest():\n    from zhenwu.routing.services import predict  # noqa\n")
     result = _lint(tree)
     assert result.returncode == 1
     assert "zhenwu.concerns is not allowed to import zhenwu.routing" in result.stdout
-    assert "zhenwu.concerns.services -> zhenwu.routing.services" in result.stdout
+    assert "zhenwu.concerns.services.workflow -> zhenwu.routing.services" in result.stdout
 
 
 def test_a_sibling_importing_a_sibling_is_reported(tmp_path):

@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 
 from zhenwu.concerns import services
 from zhenwu.concerns.forms_public import clean_photo
-from zhenwu.concerns.models import Category, Channel, Outcome
+from zhenwu.concerns.models import Category, Channel, Outcome, PhotoKind
+from zhenwu.concerns.photos import set_photo_public
 from zhenwu.lib.reading_mode import COOKIE_NAME, ELDER
 
 pytestmark = pytest.mark.browser
@@ -84,7 +85,12 @@ def town_at_work(cast, settings, tmp_path):
     services.dispatch_concern(road.concern, by=users.dispatcher)
     services.start_or_join_project(road.concern, by=users.handler, name="岸山路提质改造")
     road.concern.refresh_from_db()
-    services.resolve_concern(road.concern, by=users.handler, outcome=Outcome.FIXED, text="路面已修补。")
+    after = clean_photo(SimpleUploadedFile("after.png", _png(), content_type="image/png"))
+    services.resolve_concern(
+        road.concern, by=users.handler, outcome=Outcome.FIXED, text="路面已修补。", photos=[(PhotoKind.AFTER, after)]
+    )
+    for published in road.concern.photos.all():  # the board shows photos staff published
+        set_photo_public(published, public=True, by=users.dispatcher)
     return {"sewage": sewage, "road": road.concern, "road_token": road.follow_token}
 
 

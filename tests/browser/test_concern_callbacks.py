@@ -23,7 +23,7 @@ def _fits(page):
 
 def _working_days_before(today, count):
     """The `count` working days before `today`, oldest first."""
-    overrides = services.workday_overrides()
+    overrides = workdays.workday_overrides()
     days, day = [], today
     while len(days) < count:
         day -= datetime.timedelta(days=1)

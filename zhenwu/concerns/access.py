@@ -59,6 +59,12 @@ def can_handle(user, concern):
     return role == Role.TOWN_ADMIN and in_scope(user, concern)
 
 
+def can_publish_photos(user, concern):
+    """Choose which of the concern's photos the public board shows: those who answer for the
+    concern in public (the dispatcher and the department holding it)."""
+    return can_dispatch(user, concern) or can_handle(user, concern)
+
+
 def can_note(user, concern):
     return role_of(user) in NOTE_ROLES and in_scope(user, concern)
 

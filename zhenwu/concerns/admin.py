@@ -9,7 +9,7 @@ from django.contrib import admin
 
 from zhenwu.audit.services import record_create, record_delete, record_update, snapshot
 
-from .models import Category, Concern, ReplyTemplate, ServiceAttribute
+from .models import Category, Concern, PhotoSettings, ReplyTemplate, ServiceAttribute
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -82,3 +82,10 @@ class ServiceAttributeAdmin(AuditedAdmin):
     list_display = ("category", "order", "code", "description", "datatype", "required")
     list_filter = ("category", "datatype")
     list_select_related = ("category",)
+
+
+@admin.register(PhotoSettings)
+class PhotoSettingsAdmin(AuditedAdmin):
+    """Per town: whether new concern photos start public on the board (default: not until chosen)."""
+
+    list_display = ("town", "public_by_default", "updated_at")

@@ -10,7 +10,7 @@ from zhenwu.lib.widgets import DateInput
 from zhenwu.org.ordering import TreeOrderIterator
 
 from .forms_public import PhotosField
-from .models import VERDICT_RESULTS, AttemptChannel, Channel, Outcome, Status, Urgency
+from .models import VERDICT_RESULTS, AttemptChannel, Channel, Outcome, PhotoKind, Status, Urgency
 
 _NO_CHOICE = {"invalid_choice": "选项不存在，请重新选择"}
 
@@ -171,6 +171,18 @@ class ResolveForm(StaffForm):
         help_text="如实选择：未解决的不要选“已解决”",
     )
     text = _text("办结答复", rows=4)
+    before_photos = PhotosField(label="办理前照片（选填）")
+    after_photos = PhotosField(
+        label="办理后照片（选填）",
+        help_text="照片默认不公开；办结后可逐张选择在公示栏展示（办理前后对比），含人脸、车牌、门牌的请勿公开",
+    )
+
+
+def resolution_photos(data):
+    """A ResolveForm's photos as the (kind, photo) pairs services.resolve_concern takes."""
+    return [(PhotoKind.BEFORE, p) for p in data.get("before_photos") or []] + [
+        (PhotoKind.AFTER, p) for p in data.get("after_photos") or []
+    ]
 
 
 class CallBackForm(StaffForm):
@@ -227,6 +239,20 @@ class ProjectForm(StaffForm):
 
 class PhotoForm(StaffForm):
     photos = PhotosField(label="补充照片")
+    kind = forms.ChoiceField(
+        label="照片类型", choices=PhotoKind.choices, required=False, error_messages=_NO_CHOICE,
+        help_text="办理前、办理后照片由承办部门上传",
+    )
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
+        if len(self.fields["kind"].choices) == 1:
+            del self.fields["kind"]  # nothing to choose: the resident's kind
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or PhotoKind.REPORTED
 
     def clean_photos(self):
         photos = self.cleaned_data.get("photos") or []

@@ -453,12 +453,27 @@ def _photo_path(instance, filename):
 MAX_PHOTOS_PER_CONCERN = 9
 
 
+class PhotoKind(models.TextChoices):
+    REPORTED = "reported", "诉求人"
+    BEFORE = "before", "办理前"
+    AFTER = "after", "办理后"
+
+
+# Photos a handler attaches when resolving (办理前后对比); at most MAX_PHOTOS_PER_CONCERN of them,
+# counted apart from the resident's.
+RESOLUTION_PHOTO_KINDS = (PhotoKind.BEFORE, PhotoKind.AFTER)
+
+
 class ConcernPhoto(models.Model):
     """诉求照片 (up to MAX_PHOTOS_PER_CONCERN per concern), stored through the storage API under a
-    random name; served later through a view that checks who asks."""
+    random name; served later through a view that checks who asks. `kind` says whose photo it is
+    (the resident's, or the handler's 办理前/办理后); only photos staff published (`is_public`) are
+    shown on the public board."""
 
     concern = models.ForeignKey(Concern, verbose_name="诉求", on_delete=models.PROTECT, related_name="photos")
     file = models.FileField("照片", upload_to=_photo_path)
+    kind = models.CharField("照片类型", max_length=10, choices=PhotoKind.choices, default=PhotoKind.REPORTED)
+    is_public = models.BooleanField("在公示栏公开", default=False)
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小(字节)")
     uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
@@ -478,6 +493,34 @@ class ConcernPhoto(models.Model):
 
     def __str__(self):
         return f"{self.concern_id} 照片{self.pk}"
+
+
+class PhotoSettings(models.Model):
+    """照片公开设置 of a town: whether a newly uploaded photo shows on the public board before staff
+    choose (default: no photo is public until a dispatcher or the department publishes it)."""
+
+    town = models.OneToOneField(
+        "org.Area", verbose_name="镇", on_delete=models.CASCADE, related_name="concern_photo_settings"
+    )
+    public_by_default = models.BooleanField(
+        "新照片默认公开", default=False,
+        help_text="不勾选时，照片须经工作人员审核、逐张选择后才在公示栏显示",
+    )
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "照片公开设置"
+        verbose_name_plural = "照片公开设置"
+
+    def __str__(self):
+        return f"{self.town} 照片公开设置"
+
+    @classmethod
+    def public_by_default_for(cls, town_id):
+        """Whether a new photo of a concern in `town_id` starts public (False without a row)."""
+        if town_id is None:
+            return False
+        return bool(cls.objects.filter(town_id=town_id).values_list("public_by_default", flat=True).first())
 
 
 class FollowerSource(models.TextChoices):

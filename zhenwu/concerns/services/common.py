@@ -27,6 +27,8 @@ from ..models import (
     Concern,
     ConcernEvent,
     ConcernPhoto,
+    PhotoKind,
+    PhotoSettings,
     ReferenceCounter,
     Supervision,
     Urgency,
@@ -208,9 +210,17 @@ def validate_photos(photos, *, existing=0):
     return checked
 
 
-def _save_photos(concern, checked, *, by):
-    for upload, content_type in checked:
-        photo = ConcernPhoto(concern=concern, content_type=content_type, size=upload.size, uploaded_by=by)
+def _save_photos(concern, checked, *, by, kinds=None):
+    """Store checked photos; `kinds` (one per photo) defaults to the resident's. Whether each
+    starts public on the board is the town's setting (PhotoSettings: not until chosen)."""
+    if not checked:
+        return
+    public = PhotoSettings.public_by_default_for(concern.town_id)
+    kinds = kinds or [PhotoKind.REPORTED] * len(checked)
+    for (upload, content_type), kind in zip(checked, kinds, strict=True):
+        photo = ConcernPhoto(
+            concern=concern, content_type=content_type, size=upload.size, uploaded_by=by, kind=kind, is_public=public
+        )
         photo.file.save(getattr(upload, "name", "photo"), upload, save=False)
         photo.save()
 

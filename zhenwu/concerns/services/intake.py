@@ -18,6 +18,7 @@ from zhenwu.workdays.calendar import workday_overrides
 
 from .. import access, notify, signals
 from ..models import (
+    RESOLUTION_PHOTO_KINDS,
     Category,
     Channel,
     Concern,
@@ -25,11 +26,13 @@ from ..models import (
     EventKind,
     FollowerSource,
     Notification,
+    PhotoKind,
     Status,
     Urgency,
 )
 from .common import (
     ConcernError,
+    ConcernPermissionDenied,
     SubmitResult,
     TransitionNotAllowed,
     _actor,
@@ -262,15 +265,20 @@ def follow_concern(concern, *, phone="", note="", now=None):
 
 
 @transaction.atomic
-def add_photos(concern, *, photos, by=None):
-    """Add photos to a concern (the reporter on the follow page, or staff); at most nine in all."""
+def add_photos(concern, *, photos, by=None, kind=PhotoKind.REPORTED):
+    """Add photos to a concern (the reporter on the follow page, or staff); at most nine of the
+    resident's kind, and nine 办理前/办理后 ones, which only the department holding the concern adds
+    (`kind`: PhotoKind)."""
     concern = _lock(concern)
     if by is not None:
         _require(access.can_note(by, concern) or access.can_handle(by, concern))
+    if kind not in PhotoKind.values or (kind != PhotoKind.REPORTED and (by is None or not access.can_handle(by, concern))):
+        raise ConcernPermissionDenied("只有承办部门可以上传办理前后照片")
     if concern.status in (Status.DECLINED, Status.DUPLICATE, Status.CLOSED):
         raise TransitionNotAllowed(f"当前状态为{concern.get_status_display()}，不能补充照片")
-    checked = validate_photos(photos, existing=concern.photos.count())
-    _save_photos(concern, checked, by=by)
+    group = [PhotoKind.REPORTED] if kind == PhotoKind.REPORTED else list(RESOLUTION_PHOTO_KINDS)
+    checked = validate_photos(photos, existing=concern.photos.filter(kind__in=group).count())
+    _save_photos(concern, checked, by=by, kinds=[kind] * len(checked))
     _event(
         concern,
         kind=EventKind.PHOTO_ADDED,

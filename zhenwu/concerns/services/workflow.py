@@ -16,6 +16,7 @@ from zhenwu.workdays.calendar import workday_overrides
 from .. import access, notify
 from ..models import (
     OPEN_STATUSES,
+    RESOLUTION_PHOTO_KINDS,
     VERDICT_RESULTS,
     CallBack,
     CallBackChannel,
@@ -41,7 +42,9 @@ from .common import (
     _label,
     _lock,
     _require,
+    _save_photos,
     response_limit_days,
+    validate_photos,
 )
 
 
@@ -266,14 +269,23 @@ def post_update(concern, *, by, text, public, now=None):
 
 
 @transaction.atomic
-def resolve_concern(concern, *, by, outcome, text, now=None):
-    """办结 with an honest outcome and the answer to the resident; waits for the call-back."""
+def resolve_concern(concern, *, by, outcome, text, photos=(), now=None):
+    """办结 with an honest outcome and the answer to the resident; waits for the call-back.
+    `photos` are (kind, upload) pairs, kind 办理前 or 办理后 (PhotoKind.BEFORE/AFTER), checked like
+    the resident's (validate_photos; at most MAX_PHOTOS_PER_CONCERN resolution photos in all)."""
     concern = _lock(concern)
     _require(access.can_handle(by, concern), "只有承办部门可以办结")
     _check_state(concern, (Status.DISPATCHED, Status.IN_PROGRESS), "办结")
     if outcome not in Outcome.values:
         raise ConcernError("请选择办理结果", field="outcome")
     text = _clean_text(text, label="办结答复", field="text")
+    photos = list(photos or ())
+    if any(kind not in RESOLUTION_PHOTO_KINDS for kind, _upload in photos):
+        raise ConcernError("办结照片只能是办理前或办理后的照片", field="photos")
+    checked_photos = validate_photos(
+        [upload for _kind, upload in photos],
+        existing=concern.photos.filter(kind__in=RESOLUTION_PHOTO_KINDS).count() if photos else 0,
+    )
     before = snapshot(concern)
     now = now or timezone.now()
     from_status = concern.status
@@ -289,6 +301,7 @@ def resolve_concern(concern, *, by, outcome, text, now=None):
         concern.responded_at = now
     concern.save()
     _close_supervisions(concern, now)
+    _save_photos(concern, checked_photos, by=by, kinds=[kind for kind, _upload in photos])
     _event(
         concern,
         kind=EventKind.RESOLVED,
@@ -299,9 +312,15 @@ def resolve_concern(concern, *, by, outcome, text, now=None):
         department=concern.department,
         public_text=f"【{Outcome(outcome).label}】{text}",
         is_public=True,
-        data={"outcome": outcome, "workdays": concern.resolution_workdays},
+        data={"outcome": outcome, "workdays": concern.resolution_workdays}
+        | ({"photos": len(checked_photos)} if checked_photos else {}),
     )
-    _audit(concern, before, by=by, note=f"办结（{Outcome(outcome).label}）")
+    _audit(
+        concern,
+        before,
+        by=by,
+        note=f"办结（{Outcome(outcome).label}）" + (f"，附办理照片{len(checked_photos)}张" if checked_photos else ""),
+    )
     notify.tell_residents(concern, f"您的诉求{concern.reference}已办结，稍后将回访，也可在查询页评价。")
     return concern
 

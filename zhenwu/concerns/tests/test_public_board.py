@@ -12,6 +12,7 @@ from PIL import Image
 
 from zhenwu.concerns import services
 from zhenwu.concerns.models import CallBackResult, Concern, ConcernPhoto, Outcome
+from zhenwu.concerns.photos import set_photo_public
 from zhenwu.concerns.rates import concern_rates
 from zhenwu.concerns.views import public as views_public
 
@@ -171,8 +172,11 @@ def test_a_detail_page_shows_the_timeline_photos_and_project(client, world, town
     assert "当前阶段：初步设计评审" in page and "竣工" in page
     assert "跟进这一条" in page
     photo = ConcernPhoto.objects.get(concern=town["accepted"])
-    detail = client.get(f"{BOARD}{town['accepted'].reference}/").content.decode()
-    assert f"/concerns/board/{town['accepted'].reference}/photos/{photo.pk}/" in detail
+    photo_url = f"/concerns/board/{town['accepted'].reference}/photos/{photo.pk}/"
+    # a resident's photo shows only once staff published it
+    assert photo_url not in client.get(f"{BOARD}{town['accepted'].reference}/").content.decode()
+    set_photo_public(photo, public=True, by=world.users.dispatcher)
+    assert photo_url in client.get(f"{BOARD}{town['accepted'].reference}/").content.decode()
     assert "跟进这一条" not in client.get(f"{BOARD}{town['closed'].reference}/").content.decode()
 
 
@@ -190,11 +194,14 @@ def test_a_concern_not_on_the_board_gets_a_chinese_404(client, town, key):
 
 def test_photos_are_served_for_public_concerns_only(client, world, submit, town):
     photo = ConcernPhoto.objects.get(concern=town["accepted"])
+    assert client.get(f"{BOARD}{town['accepted'].reference}/photos/{photo.pk}/").status_code == 404
+    set_photo_public(photo, public=True, by=world.users.dispatcher)
     response = client.get(f"{BOARD}{town['accepted'].reference}/photos/{photo.pk}/")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     hidden = submit(text="未受理的照片", photos=[png()]).concern
     hidden_photo = ConcernPhoto.objects.get(concern=hidden)
+    set_photo_public(hidden_photo, public=True, by=world.users.dispatcher)  # published, but not yet accepted
     assert client.get(f"{BOARD}{hidden.reference}/photos/{hidden_photo.pk}/").status_code == 404
     # a public concern's URL does not open another concern's photo
     assert client.get(f"{BOARD}{town['accepted'].reference}/photos/{hidden_photo.pk}/").status_code == 404

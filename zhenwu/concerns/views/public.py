@@ -57,10 +57,13 @@ from ..models import (
     ConcernEvent,
     ConcernPhoto,
     EventKind,
+    PhotoKind,
+    PhotoSettings,
     Project,
     ProjectStage,
     Status,
 )
+from ..photos import is_visible, split_photos, visible_photos
 from ..rates import EMPTY_LABELS, SKIP, combine_rows, group_labels, summarise
 from ..redaction import redact_concern_text, redact_text
 from ..similar import find_similar_concerns
@@ -191,13 +194,22 @@ def _project(concern):
 
 
 def _concern_context(concern, *, redact, include_own=False, now=None):
+    """`include_own`: the reporter's own view (their private link), which also shows what they
+    added: their updates and their photos, published or not."""
     now = now or timezone.now()
+    every_photo = list(
+        concern.photos.order_by("uploaded_at", "id").only("id", "concern_id", "kind", "is_public")
+    )
+    reported, resolution = split_photos([p for p in every_photo if is_visible(p, reporter=include_own)])
     return {
         "concern": concern,
         "title": redact_concern_text(concern, concern.title) if redact else concern.title,
         "text": redact_concern_text(concern, concern.text) if redact else concern.text,
         "timeline": _timeline(concern, redact=redact, include_own=include_own),
-        "photos": list(concern.photos.order_by("uploaded_at", "id").only("id", "concern_id")),
+        "photos": reported,
+        "reported_photo_count": sum(1 for p in every_photo if p.kind == PhotoKind.REPORTED),
+        "before_photos": resolution["before"],
+        "after_photos": resolution["after"],
         "project": _project(concern),
         "due_day": _local_day(concern.resolution_due),
         "overdue": concern.is_overdue(now),
@@ -272,6 +284,8 @@ def report(request):
             "photos_lost": photos_lost,
             "max_photo_bytes": services.max_photo_bytes(),
             "max_photo_mb": services.max_photo_bytes() // (1024 * 1024),
+            # What the form promises about publication must hold in every town it serves.
+            "photos_reviewed": not PhotoSettings.objects.filter(public_by_default=True).exists(),
         },
         status=status,
     )
@@ -375,7 +389,7 @@ def _render_follow(request, concern, token, is_reporter, *, forms=None, status=2
             "info_form": forms.get("info") or AddInformationForm(),
             "photos_form": forms.get("photos") or AddPhotosForm(),
             "callback_form": forms.get("callback") or CallBackForm(),
-            "photo_room": max(0, MAX_PHOTOS_PER_CONCERN - len(context["photos"])),
+            "photo_room": max(0, MAX_PHOTOS_PER_CONCERN - context["reported_photo_count"]),
             "follow_url": _follow_url(request, concern, token),
             "submitted": request.GET.get("new") == "1",
         }
@@ -484,10 +498,10 @@ def follow_call_back(request, reference, token):
 @never_cache
 @require_GET
 def follow_photo(request, reference, token, pk):
-    concern, _is_reporter, refused = _followed(request, reference, token)
+    concern, is_reporter, refused = _followed(request, reference, token)
     if refused:
         return refused
-    photo = ConcernPhoto.objects.filter(pk=pk, concern=concern).first()
+    photo = visible_photos(concern, reporter=is_reporter).filter(pk=pk).first()
     if photo is None:
         raise Http404("照片不存在")
     return _serve_photo(photo, cache_control="private, no-store")
@@ -597,7 +611,9 @@ def board_detail(request, reference):
 @require_GET
 def board_photo(request, reference, pk):
     photo = (
-        ConcernPhoto.objects.filter(pk=pk, concern__reference=reference, concern__status__in=PUBLIC_STATUSES)
+        ConcernPhoto.objects.filter(
+            pk=pk, is_public=True, concern__reference=reference, concern__status__in=PUBLIC_STATUSES
+        )
         .only("id", "file", "content_type")
         .first()
     )

@@ -53,6 +53,7 @@ from ..forms_staff import (
     SuperviseForm,
     UnreachableForm,
     UpdateForm,
+    resolution_photos,
 )
 from ..models import (
     AWAITING_RESPONSE_STATUSES,
@@ -63,6 +64,7 @@ from ..models import (
     Concern,
     ConcernPhoto,
     Notification,
+    PhotoKind,
     Project,
     ProjectDocument,
     ProjectStage,
@@ -70,6 +72,7 @@ from ..models import (
     Status,
     Supervision,
 )
+from ..photos import split_photos
 from ..redaction import redact_text
 from ..similar import find_similar_concerns
 
@@ -186,6 +189,10 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         return RecategoriseForm(categories=_active_categories().exclude(pk=concern.category_id), **opts)
     if action == "project":
         return ProjectForm(projects=_project_choices(user, concern), **opts)
+    if action == "photos":
+        # 办理前/办理后 photos come from the department holding the concern.
+        kinds = list(PhotoKind) if access.can_handle(user, concern) else [PhotoKind.REPORTED]
+        return PhotoForm(kinds=kinds, **opts)
     form_class = {
         "accept": AcceptForm,
         "decline": DeclineForm,
@@ -199,7 +206,6 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         "close": ReasonForm,
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
-        "photos": PhotoForm,
         **DEADLINE_FORMS,
     }.get(action)
     if form_class is None:
@@ -282,7 +288,7 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
             "replies": replies.get(state, []),
             "reply_field": reply_field,
             "failed": name == failed_action,
-            "multipart": name == "photos",
+            "multipart": name in ("photos", "resolve"),
         })
     similar = []
     if "duplicate" in actions:
@@ -311,7 +317,7 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "panels": panels,
         "back_url": _home_list(user),
         "events": events,
-        "photos": list(concern.photos.only("id", "concern_id", "uploaded_at")),
+        **_photo_context(user, concern),
         "supervisions": supervisions,
         "call_backs": call_backs,
         "call_back_progress": progress,
@@ -328,6 +334,19 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
         "can_see_project": bool(
             concern.project_id and Project.objects.visible_to(user).filter(pk=concern.project_id).exists()
         ),
+    }
+
+
+def _photo_context(user, concern):
+    """The concern's photos for the staff page: the resident's, the handler's 办理前/办理后, and
+    whether this user may choose which the public board shows."""
+    photos = list(concern.photos.only("id", "concern_id", "uploaded_at", "kind", "is_public"))
+    reported, resolution = split_photos(photos)
+    return {
+        "photos": reported,
+        "before_photos": resolution["before"],
+        "after_photos": resolution["after"],
+        "can_publish_photos": access.can_publish_photos(user, concern),
     }
 
 
@@ -506,7 +525,13 @@ def concern_update(request, pk):
 @require_POST
 def concern_resolve(request, pk):
     def perform(concern, data):
-        services.resolve_concern(concern, by=request.user, outcome=data["outcome"], text=data["text"])
+        services.resolve_concern(
+            concern,
+            by=request.user,
+            outcome=data["outcome"],
+            text=data["text"],
+            photos=resolution_photos(data),
+        )
 
     return _act(request, pk, "resolve", perform, done="已办结，等待回访")
 
@@ -573,7 +598,7 @@ def concern_project(request, pk):
 @require_POST
 def concern_photos(request, pk):
     def perform(concern, data):
-        services.add_photos(concern, by=request.user, photos=data["photos"])
+        services.add_photos(concern, by=request.user, photos=data["photos"], kind=data.get("kind") or PhotoKind.REPORTED)
 
     return _act(request, pk, "photos", perform, done="照片已上传")
 
