@@ -2,14 +2,13 @@
 
 openpyxl's write-only workbook spools rows to a temporary file; the entries are read from the
 database in chunks; the finished workbook is a temporary file the response streams and closes.
+openpyxl is imported when a file is written, not with the module, so web workers do not hold it
+(docs/architecture.md, "What a web worker loads").
 """
 
 import tempfile
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .display import mask_numbers
 from .models import AuditAction
@@ -31,14 +30,20 @@ COLUMNS = [
 ]
 
 
-def _cell(ws, value):
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        # Stored as text: a value like "=HYPERLINK(...)" typed by a resident is never a formula.
-        cell.data_type = "s"
-    return cell
+def _cells_of(ws):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell_of(value):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            # Stored as text: a value like "=HYPERLINK(...)" typed by a resident is never a formula.
+            cell.data_type = "s"
+        return cell
+
+    return cell_of
 
 
 def _changes_text(entry):
@@ -47,18 +52,21 @@ def _changes_text(entry):
 
 def write_entries(queryset, *, chunk_size=500):
     """Write the entries to a new temporary file; return (file positioned at 0, row count)."""
+    from openpyxl import Workbook
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("审计日志")
+    cell = _cells_of(ws)
     for index, (_, width) in enumerate(COLUMNS):
         ws.column_dimensions[chr(ord("A") + index)].width = width
     ws.freeze_panes = "A2"
-    ws.append([_cell(ws, title) for title, _ in COLUMNS])
+    ws.append([cell(title) for title, _ in COLUMNS])
     action_labels = dict(AuditAction.choices)
     count = 0
     for entry in queryset.order_by("-id").iterator(chunk_size=chunk_size):
         ws.append(
             [
-                _cell(ws, value)
+                cell(value)
                 for value in (
                     entry.id,
                     timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),

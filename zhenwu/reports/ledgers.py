@@ -9,15 +9,14 @@ tests/test_ledgers.py fixes every header row, so a town's filing system can rely
 Files: one sheet, a title line in row 1 (plain, not merged), the header in row 2, panes frozen
 under it, column widths set, an auto-filter over the table, dates and times as real date cells
 (yyyy-mm-dd / yyyy-mm-dd hh:mm), every text (reference numbers, masked phones) as a text cell
-so nothing is read as a number or a formula. Written with openpyxl's write-only workbook through its
-public API only (`write_ledger`).
+so nothing is read as a number or a formula. Written with XlsxWriter in constant-memory mode
+(`write_ledger`); the files are read back with openpyxl in the tests.
 """
 
 import datetime
 import re
 import tempfile
 from dataclasses import dataclass
-from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -34,13 +33,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
@@ -97,6 +89,9 @@ def available_ledgers():
 
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ud800-\udfff]|[\ufffe\uffff]")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30).toordinal()
+# Column widths as openpyxl wrote them (in characters of the default font): XlsxWriter converts a
+# width to pixels and back, so the width in pixels (7 per character of Calibri 11) keeps it as given.
+_PIXELS_PER_CHARACTER = 7
 
 
 def excel_date(value):
@@ -135,73 +130,56 @@ def datetime_serial(zone):
     return serial
 
 
-def text_cell_value(sheet, value):
-    """What to append for a text column's value: the text without the characters XML cannot hold,
-    or None for nothing. Text openpyxl would take for a formula ("=...") or an error ("#N/A") is
-    appended as a cell marked as text, so a value is never evaluated."""
+def clean_text(value):
+    """A text column's value as written: the text without the characters XML cannot hold, or None
+    for nothing. It is always written as a text cell (`write_string`), so text that looks like a
+    formula ("=...") or an error ("#N/A") is never evaluated."""
     if value is None:
         return None
     if value.__class__ is not str:
         value = str(value)
     if _ILLEGAL.search(value):
         value = _ILLEGAL.sub("", value)
-    if not value:
-        return None
-    if (value[0] == "=" and len(value) > 1) or value in ERROR_CODES:
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        return cell
-    return value
+    return value or None
 
 
-def row_values(sheet, columns, zone):
-    """A function turning a row tuple (in column order) into what the write-only sheet's `append`
-    takes: text as checked text, integers as they are, and decimals, dates and date-times as serial
-    numbers in a cell carrying the column's number format. One such cell per column serves every
-    row: `append` writes a write-only sheet's row to its stream before it returns."""
+def cell_writers(sheet, workbook, columns, zone):
+    """One function per column, `put(row, col, value)`, writing a value of the column's format:
+    text as a text cell, integers as numbers, decimals, dates and date-times as serial numbers with
+    the column's number format; None (and empty text) leaves the cell empty."""
+    write_string, write_number = sheet.write_string, sheet.write_number
     stamp = datetime_serial(zone)
-    steps = []
+    formats = {fmt: workbook.add_format({"num_format": code}) for fmt, code in NUMBER_FORMATS.items()}
+
+    def text(r, c, v):
+        v = clean_text(v)
+        if v is not None:
+            write_string(r, c, v)
+
+    def integer(r, c, v):
+        if v is not None:
+            write_number(r, c, v)
+
+    def number_of(convert, cell_format):
+        def put(r, c, v):
+            if v is not None:
+                write_number(r, c, convert(v), cell_format)
+
+        return put
+
+    converters = {DECIMAL: float, DATE: excel_date, DATETIME: stamp}
+    writers = []
     for column in columns:
         fmt = column.fmt
         if fmt == TEXT:
-            steps.append(lambda v: text_cell_value(sheet, v))
+            writers.append(text)
         elif fmt == INT:
-            steps.append(None)
+            writers.append(integer)
         elif fmt in NUMBER_FORMATS:
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = NUMBER_FORMATS[fmt]
-            convert = {DATE: excel_date, DATETIME: stamp}.get(fmt)
-
-            def step(v, cell=cell, convert=convert):
-                if v is None:
-                    return None
-                cell.value = convert(v) if convert is not None else v
-                return cell
-
-            steps.append(step)
+            writers.append(number_of(converters[fmt], formats[fmt]))
         else:
             raise ValueError(f"unknown column format {fmt!r}")
-    pairs = list(enumerate(steps))
-
-    def values(row):
-        out = list(row)
-        for i, step in pairs:
-            if step is not None:
-                out[i] = step(out[i])
-        return out
-
-    return values
-
-
-def _styled_row(sheet, values, **style):
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value)
-        for name, setting in style.items():
-            setattr(cell, name, setting)
-        cell.data_type = "s"
-        cells.append(cell)
-    return cells
+    return writers
 
 
 def write_ledger(ledger, rows, *, subtitle="", progress=None, total=0, every=5000):
@@ -209,45 +187,44 @@ def write_ledger(ledger, rows, *, subtitle="", progress=None, total=0, every=500
     ledger's .xlsx into a temporary file, positioned at 0. Returns (file, row count).
     `progress(done, total)` is called every `every` rows.
 
-    openpyxl's write-only workbook (public API only): each row goes to the sheet's temporary file
-    as it is appended and text is written inline (no shared-strings table), so memory does not
-    grow with the rows."""
+    XlsxWriter in constant-memory mode: each row goes to the sheet's temporary file once the next
+    one starts and text is written inline (no shared-strings table), so memory does not grow with
+    the rows. It is imported here, not with the module: web workers list ledgers and queue exports
+    but never write one (docs/architecture.md, "What a web worker loads")."""
+    import xlsxwriter
+
     zone = workdays.local_zone()
-    wb = Workbook(write_only=True)
+    out = tempfile.TemporaryFile(suffix=".xlsx")
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True})
     columns = ledger.columns
-    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
-    ws = wb.create_sheet(ledger.title)
-    for letter, column in zip(letters, columns, strict=True):
-        ws.column_dimensions[letter].width = column.width
-    ws.freeze_panes = f"{get_column_letter(ledger.frozen_columns + 1)}3"
-    ws.print_title_rows = "2:2"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    last = len(columns) - 1
+    ws = wb.add_worksheet(ledger.title)
+    for index, column in enumerate(columns):
+        ws.set_column_pixels(index, index, round(column.width * _PIXELS_PER_CHARACTER))
+    ws.freeze_panes(2, ledger.frozen_columns)
+    ws.repeat_rows(1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
 
     title = f"{ledger.title}（{subtitle}，导出时间 {timezone.localtime():%Y-%m-%d %H:%M}）"
-    ws.append(_styled_row(ws, [title], font=Font(bold=True, size=14)))
-    ws.append(_styled_row(
-        ws, ledger.headers, font=Font(bold=True), fill=PatternFill("solid", fgColor="F3E3E3"),
-        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-    ))
-    values = row_values(ws, columns, zone)
+    ws.write_string(0, 0, clean_text(title), wb.add_format({"bold": True, "font_size": 14}))
+    header = wb.add_format({"bold": True, "bg_color": "#F3E3E3", "align": "center", "valign": "vcenter",
+                            "text_wrap": True})
+    for index, text in enumerate(ledger.headers):
+        ws.write_string(1, index, text, header)
+    puts = list(enumerate(cell_writers(ws, wb, columns, zone)))
     count = 0
-    append = ws.append
+    r = 1
     for row in rows:
-        append(values(row))
+        r += 1
+        for c, put in puts:
+            put(r, c, row[c])
         count += 1
         if progress is not None and count % every == 0:
             progress(count, total)
-    ws.auto_filter.ref = f"A2:{letters[-1]}{count + 2}"
-    out = tempfile.TemporaryFile(suffix=".xlsx")
-    # As Workbook.save, with the fastest deflate level: the sheet's XML is hundreds of megabytes for a
-    # county's year, and level 1 compresses it about three times faster for a slightly larger file.
-    wb.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
-    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
-        ExcelWriter(wb, archive).save()
+    ws.autofilter(1, 0, count + 1, last)
+    wb.close()
     out.seek(0)
     if progress is not None:
         progress(count, total)

@@ -25,10 +25,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
 from zhenwu.org.models import Area, AreaLevel, Member, PartyOrg
 
@@ -365,13 +361,21 @@ def member_statuses(member, campaign):
 # --- the xlsx ledger ----------------------------------------------------------------------------
 
 
-def _cell(ws, value):
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula
-    return cell
+def _cells_of(ws):
+    """A function making `ws`'s cells: text stored as text, never a formula. openpyxl is imported
+    here, not at the top, so web workers load it only when a file is written (docs/architecture.md)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell_of(value):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula
+        return cell
+
+    return cell_of
 
 
 def write_coverage(campaign, *, user=None, batch_size=1000):
@@ -382,6 +386,8 @@ def write_coverage(campaign, *, user=None, batch_size=1000):
     item_ids = [i.pk for i in items]
     paths = campaign_paths(campaign)
     members_per_org, orgs, towns_by_path = _expected_orgs(paths, user)
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("不落一人")
@@ -391,8 +397,9 @@ def write_coverage(campaign, *, user=None, batch_size=1000):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "E3"
     title = f"{campaign.name} 规定动作完成情况（导出时间 {timezone.localtime():%Y-%m-%d %H:%M}）"
-    ws.append([_cell(ws, title)])
-    ws.append([_cell(ws, h) for h in headers])
+    cell = _cells_of(ws)
+    ws.append([cell(title)])
+    ws.append([cell(h) for h in headers])
 
     count = 0
     batch = []
@@ -417,6 +424,7 @@ def _flags(is_elderly, is_ill, is_migrant):
 
 
 def _write_batch(ws, orgs, paths, user, items, item_ids, towns_by_path):
+    cell = _cells_of(ws)
     by_org = {o.pk: o for o in orgs}
     rows = list(
         Member.objects.filter(member_q(paths, user=user), party_org_id__in=list(by_org))
@@ -436,15 +444,15 @@ def _write_batch(ws, orgs, paths, user, items, item_ids, towns_by_path):
         # fixed labels and counts go in as plain values (openpyxl spends most of the export
         # time per cell object).
         ws.append([
-            _cell(ws, town.name if town else ""),
-            _cell(ws, org.name),
-            _cell(ws, name),
+            cell(town.name if town else ""),
+            cell(org.name),
+            cell(name),
             _flags(elderly, ill, migrant),
             *[labels[s] for s in cells],
             cells.count(Status.DONE),
             cells.count(Status.MADE_UP),
             cells.count(Status.EXCUSED),
-            _cell(ws, "、".join(missing)),
+            cell("、".join(missing)),
         ])
     return len(rows)
 

@@ -4,8 +4,6 @@ rounded), a date in the forms people type, yes/no; and a cell masked for the pre
 import datetime
 import re
 
-from openpyxl.utils.datetime import from_excel
-
 from zhenwu.lib.idnumber import InvalidIdNumber, validate_id_number
 from zhenwu.lib.masking import mask_id_number, mask_phone
 from zhenwu.lib.uploads import echo
@@ -55,6 +53,8 @@ def parse_date_cell(value):
         if float(value).is_integer() and 10000101 <= value <= 99991231:
             value = str(int(value))
         elif 1 <= value < 2958466:
+            from openpyxl.utils.datetime import from_excel  # heavy: web workers import it only here
+
             return from_excel(value).date()
         else:
             raise ValueError("日期格式应为 2019-07-01、2019/7/1 或 2019年7月1日")

@@ -1,11 +1,8 @@
 """Rosters written out: the import templates (with example rows and the names a user may write)
 and the export of the records a user can see, masked unless a town admin asks for full values
-(audited). openpyxl write-only, so an export's memory does not grow with its rows."""
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+(audited). openpyxl write-only, so an export's memory does not grow with its rows; openpyxl is
+imported inside the functions that write, so web workers load it only when a file is written
+(docs/architecture.md, "What a web worker loads")."""
 
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
@@ -17,29 +14,34 @@ from .errors import RosterError
 from .layouts import KIND_LABELS, KINDS, LAYOUTS, RESIDENTS
 from .scope import AreaScope, OrgScope
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="F3E3E3")
-
 
 def _write_header(sheet, columns, *, write_only):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="F3E3E3")
     if write_only:
         cells = []
         for col in columns:
             cell = WriteOnlyCell(sheet, value=col.header)
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
+            cell.font = header_font
+            cell.fill = header_fill
             cells.append(cell)
         sheet.append(cells)
     else:
         sheet.append([c.header for c in columns])
         for cell in sheet[1]:
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
+            cell.font = header_font
+            cell.fill = header_fill
     for i, col in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = col.width
 
 
 def _append_styled(sheet, values, *, write_only, bold=False, size=None):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
     alignment = Alignment(wrap_text=True, vertical="top")
     font = Font(bold=bold, size=size) if bold or size else None
     if write_only:
@@ -97,6 +99,9 @@ def _write_instructions(workbook, kind, *, choices=None, masked=False):
 def write_template(kind, out, *, rows=(), choices=None):
     """A roster template: the layout with example `rows` (lists in layout order) and a
     “填写说明” sheet; ID and phone columns are formatted as text so Excel keeps every digit."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     columns = LAYOUTS[kind]
     workbook = Workbook()
     sheet = workbook.active
@@ -146,6 +151,8 @@ def export_roster(*, kind, user, out, full=False, reason=""):
         raise RosterError("未知的花名册类型")
     if full and user.role != Role.TOWN_ADMIN:
         raise RosterError("只有镇管理员可以导出完整号码")
+    from openpyxl import Workbook
+
     columns = LAYOUTS[kind]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(KIND_LABELS[kind])

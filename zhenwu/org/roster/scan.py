@@ -11,8 +11,6 @@ import zipfile
 import zlib
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from zhenwu.lib.excel import NoSheetError, SpreadsheetError, open_sheet
 from zhenwu.lib.idnumber import InvalidIdNumber, gender_from_id_number
@@ -125,6 +123,8 @@ class _ErrorList:
         """A temporary .xlsx holding the full list (or None when there are no errors)."""
         if self._spool is None:
             return None
+        from openpyxl import Workbook  # heavy: see docs/architecture.md
+
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("错误清单")
         sheet.append(["行号", "列", "问题"])
@@ -280,6 +280,8 @@ class _Scan:
                 if len(self.warnings) < WARNING_CAP:
                     self.warnings.append({"row": self.header_row, "column": echo(text, 40), "reason": "未识别的列，已忽略"})
             elif col.key in indexes:
+                from openpyxl.utils import get_column_letter  # heavy: see docs/architecture.md
+
                 self.errors.add(
                     self.header_row, text,
                     f"列“{col.header}”出现了两次（第{get_column_letter(indexes[col.key] + 1)}列和第{get_column_letter(i + 1)}列）",
