@@ -63,6 +63,8 @@ def child(n, towns, years, posts):
 
     from zhenwu.accounts.models import Role, User
     from zhenwu.concerns import forms_public, models, services
+    from zhenwu.concerns.services import common as common_services
+    from zhenwu.concerns.services import intake as intake_services
     from zhenwu.concerns.views import public
 
     call_command("migrate", verbosity=0)
@@ -118,10 +120,11 @@ def child(n, towns, years, posts):
     wrap(forms_public.ReportForm, "is_valid", "form")
     wrap(services, "submit_concern", "service")
     wrap(models.Concern, "save", "insert")
-    wrap(services, "_event", "event")
-    wrap(services, "_audit", "audit")
-    wrap(services, "allocate_references", "reference")
-    wrap(services, "workday_overrides", "overrides")
+    # the steps inside submit_concern, where its module (services.intake) looks them up
+    wrap(intake_services, "_event", "event")
+    wrap(intake_services, "_audit", "audit")
+    wrap(common_services, "allocate_references", "reference")
+    wrap(intake_services, "workday_overrides", "overrides")
     wrap(BaseDatabaseWrapper, "commit", "commit")
     wrap(public, "_show_follow_link", "page")
     wrap(multipartparser.MultiPartParser, "parse", "multipart")
