@@ -142,6 +142,17 @@
     });
   }
 
+  // The similar-concern panel refreshes when the place changes. The place select is swapped when
+  // the town changes, and htmx's trigger filters need eval (forbidden by the CSP), so a change of
+  // any field named "area" is passed on as one event, "area-changed", on the panel.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.name === "area" && window.htmx) {
+      var panel = document.getElementById("similar");
+      if (panel) { window.htmx.trigger(panel, "area-changed"); }
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-keep-typed]").forEach(keepTyped);
     document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
