@@ -17,6 +17,18 @@ def pytest_configure(config):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Tests read live rates (the locmem cache outlives a test); the page cache's own tests turn it on.
     settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 0
+    settings.ZHENWU_BOARD_MAP_CACHE_SECONDS = 0  # likewise the board's map data
+
+
+# The files whose tests take longest in all (the demo town is loaded in each, then walked role by
+# role or checked app by app). `make test` hands whole files to its two workers in collection order
+# (--dist loadfile); started first, they run beside the rest instead of after it.
+LONGEST_FILES = ("tests/browser/test_role_walk.py", "tests/browser/test_role_walk_village.py", "tests/test_demo_town.py")
+
+
+def _run_longest_first(items):
+    rank = {path: index for index, path in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
 
 
 def pytest_collection_modifyitems(config, items):
@@ -26,6 +38,7 @@ def pytest_collection_modifyitems(config, items):
     CI about eight of its twenty minutes twice. ZHENWU_FULL_ON_POSTGRES=1 runs them here too."""
     import os
 
+    _run_longest_first(items)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or os.environ.get("ZHENWU_FULL_ON_POSTGRES") == "1":
         return
     skip = pytest.mark.skip(reason="engine-independent: run in the SQLite half (ZHENWU_FULL_ON_POSTGRES=1 runs it)")

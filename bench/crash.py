@@ -75,8 +75,9 @@ def scratch_env(tmp, pg=False):
     return env, drop
 
 
-def run_child(env, *args):
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], cwd=ROOT, env=env,
+def run_child(env, *args, script=None):
+    """Run `script` (this file by default) with `args` in `env`; the JSON of its last printed line."""
+    proc = subprocess.run([sys.executable, str(Path(script or __file__).resolve()), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)

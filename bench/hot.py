@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hot.py --messages messages.csv --out groups.csv [--window-days 14]
     .venv/bin/python bench/hot.py --quick          # the built-in labelled corpus of 15 messages
+    .venv/bin/python bench/hot.py --synthetic 5100 [--distinct 125] [--messages FILE] [--out FILE]
 
 Input CSV columns: `id`, `resident`, `subject`, `body`, `time` (ISO date-time), optional `place`
 (the village), optional `category` (messages without one count as one category) and optional
@@ -15,6 +16,10 @@ residents, most first) and prints each group: residents, messages, villages and 
 `matter` column it also prints purity (share of grouped messages whose group's most common matter
 is theirs) and coverage (share of messages whose matter was raised at least twice that are grouped
 with another message of that matter).
+
+--synthetic N writes (to --messages, or a temporary file) and groups N generated messages: a
+window where many residents send the same few texts (`--distinct` of them, five phrasings of each
+matter, repeated with varying tails), the load that once took the grouping half an hour.
 """
 
 import argparse
@@ -52,6 +57,48 @@ CORPUS = [
     ("15", "o", "石拱桥又开裂了", "九龙村石拱桥桥面开裂，栏杆松动，一个多月了。", "2026-10-01T08:00", "九龙村", "道路", "bridge"),
 ]
 FIELDS = ["id", "resident", "subject", "body", "time", "place", "category", "matter"]
+
+SYNTHETIC_VILLAGES = ["九龙村", "集镇村", "石灰嘴村", "梅园村", "杨梅村", "岸山村", "金刚村", "官桥社区"]
+# (category, the thing, three things wrong with it): a resident names the thing and one or two of them.
+SYNTHETIC_MATTERS = [
+    ("道路", "石拱桥", "桥面开裂", "栏杆松动", "桥墩被水冲空"), ("道路", "村道", "坑洼不平", "下雨积水", "路基塌了一块"),
+    ("道路", "路灯", "坏了一个月", "晚上看不清路", "电线裸露"), ("道路", "渡口码头", "台阶塌了", "上下船危险", "没有救生圈"),
+    ("道路", "公交站台", "雨棚被风刮倒", "站牌看不清", "座椅坏了"), ("环境", "垃圾站", "满了没人清运", "发臭招苍蝇", "垃圾桶破了"),
+    ("环境", "排水沟", "堵塞不通", "污水漫到路上", "盖板缺了"), ("环境", "养猪场", "粪水直排进河", "臭味熏人", "死猪乱扔"),
+    ("环境", "广场舞音响", "晚上十点后还响", "声音太大", "吵得老人睡不着"), ("环境", "砂石场", "货车扬尘", "噪音扰民", "占道堆放"),
+    ("供水", "自来水", "停水三天", "没有提前通知", "水压太低"), ("供水", "水管", "爆管漏水", "水表转得飞快", "维修没人来"),
+    ("供水", "井水", "发黄浑浊", "有异味", "不敢喝"), ("社保", "高龄补贴", "几个月没到账", "不知道找谁", "标准变了没说明"),
+    ("社保", "残疾人护理补贴", "申请后一直没批", "材料被退回", "评定等级不对"), ("社保", "医保缴费", "手机上交不了", "扣款两次", "发票打不出"),
+    ("社保", "低保复核", "材料交了没回音", "被取消了", "名单没公示"), ("农业", "耕地地力保护补贴", "什么时候发放", "面积算少了", "银行卡没收到"),
+    ("农业", "灌溉渠", "漏水严重", "田里放不进水", "闸门锈死"), ("农业", "野猪", "拱坏红薯地", "晚上进村", "咬伤了狗"),
+    ("住房", "危房改造", "验收后款没拨", "施工队跑了", "评定不公平"), ("住房", "后山", "雨后滑坡", "石头滚到屋后", "裂缝越来越大"),
+    ("教育", "校车", "早上经常迟到", "超载", "司机开得快"), ("教育", "学校食堂", "饭菜分量少", "价格涨了", "卫生差"),
+    ("治安", "充电桩", "电线被偷", "收费太贵", "经常跳闸"),
+]
+# How residents phrase one matter: which of its three problems they name.
+SYNTHETIC_PHRASINGS = [(0, 1), (1, 2), (0, 2), (0,), (1,)]
+SYNTHETIC_TAILS = ["，请尽快处理。", "，希望早日解决。", "，麻烦派人看看。", "。", "，老人小孩都受影响。", "，大家意见很大。"]
+
+
+def synthetic_rows(n, *, distinct=125, start=datetime(2026, 11, 20, 8)):
+    """`n` messages of `distinct` texts over fourteen days, each message from its own resident:
+    text d is matter d // 5 (a thing in its village, the truth) in phrasing d % 5 (one or two of its
+    problems), so texts of one matter share the thing and sometimes a problem; ended by a varying
+    tail."""
+    texts = []
+    for d in range(distinct):
+        m = d // len(SYNTHETIC_PHRASINGS)
+        category, thing, *problems = SYNTHETIC_MATTERS[m % len(SYNTHETIC_MATTERS)]
+        place = SYNTHETIC_VILLAGES[(m + m // len(SYNTHETIC_MATTERS)) % len(SYNTHETIC_VILLAGES)]
+        said = "，".join(problems[k] for k in SYNTHETIC_PHRASINGS[d % len(SYNTHETIC_PHRASINGS)])
+        texts.append((category, place, thing, f"{place}{thing}{said}", f"m{m}"))
+    rows = []
+    for i in range(n):
+        category, place, thing, text, matter = texts[i % distinct]
+        at = start + timedelta(minutes=(i * 240) % (14 * 24 * 60 - 1))
+        rows.append((str(i + 1), f"r{i}", text[:20], text + SYNTHETIC_TAILS[i % len(SYNTHETIC_TAILS)],
+                     at.isoformat(timespec="minutes"), place, category, matter))
+    return rows
 
 
 def read_messages(path):
@@ -118,16 +165,18 @@ def main(argv=None):
     parser.add_argument("--out", type=Path)
     parser.add_argument("--quick", action="store_true", help="the built-in labelled corpus of 15 messages")
     parser.add_argument("--window-days", type=int, default=None)
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N", help="group N generated messages")
+    parser.add_argument("--distinct", type=int, default=125, help="distinct texts of --synthetic")
     args = parser.parse_args(argv)
-    if args.quick:
+    if args.quick or args.synthetic:
         import tempfile
 
         folder = Path(tempfile.mkdtemp(prefix="hot-"))
-        args.messages, args.out = folder / "messages.csv", args.out or folder / "groups.csv"
+        args.messages, args.out = args.messages or folder / "messages.csv", args.out or folder / "groups.csv"
         with open(args.messages, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(FIELDS)
-            writer.writerows(CORPUS)
+            writer.writerows(synthetic_rows(args.synthetic, distinct=args.distinct) if args.synthetic else CORPUS)
     elif not args.messages or not args.out:
         parser.error("--messages and --out are required (or --quick)")
     import django
@@ -146,7 +195,7 @@ def main(argv=None):
             writer.writerow([r.id, assignment.get(r.pk, "")])
     print(f"{len(rows):,} messages, {len(groups)} groups, {len(assignment):,} grouped "
           f"({seconds:.1f} s CPU to group)")
-    for number, issue in enumerate(groups, 1):
+    for number, issue in enumerate(groups[:40] if args.synthetic else groups, 1):
         print(f"  {number:>3}. {issue.residents} 位群众 · {len(issue.concerns)} 件 · "
               f"{'、'.join(issue.villages) or '—'} · {issue.label} （{'、'.join(issue.words)}）")
     if any(r.matter for r in rows):

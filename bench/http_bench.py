@@ -81,15 +81,6 @@ def child_extra():
     print(json.dumps({"dispatcher": DISPATCHER}))
 
 
-def run_own_child(env, *args):
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"child {args[0]} failed")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 # --- processes: CPU, memory, lock waits ---------------------------------------------------------
 
 
@@ -275,7 +266,7 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
         try:
             world = run_child(env, "--child-world", str(concerns))
             env["ZHENWU_BENCH_PASSWORD"] = world["password"]
-            world.update(run_own_child(env, "--child-extra"))
+            world.update(run_child(env, "--child-extra", script=__file__))
             server = Server(env, free_port(), workers, Path(tmp) / "server.log",
                             extra_args=["-c", str(HERE / "http_hooks.py")])
             server.start()

@@ -64,3 +64,10 @@ def test_without_a_window_the_whole_file_is_one(tmp_path):
     out, groups = _run(tmp_path)
     assert groups["15"] == groups["1"] != ""
     assert "purity 1.000  coverage 1.000" in out
+
+
+def test_synthetic_mass_duplicates_are_grouped_one_matter_per_group():
+    proc = subprocess.run([sys.executable, str(HERE / "hot.py"), "--synthetic", "400", "--distinct", "25"],
+                          cwd=HERE.parent, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("400 messages, ") and "purity 1.000  coverage 1.000" in proc.stdout

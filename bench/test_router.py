@@ -38,3 +38,22 @@ def test_a_csv_without_labels_is_refused(tmp_path):
         cwd=HERE.parent, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode != 0 and "需要列 subject,body,label 或 text,label" in proc.stderr
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="TIPDM messages not present")
+def test_the_router_benchmark_compares_county_approaches_per_town():
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "router.py"), "--quick", "--towns", "2"],
+        cwd=HERE.parent, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert re.search(r"county history: 300 messages in 2 towns \(官桥镇 \d+, 龙伏镇 \d+\)", out)
+    for approach in ("shared model, town as a feature", "per-town models, county model below 300 rows"):
+        assert f"  {approach}\n" in out
+    figures = re.findall(r"    (\S+)  category macro-F1 ([\d.]+)  department macro-F1 ([\d.]+)  \(n=[\d,]+; "
+                         r"department from the category's usual one in the town: [\d.]+\)", out)
+    assert [town for town, *_ in figures] == ["官桥镇", "龙伏镇"] * 3
+    assert all(0.2 < float(c) <= 1 and 0 < float(d) <= 1 for _, c, d in figures)
+    assert out.count("suggestions naming another town's extra category or department: 0") == 3
+    assert re.search(r"better of \(a\) and \(b\) by the mean over towns of category macro-F1: (shared|per-town)", out)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from zhenwu.core.roles import Role
+from zhenwu.lib import maps as _maps
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ.get("ZHENWU_ENV", "development")
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "zhenwu.routing",
     "zhenwu.ops",
     "zhenwu.reports",
+    "zhenwu.offline",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +132,7 @@ TEMPLATES = [
                 "zhenwu.accounts.context_processors.roles",
                 "zhenwu.concerns.context_processors.notifications",
                 "zhenwu.lib.reading_mode.reading_mode",
+                "zhenwu.offline.context_processors.offline_app",
             ],
             "libraries": {
                 # Data-dependent widths and indents as classes (no style attributes: see CSP below).
@@ -176,8 +179,10 @@ elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
-# Rate limits and short-lived counters must be shared by every web worker: a file cache on one
-# machine, Redis (ZHENWU_REDIS_URL) when several app servers run.
+# Rate limits and short-lived counters must be shared by every web worker: on one machine
+# diskcache (a cache in its own SQLite files beside the data, with atomic increments; Django's
+# file cache listed its whole directory on every write, 14 ms per rate-limit check at 5,000
+# entries, bench/cache.py), Redis (ZHENWU_REDIS_URL) when several app servers run.
 if os.environ.get("ZHENWU_REDIS_URL"):
     CACHES = {
         "default": {
@@ -189,16 +194,18 @@ if os.environ.get("ZHENWU_REDIS_URL"):
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": 20000},
+            "BACKEND": "zhenwu.lib.disk_cache.KeptOpenDiskCache",
+            "LOCATION": str(DATA_DIR / "diskcache"),
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 0.25,  # seconds; a cache that waits longer fails (rate limits then fail open)
+            "OPTIONS": {"size_limit": 256 * 2**20},
         }
     }
 
 # Rate limits (django-ratelimit, zhenwu.lib.ratelimits) count in this cache. Its checks want a
 # cache with atomic increments: Redis is one (Django's own backend, which the library does not
-# list); the file cache of one machine is not, so a burst may pass a limit by the requests that
-# raced (at most the workers' threads). A cache that fails lets residents through.
+# list), and so is diskcache (each increment a transaction). A cache that fails lets residents
+# through.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True
 _RATELIMIT_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
@@ -241,6 +248,16 @@ AXES_CLIENT_IP_CALLABLE = "zhenwu.lib.request_context.client_ip"
 # it saw to X-Forwarded-For: 0 = the app server faces the clients and the header is ignored.
 ZHENWU_PROXY_COUNT = int(os.environ.get("ZHENWU_PROXY_COUNT", "0"))
 
+# Where sessions live (ZHENWU_SESSION_ENGINE): "db" (the default: the database every app server
+# shares), "cache" (the default cache only: Redis when several app servers run; a flushed or
+# restarted Redis logs everyone out) or "cached_db" (read from the cache, written through to the
+# database). Every app server of a deployment must use the same.
+_SESSION_ENGINES = {
+    "db": "django.contrib.sessions.backends.db",
+    "cache": "django.contrib.sessions.backends.cache",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+}
+SESSION_ENGINE = _SESSION_ENGINES[os.environ.get("ZHENWU_SESSION_ENGINE", "db")]
 # Idle logout: the session lives 30 minutes past the last request.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -323,12 +340,15 @@ _csp_media = [
     for url in (os.environ.get("ZHENWU_S3_ENDPOINT_URL"), os.environ.get("ZHENWU_MEDIA_ORIGIN"))
     if url
 ]
+# The maps' tile layer (zhenwu.lib.maps): none unless configured, and then its servers' origins,
+# and only those, join img-src. A configuration that cannot work stops the start with its message.
+ZHENWU_MAP_TILES = _maps.tile_layer_from_env(os.environ)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *_csp_media],
+        "img-src": ["'self'", "data:", "blob:", *_csp_media, *_maps.csp_origins(ZHENWU_MAP_TILES)],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "worker-src": ["'self'"],
@@ -392,6 +412,9 @@ ZHENWU_HOTLINE = os.environ.get("ZHENWU_HOTLINE", "")
 # 回访: 联系不上 may be recorded after this many unanswered attempts on different working days
 # (zhenwu.concerns.callbacks).
 ZHENWU_CALLBACK_ATTEMPTS = max(1, int(os.environ.get("ZHENWU_CALLBACK_ATTEMPTS", "3")))
+# 回访 不满意 reopens a concern for 重办 this many times; a resident still unsatisfied after them is
+# recorded as 不满意 and the concern closes (a dispatcher may still reopen it by hand).
+ZHENWU_MAX_REOPENINGS = max(0, int(os.environ.get("ZHENWU_MAX_REOPENINGS", "1")))
 
 # The site's public address (scheme and host, no trailing slash), for links that leave the site:
 # every SMS to a resident carries one (zhenwu.concerns.notify). `make run` sets it to its port.
@@ -464,5 +487,8 @@ ZHENWU_PERIODIC = {
     "send_missing_lists": 7 * 24 * 3600,
     "prune_audit": 31 * 24 * 3600,
 }
+# A running background job whose worker wrote no heartbeat (progress) for this many seconds is
+# taken to have lost its worker and goes back to the queue (zhenwu.jobs.services.requeue_stale_jobs).
+ZHENWU_JOB_STALE_SECONDS = float(os.environ.get("ZHENWU_JOB_STALE_SECONDS", "300"))
 ZHENWU_PERIODIC_CHECK = os.environ.get("ZHENWU_PERIODIC_CHECK", "1") == "1"
 ZHENWU_BACKUP_DIR = os.environ.get("ZHENWU_BACKUP_DIR", str(DATA_DIR / "backups"))

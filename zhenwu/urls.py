@@ -30,6 +30,7 @@ api_urlpatterns = ([*key_urlpatterns, *token_urlpatterns, *staff_api_urlpatterns
 urlpatterns = [
     path("", include("zhenwu.reports.urls")),
     path("", include("zhenwu.accounts.urls")),
+    path("", include("zhenwu.offline.urls")),
     path("org/", include("zhenwu.org.urls")),
     path("concerns/", include("zhenwu.concerns.urls")),
     path("study/", include("zhenwu.study.urls")),

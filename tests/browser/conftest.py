@@ -2,7 +2,8 @@
 against pytest-django's live server.
 
 Other apps' browser tests use `phone_page` (a WeChat-like phone) or `desktop_page`, both with
-`base_url` set to the live server, and `browser_login(page, user)` to sign a cast user in
+`base_url` set to the live server (service workers blocked: tests/browser/test_offline_app.py opts
+in), and `browser_login(page, user)` to sign a cast user in
 through the real forms (second factor included). Mark them `@pytest.mark.browser`.
 
 Chromium comes from the system package (/usr/bin/chromium, or ZHENWU_CHROMIUM); Playwright's own
@@ -38,6 +39,105 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 DEFAULT_TIMEOUT_MS = 15_000
 
 
+def _serialize_live_server_requests():
+    """pytest-django's live server on an in-memory SQLite database hands its one connection to
+    every request thread, and the test's own thread uses it too. Two threads in it at once (a page
+    and its service worker, htmx polling, a sync after a network cut, a test reading the database
+    while the browser's last request is still running) can deadlock CPython's sqlite3 module: one
+    thread inside sqlite3_step waits for the GIL to run a Django SQL function while the other holds
+    the GIL and waits for the connection's mutex (seen in CI: both request threads idle in
+    SQLiteCursorWrapper.execute, the test waiting on the browser forever).
+
+    One reentrant lock therefore guards that connection. A request holds it from the call of the
+    application until its response is closed, so requests are served one at a time (keep-alive
+    connections still get their own threads); every statement, fetch, commit and rollback takes it
+    too, so the test's thread waits for a request in flight instead of entering the connection
+    beside it. Served by a file or PostgreSQL database, requests hold nothing; the statement lock
+    is then uncontended."""
+    import functools
+    import sqlite3
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db.backends.sqlite3 import base as sqlite_base
+    from django.test.testcases import LiveServerThread
+
+    lock = threading.RLock()
+
+    def locked(method):
+        @functools.wraps(method)
+        def call(*args, **kwargs):
+            with lock:
+                return method(*args, **kwargs)
+
+        return call
+
+    cursor = sqlite_base.SQLiteCursorWrapper
+    for name in ("execute", "executemany"):
+        setattr(cursor, name, locked(getattr(cursor, name)))
+    for name in ("fetchone", "fetchmany", "fetchall", "close"):
+        setattr(cursor, name, locked(getattr(sqlite3.Cursor, name)))
+    for name in ("_commit", "_rollback", "_set_autocommit", "_close"):
+        wrapper = sqlite_base.DatabaseWrapper
+        setattr(wrapper, name, locked(getattr(wrapper, name)))
+
+    class _Released:
+        """The response's iterable; closing it (wsgiref always does, in the request's thread)
+        releases the lock once."""
+
+        def __init__(self, result):
+            self.result = result
+            self.held = True
+
+        def __iter__(self):
+            return iter(self.result)
+
+        def close(self):
+            try:
+                if hasattr(self.result, "close"):
+                    self.result.close()
+            finally:
+                if self.held:
+                    self.held = False
+                    lock.release()
+
+    class Server(ThreadedWSGIServer):
+        def set_app(self, application):
+            if not self.connections_override:
+                return super().set_app(application)
+
+            def one_at_a_time(environ, start_response):
+                lock.acquire()
+                try:
+                    return _Released(application(environ, start_response))
+                except BaseException:
+                    lock.release()
+                    raise
+
+            return super().set_app(one_at_a_time)
+
+    LiveServerThread.server_class = Server
+
+
+_serialize_live_server_requests()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started only once the test database exists. Session fixtures
+    are set up before function ones, in the order a test names them: a test asking for
+    `phone_page` (whose context needs the live server) before `cast` (the database) started the
+    server while the settings still named the installation's own database, so it shared no
+    connection; every request thread then opened its own connection to the in-memory test
+    database, and SQLite's shared cache refused them at random ("database table is locked": a
+    session not saved, a flush failing at teardown). Which test ran first in a process decided it."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        assert live_server.thread.connections_override, "the live server shares no connection with the tests"
+    return live_server
+
+
 def _unavailable(reason):
     if os.environ.get("ZHENWU_REQUIRE_BROWSER") == "1":
         pytest.fail(f"ZHENWU_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
@@ -67,6 +167,10 @@ def browser(playwright):
 
 
 def _context(browser, live_server, **options):
+    # Service workers are blocked unless a test opts in (service_workers="allow"): the phone roles'
+    # pages register one (zhenwu.offline), and a worker that keeps pages would change what other
+    # tests see after, say, a network cut.
+    options.setdefault("service_workers", "block")
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
                                   **options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
@@ -126,19 +230,56 @@ def browser_login():
     return _login
 
 
+# The demo town as loaded once in this test process: a private in-memory SQLite copy of the test
+# database and the media folder its files went to (see demo_town).
+_DEMO_SNAPSHOTS = {}
+
+
 @pytest.fixture
-def demo_town(transactional_db, settings, tmp_path):
+def demo_town(transactional_db, settings, tmp_path, tmp_path_factory):
     """The demo town (load_demo), committed so the live server sees it; flushed after the test.
+
+    Loading it takes about a minute, so on the in-memory SQLite test database it is loaded once
+    per test process and copied aside with SQLite's backup API; every later test gets the copy
+    back in about a second (the role walks, one test per role, would otherwise load it nine times).
+    What a test changes is flushed after it, as for any transactional test, and never reaches
+    the copy.
 
     The role walks that use it check what pages show, which does not depend on the database
     engine; CI runs the suite on SQLite and on PostgreSQL, and walking twice would cost four
     minutes of its twenty, so on PostgreSQL they are skipped (ZHENWU_WALK_ON_POSTGRES=1 walks)."""
+    import sqlite3
+
+    from django.core.cache import caches
     from django.core.management import call_command
     from django.db import connection
 
     if connection.vendor != "sqlite" and os.environ.get("ZHENWU_WALK_ON_POSTGRES") != "1":
         pytest.skip("the role walk runs in the SQLite half of CI (ZHENWU_WALK_ON_POSTGRES=1 to walk here)")
 
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    with open(os.devnull, "w") as out:
-        call_command("load_demo", stdout=out)
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        settings.MEDIA_ROOT = str(tmp_path / "media")
+        with open(os.devnull, "w") as out:
+            call_command("load_demo", stdout=out)
+        return
+
+    from django.contrib.contenttypes.models import ContentType
+
+    connection.ensure_connection()
+    snapshot = _DEMO_SNAPSHOTS.get(connection.settings_dict["NAME"])
+    if snapshot is None:
+        media = tmp_path_factory.mktemp("demo-media")
+        settings.MEDIA_ROOT = str(media)
+        with open(os.devnull, "w") as out:
+            call_command("load_demo", stdout=out)
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.connection.backup(copy)
+        _DEMO_SNAPSHOTS[connection.settings_dict["NAME"]] = (copy, str(media))
+    else:
+        copy, media = snapshot
+        settings.MEDIA_ROOT = media
+        copy.backup(connection.connection)
+        # The flush before this test recreated content types under new ids; the copy has the old.
+        ContentType.objects.clear_cache()
+        for cache in caches.all():
+            cache.clear()

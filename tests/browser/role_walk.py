@@ -16,6 +16,7 @@ are not pressed (the walk changes nothing); their targets are checked by the app
 """
 
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -66,6 +67,7 @@ class WalkReport:
     rendered: list = field(default_factory=list)
     requested: int = 0
     problems: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)  # path -> seconds spent on it (requests and renders)
 
     def add(self, where, what):
         self.problems.append(f"[{self.role}] {where}: {what}")
@@ -98,10 +100,13 @@ def walk(contexts, base, start_paths, *, role):
 
     def request(path):
         if path not in statuses:
-            response = requester.get(base + path, max_redirects=5)
+            started = time.monotonic()
+            # Files are fetched whole (long exports are background jobs, started by POST).
+            response = requester.get(base + path, max_redirects=5, timeout=30_000)
             kind = response.headers.get("content-type", "")
             statuses[path] = (response.status, kind.startswith("text/html"))
             report.requested += 1
+            report.seconds[path] = report.seconds.get(path, 0) + time.monotonic() - started
         return statuses[path]
 
     def broken(status):
@@ -121,6 +126,7 @@ def walk(contexts, base, start_paths, *, role):
         seen_shapes.add(key)
         report.rendered.append(path)
         links = set()
+        started = time.monotonic()
         for width, page in pages.items():
             console_csp.clear()
             page.goto(base + path, wait_until="load")
@@ -140,6 +146,7 @@ def walk(contexts, base, start_paths, *, role):
             for violation in found["csp"] + console_csp:
                 report.add(where, f"CSP violation: {violation}")
             links.update(t for t in (_local(base, h) for h in found["links"]) if t)
+        report.seconds[path] = report.seconds.get(path, 0) + time.monotonic() - started
         for target in sorted(links):
             if depth == 0:
                 queue.append((target, 1, path))
@@ -162,26 +169,40 @@ def nav_paths(context, base):
     return ["/", *[p for p in paths if p != "/"]]
 
 
-def walk_roles(browser, live_server, browser_login, usernames, tmp_path):
+def walk_role(browser, live_server, browser_login, username, tmp_path):
+    """Sign `username` in and walk from their navigation; returns the problems found."""
     from zhenwu.accounts.models import User
 
-    problems, summary = [], []
-    for username in usernames:
-        user = User.objects.get(username=username)
-        phone = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **PHONE)
-        phone.set_default_timeout(20_000)
-        browser_login(phone.new_page(), user, password=DEMO_PASSWORD)
-        state = phone.storage_state()
-        desktop = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      storage_state=state, **DESKTOP)
-        desktop.set_default_timeout(20_000)
-        start = nav_paths(phone, live_server.url)
-        assert len(start) > 1, f"{username} has no navigation"
-        report = walk({"phone": phone, "desktop": desktop}, live_server.url, start, role=username)
-        summary.append(f"{report.role}: {len(report.rendered)} pages rendered twice, {report.requested} requested")
-        problems += report.problems
-        phone.close()
-        desktop.close()
-    (tmp_path / "walk.txt").write_text("\n".join(summary + problems), encoding="utf-8")
-    print("\n".join(summary))
-    return problems
+    user = User.objects.get(username=username)
+    phone = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **PHONE)
+    phone.set_default_timeout(20_000)
+    browser_login(phone.new_page(), user, password=DEMO_PASSWORD)
+    state = phone.storage_state()
+    desktop = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  storage_state=state, **DESKTOP)
+    desktop.set_default_timeout(20_000)
+    start = nav_paths(phone, live_server.url)
+    assert len(start) > 1, f"{username} has no navigation"
+    report = walk({"phone": phone, "desktop": desktop}, live_server.url, start, role=username)
+    phone.close()
+    desktop.close()
+    return _reported(report, tmp_path)
+
+
+def walk_public(browser, live_server, paths, tmp_path):
+    """A resident's walk (signed in as nobody) from `paths`; returns the problems found."""
+    contexts = {width: browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                           **options) for width, options in (("phone", PHONE), ("desktop", DESKTOP))}
+    report = walk(contexts, live_server.url, paths, role="resident")
+    for context in contexts.values():
+        context.close()
+    return _reported(report, tmp_path)
+
+
+def _reported(report, tmp_path):
+    slowest = sorted(report.seconds.items(), key=lambda item: -item[1])[:8]
+    summary = (f"{report.role}: {len(report.rendered)} pages rendered twice, {report.requested} requested, "
+               f"{sum(report.seconds.values()):.0f} s; slowest: " + ", ".join(f"{p} {s:.1f} s" for p, s in slowest))
+    (tmp_path / "walk.txt").write_text("\n".join([summary, *report.problems]), encoding="utf-8")
+    print(summary)
+    return report.problems

@@ -9,6 +9,7 @@ at test time. A new resident page belongs in `_walk` below.
 
 import io
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +21,7 @@ from zhenwu.concerns.forms_public import clean_photo
 from zhenwu.concerns.models import Category, Channel, Outcome, PhotoKind
 from zhenwu.concerns.photos import set_photo_public
 from zhenwu.lib.reading_mode import COOKIE_NAME, ELDER
+from zhenwu.lib.sms import MemoryBackend
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +47,11 @@ def axe():
 @pytest.fixture
 def town_at_work(cast, settings, tmp_path):
     """An open concern on the board, and a resolved one joined to a project, with a photo, whose
-    reporter's follow page asks for the call-back."""
+    reporter's follow page asks for the call-back (and whose phone finds it in 我的反映)."""
+    settings.ZHENWU_SMS_BACKEND = "memory"
+    # Both versions ask for a code for the same phone within the minute (the counters outlive a test).
+    settings.ZHENWU_MINE_RATES = {"phone_burst": "100/m", "phone": "100/h", "address": "100/h"}
+    MemoryBackend.outbox.clear()
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -133,6 +139,28 @@ def _walk(page, world):
     yield "follow-not-found"
     page.goto("/concerns/board/GQ-0000-000000/")
     yield "board-not-found"
+
+    # 我的反映: the phone form (and its error), the code form (and its error), the list.
+    page.goto("/concerns/mine/")
+    yield "mine"
+    page.get_by_label("手机号码").fill("1380013")
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("main")).to_contain_text("请输入11位手机号码")
+    yield "mine-phone-error"
+    MemoryBackend.outbox.clear()
+    page.get_by_label("手机号码").fill("13800138000")
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.get_by_role("heading", name="输入验证码")).to_be_visible()
+    yield "mine-code"
+    code = re.search(r"验证码为(\d{6})", MemoryBackend.outbox[-1][1]).group(1)
+    page.get_by_label("短信验证码").fill("000000" if code != "000000" else "111111")
+    page.get_by_role("button", name="查看我的反映").click()
+    expect(page.locator("main")).to_contain_text("验证码不正确")
+    yield "mine-code-error"
+    page.get_by_label("短信验证码").fill(code)
+    page.get_by_role("button", name="查看我的反映").click()
+    expect(page.get_by_test_id("mine-list")).to_contain_text(road.reference)
+    yield "mine-list"
 
 
 def _violations(axe, page, options):

@@ -35,7 +35,7 @@ def test_a_member_on_a_phone_signs_in_by_the_sessions_qr_link(phone_page, deskto
     browser_login(desktop_page, cast.users.secretary)
     desktop_page.goto(f"/study/sessions/{running_session.pk}/qr/")
     expect(desktop_page.get_by_test_id("signin-qr").locator("svg")).to_be_visible()
-    expect(desktop_page.locator(".count")).to_contain_text("已签到 0 / 1 人")
+    expect(desktop_page.locator("p.count")).to_contain_text("已签到 0 / 1 人")
 
     page = phone_page
     browser_login(page, cast.users.member)
@@ -54,7 +54,7 @@ def test_a_member_on_a_phone_signs_in_by_the_sessions_qr_link(phone_page, deskto
     assert Attendance.objects.filter(session=running_session).count() == 1
 
     # The secretary's screen picks the sign-in up on its next refresh.
-    expect(desktop_page.locator(".count")).to_contain_text("已签到 1 / 1 人", timeout=20_000)
+    expect(desktop_page.locator("p.count")).to_contain_text("已签到 1 / 1 人", timeout=20_000)
 
     page.goto("/study/me/")
     expect(page.get_by_test_id("my-sessions")).to_contain_text("已签到")

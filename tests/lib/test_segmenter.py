@@ -52,3 +52,13 @@ def test_nothing_imports_python_jieba():
 
     assert [str(p) for p in sources if pattern.search(p.read_text())] == []
     assert '"jieba' not in (ROOT / "pyproject.toml").read_text()
+
+
+def test_the_unused_default_segmenter_of_rjieba_is_emptied_once_a_segmenter_is_built():
+    """Importing rjieba builds a default segmenter with the whole dictionary; none of Zhenwu's
+    code uses it, so building ours empties it (16 MB less in every web and worker process)."""
+    import rjieba
+
+    segmenter.cut("村口的路灯坏了")
+    assert not rjieba._DEFAULT_JIEBA.has_word("路灯")
+    assert "路灯" in segmenter.cut("村口的路灯坏了")

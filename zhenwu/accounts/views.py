@@ -80,7 +80,10 @@ def logout_view(request):
         services.record_logout(request.user)
     logout(request)
     messages.info(request, "已安全退出")
-    return redirect("accounts:login")
+    response = redirect("accounts:login")
+    # Whatever the phone kept for working offline (pages, unsent records) goes with the session.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def _totp_secret(device):

@@ -1,19 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from zhenwu.core.roles import Role
 from zhenwu.lib.paging import paginate
 
-from .export import write_entries
+from .export import start_export
 from .forms import EntryFilterForm, object_type_choices
-from .models import AuditAction, AuditEntry
-from .services import record_event, verify_chain
+from .models import AuditEntry
+from .services import verify_chain
 
 PAGE_SIZE = 50
 AUDIT_ROLES = (Role.TOWN_ADMIN,)
@@ -47,28 +45,17 @@ def entry_list(request):
 
 
 @login_required
-@require_GET
+@require_POST
 def entry_export(request):
-    """The filtered entries as .xlsx; the export is itself an audit entry."""
+    """Queue the filtered entries (the filters ride in the query string) as an .xlsx export; its
+    page shows the progress and then the download. The export is itself an audit entry."""
     _check_access(request)
     form = EntryFilterForm(request.GET)
     if not form.is_valid():
         messages.error(request, "筛选条件有误，请修改后再导出")
         return redirect(f"{reverse('audit:entry_list')}?{_filter_query(request)}")
-    out, count = write_entries(form.filter(AuditEntry.objects.all()))
-    record_event(
-        action=AuditAction.EXPORT,
-        object_type=AuditEntry._meta.label,
-        object_repr="审计日志",
-        note=f"导出审计日志{count}条；筛选：{form.summary()}",
-    )
-    filename = f"审计日志-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    return FileResponse(
-        out,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    job = start_export(form=form, by=request.user)
+    return redirect("jobs:job_status", pk=job.pk)
 
 
 @login_required

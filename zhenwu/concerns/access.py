@@ -8,10 +8,12 @@ they reach their concern through `get_concern_by_follow_token`.
 
 import hmac
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from zhenwu.core.roles import AREA_SCOPED, Role, role_of
 from zhenwu.lib.crypto import hash_token
+from zhenwu.org.models import Area, AreaLevel
 
 from .models import OPEN_STATUSES, Concern, ConcernFollower, RecoveredLink, Status
 
@@ -22,8 +24,13 @@ SUPERVISE_ROLES = (Role.TOWN_ADMIN, Role.LEADER)
 DEADLINE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
 # Staff who may register a concern on a resident's behalf (calls, walk-ins, visits, tea rooms).
 REGISTER_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER, Role.HANDLER, Role.MEMBER)
+# Of those, who registers a call or a walk-in on the staff's registration page (登记诉求, also kept
+# on the phone for use without signal): those with an area to file it under.
+REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER)
 # Staff who may leave internal notes on concerns in their scope (leaders only read).
 NOTE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.HANDLER, Role.SECRETARY, Role.GRID_WORKER)
+# Who sets a town's own rules for the county's categories (default department, limits).
+CONFIGURE_ROLES = (Role.TOWN_ADMIN,)
 
 
 def in_scope(user, concern):
@@ -126,7 +133,6 @@ ACTION_STATES = {
     "call_back": (Status.RESOLVED,),
     "call_attempt": (Status.RESOLVED,),
     "unreachable": (Status.RESOLVED,),
-    "close": (Status.RESOLVED,),
     "reopen": (Status.RESOLVED, Status.CLOSED, Status.DECLINED),
     "extend": (Status.DISPATCHED, Status.IN_PROGRESS),
     "decide_extension": (Status.DISPATCHED, Status.IN_PROGRESS),
@@ -151,7 +157,6 @@ _ACTION_RIGHTS = {
     "call_back": can_call_back,
     "call_attempt": can_call_back,
     "unreachable": can_call_back,
-    "close": can_call_back,
     "reopen": can_dispatch,
     "extend": can_handle,
     "decide_extension": can_decide_extension,
@@ -191,6 +196,26 @@ def allowed_actions(user, concern, *, progress=None):
         if not progress.may_record_unreachable:
             allowed.discard("unreachable")
     return allowed
+
+
+def can_configure_town(user, town):
+    """Set `town`'s own rules for the county's categories: only that town's administrator (a county
+    account configures no town's rules yet)."""
+    return role_of(user) in CONFIGURE_ROLES and town is not None and user.area_id == town.pk
+
+
+def get_town_for_configuration(user, pk):
+    """The town whose category settings `user` opens: PermissionDenied for a role that sets none,
+    Http404 for any town but the administrator's own (existence is not confirmed)."""
+    if role_of(user) not in CONFIGURE_ROLES:
+        raise PermissionDenied("只有镇管理员可以设置本镇的诉求类别")
+    try:
+        town = Area.objects.get(pk=pk, level=AreaLevel.TOWN)
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_configure_town(user, town):
+        raise Http404
+    return town
 
 
 def get_concern_for_user(user, pk, *, related=("category", "department", "area", "village")):
@@ -241,3 +266,19 @@ def is_reporters_link(concern, token):
     if hmac.compare_digest(concern.follow_token_hash, token_hash):
         return True
     return RecoveredLink.objects.filter(concern=concern, token_hash=token_hash, is_reporter=True).exists()
+
+
+def can_register_for_residents(user):
+    """May use the registration page (登记诉求): a registering role with an area."""
+    return role_of(user) in REGISTER_PAGE_ROLES and user.area_id is not None
+
+
+def register_areas(user):
+    """Villages and grids the user may file a concern under, each village followed by its grids."""
+    area = user.area
+    if area.level == AreaLevel.GRID:
+        return Area.objects.filter(pk=area.pk)
+    return Area.objects.filter(
+        path__startswith=area.path,
+        level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID),
+    ).order_by("path")

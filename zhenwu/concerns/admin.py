@@ -1,5 +1,7 @@
-"""Configuration screens for the town admin: categories, reply templates, service attributes (the
-working-day calendar's corrections are in zhenwu.workdays.admin).
+"""Configuration screens for the town admin: categories (the county catalogue), reply templates,
+service attributes (the working-day calendar's corrections are in zhenwu.workdays.admin). A town's
+own rules for a category are set on its 诉求类别 page (views.catalogue), where they are checked;
+here they are only listed.
 
 Concerns themselves are read-only here (their changes go through the workflow services); edits
 made here are written to the audit log like any other change.
@@ -9,7 +11,7 @@ from django.contrib import admin
 
 from zhenwu.audit.services import record_create, record_delete, record_update, snapshot
 
-from .models import Category, Concern, PhotoSettings, ReplyTemplate, ServiceAttribute
+from .models import Category, Concern, PhotoSettings, ReplyTemplate, ServiceAttribute, TownCategorySetting
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -40,12 +42,34 @@ class CategoryAdmin(AuditedAdmin):
         "default_department",
         "response_limit_days",
         "resolution_limit_days",
+        "town_limits_allowed",
         "may_become_project",
+        "coarse_on_map",
         "is_active",
+        "town",
     )
-    list_filter = ("is_active", "may_become_project", "group")
+    list_filter = ("is_active", "may_become_project", "coarse_on_map", "town_limits_allowed", "town", "group")
     search_fields = ("code", "name", "keywords")
-    list_select_related = ("default_department",)
+    list_select_related = ("default_department", "town")
+
+
+@admin.register(TownCategorySetting)
+class TownCategorySettingAdmin(admin.ModelAdmin):
+    """Each town's own rules for the county's categories, read-only: the town's administrator sets
+    them on the 诉求类别 page, through the service that checks and audits them."""
+
+    list_display = ("town", "category", "default_department", "response_limit_days", "resolution_limit_days")
+    list_filter = ("town",)
+    list_select_related = ("town", "category", "default_department")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ReplyTemplate)

@@ -25,11 +25,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from zhenwu.accounts.tokens import TOKEN_ROLES
 from zhenwu.core.roles import Role
+from zhenwu.lib.coords import CoordSystem
 from zhenwu.org.access import visible_areas
 from zhenwu.org.models import Department
 from zhenwu.workdays import calendar as workdays
 
-from . import access, callbacks, services
+from . import access, callbacks, deadlines, services
 from .models import (
     AttemptChannel,
     CallBackResult,
@@ -37,9 +38,12 @@ from .models import (
     Channel,
     Concern,
     ConcernEvent,
+    DeadlineExtension,
+    ExtensionStatus,
     Outcome,
     ServiceAttribute,
     Status,
+    Suspension,
     Urgency,
 )
 from .redaction import redact_text
@@ -134,7 +138,12 @@ class AttributeSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    default_department = NamedRefSerializer(allow_null=True)
+    """A category as it holds in the caller's town: its default department and limits are the
+    rules in force there (`rules`, services.category_setting_for), the town's own or the county's."""
+
+    default_department = NamedRefSerializer(source="rules.default_department", allow_null=True)
+    response_limit_days = serializers.IntegerField(source="rules.response_limit_days", help_text="响应时限(工作日)")
+    resolution_limit_days = serializers.IntegerField(source="rules.resolution_limit_days", help_text="办结时限(工作日)")
     attributes = AttributeSerializer(many=True)
 
     class Meta:
@@ -239,11 +248,39 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
+class SuspensionSerializer(serializers.ModelSerializer):
+    started_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Suspension
+        fields = ["reason", "expected_resume", "from_status", "started_at", "started_by"]
+
+    def get_started_by(self, suspension) -> str:
+        return _user_label(suspension.started_by)
+
+
+class PendingExtensionSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeadlineExtension
+        fields = ["reason", "requested_date", "previous_due", "requested_at", "requested_by"]
+
+    def get_requested_by(self, extension) -> str:
+        return _user_label(extension.requested_by)
+
+
+def _user_label(user):
+    return "" if user is None else (user.display_name or user.get_username())
+
+
 class ConcernDetailSerializer(ConcernListItemSerializer):
     reporter_name = serializers.CharField(source="reporter_name_masked")
     reporter_phone = serializers.CharField(source="reporter_phone_masked")
     events = EventSerializer(many=True)
     allowed_actions = serializers.SerializerMethodField()
+    suspension = serializers.SerializerMethodField(help_text="未结束的挂起（已挂起时）")
+    pending_extension = serializers.SerializerMethodField(help_text="待审批的延期申请")
 
     class Meta(ConcernListItemSerializer.Meta):
         fields = ConcernListItemSerializer.Meta.fields + [
@@ -251,6 +288,7 @@ class ConcernDetailSerializer(ConcernListItemSerializer):
             "address",
             "latitude",
             "longitude",
+            "coord_system",
             "reporter_name",
             "reporter_phone",
             "accepted_at",
@@ -263,10 +301,30 @@ class ConcernDetailSerializer(ConcernListItemSerializer):
             "callback_result",
             "events",
             "allowed_actions",
+            "suspension",
+            "pending_extension",
         ]
 
     def get_allowed_actions(self, concern) -> list[str]:
         return sorted(access.allowed_actions(self.context["request"].user, concern))
+
+    @extend_schema_field(SuspensionSerializer(allow_null=True))
+    def get_suspension(self, concern):
+        open_ = [s for s in concern.suspensions.all() if s.ended_at is None]
+        return SuspensionSerializer(open_[0]).data if open_ else None
+
+    @extend_schema_field(PendingExtensionSerializer(allow_null=True))
+    def get_pending_extension(self, concern):
+        pending = [e for e in concern.extensions.all() if e.status == ExtensionStatus.PENDING]
+        return PendingExtensionSerializer(pending[0]).data if pending else None
+
+    def to_representation(self, concern):
+        data = super().to_representation(concern)
+        names = (concern.reporter_name,)
+        for key in ("suspension", "pending_extension"):
+            if data.get(key) and data[key].get("reason"):
+                data[key]["reason"] = redact_text(data[key]["reason"], names=names)
+        return data
 
 
 def _page_serializer(name, item):
@@ -324,6 +382,10 @@ class ConcernCreateSerializer(serializers.Serializer):
     )
     longitude = serializers.DecimalField(
         required=False, allow_null=True, max_digits=9, decimal_places=6, min_value=-180, max_value=180
+    )
+    coord_system = serializers.ChoiceField(
+        required=False, choices=CoordSystem.choices, default=CoordSystem.WGS84,
+        help_text="纬度、经度所用的坐标系：wgs84（默认，GPS）、gcj02（高德、腾讯、微信）、bd09（百度）；保存时换算为 WGS-84",
     )
     address = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
@@ -390,6 +452,29 @@ class DuplicateSerializer(serializers.Serializer):
 
 class SuperviseSerializer(serializers.Serializer):
     note = _text("督办意见", max_length=300)
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    new_date = serializers.DateField(help_text="申请延至（工作日，YYYY-MM-DD）")
+    reason = _text("延期理由", max_length=services.MAX_REASON_LENGTH)
+
+
+class ExtensionApproveSerializer(serializers.Serializer):
+    note = _text("审批意见（可空）", required=False, max_length=300)
+
+
+class ExtensionRefuseSerializer(serializers.Serializer):
+    # Required by the service, which names the field in Chinese ("请填写审批意见").
+    note = _text("不批准的理由（必填）", required=False, max_length=300)
+
+
+class SuspendSerializer(serializers.Serializer):
+    reason = _text("挂起理由", max_length=services.MAX_REASON_LENGTH)
+    expected_resume = serializers.DateField(help_text="预计恢复日期（YYYY-MM-DD）")
+
+
+class ResumeSerializer(serializers.Serializer):
+    note = _text("说明（可空）", required=False, max_length=services.MAX_REASON_LENGTH)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -493,6 +578,7 @@ def _concern_create(request):
         reporter_phone=data.get("reporter_phone", ""),
         latitude=data.get("latitude"),
         longitude=data.get("longitude"),
+        coord_system=data.get("coord_system", CoordSystem.WGS84),
         address=data.get("address", ""),
     )
     return Response(_detail_data(request, result.concern.pk, checked=True), status=201)
@@ -513,7 +599,19 @@ def _detail_data(request, pk, *, checked=False):
     concern = (
         Concern.objects.filter(pk=pk)
         .select_related("category", "department", "village", "area", "project")
-        .prefetch_related(Prefetch("events", queryset=events))
+        .prefetch_related(
+            Prefetch("events", queryset=events),
+            Prefetch(
+                "suspensions",
+                queryset=Suspension.objects.filter(ended_at__isnull=True).select_related("started_by"),
+            ),
+            Prefetch(
+                "extensions",
+                queryset=DeadlineExtension.objects.filter(status=ExtensionStatus.PENDING).select_related(
+                    "requested_by"
+                ),
+            ),
+        )
         .get()
     )
     return ConcernDetailSerializer(concern, context={"request": request, "now": timezone.now()}).data
@@ -531,11 +629,16 @@ def concern_detail(request, pk):
 def category_list(request):
     if not _is_staff(request.user):
         raise exceptions.PermissionDenied("当前账号不能使用此接口")
-    categories = (
+    town_id = services.user_town_id(request.user)
+    categories = list(
         Category.objects.filter(is_active=True)
+        .for_town(town_id)
         .select_related("default_department")
         .prefetch_related(Prefetch("attributes", queryset=ServiceAttribute.objects.order_by("order")))
     )
+    rules = services.category_settings_for_town(town_id, categories)
+    for category in categories:
+        category.rules = rules[category.pk]
     return Response(CategorySerializer(categories, many=True).data)
 
 
@@ -643,7 +746,9 @@ def _call(name, concern, user, data):
     if name == "unreachable":
         return callbacks.record_unreachable(concern, by=user, reason=data.get("reason", ""))
     if name == "close":
-        return services.close_concern(concern, by=user, reason=data["reason"])
+        # Closing a resolved concern without a verdict is 联系不上, under its rule (attempts on
+        # different working days, or at once without a phone); kept for older clients.
+        return callbacks.record_unreachable(concern, by=user, reason=data["reason"])
     if name == "reopen":
         return services.reopen_concern(concern, by=user, reason=data["reason"])
     if name == "recategorise":
@@ -656,6 +761,18 @@ def _call(name, concern, user, data):
         )
     if name == "supervise":
         return services.supervise_concern(concern, by=user, note=data["note"])
+    if name == "extend":
+        return deadlines.request_extension(concern, by=user, reason=data["reason"], new_date=data["new_date"])
+    if name in ("extension-approve", "extension-refuse"):
+        return deadlines.decide_extension(
+            concern, by=user, approve=name == "extension-approve", note=data.get("note", "")
+        )
+    if name == "suspend":
+        return deadlines.suspend_concern(
+            concern, by=user, reason=data["reason"], expected_resume=data["expected_resume"]
+        )
+    if name == "resume":
+        return deadlines.resume_concern(concern, by=user, note=data.get("note", ""))
     raise Http404
 
 
@@ -672,11 +789,16 @@ ACTIONS = {
     "call-back": (CallBackSerializer, "登记电话回访（不满意须写明原因，重办）"),
     "call-attempt": (CallAttemptSerializer, "登记一次未联系上的回访"),
     "unreachable": (UnreachableSerializer, "登记联系不上（须在规定个数的不同工作日回访未联系上，未留电话的除外），关闭诉求"),
-    "close": (ReasonSerializer, "关闭已办结的诉求"),
+    "close": (ReasonSerializer, "无法回访而关闭（同 unreachable，须满足联系不上的规则；保留给旧客户端）"),
     "reopen": (ReasonSerializer, "重新办理"),
     "recategorise": (RecategoriseSerializer, "调整类别"),
     "duplicate": (DuplicateSerializer, "合并为重复件"),
     "supervise": (SuperviseSerializer, "领导督办"),
+    "extend": (ExtensionRequestSerializer, "申请延期（承办部门，须在办结期限内）"),
+    "extension-approve": (ExtensionApproveSerializer, "批准待审批的延期申请（民情受理员、镇领导）"),
+    "extension-refuse": (ExtensionRefuseSerializer, "不批准待审批的延期申请（须写明理由）"),
+    "suspend": (SuspendSerializer, "挂起（停止计时，须写明理由和预计恢复日期）"),
+    "resume": (ResumeSerializer, "恢复办理（期限顺延挂起的工作日）"),
 }
 
 

@@ -44,6 +44,8 @@ from .models import (
 from .services.common import (
     MAX_REASON_LENGTH,
     ConcernError,
+    ConcernPermissionDenied,
+    TransitionNotAllowed,
     _audit,
     _check_state,
     _clean_text,
@@ -107,7 +109,7 @@ def request_extension(concern, *, by, reason, new_date, now=None):
     refusal = extension_refusal(by, concern, now=now)
     if refusal:
         _require(access.can_handle(by, concern), refusal)
-        raise ConcernError(refusal)
+        raise TransitionNotAllowed(refusal)  # the concern's state or deadline refuses it
     reason = _clean_text(reason, label="延期理由", max_length=MAX_REASON_LENGTH, field="reason")
     if not isinstance(new_date, datetime.date) or isinstance(new_date, datetime.datetime):
         raise ConcernError("请选择延至日期", field="new_date")
@@ -166,7 +168,9 @@ def decide_extension(concern, *, by, approve, note="", now=None):
     refusal = decision_refusal(by, concern, extension)
     if refusal:
         _require(access.can_decide_extension(by, concern), refusal)
-        raise ConcernError(refusal)
+        if extension is not None and extension.requested_by_id == by.pk:
+            raise ConcernPermissionDenied(refusal)
+        raise TransitionNotAllowed(refusal)
     note = _clean_text(note, label="审批意见", required=not approve, max_length=300, field="note")
     now = now or timezone.now()
     before_extension = snapshot(extension)

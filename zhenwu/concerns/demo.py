@@ -28,14 +28,17 @@ import random
 import secrets
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import chinese_calendar
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from zhenwu.accounts.models import Role, User
 from zhenwu.audit.services import record_created_many
 from zhenwu.lib.crypto import blind_index, hash_token
+from zhenwu.org.geo import outlines, random_point_in
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 from zhenwu.workdays.calendar import workday_overrides
@@ -79,6 +82,7 @@ from .services import (
     supervise_concern,
     update_project_stage,
 )
+from .services.workflow import unsatisfied_closing_text
 
 SEED = 20191101
 HISTORY_COUNT = 3000
@@ -446,6 +450,8 @@ def _base_fields(
     registered_by=None,
     address="",
     key=None,
+    latitude=None,
+    longitude=None,
 ):
     return dict(
         channel=channel,
@@ -457,6 +463,8 @@ def _base_fields(
         village=village,
         town=town,
         address=address,
+        latitude=latitude,
+        longitude=longitude,
         reporter_name=reporter_name,
         reporter_phone=reporter_phone,
         reporter_phone_hash=blind_index(reporter_phone, purpose="concern_phone"),
@@ -567,6 +575,11 @@ def _call_back(plan, at, result, solved, by, note=""):
         f.update(status=Status.CLOSED, closed_at=at)
         _event(plan, EventKind.CLOSED, at, by, label, Status.RESOLVED, Status.CLOSED,
                public_text="诉求已办结关闭，感谢您的监督。")
+        return
+    if f["reopen_count"] >= settings.ZHENWU_MAX_REOPENINGS:  # reopens_on_unsatisfied: the 不满意 stands
+        f.update(status=Status.CLOSED, closed_at=at)
+        _event(plan, EventKind.CLOSED, at, by, label, Status.RESOLVED, Status.CLOSED, reason=note,
+               public_text=unsatisfied_closing_text(f["reopen_count"]))
         return
     f.update(
         status=Status.IN_PROGRESS if f.get("department") else Status.ACCEPTED,
@@ -753,42 +766,68 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
     callback = _office_after(resolved, rng, min_hours=20, max_hours=72, overrides=overrides)
     if callback > now:
         return _settle(plan, now)
-    solved = rng.random() < {Outcome.FIXED: 0.98, Outcome.PARTLY: 0.45}.get(outcome, 0.3)
-    if solved:
-        result = rng.choices(list(VERDICT_RESULTS), [86, 12, 2])[0]
-    else:
-        result = rng.choices(list(VERDICT_RESULTS), [20, 45, 35])[0]
-    phone_call = bool(f["reporter_phone"]) and rng.random() < 0.85
-    note = UNSATISFIED_NOTES[len(f["text"]) % len(UNSATISFIED_NOTES)] if result == CallBackResult.UNSATISFIED else ""
-    _call_back(plan, callback, result, solved, dispatcher if phone_call else None, note)
-    if result != CallBackResult.UNSATISFIED:
+    result = _call_back_round(plan, rng, callback, outcome, dispatcher, now=now, first=True)
+    if result != CallBackResult.UNSATISFIED or f["status"] == Status.CLOSED:
         return _settle(plan, now)
 
-    # 不满意: reopened with a fresh clock, resolved again, then the resident could not be reached: a
-    # call on each of the next working days, then 联系不上 (or fewer calls, when `now` comes first);
-    # without a phone, 联系不上 at once some days later.
+    # 不满意: reopened with a fresh clock (重办), resolved again and called back again; a resident
+    # still unsatisfied then is recorded as such and the concern closes (reopens_on_unsatisfied).
     again = _in_office(max(resolve(callback, f["resolution_due"]), callback + datetime.timedelta(hours=2)), rng,
                        overrides)
     if again > now:
         return _settle(plan, now)
-    _resolve(plan, again, handler, Outcome.PARTLY)
-    closed = _office_after(again, rng, min_hours=72, max_hours=140, overrides=overrides)
-    if not f["reporter_phone"]:  # nobody to call: 联系不上 at once, with the reason
-        if closed <= now:
-            _unreachable(plan, closed, dispatcher, "诉求人未留联系电话，二次办结后无法回访")
-        return _settle(plan, now)
-    day = workdays.local_date(again)
-    for number, (hour, minute) in enumerate(((10, 0), (14, 30), (16, 0)), start=1):
-        day = workdays.next_workday(day, overrides)
-        attempt = _local(day, hour, minute)
-        if attempt > now:
-            return _settle(plan, now)
-        _call_attempt(plan, attempt, dispatcher, "电话无人接听" if number < 3 else "电话关机")
-    final = attempt + datetime.timedelta(minutes=10)
-    if final > now:
-        return _settle(plan, now)
-    _unreachable(plan, final, dispatcher)
+    _resolve(plan, again, handler, Outcome.PARTLY if rng.random() < 0.5 else Outcome.FIXED)
+    second = _office_after(again, rng, min_hours=20, max_hours=96, overrides=overrides)
+    if second <= now:
+        _call_back_round(plan, rng, second, f["outcome"], dispatcher, now=now, first=False)
     return _settle(plan, now)
+
+
+# The call-back outcomes of the generated history, as a town's centre sees them: of the residents
+# reached, most are 满意, some 基本满意, a few 不满意 (more when the problem is not solved, and more
+# again after a 重办 that did not fix it); some cannot be reached (three working days of calls to a
+# phone nobody answers, or no phone and no rating on the follow page).
+FIRST_VERDICTS = {True: (87, 11, 2), False: (25, 45, 30)}  # solved? → 满意, 基本满意, 不满意
+REDO_VERDICTS = {True: (40, 30, 30), False: (5, 15, 80)}
+SOLVED_CHANCE = {Outcome.FIXED: 0.98, Outcome.PARTLY: 0.45}  # other outcomes: 0.3
+UNREACHABLE_CHANCE = {True: 0.03, False: 0.12}  # with a phone: first round, after 重办
+FOLLOW_PAGE_CHANCE = {True: 0.8, False: 0.6}  # without a phone: rates on the follow page
+
+
+def _call_back_round(plan, rng, at, outcome, dispatcher, *, now, first):
+    """One round of 回访 from `at`: a verdict (by phone, or on the follow page) or 联系不上 (after a
+    call on each of three working days, or at once without a phone). Returns the verdict, or None
+    when the round ended 联系不上 or `now` came first."""
+    f = plan.fields
+    if f["reporter_phone"]:
+        if rng.random() < UNREACHABLE_CHANCE[first]:
+            day, times = workdays.local_date(at), [at]  # `at` is in office hours on a working day
+            for hour, minute in ((14, 30), (16, 0)):
+                day = workdays.next_workday(day, plan.overrides)
+                times.append(_local(day, hour, minute))
+            for number, attempt in enumerate(times, start=1):
+                if attempt > now:
+                    return None
+                _call_attempt(plan, attempt, dispatcher, "电话无人接听" if number < 3 else "电话关机")
+            final = attempt + datetime.timedelta(minutes=10)
+            if final <= now:
+                _unreachable(plan, final, dispatcher)
+            return None
+        by = dispatcher if rng.random() < 0.85 else None
+    elif rng.random() < FOLLOW_PAGE_CHANCE[first]:
+        by = None
+    else:
+        _unreachable(plan, at, dispatcher, "诉求人未留联系电话，无法回访" if first
+                     else "诉求人未留联系电话，二次办结后无法回访")
+        return None
+    solved = rng.random() < SOLVED_CHANCE.get(outcome, 0.3)
+    weights = (FIRST_VERDICTS if first else REDO_VERDICTS)[solved]
+    result = rng.choices(list(VERDICT_RESULTS), weights)[0]
+    note = UNSATISFIED_NOTES[len(f["text"]) % len(UNSATISFIED_NOTES)] if result == CallBackResult.UNSATISFIED else ""
+    if result == CallBackResult.UNSATISFIED and not first:
+        note = REDO_UNSATISFIED_NOTES[len(f["text"]) % len(REDO_UNSATISFIED_NOTES)]
+    _call_back(plan, at, result, solved, by, note)
+    return result
 
 
 # --- the replay: the same steps through the concerns services -----------------------------------
@@ -801,7 +840,7 @@ def _replay_step(concern, plan, name, at, arguments):
             text=f["text"], title=f["title"], category=f["category"], area=f["area"], channel=f["channel"],
             by=f["registered_by"], urgency=f["urgency"], reporter_name=f["reporter_name"],
             reporter_phone=f["reporter_phone"], address=f["address"], idempotency_key=f["idempotency_key"],
-            received_at=at,
+            latitude=f["latitude"], longitude=f["longitude"], received_at=at,
         ).concern
     a = arguments
     if name == "accept":
@@ -880,6 +919,7 @@ def _tell_story(*, now, town, villages, grid_of, categories, departments, people
     dispatcher = people.dispatcher
     handler = people.handler(urban)
     clock = random.Random(SEED + 3)
+    shapes = {o.area_id: o for o in outlines(town)}
 
     def office(at):
         return _in_office(at, clock, overrides)
@@ -906,6 +946,12 @@ def _tell_story(*, now, town, villages, grid_of, categories, departments, people
             ),
             overrides,
         )
+        # The place is known (the school, the road): the concern is pinned there; the project
+        # started from 岸山路's takes its point.
+        spot = shapes.get(grid_of[village.pk].pk) or shapes.get(village.pk)
+        if spot is not None:
+            lat, lng = random_point_in(spot, random.Random(f"{SEED}-{key}"))
+            plan.fields.update(latitude=Decimal(f"{lat:.6f}"), longitude=Decimal(f"{lng:.6f}"))
         _submitted(plan)
         accepted = received + datetime.timedelta(hours=2)
         dispatched = accepted + datetime.timedelta(minutes=30)
@@ -1016,6 +1062,11 @@ def _plan_the_rest(project, *, by, today):
             update_project_stage(stage, by=by, planned_start=start or stage.actual_start, planned_end=end, note=note)
 
 
+# Categories whose spot would point at a person (a household on 低保, a quarrel between neighbours,
+# someone's illness): the board's map shows them only about where they are (board_map).
+COARSE_ON_MAP = {"welfare", "dispute", "health"}
+
+
 def _categories(town):
     departments = {d.name: d for d in Department.objects.filter(town=town)}
     existing = {c.code: c for c in Category.objects.filter(code__in=[row[0] for row in CATEGORIES])}
@@ -1036,6 +1087,7 @@ def _categories(town):
                 may_become_project=project,
                 keywords=keywords,
                 sort_order=order + 1,
+                coarse_on_map=code in COARSE_ON_MAP,
             )
         )
     created = Category.objects.bulk_create(created)
@@ -1071,6 +1123,12 @@ def _calendar(overrides, today):
 
 
 # Why a resident was not satisfied (不满意 needs its reason), for the generated call-backs.
+REDO_UNSATISFIED_NOTES = [
+    "居民表示重新办理后情况没有改善",
+    "居民认为只是临时处理，问题还会反复",
+    "居民对答复的时间安排不认可",
+]
+
 UNSATISFIED_NOTES = [
     "居民反映问题只处理了一部分，还没有彻底解决",
     "居民说处理后没几天又出现同样的问题",
@@ -1193,8 +1251,27 @@ def generated_plans(demo, *, count=HISTORY_COUNT, seed=SEED):
                         people=demo.people, overrides=demo.overrides)
         for i in range(count)
     ]
+    shapes = {o.area_id: o for o in outlines(demo.town)}
+    for i, plan in enumerate(plans):
+        _place(plan, shapes, random.Random(f"{seed}-spot-{i}"))
     plans.sort(key=lambda p: p.fields["received_at"])
     return plans
+
+
+# The share of concerns that come with a point: a resident's phone form offers the location, a
+# grid worker on a visit stands at the spot; calls and meetings rarely give one.
+POINT_SHARE = {Channel.WEB: 0.7, Channel.VISIT: 0.6}
+
+
+def _place(plan, shapes, rng):
+    """Give the plan's concern a point inside its grid's outline (its own generator, so the rest
+    of the history does not change with the map)."""
+    f = plan.fields
+    outline = shapes.get(f["area"].pk) or shapes.get(f["village"].pk)
+    if outline is None or rng.random() >= POINT_SHARE.get(f["channel"], 0.0):
+        return
+    lat, lng = random_point_in(outline, rng)
+    f["latitude"], f["longitude"] = Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}")
 
 
 def _counts(town, categories):

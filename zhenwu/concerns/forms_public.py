@@ -143,6 +143,14 @@ class PlaceField(forms.TypedChoiceField):
         return True
 
 
+class CategoryField(forms.ModelChoiceField):
+    """The county's categories by name; a town's own extra ones also name their town (the
+    intake accepts them for that town's places only)."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.town.name}）" if obj.town_id else obj.name
+
+
 class ReportForm(forms.Form):
     """The resident's phone form (no account)."""
 
@@ -158,9 +166,9 @@ class ReportForm(forms.Form):
             }
         ),
     )
-    category = forms.ModelChoiceField(
+    category = CategoryField(
         label="问题类别",
-        queryset=Category.objects.filter(is_active=True).order_by("sort_order", "code"),
+        queryset=Category.objects.filter(is_active=True).select_related("town").order_by("sort_order", "code"),
         empty_label="请选择",
         error_messages={"required": "请选择问题类别", "invalid_choice": "所选类别不存在，请重新选择"},
     )
@@ -181,6 +189,9 @@ class ReportForm(forms.Form):
     )
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The system the point above is in: the browser gives WGS-84 (the default); WeChat's location
+    # API gives GCJ-02. The intake converts it (services.submit_concern).
+    coord_system = forms.CharField(required=False, widget=forms.HiddenInput, initial="wgs84")
     photos = PhotosField(label=f"照片（选填，最多{MAX_PHOTOS_PER_CONCERN}张）")
     reporter_name = forms.CharField(
         label="您的称呼（选填）",

@@ -9,6 +9,7 @@ from django import forms
 from zhenwu.lib.widgets import DateInput
 from zhenwu.org.ordering import TreeOrderIterator
 
+from . import access, services
 from .forms_public import PhotosField
 from .models import VERDICT_RESULTS, AttemptChannel, Channel, Outcome, PhotoKind, Status, Urgency
 
@@ -83,6 +84,20 @@ class RegisterForm(StaffForm):
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4().hex)
 
+    def submit_arguments(self):
+        """submit_concern's arguments from the valid form (the page and the phone's queue)."""
+        data = self.cleaned_data
+        names = ("text", "title", "category", "area", "channel", "urgency", "address", "reporter_name",
+                 "reporter_phone", "photos")
+        return {**{name: data[name] for name in names}, "idempotency_key": data["submission_key"] or None}
+
+
+def register_form(user, data=None, files=None):
+    """The registration form for this staff user: their town's categories, the villages and grids
+    under their area (for the page and for a report a phone queued without signal)."""
+    return RegisterForm(data, files, categories=services.active_categories(services.user_town_id(user)),
+                        areas=access.register_areas(user))
+
 
 class AcceptForm(StaffForm):
     public_text = _text("答复诉求人", placeholder="可不填，默认：您的诉求已受理，我们将尽快转交承办部门办理。")
@@ -145,7 +160,7 @@ class DuplicateForm(StaffForm):
 
 
 class ReasonForm(StaffForm):
-    """退单, 关闭 and 重办: a reason is all they need."""
+    """退单 and 重办: a reason is all they need."""
 
     reason = _text("理由")
 

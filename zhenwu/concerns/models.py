@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from zhenwu.lib.coords import CoordSystem
 from zhenwu.lib.crypto import EncryptedTextField
 from zhenwu.lib.masking import mask_name, mask_phone
 
-from .querysets import ConcernQuerySet, NotificationQuerySet, ProjectQuerySet
+from .querysets import CategoryQuerySet, ConcernQuerySet, NotificationQuerySet, ProjectQuerySet
 
 
 class Channel(models.TextChoices):
@@ -138,6 +139,12 @@ RESIDENT_EVENT_KINDS = (
 class Category(models.Model):
     """诉求类别 (an Open311 service): where concerns of this kind go and how fast.
 
+    The rows without a town are the county's catalogue (县级类别目录): every town uses them, and a
+    town may set its own default department and (where allowed) its own limits in a
+    TownCategorySetting. The default department here is the county's choice; it applies to the
+    town it belongs to. A row with a town is that town's own extra category (本镇自设类别), offered
+    and accepted for its concerns only.
+
     Limits are in working days (zhenwu.workdays.calendar): response = the department's first contact
     with the resident after dispatch; resolution = 办结, counted from receipt."""
 
@@ -156,11 +163,31 @@ class Category(models.Model):
     response_limit_days = models.PositiveSmallIntegerField("响应时限(工作日)", default=1)
     resolution_limit_days = models.PositiveSmallIntegerField("办结时限(工作日)", default=7)
     may_become_project = models.BooleanField("可立项", default=False)
+    town_limits_allowed = models.BooleanField(
+        "各镇可自定时限", default=True,
+        help_text="允许各镇为本类别设置本镇的响应和办结时限；不勾选时各镇一律按县里的时限",
+    )
+    coarse_on_map = models.BooleanField(
+        "地图上只显示大致位置",
+        default=False,
+        help_text="涉及个人隐私的类别（如矛盾纠纷、社会保障），公示栏地图上的位置取约500米范围，不显示具体地点",
+    )
     is_active = models.BooleanField("启用", default=True)
     keywords = models.TextField(
         "关键词", blank=True, help_text="以空格或逗号分隔，用于分类建议和相似诉求查找"
     )
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    town = models.ForeignKey(
+        "org.Area",
+        verbose_name="自设类别所属镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="own_categories",
+        help_text="留空为县级目录中的类别，各镇通用；填写则为该镇自设、仅该镇使用的类别",
+    )
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = "诉求类别"
@@ -175,6 +202,42 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TownCategorySetting(models.Model):
+    """本镇类别设置: a town's own rules for a category of the county catalogue (the Category rows).
+
+    Every field left empty falls back to the county value on the category
+    (zhenwu.concerns.services.catalogue.category_setting_for resolves the pair); the limits count only while
+    the county lets towns set them (`Category.town_limits_allowed`)."""
+
+    town = models.ForeignKey(
+        "org.Area", verbose_name="镇", on_delete=models.CASCADE, related_name="category_settings"
+    )
+    category = models.ForeignKey(
+        Category, verbose_name="类别", on_delete=models.CASCADE, related_name="town_settings"
+    )
+    default_department = models.ForeignKey(
+        "org.Department",
+        verbose_name="本镇默认承办部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="town_default_categories",
+    )
+    response_limit_days = models.PositiveSmallIntegerField("本镇响应时限(工作日)", null=True, blank=True)
+    resolution_limit_days = models.PositiveSmallIntegerField("本镇办结时限(工作日)", null=True, blank=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "本镇类别设置"
+        verbose_name_plural = "本镇类别设置"
+        constraints = [
+            models.UniqueConstraint(fields=["town", "category"], name="town_category_setting_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.town} {self.category}"
 
 
 class ReferenceCounter(models.Model):
@@ -220,6 +283,11 @@ class Concern(models.Model):
     )
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    # The point above is always WGS-84; this is the system it came in (converted at intake).
+    coord_system = models.CharField(
+        "原坐标系", max_length=5, choices=CoordSystem.choices, default=CoordSystem.WGS84,
+        db_default=CoordSystem.WGS84,
+    )
     address = models.CharField("地点", max_length=200, blank=True)
 
     reporter_name = EncryptedTextField("诉求人姓名", blank=True)
@@ -348,6 +416,13 @@ class Concern(models.Model):
                 fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False), name="concern_duplicate_of_idx"
             ),
             models.Index(fields=["project"], condition=models.Q(project__isnull=False), name="concern_project_idx"),
+            # The board's map (concerns.board_map): a box of located concerns, its filters and
+            # status buckets read from the index alone; only concerns with a point are indexed.
+            models.Index(
+                fields=["latitude", "longitude", "status", "category", "village", "town", "resolution_due", "id"],
+                condition=models.Q(latitude__isnull=False),
+                name="concern_map_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="concern_status_valid"),
@@ -613,6 +688,9 @@ class Project(models.Model):
         "当前阶段", max_length=20, choices=ProjectStageKind.choices, default=ProjectStageKind.INITIATION
     )
     progress = models.PositiveSmallIntegerField("总体进度(%)", default=0)
+    # Where the works are (WGS-84); a project started from a concern takes the concern's point.
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     is_completed = models.BooleanField("已竣工", default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

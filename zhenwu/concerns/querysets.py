@@ -8,7 +8,7 @@ Scope of a concern (tested as a matrix in tests/test_scope.py):
 """
 
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role
@@ -125,17 +125,30 @@ class ConcernQuerySet(models.QuerySet):
 
     def department_queue(self, department):
         """办理队列 of a department: 待签收 first (earliest 签收 deadline first), then the concerns
-        in hand, earliest resolution deadline first (overdue ones lead)."""
-        from .models import Status
+        in hand, earliest resolution deadline first (overdue ones lead), and last the suspended
+        ones (已挂起: still the department's, their clock stopped), earliest expected resume date
+        first; each row carries `expected_resume` (None unless suspended)."""
+        from .models import Status, Suspension
 
-        # 待签收 first, by the 签收 (response) deadline; then the rest by resolution deadline, so the
-        # overdue ones lead; then the oldest.
         awaiting_sign = Q(status=Status.DISPATCHED)
-        return self.filter(department=department, status__in=(Status.DISPATCHED, Status.IN_PROGRESS)).order_by(
-            Case(When(awaiting_sign, then=Value(0)), default=Value(1)),
-            Case(When(awaiting_sign, then=F("response_due")), default=F("resolution_due")),
-            "received_at",
-            "id",
+        suspended = Q(status=Status.SUSPENDED)
+        open_suspension = Suspension.objects.filter(concern=OuterRef("pk"), ended_at__isnull=True)
+        return (
+            self.filter(
+                department=department, status__in=(Status.DISPATCHED, Status.IN_PROGRESS, Status.SUSPENDED)
+            )
+            .annotate(expected_resume=Subquery(open_suspension.values("expected_resume")[:1]))
+            .order_by(
+                Case(When(awaiting_sign, then=Value(0)), When(suspended, then=Value(2)), default=Value(1)),
+                Case(
+                    When(awaiting_sign, then=F("response_due")),
+                    When(suspended, then=Value(None)),
+                    default=F("resolution_due"),
+                ),
+                "expected_resume",
+                "received_at",
+                "id",
+            )
         )
 
     def awaiting_call_back(self):
@@ -191,3 +204,12 @@ class NotificationQuerySet(models.QuerySet):
 
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+
+class CategoryQuerySet(models.QuerySet):
+    def for_town(self, town_id):
+        """The categories a town's concerns may take: the county catalogue and the town's own
+        extra ones. Without a town (a county account, a page for the whole deployment), all."""
+        if town_id is None:
+            return self
+        return self.filter(Q(town__isnull=True) | Q(town_id=town_id))

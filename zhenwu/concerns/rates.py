@@ -29,7 +29,11 @@ recent months move as concerns progress; a month is settled when its concerns ar
   (zhenwu.concerns.callbacks: the set number of attempts on different working days, or no phone
   at all). They are closed but gave no verdict, so they are in neither the 解决率 nor the 满意率
   denominator; they are counted on their own (`unreachable`). A 不满意 reopens the concern: until
-  its next call-back its latest verdict stays 不满意 (assessed, not solved, not satisfied).
+  its next call-back its latest verdict stays 不满意 (assessed, not solved, not satisfied). A
+  resident still 不满意 after settings.ZHENWU_MAX_REOPENINGS 重办 rounds (default 1) is recorded
+  so and the concern closes (services.reopens_on_unsatisfied): that 不满意 stays in the figures.
+  The latest call-back decides: a concern whose 重办 was followed by 联系不上 leaves the
+  denominators, its earlier 不满意 superseded (it judged the handling that was then redone).
 - Median working days to resolve: the median of resolution_workdays (working days from receipt to
   the latest resolution, zhenwu.workdays.calendar.workdays_between, less the working days it was
   suspended, Concern.suspended_workdays) over concerns currently resolved or closed; for an even

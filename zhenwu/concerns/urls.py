@@ -1,4 +1,4 @@
-from .views import callbacks, deadlines, mine, photos, public, staff
+from .views import board_map, callbacks, catalogue, deadlines, mine, photos, public, staff
 
 app_name = "concerns"
 
@@ -7,9 +7,11 @@ app_name = "concerns"
 # and staff work pages live in separate modules, each with its own URL list.
 urlpatterns = (
     public.urlpatterns
+    + board_map.urlpatterns
     + mine.urlpatterns
     + staff.urlpatterns
     + deadlines.urlpatterns
     + callbacks.urlpatterns
     + photos.urlpatterns
+    + catalogue.urlpatterns
 )

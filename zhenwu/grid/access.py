@@ -24,6 +24,7 @@ from zhenwu.org.models import (
     AreaLevel,
     Household,
     Member,
+    Resident,
     town_of,
 )
 
@@ -89,6 +90,15 @@ def can_record_visit(user):
     return role_of(user) in VISIT_ROLES
 
 
+def visit_form_members(user, household):
+    """Staff may name the member who went with them: one of the household's linked members (None
+    for a member's own form)."""
+    if member_of(user) is not None or role_of(user) == Role.MEMBER:
+        return None
+    ids = HouseholdLink.objects.active().filter(household=household).values("member_id")
+    return Member.objects.filter(pk__in=ids).order_by("name")
+
+
 def require_visit_role(user):
     if not can_record_visit(user):
         raise PermissionDenied("当前账号不能登记走访")
@@ -137,6 +147,15 @@ def members_for_area(area):
     """Members of the party organisations placed in the area's village (whom its households may be
     linked to)."""
     return Member.objects.filter(is_active=True, party_org__area__path__startswith=village_path(area))
+
+
+def meeting_form_choices(area):
+    """What a meeting form of the village offers: (members, residents, grids for its concerns)."""
+    members = members_for_area(area).order_by("name")
+    residents = (Resident.objects.filter(household__grid__path__startswith=area.path)
+                 .select_related("household").order_by("name", "pk"))
+    grids = Area.objects.filter(path__startswith=area.path, level=AreaLevel.GRID).order_by("path")
+    return members, residents, grids
 
 
 def linkable_members(user):

@@ -1,6 +1,8 @@
 """Forms of the grid pages: they shape input and limit choices to the user's scope; the rules are
 checked in services.py, whose errors are attached back to the fields (zhenwu.lib.form_errors)."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ from zhenwu.org.forms import AreaChoiceField, resident_label
 from zhenwu.org.models import Member, Resident
 
 from .models import ExemplarKind, MemberRoleKind, VisitWay
-from .services import MAX_LINKS_PER_MEMBER, MAX_MEETING_PHOTOS, MIN_LINKS_PER_MEMBER
+from .services import MAX_LINKS_PER_MEMBER, MAX_MEETING_PHOTOS, MIN_LINKS_PER_MEMBER, RaisedConcern
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -40,11 +42,21 @@ class MemberChoices(forms.ModelMultipleChoiceField):
 
 
 class ActiveCategories(forms.ModelChoiceField):
+    """The active categories; a form narrows them to its town's (offer_town_categories)."""
+
     def __init__(self, **kwargs):
         super().__init__(queryset=Category.objects.filter(is_active=True), **kwargs)
 
     def label_from_instance(self, obj):
         return obj.name
+
+
+def offer_town_categories(form, town_id):
+    """Narrow every category field of `form` to those a concern of `town_id` may take: the
+    county's and the town's own (None: all, for an account above a town)."""
+    for field in form.fields.values():
+        if isinstance(field, ActiveCategories):
+            field.queryset = field.queryset.for_town(town_id)
 
 
 class VisitForm(forms.Form):
@@ -64,8 +76,9 @@ class VisitForm(forms.Form):
         label="诉求内容", required=False, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "群众反映的问题"})
     )
 
-    def __init__(self, *args, members=None, **kwargs):
+    def __init__(self, *args, members=None, town_id=None, **kwargs):
         super().__init__(*args, **kwargs)
+        offer_town_categories(self, town_id)
         if members is None:
             del self.fields["member"]
         else:
@@ -145,6 +158,7 @@ class CadenceRuleForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     title = forms.CharField(label="主题", max_length=80, initial="民情茶室")
     held_on = forms.DateField(label="日期", widget=DateInput)
     place = forms.CharField(label="地点", max_length=100)
@@ -177,7 +191,7 @@ class MeetingConcernsForm(forms.Form):
 
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, grids, **kwargs):
+    def __init__(self, *args, grids, town_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(1, MEETING_CONCERN_ROWS + 1):
             self.fields[f"text_{i}"] = forms.CharField(
@@ -191,6 +205,7 @@ class MeetingConcernsForm(forms.Form):
             self.fields[f"reporter_phone_{i}"] = forms.CharField(
                 label=f"第{i}条 联系电话", required=False, max_length=20
             )
+        offer_town_categories(self, town_id)
 
     def rows(self):
         """[(index, cleaned row)] of the rows that have text."""
@@ -207,8 +222,33 @@ class MeetingConcernsForm(forms.Form):
                 }))
         return out
 
+    def raised(self):
+        """The rows with text, as the service takes them."""
+        return [RaisedConcern(number=i, **row) for i, row in self.rows()]
+
     def row_groups(self):
         return [
             [self[f"{name}_{i}"] for name in ("text", "category", "grid", "reporter_name", "reporter_phone")]
             for i in range(1, MEETING_CONCERN_ROWS + 1)
         ]
+
+
+def meeting_forms(choices, data=None, files=None, *, search_url="", town_id=None):
+    """The meeting form and its optional concern rows, filled from one POST (the page's or a
+    phone's queued record). `choices`: access.meeting_form_choices(area). The rows' key is the
+    meeting form's idempotency key (a fresh one when there is none). The rows offer the
+    categories of `town_id` (the intake refuses another town's own categories in any case)."""
+    members, residents, grids = choices
+    meeting = MeetingForm(data, files, members=members, residents=residents, search_url=search_url)
+    rows_data = None
+    if data is not None:
+        rows_data = data.copy()
+        rows_data["key"] = (data.get("idempotency_key") or "").strip()[:64] or uuid.uuid4().hex
+    return meeting, MeetingConcernsForm(rows_data, grids=grids, town_id=town_id)
+
+
+def meeting_arguments(meeting, rows):
+    """What record_meeting_with_concerns takes from a valid meeting form and its rows: the
+    meeting's fields, the concerns raised, and the rows' idempotency key."""
+    fields = {k: v for k, v in meeting.cleaned_data.items() if k != "idempotency_key"}
+    return {**fields, "concerns": rows.raised(), "idempotency_key": rows.cleaned_data["key"]}

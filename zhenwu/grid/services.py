@@ -534,6 +534,18 @@ def raise_concerns_from_meeting(meeting, *, concerns, by, idempotency_key=None):
 
 
 @transaction.atomic
+def record_meeting_with_concerns(*, area, by, concerns=(), idempotency_key=None, **fields):
+    """Record a meeting and, in the same step, the concerns residents raised at it (the meeting
+    form's optional rows; the form a phone filled in without signal sends both at once). Either
+    both are stored or neither. Returns (meeting, concerns)."""
+    meeting = record_meeting(area=area, by=by, **fields)
+    concerns = list(concerns)
+    raised = raise_concerns_from_meeting(meeting, concerns=concerns, by=by, idempotency_key=idempotency_key) \
+        if concerns else []
+    return meeting, raised
+
+
+@transaction.atomic
 def link_concern_to_meeting(meeting, *, concern, by):
     """Link an already registered concern to the meeting it was raised at (idempotent)."""
     existing = MeetingConcern.objects.filter(concern=concern).first()

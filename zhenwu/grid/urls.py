@@ -1,13 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import household_map, views
 
 app_name = "grid"
 
 urlpatterns = [
     path("", views.visit_home, name="visit_home"),
+    path("map.json", household_map.household_map_data, name="household_map_data"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:pk>/visit/", views.visit_create, name="visit_create"),
+    path("households/<int:pk>/location/", views.household_location, name="household_location"),
     path("households/<int:pk>/link/", views.household_link, name="household_link"),
     path("links/<int:pk>/end/", views.link_end, name="link_end"),
     path("visits/<int:pk>/photo/", views.visit_photo, name="visit_photo"),

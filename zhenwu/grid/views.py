@@ -22,12 +22,16 @@ from django.views.decorators.http import require_POST
 
 from zhenwu.concerns.access import in_scope as concern_in_scope
 from zhenwu.concerns.models import Concern
+from zhenwu.concerns.services import user_town_id
 from zhenwu.core.roles import Role
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.paging import PER_PAGE, paginate
 from zhenwu.lib.params import int_or_none
 from zhenwu.lib.pickers import picker_results
-from zhenwu.org.models import Area, AreaLevel, Household, Member, Resident
+from zhenwu.lib.place_form import PlaceForm
+from zhenwu.org import geo
+from zhenwu.org import services as org_services
+from zhenwu.org.models import Area, AreaLevel, Household
 from zhenwu.org.ordering import tree_order
 
 from . import access, cadence, exemplars, services
@@ -37,9 +41,10 @@ from .forms import (
     ExemplarRecordForm,
     LinkForm,
     MeetingConcernsForm,
-    MeetingForm,
     RolesForm,
     VisitForm,
+    meeting_arguments,
+    meeting_forms,
 )
 from .models import (
     ExemplarRecord,
@@ -123,6 +128,13 @@ def visit_home(request):
         households = households.filter(Q(number__icontains=q) | Q(address__icontains=q))
     root, towns, town = _list_root(request, user)
     villages, grids, village, grid = _scope_filters(request, root)
+    # 列表 | 地图: the map view draws the same households from map.json (household_map).
+    view = "map" if request.GET.get("view") == "map" else "list"
+    if view == "map":
+        return render(request, "grid/visit_home.html", {
+            "view": view, "member": member, "q": q, "towns": towns, "town": town, "villages": villages,
+            "grids": grids, "village": village, "grid": grid,
+        })
     if grid is not None:
         households = households.filter(grid=grid)
     elif village is not None:
@@ -136,7 +148,7 @@ def visit_home(request):
     if root is not None and not q and grid is None and village is None:
         summary = cadence.coverage(root, depth=0)[0]
     return _render(request, "grid/visit_home.html", {
-        "page": page, "member": member, "q": q, "towns": towns, "town": town, "villages": villages,
+        "view": view, "page": page, "member": member, "q": q, "towns": towns, "town": town, "villages": villages,
         "grids": grids, "village": village, "grid": grid, "summary": summary,
         "roles": MemberRole.objects.filter(member=member) if member else [],
         "exemplars": MemberExemplar.objects.filter(member=member) if member else [],
@@ -164,7 +176,9 @@ def household_detail(request, pk):
     )
     concerns = Concern.objects.filter(pk__in=[v.concern_id for v in visits if v.concern_id]).order_by("-received_at")
     status = cadence.with_cadence(Household.objects.filter(pk=household.pk)).get()
-    can_link = access.can_link(user) and Household.objects.editable_by(user).filter(pk=household.pk).exists()
+    can_edit = Household.objects.editable_by(user).filter(pk=household.pk).exists()
+    can_link = access.can_link(user) and can_edit
+    can_locate = can_edit
     link_form = None
     if can_link:
         linked_ids = [link.member_id for link in links]
@@ -173,7 +187,7 @@ def household_detail(request, pk):
         "household": household,
         "residents": residents,
         "can_see_sensitive": access.can_see_sensitive(user),
-        "can_reveal": Household.objects.editable_by(user).filter(pk=household.pk).exists(),
+        "can_reveal": can_edit,
         "links": links,
         "visits": visits,
         "concerns": concerns,
@@ -182,15 +196,33 @@ def household_detail(request, pk):
         "linked": bool(links),
         "can_visit": access.can_record_visit(user),
         "link_form": link_form,
+        "elsewhere": geo.other_grid_holding(household),
+        "location_form": PlaceForm(initial={
+            "latitude": household.latitude, "longitude": household.longitude}) if can_locate else None,
     })
 
 
-def _visit_form_members(user, household):
-    """Staff may name the member who went with them: one of the household's linked members."""
-    if access.member_of(user) is not None or user.role == Role.MEMBER:
-        return None
-    ids = HouseholdLink.objects.active().filter(household=household).values("member_id")
-    return Member.objects.filter(pk__in=ids).order_by("name")
+@require_POST
+@login_required
+def household_location(request, pk):
+    """Set or correct where a dwelling is (grid workers, secretaries, town admins in their scope);
+    the point is stored as WGS-84 and the change audited (org.services.set_household_point)."""
+    user = request.user
+    try:
+        household = Household.objects.editable_by(user).get(pk=pk)
+    except (Household.DoesNotExist, ValueError):
+        raise Http404 from None
+    form = PlaceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "位置无效：" + "；".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            org_services.set_household_point(household, **form.point())
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, "已清除本户位置" if form.clears else "已保存本户位置")
+    return redirect(reverse("grid:household_detail", args=[household.pk]) + "#location")
 
 
 @login_required
@@ -202,7 +234,12 @@ def visit_create(request, pk):
     member = access.member_of(user)
     if user.role == Role.MEMBER and member is None:
         raise PermissionDenied("账号未关联党员档案，不能登记走访")
-    form = VisitForm(request.POST or None, request.FILES or None, members=_visit_form_members(user, household))
+    form = VisitForm(
+        request.POST or None,
+        request.FILES or None,
+        members=access.visit_form_members(user, household),
+        town_id=user_town_id(user),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -616,24 +653,27 @@ def meeting_create(request):
         area = areas[0]
     if area is None:
         return render(request, "grid/meeting_area.html", {"areas": areas})
-    form = _meeting_form(request, area)
-    if request.method == "POST" and form.is_valid():
+    form, rows = _meeting_form(request, area)
+    if request.method == "POST" and form.is_valid() & rows.is_valid():
         try:
-            meeting = services.record_meeting(area=area, by=user, **form.cleaned_data)
+            meeting, raised = services.record_meeting_with_concerns(
+                area=area, by=user, **meeting_arguments(form, rows)
+            )
         except ValidationError as exc:
-            attach_errors(form, exc)
+            attach_errors(rows if getattr(exc, "field", None) == "concerns" else form, exc)
         else:
-            messages.success(request, "民情茶室已登记，可在下方登记群众反映的诉求")
+            if raised:
+                messages.success(request, f"民情茶室已登记，诉求{len(raised)}条：" + "、".join(c.reference for c in raised))
+            else:
+                messages.success(request, "民情茶室已登记，可在下方登记群众反映的诉求")
             return redirect("grid:meeting_detail", pk=meeting.pk)
-    return render(request, "grid/meeting_form.html", {"form": form, "area": area})
+    return render(request, "grid/meeting_form.html", {"form": form, "rows": rows, "area": area})
 
 
 def _meeting_form(request, area):
-    members = access.members_for_area(area).order_by("name")
-    residents = (Resident.objects.filter(household__grid__in=_grids_under(area))
-                 .select_related("household").order_by("name", "pk"))
-    return MeetingForm(request.POST or None, request.FILES or None, members=members, residents=residents,
-                       search_url=reverse("grid:meeting_resident_search") + f"?area={area.pk}")
+    return meeting_forms(access.meeting_form_choices(area), request.POST or None, request.FILES or None,
+                         search_url=reverse("grid:meeting_resident_search") + f"?area={area.pk}",
+                         town_id=user_town_id(request.user))
 
 
 @login_required
@@ -645,13 +685,13 @@ def meeting_resident_search(request):
     area = next((a for a in access.meeting_areas(user) if a.pk == int_or_none(request.GET.get("area"))), None)
     if area is None:
         raise Http404
-    form = _meeting_form(request, area)
+    form, _rows = _meeting_form(request, area)
     return picker_results(request, form.fields["residents"], name="residents")
 
 
-def _concerns_form(meeting, data=None):
+def _concerns_form(meeting, user, data=None):
     grids = Area.objects.filter(path__startswith=meeting.area.path, level=AreaLevel.GRID).order_by("path")
-    return MeetingConcernsForm(data, grids=grids, initial={"key": uuid.uuid4().hex})
+    return MeetingConcernsForm(data, grids=grids, town_id=user_town_id(user), initial={"key": uuid.uuid4().hex})
 
 
 @login_required
@@ -659,7 +699,7 @@ def meeting_detail(request, pk):
     user = request.user
     access.require_read(user)
     meeting = access.get_meeting_for_user(user, pk)
-    return _meeting_page(request, meeting, _concerns_form(meeting) if access.can_manage_meetings(user) else None)
+    return _meeting_page(request, meeting, _concerns_form(meeting, user) if access.can_manage_meetings(user) else None)
 
 
 def _meeting_page(request, meeting, form, status=200):
@@ -683,7 +723,7 @@ def meeting_concerns(request, pk):
     """Register the concerns residents raised at the meeting, several at once."""
     user = request.user
     meeting = access.get_meeting_for_user(user, pk, for_change=True)
-    form = _concerns_form(meeting, request.POST)
+    form = _concerns_form(meeting, request.user, request.POST)
     if form.is_valid():
         rows = form.rows()
         items = [services.RaisedConcern(number=i, **row) for i, row in rows]

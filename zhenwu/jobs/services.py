@@ -14,7 +14,8 @@ import time
 import traceback
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.models.sql.subqueries import UpdateQuery
 from django.utils import timezone
 
 from zhenwu.core.errors import DomainError
@@ -126,7 +127,10 @@ def purge_job_files(*, older_than_days=7, now=None):
     cutoff = (now or timezone.now()) - timezone.timedelta(days=older_than_days)
     deleted = 0
     jobs = Job.objects.filter(status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff)
-    for job in jobs.exclude(input_file="", output_file="", stage_file="").iterator():
+    # The rows are read first: writing while a cursor is open on SQLite fails once a web request
+    # has committed meanwhile (see _ProgressWriter).
+    for job in list(jobs.exclude(input_file="", output_file="", stage_file="").only(
+            "pk", "input_file", "output_file", "stage_file")):
         fields = []
         for name in ("input_file", "output_file", "stage_file"):
             field_file = getattr(job, name)
@@ -156,10 +160,46 @@ def _claim_next():
         return job
 
 
+class _ProgressWriter:
+    """Writes a running job's progress row.
+
+    On a SQLite file a handler that reports progress while it reads (a ledger or the audit log
+    streamed from an open cursor) holds a read snapshot; once a web request commits meanwhile, the
+    same connection can no longer write (SQLite refuses to upgrade a stale snapshot: "database is
+    locked", at once, whatever the busy timeout), and the export failed halfway. Progress is
+    therefore written through a connection of its own there, which never holds the handler's
+    snapshot. On PostgreSQL, and on an in-memory test database (one connection shared by design),
+    the job's own connection writes it. A progress row its own connection cannot write is logged
+    and skipped: the job goes on, the next report tries again."""
+
+    def __init__(self):
+        self.own = None
+        if connection.vendor == "sqlite" and not connection.is_in_memory_db() and not connection.in_atomic_block:
+            self.own = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def write(self, pk, **values):
+        if self.own is None:  # the job's own connection: an error there is the handler's to see
+            Job.objects.filter(pk=pk).update(**values)
+            return
+        try:
+            query = Job.objects.filter(pk=pk).query.chain(UpdateQuery)
+            query.add_update_values(values)
+            statement, params = query.get_compiler(connection=self.own).as_sql()
+            with self.own.cursor() as cursor:
+                cursor.execute(statement, params)
+        except DatabaseError:
+            log.warning("job %s: progress not written:\n%s", pk, traceback.format_exc())
+
+    def close(self):
+        if self.own is not None:
+            self.own.close()
+
+
 def run_job(job):
     """Run one claimed job to its end, recording progress, result or failure."""
     handler = _HANDLERS.get(job.kind)
     last_write = [0.0]
+    writer = _ProgressWriter()
 
     def report(progress, total=None, message=None):
         job.progress = progress
@@ -170,21 +210,27 @@ def run_job(job):
         now = time.monotonic()
         if now - last_write[0] >= 0.5 or (total and progress >= total):
             last_write[0] = now
-            Job.objects.filter(pk=job.pk).update(
-                progress=job.progress, total=job.total, message=job.message, heartbeat_at=timezone.now()
-            )
+            writer.write(job.pk, progress=job.progress, total=job.total, message=job.message,
+                         heartbeat_at=timezone.now())
 
+    # The outcome is recorded after the except blocks: a traceback kept alive there would keep the
+    # handler's frames, and with them an open cursor (and on SQLite its read snapshot).
+    status, message, result = JobStatus.DONE, None, None
     try:
         if handler is None:
             raise JobError(f"未知的任务类型：{job.kind}")
         result = handler(job, report) or {}
     except JobError as exc:
-        _finish(job, JobStatus.FAILED, message=str(exc))
+        status, message = JobStatus.FAILED, str(exc)
     except Exception:  # a bug: keep the trace for the operator, tell the user plainly
         log.error("job %s failed:\n%s", job.pk, traceback.format_exc())
-        _finish(job, JobStatus.FAILED, message="处理过程中出现系统错误，请联系管理员")
+        status, message = JobStatus.FAILED, "处理过程中出现系统错误，请联系管理员"
+    finally:
+        writer.close()
+    if status == JobStatus.DONE:
+        _finish(job, status, result=result, message=result.get("message", "已完成"))
     else:
-        _finish(job, JobStatus.DONE, result=result, message=result.get("message", "已完成"))
+        _finish(job, status, message=message)
     job.refresh_from_db()
     return job
 
@@ -215,7 +261,12 @@ def _finish(job, status, *, message, result=None):
         fields["output_file"] = job.output_file.name
     if job.stage_file:
         fields["stage_file"] = job.stage_file.name
-    Job.objects.filter(pk=job.pk).update(**fields)
+    # Only the claim that is still current records the outcome: a job whose worker went silent was
+    # requeued (requeue_stale_jobs) and perhaps claimed again; the silent run, should it come back,
+    # must not finish it a second time.
+    finished = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, started_at=job.started_at).update(**fields)
+    if not finished:
+        log.warning("job %s was requeued while this worker ran it; this run's outcome is not recorded", job.pk)
 
 
 def run_pending_jobs(*, limit=None):
@@ -231,7 +282,10 @@ def run_pending_jobs(*, limit=None):
 
 
 def requeue_stale_jobs(*, older_than_seconds=300):
-    """Jobs whose worker died (no heartbeat for a while) go back to the queue."""
+    """Jobs whose worker died (no heartbeat for a while) go back to the queue. Every worker calls
+    this on start and then periodically (run_worker), so a job claimed by a worker that was killed
+    is run by another one; `older_than_seconds` must exceed the longest stretch in which a running
+    handler reports no progress (ZHENWU_JOB_STALE_SECONDS)."""
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
     return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
         status=JobStatus.PENDING, message="处理进程中断，已重新排队"

@@ -21,6 +21,16 @@ Mapping (docs/api.md has the table):
 - A key in queued mode gets a `token` at once; the worker registers the concern and
   tokens/{token} then answers with its service_request_id.
 
+Jurisdictions (a county deployment): `jurisdiction_id` is a town's area code (区划代码,
+Area.code: stable, public and already what the county's offices call the town); discovery lists
+every town that has one under `jurisdictions` (an extension: clients that do not know it ignore
+it). With a jurisdiction, services and service definitions offer only that town's categories (the
+county catalogue plus the town's own extras), and a POST files the concern in that town; a
+service_code that is another town's extra is answered 404 there, like any service the
+jurisdiction does not offer. Without jurisdiction_id a single-town deployment (or one with
+ZHENWU_TOWN_CODE) answers for its town as before; a deployment of several towns answers 400
+asking for it on every endpoint except discovery.
+
 Errors are answered in the specification's format with 400 (bad input), 403 (missing, wrong or
 revoked api_key), 404 (unknown jurisdiction, service, request or token), 413 (body too large)
 and 429 (rate limit); never with an HTML page.
@@ -61,7 +71,14 @@ from zhenwu.concerns.models import (
     Status,
 )
 from zhenwu.concerns.redaction import redact_text
-from zhenwu.concerns.services import MAX_TEXT_LENGTH, ConcernError, clean_reporter_phone, submit_concern
+from zhenwu.concerns.services import (
+    MAX_TEXT_LENGTH,
+    ConcernError,
+    category_setting_for,
+    check_category_in_town,
+    clean_reporter_phone,
+    submit_concern,
+)
 from zhenwu.jobs.services import JobError, enqueue_job, job_handler
 from zhenwu.lib.request_context import Actor, acting_as, client_ip
 from zhenwu.org.models import Area, AreaLevel
@@ -94,6 +111,7 @@ ITEM_TAGS = {
     "formats": "format",
     "errors": "error",
     "notes": "note",
+    "jurisdictions": "jurisdiction",
 }
 
 
@@ -329,11 +347,21 @@ def _attribute(attribute):
     }
 
 
-def _active_category(code):
+def _active_category(code, town):
     category = Category.objects.filter(code=code, is_active=True).first() if code else None
     if category is None:
         raise Open311Error(404, f"service_code“{code[:40]}”不存在")
+    _check_offered(category, town)
     return category
+
+
+def _check_offered(category, town):
+    """Another town's own extra category is not a service of this jurisdiction (the concerns' own
+    rule, check_category_in_town, answered as Open311's 404)."""
+    try:
+        check_category_in_town(category, town_id=town.pk)
+    except ConcernError:
+        raise Open311Error(404, f"service_code“{category.code[:40]}”不是{town.name}的服务（是其他镇自设的类别）") from None
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -404,6 +432,12 @@ def _field_message(exc):
     return f"{name}：{exc.message}" if name else exc.message
 
 
+def jurisdictions():
+    """The towns a client may name in jurisdiction_id: every town with an area code."""
+    towns = Area.objects.filter(level=AreaLevel.TOWN).exclude(code="").order_by("code")
+    return [{"jurisdiction_id": town.code, "name": town.name} for town in towns]
+
+
 @open311_view(("GET",))
 def discovery(request, fmt):
     base = request.build_absolute_uri("/open311/v2/")
@@ -420,24 +454,29 @@ def discovery(request, fmt):
                 "formats": ["text/xml", "application/json"],
             }
         ],
+        "jurisdictions": jurisdictions(),
     }
     return render(fmt, "discovery", data)
 
 
-def _categories():
-    return Category.objects.filter(is_active=True).annotate(attribute_count=Count("attributes"))
+def _categories(town):
+    return (
+        Category.objects.for_town(town.pk)
+        .filter(is_active=True)
+        .annotate(attribute_count=Count("attributes"))
+    )
 
 
 @open311_view(("GET",))
 def service_list(request, fmt):
-    jurisdiction(read_params(request))
-    return render(fmt, "services", [_service(c) for c in _categories()])
+    town = jurisdiction(read_params(request))
+    return render(fmt, "services", [_service(c) for c in _categories(town)])
 
 
 @open311_view(("GET",))
 def service_definition(request, fmt, code):
-    jurisdiction(read_params(request))
-    category = _active_category(code)
+    town = jurisdiction(read_params(request))
+    category = _active_category(code, town)
     attributes = category.attributes.order_by("order")
     return render(
         fmt,
@@ -759,6 +798,7 @@ def _post_request(request, fmt):
     if not code:
         raise Open311Error(400, "请提供service_code")
     category, questions = _post_category(code)
+    _check_offered(category, town)
 
     lat, long = params.get("lat"), params.get("long")
     if bool(lat) != bool(long):
@@ -839,7 +879,8 @@ def _post_request(request, fmt):
         return render(fmt, "service_requests", [{"token": record.token, "service_notice": "已排队，稍后可凭token查询编号"}])
     with acting_as(actor):
         concern = _register(record, submission)
-    notice = f"已登记，编号{concern.reference}；办结时限{category.resolution_limit_days}个工作日"
+    days = category_setting_for(category, town_id=concern.town_id).resolution_limit_days
+    notice = f"已登记，编号{concern.reference}；办结时限{days}个工作日"
     return render(
         fmt, "service_requests", [{"service_request_id": concern.reference, "service_notice": notice}]
     )

@@ -64,6 +64,15 @@ SCHEMAS = {
                     },
                 },
             },
+            "jurisdictions": {
+                "type": "array",
+                "description": "本系统服务的镇（扩展字段）：jurisdiction_id为镇的区划代码",
+                "items": {
+                    "type": "object",
+                    "required": ["jurisdiction_id", "name"],
+                    "properties": {"jurisdiction_id": {"type": "string"}, "name": {"type": "string"}},
+                },
+            },
         },
     },
     "Services": {

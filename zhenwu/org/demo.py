@@ -16,7 +16,9 @@ from zhenwu.accounts.models import Role, User
 from zhenwu.audit.services import record_created_many
 from zhenwu.lib.idnumber import check_digit
 
-from . import services
+from . import demo_map, services
+from .boundaries import save_boundaries
+from .geo import random_point_in
 from .models import Area, AreaLevel, Member, PartyOrg, PartyOrgKind, ResidentTag
 
 SEED = 20191012
@@ -272,6 +274,12 @@ def load_demo_town():
             for g in range(1, grid_count + 1)
         ]
 
+    # The map (illustrative outlines) before the households, which are placed inside their grids.
+    outlines = demo_map.demo_outlines(town, villages, grids)
+    save_boundaries(outlines, source=demo_map.SOURCE, illustrative=True, note="演示数据")
+    placed = {area.pk: demo_map.outline_of(area, geometry) for area, geometry in outlines}
+    spots = random.Random(demo_map.SEED + 1)  # apart from `rng`: the people stay as they were
+
     departments = {
         name: services.create_department(town=town, name=name, description=description)
         for name, description in DEPARTMENTS
@@ -314,7 +322,9 @@ def load_demo_town():
                 address = f"{name}{_cn(group)}组{rng.randint(1, 60)}号"
             story = story_by_village.get(name) if seq == 1 else None
             family = _story_family(people, story) if story else people.household(household_size(rng))
-            household_rows.append({"grid": grid, "number": f"{short}-{seq:04d}", "address": address})
+            lat, lng = random_point_in(placed[grid.pk], spots)
+            household_rows.append({"grid": grid, "number": f"{short}-{seq:04d}", "address": address,
+                                   "latitude": lat, "longitude": lng})
             families.append((name, family))
     households = services.create_households_many(household_rows, note="演示数据")
 
@@ -329,6 +339,7 @@ def load_demo_town():
     seconds = time.perf_counter() - started
     return DemoResult(loaded=True, seconds=seconds, counts={
         "villages": len(villages),
+        "outlines": len(outlines),
         "grids": sum(len(g) for g in grids.values()),
         "party_orgs": PartyOrg.objects.filter(path__startswith=committee.path).count(),
         "departments": len(departments),

@@ -26,6 +26,18 @@ class HouseholdForm(forms.Form):
     grid = AreaChoiceField(label="网格", queryset=None, empty_label="请选择网格")
     number = forms.CharField(label="户编号", max_length=30)
     address = forms.CharField(label="地址", max_length=120)
+    latitude = forms.DecimalField(
+        label="纬度（选填）", required=False, max_digits=9, decimal_places=6, min_value=-90, max_value=90,
+        help_text="WGS-84（GPS）坐标，如 28.171234；与经度同时填写",
+        error_messages={"invalid": "纬度格式不正确", "max_value": "纬度超出范围", "min_value": "纬度超出范围",
+                        "max_decimal_places": "纬度最多6位小数", "max_digits": "纬度格式不正确"},
+    )
+    longitude = forms.DecimalField(
+        label="经度（选填）", required=False, max_digits=9, decimal_places=6, min_value=-180, max_value=180,
+        help_text="WGS-84（GPS）坐标，如 113.831234",
+        error_messages={"invalid": "经度格式不正确", "max_value": "经度超出范围", "min_value": "经度超出范围",
+                        "max_decimal_places": "经度最多6位小数", "max_digits": "经度格式不正确"},
+    )
 
     def __init__(self, *args, grids, **kwargs):
         super().__init__(*args, **kwargs)

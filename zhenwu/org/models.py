@@ -47,6 +47,34 @@ class Area(MP_Node):
         return Area.objects.filter(path__startswith=self.path)
 
 
+class AreaBoundary(models.Model):
+    """边界: the outline of a village, community or grid (or a town), as a GeoJSON geometry
+    (Polygon or MultiPolygon, WGS-84 lon/lat). Kept beside the area rather than on it: an outline
+    may be hundreds of kilobytes, and every request reads its user's area.
+
+    The bounding box lets a look-up skip most outlines with a plain comparison (zhenwu.org.geo);
+    `illustrative` marks outlines drawn for the demo, not surveyed ones."""
+
+    area = models.OneToOneField(
+        Area, verbose_name="区域", primary_key=True, on_delete=models.CASCADE, related_name="boundary"
+    )
+    geometry = models.TextField("边界(GeoJSON)")
+    min_lng = models.FloatField("最小经度")
+    min_lat = models.FloatField("最小纬度")
+    max_lng = models.FloatField("最大经度")
+    max_lat = models.FloatField("最大纬度")
+    source = models.CharField("来源", max_length=120, blank=True)
+    illustrative = models.BooleanField("示意边界", default=False)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "区域边界"
+        verbose_name_plural = "区域边界"
+
+    def __str__(self):
+        return f"{self.area_id} 边界"
+
+
 class PartyOrgKind(models.TextChoices):
     COMMITTEE = "committee", "党委"
     GENERAL_BRANCH = "general_branch", "党总支"
@@ -192,6 +220,9 @@ class Household(models.Model):
     grid = models.ForeignKey(Area, verbose_name="网格", on_delete=models.PROTECT, related_name="households")
     number = models.CharField("户编号", max_length=30)
     address = models.CharField("地址", max_length=120)
+    # Where the dwelling is (WGS-84), optional: for the grid worker's map.
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

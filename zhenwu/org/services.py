@@ -10,12 +10,14 @@ services do. The roster importer (org.roster) checks its rows in batches against
 errors per Excel cell, and writes with bulk_create itself, sharing id_number_hash and split_tags.
 """
 
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from zhenwu.audit.services import record_create, record_created_many, record_reveal, record_update, snapshot
 from zhenwu.core.errors import DomainError
+from zhenwu.lib.coords import CoordSystem, PointError, parse_point
 from zhenwu.lib.crypto import blind_index
 from zhenwu.lib.idnumber import (
     InvalidIdNumber,
@@ -142,33 +144,47 @@ def _check_grid(grid):
         raise OrgError("户须登记在网格下", field="grid")
 
 
-def _prepare_household(*, grid, number, address, exclude_pk=None):
+def _household_point(latitude, longitude, coord_system=None):
+    """A dwelling's point as stored (WGS-84, zhenwu.lib.coords.parse_point): both degrees or neither."""
+    try:
+        return parse_point(latitude, longitude, coord_system)
+    except PointError as exc:
+        raise OrgError(exc.message, field=exc.field) from None
+
+
+def _prepare_household(*, grid, number, address, latitude=None, longitude=None, exclude_pk=None):
     _check_grid(grid)
     number = _required(number, "number", "户编号")
     address = _required(address, "address", "地址")
+    latitude, longitude = _household_point(latitude, longitude)
     clash = Household.objects.filter(number=number)
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
         raise OrgError(f"户编号 {number} 已存在", field="number")
-    return {"grid": grid, "number": number, "address": address}
+    return {"grid": grid, "number": number, "address": address, "latitude": latitude, "longitude": longitude}
 
 
 @transaction.atomic
-def create_household(*, grid, number, address):
-    household = Household.objects.create(**_prepare_household(grid=grid, number=number, address=address))
+def create_household(*, grid, number, address, latitude=None, longitude=None):
+    """Register a household; its point (`latitude`, `longitude`, WGS-84) is optional."""
+    household = Household.objects.create(**_prepare_household(
+        grid=grid, number=number, address=address, latitude=latitude, longitude=longitude))
     record_create(household)
     return household
 
 
 @transaction.atomic
-def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
+def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET, latitude=_UNSET,
+                     longitude=_UNSET):
     before = snapshot(household)
     from_grid_id = household.grid_id
     data = _prepare_household(
         grid=household.grid if grid is _UNSET else grid,
         number=household.number if number is _UNSET else number,
         address=household.address if address is _UNSET else address,
+        latitude=household.latitude if latitude is _UNSET else latitude,
+        longitude=household.longitude if longitude is _UNSET else longitude,
         exclude_pk=household.pk,
     )
     changed = _assign_changes(household, data)
@@ -178,6 +194,19 @@ def update_household(household, *, grid=_UNSET, number=_UNSET, address=_UNSET):
         if household.grid_id != from_grid_id:
             household_moved.send(sender=Household, household=household, from_grid_id=from_grid_id)
     return household
+
+
+def household_point_in(latitude, longitude, coord_system):
+    """A point typed, pinned or located in `coord_system` (a zhenwu.lib.coords.CoordSystem value) as
+    the WGS-84 (latitude, longitude) a household stores; both None when neither is given."""
+    return _household_point(latitude, longitude, coord_system)
+
+
+def set_household_point(household, *, latitude, longitude, coord_system=CoordSystem.WGS84):
+    """Set (or, with neither degree, clear) where a dwelling is, from a point in `coord_system`;
+    stored as WGS-84 and audited as an update of the household."""
+    latitude, longitude = household_point_in(latitude, longitude, coord_system)
+    return update_household(household, latitude=latitude, longitude=longitude)
 
 
 @transaction.atomic
@@ -191,7 +220,9 @@ def create_households_many(rows, *, note=""):
         if number in seen:
             raise OrgError(f"户编号 {number} 重复", field="number")
         seen.add(number)
-        prepared.append(Household(grid=row["grid"], number=number, address=_required(row["address"], "address", "地址")))
+        latitude, longitude = _household_point(row.get("latitude"), row.get("longitude"))
+        prepared.append(Household(grid=row["grid"], number=number, address=_required(row["address"], "address", "地址"),
+                                  latitude=latitude, longitude=longitude))
     if _any_taken(Household, "number", seen):
         raise OrgError("部分户编号已存在", field="number")
     households = Household.objects.bulk_create(prepared, batch_size=1000)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import people, roster
+from .views import boundaries, maps, people, roster
 
 app_name = "org"
 
@@ -24,4 +24,8 @@ urlpatterns = [
     path("roster/jobs/<int:pk>/commit/", roster.roster_commit, name="roster_commit"),
     path("roster/export/<str:kind>/", roster.roster_export, name="roster_export"),
     path("roster/samples/<str:kind>/", roster.roster_sample, name="roster_sample"),
+    path("boundaries/import/", boundaries.boundary_import, name="boundary_import"),
+    path("boundaries/jobs/<int:pk>/", boundaries.boundary_job, name="boundary_job"),
+    path("locate.json", maps.locate_json, name="locate"),
+    path("boundaries.geojson", maps.boundaries_geojson, name="boundaries"),
 ]

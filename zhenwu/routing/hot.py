@@ -9,6 +9,10 @@ shared words. Groups need at least `min_residents` distinct residents (a residen
 phone; concerns without one count one each); at most MAX_CONCERNS of the newest open concerns are
 read.
 
+What a person decided about the groups (merge, split, dismiss: zhenwu.routing.hot_decisions) is
+applied on top of the computed grouping each time; a group someone merged or split is shown
+whatever its count.
+
 Actions on a group go through zhenwu.concerns.services: one project for all (立项 on the first,
 the others join it) or one coordinated dispatch of all to one department.
 """
@@ -23,16 +27,14 @@ from zhenwu.concerns import access as concern_access
 from zhenwu.concerns import services as concern_services
 from zhenwu.concerns.models import OPEN_STATUSES, Concern
 from zhenwu.concerns.similar import teach_words
-from zhenwu.core.roles import Role
 from zhenwu.org.models import Area
 
-from . import grouping
+from . import grouping, hot_decisions
+from .access import can_act_on_hot_issues, can_see_hot_issues
 from .models import RouterWord, WordKind
 from .services import RoutingError
 
 MAX_CONCERNS = 2000
-HOT_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)
-ACTION_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER)
 
 
 @dataclass
@@ -45,6 +47,8 @@ class HotIssue:
     words: list = field(default_factory=list)
     categories: list = field(default_factory=list)
     label: str = ""
+    adjustments: list = field(default_factory=list)  # HotIssueDecisions (merge, split) that shaped it
+    dismissed: list = field(default_factory=list)  # (concern, HotIssueDecision) taken out of it
 
     @property
     def key(self):
@@ -54,60 +58,90 @@ class HotIssue:
     def ids(self):
         return [c.pk for c in self.concerns]
 
-
-def can_see_hot_issues(user):
-    return getattr(user, "is_authenticated", False) and user.role in HOT_ROLES
-
-
-def can_act_on_hot_issues(user):
-    return getattr(user, "is_authenticated", False) and user.role in ACTION_ROLES
+    @property
+    def id_text(self):
+        return ",".join(str(pk) for pk in self.ids)
 
 
-def hot_issue_groups(user, *, days=14, min_residents=3, now=None, limit=50):
-    """The hot issues in `user`'s scope over the last `days` days, most residents first."""
+@dataclass
+class HotIssuePage:
+    groups: list
+    # Decisions in force in the window that no listed group shows (their group fell apart or
+    # below the bar): listed apart so each can still be revoked.
+    other_adjustments: list = field(default_factory=list)
+
+
+def hot_issue_page(user, *, days=14, min_residents=3, now=None, limit=50):
+    """The hot issues in `user`'s scope over the last `days` days, most residents first, with the
+    people's decisions on them (zhenwu.routing.hot_decisions) applied."""
     if not can_see_hot_issues(user):
-        return []
+        return HotIssuePage(groups=[])
     now = now or timezone.now()
+    since = now - timedelta(days=days)
     rows = list(
         Concern.objects.visible_to(user)
-        .filter(status__in=OPEN_STATUSES, received_at__gte=now - timedelta(days=days))
+        .filter(status__in=OPEN_STATUSES, received_at__gte=since)
         .select_related("village", "category", "department")
         .only(
             "id", "reference", "title", "text", "status", "received_at", "town_id", "village_id",
-            "reporter_phone_hash", "category__name", "village__name", "department__name",
+            "reporter_phone_hash", "reopen_count", "category__name", "village__name", "department__name",
             "category_id", "department_id",
         )
         .order_by("-received_at", "-id")[:MAX_CONCERNS]
     )
-    return group_concerns(rows, min_residents=min_residents)[:limit]
+    decisions = hot_decisions.decisions_in_force(rows, since=since)
+    groups = group_concerns(rows, min_residents=min_residents, decisions=decisions)[:limit]
+    shown = {d.pk for g in groups for d in g.adjustments} | {d.pk for g in groups for _, d in g.dismissed}
+    return HotIssuePage(groups=groups, other_adjustments=[d for d, _ in decisions if d.pk not in shown])
+
+
+def hot_issue_groups(user, **kwargs):
+    """The groups of hot_issue_page."""
+    return hot_issue_page(user, **kwargs).groups
 
 
 def town_places():
     """The place words of the towns' areas (villages, communities, grids) and the dictionary's
     place words, taught to the shared segmenter once per set so each stays one word."""
+    return town_places_and_landmarks()[0]
+
+
+def town_places_and_landmarks():
+    """(town_places(), the dictionary's place words that are not areas: the town's named roads,
+    companies and estates, landmarks for grouping.landmarks)."""
     global _taught
-    names = list(Area.objects.values_list("name", flat=True))
-    names += list(RouterWord.objects.filter(kind=WordKind.PLACE).values_list("word", flat=True))
-    places = frozenset(grouping.place_words(names))
+    areas = grouping.place_words(Area.objects.values_list("name", flat=True))
+    words = list(RouterWord.objects.filter(kind=WordKind.PLACE).values_list("word", flat=True))
+    places = frozenset(areas | grouping.place_words(words))
     if places != _taught:
         teach_words(sorted(places))
         _taught = places
-    return places
+    return places, frozenset(w for w in words if w not in areas and len(w) >= 2)
 
 
 _taught = frozenset()
 
 
-def group_concerns(rows, *, min_residents=3, places=None):
+def group_concerns(rows, *, min_residents=3, places=None, decisions=()):
     """Hot issues of `rows` (concerns with village and category loaded): groups of one matter
-    (zhenwu.routing.grouping) with at least `min_residents` distinct residents, most first."""
-    places = town_places() if places is None else places
+    (zhenwu.routing.grouping) with at least `min_residents` distinct residents, most first.
+    `decisions` are (HotIssueDecision, [concern pks it still binds]), oldest first; a group a
+    person merged or split is shown whatever its count."""
+    known = frozenset()
+    if places is None:
+        places, known = town_places_and_landmarks()
+    position = {c.pk: i for i, c in enumerate(rows)}
+    by_key = {d.pk: d for d, _ in decisions}
+    plain = [
+        grouping.Decision(key=d.pk, kind=d.kind, members=tuple(position[pk] for pk in pks if pk in position))
+        for d, pks in decisions
+    ]
     issues = []
-    for group in grouping.group_rows(rows, places=places):
+    for group in grouping.group_rows(rows, places=places, decisions=plain, known_landmarks=known):
         concerns = sorted((rows[i] for i in group.members), key=lambda c: (c.received_at, c.pk))
         phones = {c.reporter_phone_hash for c in concerns if c.reporter_phone_hash}
         residents = len(phones) + sum(1 for c in concerns if not c.reporter_phone_hash)
-        if residents < min_residents:
+        if residents < min_residents and not group.decisions:
             continue
         villages = sorted({c.village.name for c in concerns if c.village_id})
         categories = sorted({c.category.name for c in concerns})
@@ -116,6 +150,8 @@ def group_concerns(rows, *, min_residents=3, places=None):
             concerns=concerns, residents=residents, villages=villages, since=concerns[0].received_at,
             latest=concerns[-1].received_at, words=group.words, categories=categories,
             label=grouping.strip_places(title, places) if len(villages) > 1 else title,
+            adjustments=[by_key[k] for k in group.decisions],
+            dismissed=[(rows[i], by_key[k]) for i, k in group.dismissed],
         ))
     issues.sort(key=lambda h: (-h.residents, -len(h.concerns), -h.latest.timestamp()))
     return issues
@@ -173,7 +209,11 @@ def group_to_project(user, ids, *, name, department=None, description=""):
             if project is None:
                 project = concern_services.start_or_join_project(
                     concern, by=user, name=name, description=description,
-                    department=department or concern.department or concern.category.default_department,
+                    department=department
+                    or concern.department
+                    or concern_services.category_setting_for(
+                        concern.category, town_id=concern.town_id
+                    ).default_department,
                 )
             else:
                 concern_services.start_or_join_project(concern, by=user, project=project)

@@ -12,6 +12,9 @@
   dispatcher's choice stays on the concern itself.
 - PendingSuggestion: a new concern the router still owes a suggestion (queued when the concerns
   app announces a finished intake), with its failed attempts; the worker retries with a bound.
+- HotIssueDecision (+ HotIssueDecisionMember): a leader's correction of the computed 热点 groups
+  (merge two, split members out, dismiss one), applied on top of the grouping until revoked (恢复)
+  or lapsed (zhenwu.routing.hot_decisions).
 """
 
 from decimal import Decimal
@@ -208,3 +211,68 @@ class PendingSuggestion(models.Model):
 
     def __str__(self):
         return f"{self.concern_id} (失败{self.attempts}次)"
+
+
+class DecisionKind(models.TextChoices):
+    MERGE = "merge", "合并"
+    SPLIT = "split", "拆分"
+    DISMISS = "dismiss", "移出"
+
+
+class HotIssueDecision(models.Model):
+    """热点调整: a person's correction of the computed hot-issue groups. Its members are the
+    concerns it names: for a merge both groups' concerns, for a split the concerns picked out into a
+    new group, for a dismissal the one concern taken out of its group. It holds until revoked
+    (恢复); each member drops out of it on its own when its concern closes, is reopened or its
+    text changes (HotIssueDecisionMember.fingerprint, reopen_count)."""
+
+    kind = models.CharField("调整方式", max_length=10, choices=DecisionKind.choices)
+    town = models.ForeignKey(
+        "org.Area", verbose_name="镇", on_delete=models.CASCADE, related_name="+"
+    )
+    summary = models.CharField("说明", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="调整人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("调整时间", default=timezone.now)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="撤销人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "热点调整"
+        verbose_name_plural = "热点调整"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["town", "revoked_at"], name="routing_hot_decision_town_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}：{self.summary}"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+class HotIssueDecisionMember(models.Model):
+    decision = models.ForeignKey(
+        HotIssueDecision, verbose_name="热点调整", on_delete=models.CASCADE, related_name="members"
+    )
+    concern = models.ForeignKey(
+        "concerns.Concern", verbose_name="诉求", on_delete=models.CASCADE, related_name="+"
+    )
+    # What the concern said and how often it had been reopened when the decision was taken: a
+    # decision about a text no longer there, or about a concern handled and reopened since, lapses.
+    fingerprint = models.CharField("内容摘要", max_length=16)
+    reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
+
+    class Meta:
+        verbose_name = "热点调整诉求"
+        verbose_name_plural = "热点调整诉求"
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "concern"], name="routing_hot_decision_member_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.decision_id}: {self.concern_id}"

@@ -31,3 +31,21 @@ def prepare(subject, body):
 def has_content(subject, body):
     """Whether there is anything to classify (a letter, digit or CJK character)."""
     return bool(_TOKEN.search(f"{subject or ''}{body or ''}"[: MAX_SUBJECT + MAX_BODY + 1000]))
+
+
+_TOWN_LETTERS = str.maketrans("0123456789", "abcdefghij")
+
+
+def town_token(town_key):
+    """The word that stands for a town in a shared model's text: letters only (prepare() folds
+    digits to 0, which would make every town the same word), unlike any word of a concern."""
+    return "zwtown" + str(town_key).translate(_TOWN_LETTERS)
+
+
+def with_town(pair, town_key):
+    """A prepared (subject, body) with the town as a feature: its token leads the subject, so it
+    is one word of the word and subject-word blocks. `town_key` None (no town) leaves it as is."""
+    if town_key is None:
+        return pair
+    subject, body = pair
+    return f"{town_token(town_key)} {subject}".strip(), body

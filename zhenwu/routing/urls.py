@@ -14,4 +14,8 @@ urlpatterns = [
     path("suggestions/<int:pk>/undo/", views.undo_auto_dispatch, name="undo_auto_dispatch"),
     path("hot/", views.hot_issue_list, name="hot_issue_list"),
     path("hot/act/", views.hot_issue_act, name="hot_issue_act"),
+    path("hot/merge/", views.hot_issue_merge, name="hot_issue_merge"),
+    path("hot/split/", views.hot_issue_split, name="hot_issue_split"),
+    path("hot/dismiss/", views.hot_issue_dismiss, name="hot_issue_dismiss"),
+    path("hot/decisions/<int:pk>/restore/", views.hot_issue_restore, name="hot_issue_restore"),
 ]

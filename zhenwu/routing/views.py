@@ -13,7 +13,8 @@ from zhenwu.concerns import services as concern_services
 from zhenwu.core.roles import Role
 from zhenwu.org.models import Department
 
-from . import hot, services
+from . import hot, hot_decisions, services
+from .access import can_act_on_hot_issues, can_adjust_hot_issues, can_see_hot_issues
 from .models import RouterModel, RouterWord, RoutingSuggestion, WordKind
 
 MODEL_VIEW_ROLES = (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)
@@ -153,35 +154,98 @@ def _days(request):
     return days if days in HOT_DAY_CHOICES else 14
 
 
+def _hot_context(request, days):
+    user = request.user
+    page = hot.hot_issue_page(user, days=days)
+    departments = []
+    if can_act_on_hot_issues(user) and user.area_id:
+        departments = list(Department.objects.filter(is_active=True, town_id__in=services.towns_for(user)))
+    return {
+        "groups": page.groups,
+        "other_adjustments": page.other_adjustments,
+        "days": days,
+        "day_choices": HOT_DAY_CHOICES,
+        "departments": departments,
+        "can_act": can_act_on_hot_issues(user),
+        "can_adjust": can_adjust_hot_issues(user),
+    }
+
+
 @login_required
 @require_GET
 def hot_issue_list(request):
     """热点: groups of open concerns alike in text and place, most residents first."""
-    user = request.user
-    if not hot.can_see_hot_issues(user):
+    if not can_see_hot_issues(request.user):
         raise PermissionDenied("只有镇领导、镇管理员和民情受理员可以查看热点")
-    days = _days(request)
-    groups = hot.hot_issue_groups(user, days=days)
-    departments = []
-    if hot.can_act_on_hot_issues(user) and user.area_id:
-        departments = list(Department.objects.filter(is_active=True, town_id__in=services.towns_for(user)))
     template = "routing/hot_issue_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
-    return render(request, template, {
-        "groups": groups,
-        "days": days,
-        "day_choices": HOT_DAY_CHOICES,
-        "departments": departments,
-        "can_act": hot.can_act_on_hot_issues(user),
-    })
+    return render(request, template, _hot_context(request, _days(request)))
+
+
+def _adjust(request, perform, done):
+    """Run one decision service; htmx gets the fresh results with the outcome in them, a plain
+    form post a redirect to the list with a message."""
+    if not can_adjust_hot_issues(request.user):
+        raise PermissionDenied("只有镇领导、镇管理员和民情受理员可以调整热点")
+    days = _days(request)
+    notice = error = ""
+    try:
+        perform()
+    except services.RoutingError as exc:
+        error = exc.message
+    else:
+        notice = done
+    if request.htmx:
+        context = _hot_context(request, days)
+        context.update(notice=notice, error=error)
+        return render(request, "routing/hot_issue_list.html#results", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect(f"{reverse('routing:hot_issue_list')}?days={days}")
+
+
+@login_required
+@require_POST
+def hot_issue_merge(request):
+    return _adjust(request, lambda: hot_decisions.merge_hot_issues(
+        ids=request.POST.getlist("ids"), other_ids=request.POST.get("other", ""), by=request.user,
+    ), "已合并两组热点")
+
+
+@login_required
+@require_POST
+def hot_issue_split(request):
+    return _adjust(request, lambda: hot_decisions.split_hot_issue(
+        ids=request.POST.getlist("ids"), picked=request.POST.getlist("picked"), by=request.user,
+    ), "已将所选诉求拆分为新的一组")
+
+
+@login_required
+@require_POST
+def hot_issue_dismiss(request):
+    return _adjust(request, lambda: hot_decisions.dismiss_hot_issue_members(
+        ids=request.POST.getlist("ids"), picked=request.POST.getlist("picked"), by=request.user,
+    ), "已将所选诉求移出本组")
+
+
+@login_required
+@require_POST
+def hot_issue_restore(request, pk):
+    def perform():
+        decision = hot_decisions.decision_for_user(request.user, pk)
+        hot_decisions.restore_hot_issue_decision(decision, by=request.user)
+
+    return _adjust(request, perform, "已撤销调整，恢复为自动分组")
 
 
 @login_required
 @require_POST
 def hot_issue_act(request):
     user = request.user
-    if not hot.can_act_on_hot_issues(user):
+    if not can_act_on_hot_issues(user):
         raise PermissionDenied("只有民情受理员可以处理热点")
     ids = request.POST.getlist("ids")
     action = request.POST.get("action")

@@ -374,6 +374,10 @@ def can_assign_instructors(user):
     return role_of(user) == Role.TOWN_ADMIN and bool(scope_paths(user))
 
 
+def can_record_site_checks(user):
+    return role_of(user) in GUIDANCE_ROLES
+
+
 def guidance_orgs(user):
     """Organisations the user may record guidance or a site check for."""
     if role_of(user) not in GUIDANCE_ROLES:

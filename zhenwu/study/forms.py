@@ -3,11 +3,22 @@ are checked in services.py, whose errors are attached back to the fields."""
 
 from django import forms
 
+from zhenwu.core.roles import Role
 from zhenwu.lib.form_errors import attach_errors  # noqa: F401  (study views import it from here)
 from zhenwu.lib.widgets import DateInput, DateTimeInput
 from zhenwu.org.models import Member, PartyOrg
 
-from .models import FIVE_STANDARDS, STANDARD_MAX, Confirmation, ItemKind, NotesRule, SessionKind, VenueKind
+from . import access
+from .models import (
+    FIVE_STANDARDS,
+    STANDARD_MAX,
+    CampaignItem,
+    Confirmation,
+    ItemKind,
+    NotesRule,
+    SessionKind,
+    VenueKind,
+)
 
 
 class OrgChoices(forms.ModelMultipleChoiceField):
@@ -135,6 +146,7 @@ class InstructorChoice(forms.ModelChoiceField):
 
 
 class HomeLessonForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     member = MemberChoice(label="党员", queryset=Member.objects.none(), empty_label="请选择党员")
     given_on = forms.DateField(label="送学日期", widget=DateInput)
     items = ItemChoices(label="补学项目", queryset=None, widget=forms.CheckboxSelectMultiple)
@@ -162,12 +174,43 @@ class HomeLessonForm(forms.Form):
         else:
             self.fields["instructor"].queryset = instructors
 
+    def deliverers(self):
+        """(mentor, instructor) of the lesson: the named ones when the office records it, the
+        recording instructor, or the recording mentor (home_lesson_form sets `recorder`)."""
+        user = self.recorder
+        if user.role == Role.INSTRUCTOR:
+            return None, user
+        if self.is_office:
+            return self.cleaned_data.get("mentor"), self.cleaned_data.get("instructor")
+        return access.member_for(user), None
+
     def clean(self):
         cleaned = super().clean()
         # The office records lessons others delivered: who delivered it is asked, never left blank.
         if "mentor" in self.fields and not cleaned.get("mentor") and not cleaned.get("instructor"):
             self.add_error("mentor", "请选择送学人（送学党员或指导员）")
         return cleaned
+
+
+def home_lesson_form(user, data=None, files=None, *, initial=None):
+    """The home lesson form for this user (its members, items and deliverer fields by role), for
+    the page and for a lesson a phone queued without signal. `form.deliverers()` after validation:
+    (mentor, instructor) of the lesson."""
+    # The office (a secretary, the town admin) records lessons others delivered: it names the
+    # deliverer, a member or an instructor. An instructor or a mentor records their own lesson.
+    is_office = user.role in access.SESSION_EDITOR_ROLES
+    mentors = instructors = None
+    if is_office:
+        mentors = access.members_in_scope(user).select_related("party_org").order_by("party_org__path", "name")
+        instructors = access.lesson_instructors(user)
+    members = access.lesson_members(user).select_related("party_org").order_by("party_org__path", "name")
+    items = (CampaignItem.objects.filter(campaign__in=access.visible_campaigns(user), kind=ItemKind.REQUIRED)
+             .select_related("campaign").order_by("-campaign__starts_on", "position"))
+    form = HomeLessonForm(data, files, initial=initial, members=members, items=items, mentors=mentors,
+                          instructors=instructors)
+    form.recorder = user
+    form.is_office = is_office
+    return form
 
 
 class StudyNoteForm(forms.Form):
@@ -250,6 +293,7 @@ class MultipleFileField(forms.FileField):
 
 
 class SiteCheckForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     party_org = OrgChoice(label="党组织", queryset=PartyOrg.objects.none(), empty_label="请选择党组织")
     checked_on = forms.DateField(label="检查日期", widget=DateInput)
     campaign = forms.ModelChoiceField(label="主题教育", queryset=None, required=False, empty_label="—")
@@ -268,6 +312,19 @@ class SiteCheckForm(forms.Form):
 
     def scores(self):
         return {name: self.cleaned_data[name] for name, _ in FIVE_STANDARDS}
+
+    def check_arguments(self):
+        """record_site_check's arguments from the valid form (the page and the phone's queue)."""
+        data = self.cleaned_data
+        return {"party_org": data["party_org"], "checked_on": data["checked_on"], "campaign": data["campaign"],
+                "scores": self.scores(), "notes": data["notes"], "photos": data["photos"]}
+
+
+def site_check_form(user, data=None, files=None, *, initial=None):
+    """The site check form for this user (the organisations they guide, the campaigns they see), for
+    the page and for a check a phone queued without signal."""
+    return SiteCheckForm(data, files, initial=initial, orgs=access.guidance_orgs(user).order_by("path"),
+                         campaigns=access.visible_campaigns(user))
 
 
 class PackForm(forms.Form):

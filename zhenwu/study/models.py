@@ -220,6 +220,7 @@ class SessionMaterial(models.Model):
 
 class SignInMethod(models.TextChoices):
     QR = "qr", "扫码签到"
+    QR_OFFLINE = "qr_offline", "离线扫码"
     ROSTER = "roster", "点名签到"
     LATE = "late", "会后补签"
 

@@ -388,15 +388,59 @@ def sign_in_by_qr(session, *, member, code, by=None, now=None, scanned_at=None):
     if now - scanned_at > PENDING_SCAN_MAX:
         raise SignInRefused("stale", "扫码后超过10分钟未完成登录，请在会场重新扫描屏幕上的二维码。")
     check_signin_code(session, code, now=scanned_at)
+    return _scanned_in(session, member, method=SignInMethod.QR, how="扫码", signed_at=scanned_at, by=by)
+
+
+def _scanned_in(session, member, *, method, how, signed_at, by):
+    """A scanned sign-in once its code is accepted: the member must be expected; a repeat returns
+    the first attendance. Returns (attendance, created)."""
     _expected_or_refuse(session, member)
     existing = Attendance.objects.filter(session=session, member=member).first()
     if existing is not None:
         return existing, False
-    attendance = Attendance.objects.create(session=session, member=member, method=SignInMethod.QR,
-                                           signed_at=scanned_at, recorded_by=by)
-    record_create(attendance, note=f"{member.name} 扫码签到《{session.title}》")
+    attendance = Attendance.objects.create(session=session, member=member, method=method,
+                                           signed_at=signed_at, recorded_by=by)
+    record_create(attendance, note=f"{member.name} {how}签到《{session.title}》")
     _refresh_tasks([member.pk], _session_item_ids(session))
     return attendance, True
+
+
+def offline_signin_grace():
+    """How long after a session ends a sign-in scanned without signal may still reach the server."""
+    return datetime.timedelta(minutes=int(getattr(settings, "ZHENWU_OFFLINE_SIGNIN_GRACE_MINUTES", 120)))
+
+
+def code_time(session, code):
+    """When the session's screen showed `code` (the start of its time slot), checked against the
+    server's key; raise SignInRefused when the code is not one the screen made."""
+    slot_text, _, token = (code or "").partition("-")
+    try:
+        slot = int(slot_text)
+    except ValueError:
+        slot = None
+    if slot is None or slot < 0 or not constant_time_compare(token, _token(session.pk, slot)):
+        raise SignInRefused("invalid", "签到码无效：不是本次学习会场屏幕上的签到二维码，无法签到。")
+    return datetime.datetime.fromtimestamp(slot * slot_seconds(), tz=datetime.UTC)
+
+
+@transaction.atomic
+def sign_in_offline(session, *, member, code, by=None, now=None):
+    """A sign-in scanned without signal and sent by the phone later (离线扫码). The code's time
+    slot is signed with the server's key, so it says when the member saw the screen: it must lie
+    in the session's sign-in window (from an hour before the start to the end), and the sign-in
+    must reach the server by `offline_signin_grace()` after the end. The attendance is dated at
+    the code's time, not the phone's clock. Idempotent. Returns (attendance, created)."""
+    now = _now(now)
+    seen_at = code_time(session, code)
+    if seen_at < session.starts_at - SIGNIN_OPENS_BEFORE or seen_at >= session.ends_at:
+        raise SignInRefused("outside", f"这个签到码不在《{session.title}》的签到时间内（开始前1小时至结束），无法签到。")
+    deadline = session.ends_at + offline_signin_grace()
+    if now > deadline:
+        local = timezone.localtime(deadline)
+        raise SignInRefused(
+            "late", f"离线签到须在{local:%m月%d日%H:%M}前联网送达，现已超时。如确实参加，请联系支部书记会后补签。"
+        )
+    return _scanned_in(session, member, method=SignInMethod.QR_OFFLINE, how="离线扫码", signed_at=seen_at, by=by)
 
 
 @transaction.atomic

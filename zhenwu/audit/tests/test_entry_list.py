@@ -30,7 +30,7 @@ def test_only_town_admins_may_open_the_audit_log(client, cast, login, role):
     login(getattr(cast.users, role))
 
     assert client.get(URL).status_code == 403
-    assert client.get("/audit/export/").status_code == 403
+    assert client.post("/audit/export/").status_code == 403
     assert client.post("/audit/verify/").status_code == 403
 
 

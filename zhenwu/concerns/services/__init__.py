@@ -19,18 +19,32 @@ entry, and queues notifications. A refused transition raises ConcernError with a
 for the user; nothing is changed.
 
 Deadlines (zhenwu.workdays.calendar, end of the due day, Asia/Shanghai):
-- resolution_due = receipt + category.resolution_limit_days working days; re-computed when the
-  category changes; restarted from the reopening when a concern is reopened (重办).
+- The limits and the default department are those in force for the concern's category in its
+  town (catalogue.category_setting_for: the town's own setting, else the county catalogue's).
+- resolution_due = receipt + the category's resolution limit in working days; re-computed when the
+  category changes, but never earlier than an approved extension granted
+  (workflow.recategorised_resolution_due); restarted from the reopening when a concern is reopened (重办).
 - response_due = the department's deadline for its first contact with the resident: set from
   the dispatch time at each dispatch (a new department gets a fresh clock). Before dispatch it
   holds the same limit counted from receipt, as the town's own target. 紧急 caps the limit at
   one working day and 特急 at the same working day.
 
 The package by topic (docs/architecture.md): common (errors, checks, event and audit writers),
-intake, workflow, escalation, projects. Callers use the names below through the package
+catalogue (the county's categories and each town's own rules), intake, workflow, escalation, projects. Callers use the names below through the package
 (`from zhenwu.concerns import services`; `services.dispatch_concern(...)`).
 """
 
+from .catalogue import (
+    CategorySetting,
+    active_categories,
+    attach_default_departments,
+    category_setting_for,
+    category_settings_for_town,
+    check_category_in_town,
+    save_town_category,
+    set_town_category_setting,
+    user_town_id,
+)
 from .common import (
     DOCUMENT_EXTENSIONS,
     MAX_REASON_LENGTH,
@@ -68,6 +82,7 @@ from .projects import (
     add_project_document,
     advance_project_stage,
     mark_notifications_read,
+    set_project_location,
     start_or_join_project,
     update_project_stage,
 )
@@ -76,15 +91,16 @@ from .workflow import (
     UPDATE_STATES_PUBLIC,
     BulkDispatchResult,
     accept_concern,
-    close_concern,
     decline_concern,
     dispatch_concern,
     dispatch_concerns,
     link_duplicate,
     post_update,
     recategorise_concern,
+    recategorised_resolution_due,
     record_call_back,
     reopen_concern,
+    reopens_on_unsatisfied,
     resolve_concern,
     return_concern,
     reveal_reporter,
@@ -93,6 +109,7 @@ from .workflow import (
 
 __all__ = [
     "BulkDispatchResult",
+    "CategorySetting",
     "ConcernError",
     "ConcernPermissionDenied",
     "DOCUMENT_EXTENSIONS",
@@ -107,13 +124,17 @@ __all__ = [
     "SubmitResult",
     "TransitionNotAllowed",
     "UPDATE_STATES_PUBLIC",
+    "active_categories",
     "accept_concern",
     "add_photos",
     "add_project_document",
     "add_reporter_update",
+    "category_setting_for",
+    "category_settings_for_town",
+    "check_category_in_town",
     "advance_project_stage",
     "allocate_references",
-    "close_concern",
+    "attach_default_departments",
     "complete_pending_intakes",
     "decline_concern",
     "dispatch_concern",
@@ -127,18 +148,24 @@ __all__ = [
     "next_reference",
     "clean_reporter_phone",
     "post_update",
+    "recategorised_resolution_due",
     "recategorise_concern",
     "record_call_back",
     "reference_prefix",
     "reopen_concern",
+    "reopens_on_unsatisfied",
     "resolve_concern",
     "response_limit_days",
     "return_concern",
     "reveal_reporter",
     "sign_for_concern",
+    "save_town_category",
+    "set_project_location",
+    "set_town_category_setting",
     "start_or_join_project",
     "submit_concern",
     "supervise_concern",
     "update_project_stage",
+    "user_town_id",
     "validate_photos",
 ]

@@ -5,7 +5,6 @@ reference numbers. The topic modules beside it and zhenwu.concerns.deadlines / c
 import logging
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -17,6 +16,7 @@ from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import diff, record_event, snapshot
 from zhenwu.core.errors import DomainError
 from zhenwu.lib import uploads
+from zhenwu.lib.coords import CoordSystem, PointError, parse_point
 from zhenwu.lib.phone import InvalidPhone, normalise_phone
 from zhenwu.lib.request_context import Actor, current_actor
 from zhenwu.org.models import Area, AreaLevel
@@ -76,8 +76,10 @@ class SubmitResult:
     created: bool
 
 
-def response_limit_days(category, urgency):
-    days = category.response_limit_days
+def response_limit_days(setting, urgency):
+    """The response limit in working days for a concern of this urgency; `setting` is the rules
+    in force (catalogue.category_setting_for) or anything with `response_limit_days`."""
+    days = setting.response_limit_days
     if urgency == Urgency.CRITICAL:
         return 0
     if urgency == Urgency.URGENT:
@@ -160,16 +162,14 @@ def clean_reporter_phone(value):
         raise ConcernError(str(exc), field="reporter_phone") from None
 
 
-def _coordinate(value, *, label, limit, field):
-    if value in (None, ""):
-        return None
+def _point(latitude, longitude, coord_system):
+    """A reported point as stored: WGS-84 degrees (zhenwu.lib.coords.parse_point) and the system
+    it came in (WGS-84 when no point was given)."""
     try:
-        number = Decimal(str(value)).quantize(Decimal("0.000001"))
-    except (InvalidOperation, ValueError):
-        raise ConcernError(f"{label}格式不正确", field=field) from None
-    if not (-limit <= number <= limit):
-        raise ConcernError(f"{label}超出范围", field=field)
-    return number
+        latitude, longitude = parse_point(latitude, longitude, coord_system)
+    except PointError as exc:
+        raise ConcernError(exc.message, field=exc.field) from None
+    return latitude, longitude, (coord_system or CoordSystem.WGS84) if latitude is not None else CoordSystem.WGS84
 
 
 def _photo_type(upload):

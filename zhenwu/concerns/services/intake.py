@@ -10,6 +10,7 @@ from django.utils import timezone
 from zhenwu.audit.models import AuditAction
 from zhenwu.audit.services import record_event
 from zhenwu.jobs.services import follow_up_task
+from zhenwu.lib.coords import CoordSystem
 from zhenwu.lib.crypto import blind_index, hash_token
 from zhenwu.lib.masking import mask_numbers
 from zhenwu.org.models import AreaLevel
@@ -30,6 +31,7 @@ from ..models import (
     Status,
     Urgency,
 )
+from .catalogue import category_setting_for, check_category_in_town
 from .common import (
     ConcernError,
     ConcernPermissionDenied,
@@ -38,11 +40,11 @@ from .common import (
     _actor,
     _audit,
     _clean_text,
-    _coordinate,
     _event,
     _follow_token_for,
     _label,
     _lock,
+    _point,
     _require,
     _save_photos,
     _village_and_town,
@@ -53,7 +55,6 @@ from .common import (
 )
 
 
-@transaction.atomic
 def submit_concern(
     *,
     text,
@@ -67,12 +68,16 @@ def submit_concern(
     reporter_phone="",
     latitude=None,
     longitude=None,
+    coord_system=CoordSystem.WGS84,
     address="",
     photos=(),
     idempotency_key=None,
     received_at=None,
 ):
     """Register a concern from any channel; returns SubmitResult(concern, follow_token, created).
+
+    The point (`latitude`, `longitude`) may come in WGS-84, GCJ-02 or BD-09 (`coord_system`); it
+    is stored converted to WGS-84, with the system it came in.
 
     A resident (by=None) submits through the web form; staff register calls, walk-ins, visits and
     tea-room meetings for residents. With an `idempotency_key` (the form's one-time key) a repeated
@@ -81,7 +86,10 @@ def submit_concern(
 
     The request writes the concern, its reference number, its submitted event and its audit entry
     in one transaction, marked `intake_pending`; the worker then notifies the town's dispatchers
-    and announces the batch to the apps above (complete_pending_intakes).
+    and announces the batch to the apps above (complete_pending_intakes). Everything that only
+    reads or computes (checking the input and the photos, the place, the deadlines, the tokens)
+    runs before that transaction: on SQLite it starts with BEGIN IMMEDIATE, and other writers wait
+    for as long as it lasts.
     """
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()[:64] or None
@@ -104,13 +112,14 @@ def submit_concern(
         reporter_name, label="姓名", required=False, max_length=50, field="reporter_name"
     )
     reporter_phone = clean_reporter_phone(reporter_phone)
-    latitude = _coordinate(latitude, label="纬度", limit=90, field="latitude")
-    longitude = _coordinate(longitude, label="经度", limit=180, field="longitude")
+    latitude, longitude, coord_system = _point(latitude, longitude, coord_system)
     address = _clean_text(address, label="地点", required=False, max_length=200, field="address")
     checked_photos = validate_photos(photos)
 
     now = received_at or timezone.now()
     village_id, town_id = _village_and_town(area)
+    check_category_in_town(category, town_id=town_id)
+    rules = category_setting_for(category, town_id=town_id)
     overrides = workday_overrides()
     token = _follow_token_for(idempotency_key)
     concern = Concern(
@@ -124,6 +133,7 @@ def submit_concern(
         town_id=town_id,
         latitude=latitude,
         longitude=longitude,
+        coord_system=coord_system,
         address=address,
         reporter_name=reporter_name,
         reporter_phone=reporter_phone,
@@ -135,9 +145,16 @@ def submit_concern(
         intake_pending=True,
         received_at=now,
         received_month=workdays.local_date(now).replace(day=1),
-        response_due=workdays.add_workdays(now, response_limit_days(category, urgency), overrides),
-        resolution_due=workdays.add_workdays(now, category.resolution_limit_days, overrides),
+        response_due=workdays.add_workdays(now, response_limit_days(rules, urgency), overrides),
+        resolution_due=workdays.add_workdays(now, rules.resolution_limit_days, overrides),
     )
+    with transaction.atomic():
+        return _store_submission(concern, token, checked_photos, by=by, now=now,
+                                 idempotency_key=idempotency_key, reporter_phone=reporter_phone)
+
+
+def _store_submission(concern, token, checked_photos, *, by, now, idempotency_key, reporter_phone):
+    """submit_concern's writes, inside its transaction."""
     try:
         with transaction.atomic():
             concern.reference = next_reference(workdays.local_date(now).year)

@@ -31,6 +31,7 @@ from .common import (
     _clean_text,
     _event,
     _lock,
+    _point,
     _require,
 )
 
@@ -51,7 +52,8 @@ def start_or_join_project(
     concern, *, by, project=None, name="", description="", department=None, on_date=None, now=None
 ):
     """Attach a concern to a project: a new one (立项, with its eight stages) or an existing one
-    that other concerns already share."""
+    that other concerns already share. A new project is placed where its concern was reported
+    (the concern's point, when it has one)."""
     concern = _lock(concern)
     _require(access.can_dispatch(by, concern) or access.can_handle(by, concern), "没有为此诉求立项的权限")
     _check_state(concern, PROJECT_JOIN_STATES, "立项")
@@ -70,6 +72,8 @@ def start_or_join_project(
             description=description,
             department=department or concern.department,
             town=concern.town,
+            latitude=concern.latitude,
+            longitude=concern.longitude,
             created_by=by,
             created_at=now,
         )
@@ -157,6 +161,24 @@ def advance_project_stage(project, *, by, on_date=None, note="", now=None):
     from ..deadlines import follow_project_plan
 
     follow_project_plan(project, by=by, now=now)
+    return project
+
+
+@transaction.atomic
+def set_project_location(project, *, by, latitude, longitude, coord_system=None):
+    """Place (or, with neither degree, unplace) a project's works: staff who may manage it, a point
+    pinned or typed in `coord_system` (GCJ-02 and BD-09 converted), stored as WGS-84; audited."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    _require(access.can_manage_project(by, project), "没有管理此项目的权限")
+    latitude, longitude, _system = _point(latitude, longitude, coord_system)
+    if (latitude is None) != (longitude is None):
+        raise ConcernError("纬度和经度须同时填写", field="latitude" if latitude is None else "longitude")
+    if (project.latitude, project.longitude) == (latitude, longitude):
+        return project
+    before = snapshot(project)
+    project.latitude, project.longitude = latitude, longitude
+    project.save(update_fields=["latitude", "longitude", "updated_at"])
+    _audit(project, before, by=by, note="清除项目位置" if latitude is None else "设置项目位置")
     return project
 
 

@@ -4,6 +4,7 @@ to staff (audited); staff notifications read."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,11 +25,15 @@ from ..models import (
     Category,
     Concern,
     ConcernFollower,
+    DeadlineExtension,
     EventKind,
+    ExtensionStatus,
     FollowerSource,
     Outcome,
     Status,
+    Suspension,
 )
+from .catalogue import category_setting_for, check_category_in_town
 from .common import (
     MAX_REASON_LENGTH,
     ConcernError,
@@ -114,7 +119,8 @@ def dispatch_concern(concern, *, by, department=None, note="", now=None):
     concern = _lock(concern)
     _require(access.can_dispatch(by, concern), "只有民情受理员可以派单")
     _check_state(concern, (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED), "派单")
-    department = department or concern.category.default_department
+    rules = category_setting_for(concern.category, town_id=concern.town_id)
+    department = department or rules.default_department
     if department is None:
         raise ConcernError("请选择承办部门（该类别没有默认承办部门）", field="department")
     if not isinstance(department, Department) or not department.is_active:
@@ -143,7 +149,7 @@ def dispatch_concern(concern, *, by, department=None, note="", now=None):
     concern.dispatched_at = now
     concern.responded_at = None
     concern.response_due = workdays.add_workdays(
-        now, response_limit_days(concern.category, concern.urgency), workday_overrides()
+        now, response_limit_days(rules, concern.urgency), workday_overrides()
     )
     concern.save()
     _event(
@@ -335,9 +341,8 @@ def _reopen(concern, *, by, now, reason, kind_label):
     concern.outcome = ""
     concern.resolution_workdays = None
     concern.closed_at = None
-    concern.resolution_due = workdays.add_workdays(
-        now, concern.category.resolution_limit_days, workday_overrides()
-    )
+    rules = category_setting_for(concern.category, town_id=concern.town_id)
+    concern.resolution_due = workdays.add_workdays(now, rules.resolution_limit_days, workday_overrides())
     concern.save()
     _event(
         concern,
@@ -359,7 +364,7 @@ def _reopen(concern, *, by, now, reason, kind_label):
 
 
 def _close(concern, *, by, now, public_text, reason="", actor_label=None):
-    """Shared by satisfied call-backs and closing without a verdict: resolved → closed."""
+    """Shared by satisfied call-backs and 联系不上 (callbacks.record_unreachable): resolved → closed."""
     concern.status = Status.CLOSED
     concern.closed_at = now
     concern.save()
@@ -377,11 +382,24 @@ def _close(concern, *, by, now, public_text, reason="", actor_label=None):
     )
 
 
+def reopens_on_unsatisfied(concern):
+    """Whether a 不满意 verdict sends the concern back for 重办: while it has been reopened fewer
+    than settings.ZHENWU_MAX_REOPENINGS times (12345 practice: 重办 is limited; a resident still
+    unsatisfied after it is recorded as such, and the 不满意 counts in 满意率)."""
+    return concern.reopen_count < settings.ZHENWU_MAX_REOPENINGS
+
+
+def unsatisfied_closing_text(reopen_count):
+    return f"回访仍不满意。本诉求已重新办理{reopen_count}次，不再退回重办，诉求关闭；如有新情况可再次反映。"
+
+
 @transaction.atomic
 def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, by=None, note="", now=None):
     """回访: the resident's verdict, by phone (a dispatcher records it) or on the follow page
     (by=None; the view checked the private link). 满意/基本满意 close the concern; 不满意 needs its
-    reason and reopens it (重办, a fresh deadline from now) and counts a reopening."""
+    reason and reopens it (重办, a fresh deadline from now) and counts a reopening, unless the
+    concern was already reopened settings.ZHENWU_MAX_REOPENINGS times: then the 不满意 stands
+    and the concern closes (reopens_on_unsatisfied)."""
     concern = _lock(concern)
     if channel not in CallBackChannel.values:
         raise ConcernError("回访方式不正确", field="channel")
@@ -426,9 +444,19 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
         is_public=True,
         data={"result": result, "solved": solved, "channel": channel},
     )
-    if result == CallBackResult.UNSATISFIED:
+    if result == CallBackResult.UNSATISFIED and reopens_on_unsatisfied(concern):
         _reopen(concern, by=by, now=now, reason=note, kind_label="回访不满意")
         audit_note = "回访不满意，重办"
+    elif result == CallBackResult.UNSATISFIED:
+        _close(
+            concern,
+            by=by,
+            now=now,
+            actor_label=_label(by, default="诉求人"),
+            reason=note,
+            public_text=unsatisfied_closing_text(concern.reopen_count),
+        )
+        audit_note = f"回访不满意（已重办{concern.reopen_count}次，不再重办），关闭"
     else:
         _close(
             concern,
@@ -439,19 +467,6 @@ def record_call_back(concern, *, result, solved, channel=CallBackChannel.PHONE, 
         )
         audit_note = f"回访{label}，关闭"
     _audit(concern, before, by=by, note=audit_note)
-    return concern
-
-
-@transaction.atomic
-def close_concern(concern, *, by, reason, now=None):
-    """Close a resolved concern without a verdict (e.g. the resident could not be reached)."""
-    concern = _lock(concern)
-    _require(access.can_call_back(by, concern), "只有民情受理员可以关闭诉求")
-    _check_state(concern, (Status.RESOLVED,), "关闭")
-    reason = _clean_text(reason, label="关闭理由", max_length=MAX_REASON_LENGTH, field="reason")
-    before = snapshot(concern)
-    _close(concern, by=by, now=now or timezone.now(), reason=reason, public_text="诉求已办结关闭。")
-    _audit(concern, before, by=by, note=f"关闭：{reason}")
     return concern
 
 
@@ -486,9 +501,44 @@ def reopen_concern(concern, *, by, reason, now=None):
     return concern
 
 
+def approved_extension_due(concern, *, overrides=None):
+    """The resolution deadline the concern's latest approved 延期 granted (end of the requested
+    day), moved on by the working days of any suspension since it was approved, as resuming moved
+    the deadline then; None without an approved extension."""
+    extension = (
+        DeadlineExtension.objects.filter(concern=concern, status=ExtensionStatus.APPROVED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if extension is None:
+        return None
+    since = Suspension.objects.filter(
+        concern=concern, started_at__gte=extension.decided_at, ended_at__isnull=False
+    ).values_list("workdays", flat=True)
+    days = sum(d or 0 for d in since)
+    day = extension.requested_date
+    if days:
+        day = workdays.add_workdays_date(day, days, overrides)
+    return workdays.end_of_day(day)
+
+
+def recategorised_resolution_due(concern, *, category, overrides=None):
+    """The rule for the resolution deadline when a concern changes category: the receipt plus the
+    new category's working days (and the working days it was suspended), but never earlier than
+    what an approved extension granted: the later of the two. Re-categorising corrects the
+    classification; it does not take back a decision on the deadline."""
+    rules = category_setting_for(category, town_id=concern.town_id)
+    recomputed = workdays.add_workdays(
+        concern.received_at, rules.resolution_limit_days + concern.suspended_workdays, overrides
+    )
+    extended = approved_extension_due(concern, overrides=overrides)
+    return max(recomputed, extended) if extended is not None else recomputed
+
+
 @transaction.atomic
 def recategorise_concern(concern, *, by, category, reason="", now=None):
-    """Change the category: deadlines follow the new limits, and a concern already with a
+    """Change the category: deadlines follow the new limits (the resolution deadline by
+    recategorised_resolution_due, so an approved extension stands), and a concern already with a
     department is re-routed to the new category's default department (history kept)."""
     concern = _lock(concern)
     _require(access.can_dispatch(by, concern), "只有民情受理员可以调整类别")
@@ -497,6 +547,7 @@ def recategorise_concern(concern, *, by, category, reason="", now=None):
         raise ConcernError("请选择诉求类别", field="category")
     if category.pk == concern.category_id:
         raise ConcernError(f"诉求已属于“{category.name}”类别", field="category")
+    check_category_in_town(category, town_id=concern.town_id)
     reason = _clean_text(reason, label="调整理由", required=False, max_length=MAX_REASON_LENGTH)
     before = snapshot(concern)
     now = now or timezone.now()
@@ -504,10 +555,9 @@ def recategorise_concern(concern, *, by, category, reason="", now=None):
     old_category, old_department = concern.category, concern.department
     concern.category = category
     if concern.reopen_count == 0 and concern.project_id is None:  # a project's plan sets its own
-        concern.resolution_due = workdays.add_workdays(
-            concern.received_at, category.resolution_limit_days + concern.suspended_workdays, overrides
-        )
-    new_department = category.default_department
+        concern.resolution_due = recategorised_resolution_due(concern, category=category, overrides=overrides)
+    rules = category_setting_for(category, town_id=concern.town_id)
+    new_department = rules.default_department
     rerouted = (
         concern.status in (Status.DISPATCHED, Status.IN_PROGRESS)
         and new_department is not None
@@ -523,7 +573,7 @@ def recategorise_concern(concern, *, by, category, reason="", now=None):
         concern.responded_at = None
     clock_start = concern.dispatched_at or concern.received_at
     concern.response_due = workdays.add_workdays(
-        clock_start, response_limit_days(category, concern.urgency), overrides
+        clock_start, response_limit_days(rules, concern.urgency), overrides
     )
     concern.save()
     _event(

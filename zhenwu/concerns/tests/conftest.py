@@ -2,12 +2,14 @@
 department with its own handler, a helper that submits a concern, and an SMS outbox."""
 
 import datetime
+import json
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from zhenwu.accounts.models import Role, User
+from zhenwu.accounts.tokens import create_api_token
 from zhenwu.concerns.models import Category, Channel
 from zhenwu.concerns.services import submit_concern
 from zhenwu.lib.sms import MemoryBackend
@@ -90,3 +92,21 @@ def outbox(settings):
     MemoryBackend.outbox.clear()
     yield MemoryBackend.outbox
     MemoryBackend.outbox.clear()
+
+
+@pytest.fixture
+def as_user(client):
+    """A client function that calls the API with `user`'s personal token."""
+    tokens = {}
+
+    def _call(user, method, path, data=None, **extra):
+        if user.pk not in tokens:
+            tokens[user.pk] = create_api_token(user=user, name="测试脚本")[1]
+        kwargs = {"HTTP_AUTHORIZATION": f"Token {tokens[user.pk]}", **extra}
+        if method == "get":
+            return client.get(f"/api/v1{path}", data or {}, **kwargs)
+        return getattr(client, method)(
+            f"/api/v1{path}", json.dumps(data or {}), content_type="application/json", **kwargs
+        )
+
+    return _call

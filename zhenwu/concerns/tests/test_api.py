@@ -1,35 +1,17 @@
 """The staff JSON API: tokens, scope, every workflow transition through the services, Chinese
 errors, and the OpenAPI document."""
 
+import datetime
 import json
 
-import pytest
 from drf_spectacular.validation import validate_schema
 
 from zhenwu.accounts.tokens import create_api_token, revoke_api_token
 from zhenwu.audit.models import AuditEntry
-from zhenwu.concerns import services
+from zhenwu.concerns import callbacks, services
 from zhenwu.concerns.models import Channel, Concern, ConcernEvent, Status
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def as_user(client):
-    """A client function that calls the API with `user`'s personal token."""
-    tokens = {}
-
-    def _call(user, method, path, data=None, **extra):
-        if user.pk not in tokens:
-            tokens[user.pk] = create_api_token(user=user, name="测试脚本")[1]
-        kwargs = {"HTTP_AUTHORIZATION": f"Token {tokens[user.pk]}", **extra}
-        if method == "get":
-            return client.get(f"{API}{path}", data or {}, **kwargs)
-        return getattr(client, method)(
-            f"{API}{path}", json.dumps(data or {}), content_type="application/json", **kwargs
-        )
-
-    return _call
 
 
 def references(response):
@@ -170,12 +152,16 @@ def test_the_other_transitions(as_user, world, submit):
     response = as_user(u.dispatcher, "post", f"/concerns/{duplicate.pk}/duplicate/", {"original": original.pk})
     assert response.json()["status"] == "duplicate" and response.json()["duplicate_of"] == original.pk
 
+    # close = 联系不上, under its rule: refused until three working days of attempts, then closed.
     closing = submit().concern
     services.dispatch_concern(closing, by=u.dispatcher)
     services.resolve_concern(closing, by=u.handler, outcome="explained", text="已解释。")
-    assert as_user(u.dispatcher, "post", f"/concerns/{closing.pk}/close/", {"reason": "联系不上诉求人"}).json()[
-        "status"
-    ] == "closed"
+    early = as_user(u.dispatcher, "post", f"/concerns/{closing.pk}/close/", {"reason": "联系不上诉求人"})
+    assert early.status_code == 409 and "须在3个不同工作日" in early.json()["detail"]
+    for day in (2, 3, 4):
+        callbacks.record_call_back_attempt(closing, by=u.dispatcher, now=datetime.datetime(2026, 11, day, 1, tzinfo=datetime.UTC))
+    closed = as_user(u.dispatcher, "post", f"/concerns/{closing.pk}/close/", {"reason": "联系不上诉求人"}).json()
+    assert closed["status"] == "closed" and closed["callback_result"] == "unreachable"
 
 
 def test_refusals_are_403_409_and_400_with_chinese_messages_and_change_nothing(as_user, world, submit):
@@ -189,7 +175,7 @@ def test_refusals_are_403_409_and_400_with_chinese_messages_and_change_nothing(a
     assert response.json() == {"detail": "只有民情受理员可以派单"}
     response = as_user(u.dispatcher, "post", f"/concerns/{concern.pk}/close/", {"reason": "x"})
     assert response.status_code == 409
-    assert response.json()["detail"] == "当前状态为待受理，不能关闭"
+    assert response.json()["detail"] == "当前状态为待受理，不能登记联系不上"
     response = as_user(u.dispatcher, "post", f"/concerns/{concern.pk}/decline/", {"reason": ""})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("reason：")
@@ -258,7 +244,7 @@ def test_the_openapi_document_is_valid_openapi_3_and_covers_every_transition(cli
     paths = document["paths"]
     for action in ("accept", "decline", "dispatch", "return", "sign", "update", "note", "resolve",
                    "call-back", "call-attempt", "unreachable", "close", "reopen", "recategorise", "duplicate",
-                   "supervise"):
+                   "supervise", "extend", "extension-approve", "extension-refuse", "suspend", "resume"):
         assert "post" in paths[f"/api/v1/concerns/{{id}}/{action}/"], action
     for path in ("/api/v1/concerns/", "/api/v1/concerns/{id}/", "/api/v1/categories/", "/api/v1/departments/",
                  "/api/v1/areas/"):

@@ -151,6 +151,36 @@ def test_unsatisfied_reopens_with_a_new_deadline_from_the_reopening_and_a_new_ro
     assert [a.round for a in CallBackAttempt.objects.filter(concern=concern)] == [1, 1, 2]
 
 
+def test_a_resident_still_unsatisfied_after_the_redo_is_recorded_and_the_concern_closes(
+    resolved, world, time_machine, settings
+):
+    """ZHENWU_MAX_REOPENINGS (default 1): the first 不满意 reopens, the second stands and closes
+    the concern; it counts as assessed and not satisfied, and a dispatcher may still reopen it."""
+    from zhenwu.concerns.rates import concern_rates
+
+    assert settings.ZHENWU_MAX_REOPENINGS == 1
+    d = world.users.dispatcher
+    time_machine.move_to(local(2026, 11, 2, 10, 0), tick=False)
+    assert services.reopens_on_unsatisfied(resolved)
+    concern = services.record_call_back(resolved, by=d, result="unsatisfied", solved=False, note="路面又塌了")
+    time_machine.move_to(local(2026, 11, 4, 10, 0), tick=False)
+    concern = services.resolve_concern(concern, by=world.users.handler, outcome="partly", text="已临时修补。")
+    assert not services.reopens_on_unsatisfied(concern)
+    time_machine.move_to(local(2026, 11, 5, 10, 0), tick=False)
+    concern = services.record_call_back(concern, by=d, result="unsatisfied", solved=False, note="还是坑坑洼洼")
+    assert concern.status == Status.CLOSED and concern.reopen_count == 1
+    assert concern.callback_result == CallBackResult.UNSATISFIED
+    closing = ConcernEvent.objects.filter(concern=concern, kind="closed").get()
+    assert closing.reason == "还是坑坑洼洼" and "已重新办理1次，不再退回重办" in closing.public_text
+    row = concern_rates(queryset=Concern.objects.filter(pk=concern.pk))[0]
+    assert (row.assessed, row.unsatisfied, row.satisfaction_rate) == (1, 1, 0)
+    concern = services.reopen_concern(concern, by=d, reason="领导批示再查")
+    assert concern.status == Status.IN_PROGRESS and concern.reopen_count == 2
+
+    settings.ZHENWU_MAX_REOPENINGS = 3
+    assert services.reopens_on_unsatisfied(concern)
+
+
 # --- pages ---------------------------------------------------------------------------------------
 
 

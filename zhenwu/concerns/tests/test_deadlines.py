@@ -269,3 +269,46 @@ def test_a_project_concern_follows_the_plan_and_is_overdue_only_when_the_project
     assert not concern.is_overdue(local(2026, 5, 6, 12))
     assert EventKind.PROJECT_DEADLINE in kinds(concern)
     assert "extend" not in access.allowed_actions(handler, concern)  # the plan sets the deadline
+
+
+# --- re-categorising keeps an approved extension ---------------------------------------------------
+
+
+def test_recategorising_keeps_an_approved_extension_the_later_of_the_two_deadlines(dispatched, world):
+    u = world.users
+    concern = dispatched()  # road, 5 working days: due Monday 9
+    deadlines.request_extension(concern, by=u.handler, reason="等待线杆迁改", new_date=D(2026, 3, 13),
+                                now=local(2026, 3, 4, 9))
+    deadlines.decide_extension(concern, by=u.dispatcher, approve=True, now=local(2026, 3, 5, 9))
+    # 路灯照明 allows 3 working days (Thursday 5): the approved Friday 13 stands.
+    assert services.recategorised_resolution_due(fresh(concern), category=world.lamp) == end(2026, 3, 13)
+    services.recategorise_concern(concern, by=u.dispatcher, category=world.lamp, now=local(2026, 3, 5, 10))
+    assert fresh(concern).resolution_due == end(2026, 3, 13)
+    # 环境卫生 allows 10 working days (Monday 16), later than the extension: the new limit applies.
+    services.recategorise_concern(concern, by=u.dispatcher, category=world.sanitation, now=local(2026, 3, 5, 11))
+    assert fresh(concern).resolution_due == end(2026, 3, 16)
+
+
+def test_an_extension_moved_on_by_a_later_suspension_survives_recategorising(dispatched, world):
+    u = world.users
+    concern = dispatched()
+    deadlines.request_extension(concern, by=u.handler, reason="等待线杆迁改", new_date=D(2026, 3, 13),
+                                now=local(2026, 3, 4, 9))
+    deadlines.decide_extension(concern, by=u.dispatcher, approve=True, now=local(2026, 3, 5, 9))
+    deadlines.suspend_concern(concern, by=u.dispatcher, reason="等待法院判决", expected_resume=D(2026, 3, 20),
+                              now=local(2026, 3, 9, 9))
+    deadlines.resume_concern(concern, by=u.dispatcher, now=local(2026, 3, 11, 9))
+    # Suspended Monday 9 to Wednesday 11: 2 working days (10, 11); Friday 13 became Tuesday 17.
+    assert fresh(concern).resolution_due == end(2026, 3, 17)
+    # 路灯照明: receipt + 3 + 2 suspended = Wednesday 11, earlier than Tuesday 17, which stands.
+    services.recategorise_concern(concern, by=u.dispatcher, category=world.lamp, now=local(2026, 3, 11, 10))
+    assert fresh(concern).resolution_due == end(2026, 3, 17)
+
+
+def test_without_an_approved_extension_recategorising_recomputes_the_deadline(dispatched, world):
+    u = world.users
+    concern = dispatched()
+    deadlines.request_extension(concern, by=u.handler, reason="等待", new_date=D(2026, 3, 13), now=local(2026, 3, 4, 9))
+    deadlines.decide_extension(concern, by=u.dispatcher, approve=False, note="按期办结", now=local(2026, 3, 4, 10))
+    services.recategorise_concern(concern, by=u.dispatcher, category=world.lamp, now=local(2026, 3, 4, 11))
+    assert fresh(concern).resolution_due == end(2026, 3, 5)

@@ -61,7 +61,6 @@ def _service_calls(world, original):
         "call_back": lambda c, u: services.record_call_back(c, by=u, result="satisfied", solved=True),
         "call_attempt": lambda c, u: callbacks.record_call_back_attempt(c, by=u, note="无人接听"),
         "unreachable": lambda c, u: callbacks.record_unreachable(c, by=u, reason="未留电话"),
-        "close": lambda c, u: services.close_concern(c, by=u, reason="联系不上"),
         "reopen": lambda c, u: services.reopen_concern(c, by=u, reason="重办"),
         "supervise": lambda c, u: services.supervise_concern(c, by=u, note="抓紧办理"),
         "project": lambda c, u: services.start_or_join_project(c, by=u, name="岸山路贯通工程"),
@@ -496,10 +495,20 @@ def test_the_handler_may_not_record_the_call_back(client, login, make, world):
     assert refreshed(concern).status == Status.RESOLVED
 
 
-def test_a_dispatcher_closes_an_unreachable_resolved_concern_and_reopens_it(client, login, make, world):
+def test_a_dispatcher_closes_an_unreachable_resolved_concern_only_by_the_call_back_rule_and_reopens_it(
+    client, login, make, world
+):
     concern = make("resolved")
     login(world.users.dispatcher)
-    client.post(f"/concerns/{concern.pk}/close/", {"reason": "三次联系不上"})
+    page = text(client.get(f"/concerns/{concern.pk}/"))
+    assert "关闭（无法回访）" not in page and "联系不上（结束回访）" not in page  # no attempts yet
+    assert client.post(f"/concerns/{concern.pk}/close/", {"reason": "三次联系不上"}).status_code == 404
+    for day in (2, 3, 4):  # three different working days
+        callbacks.record_call_back_attempt(
+            concern, by=world.users.dispatcher, now=datetime.datetime(2026, 11, day, 9, tzinfo=datetime.UTC)
+        )
+    assert "联系不上（结束回访）" in text(client.get(f"/concerns/{concern.pk}/"))
+    client.post(f"/concerns/{concern.pk}/unreachable/", {"reason": ""})
     assert refreshed(concern).status == Status.CLOSED
     client.post(f"/concerns/{concern.pk}/reopen/", {"reason": "居民来电称仍未解决"})
     concern = refreshed(concern)

@@ -66,3 +66,32 @@ def test_a_day_later_the_awaiting_ones_still_lead(world, submit):
     with time_machine.travel(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)):
         waiting = services.dispatch_concern(submit(text="乙").concern, by=d)
     assert list(Concern.objects.department_queue(world.cast.urban)) == [waiting, signed]
+
+
+def test_suspended_concerns_stay_in_the_queue_last_by_expected_resume_date_marked_挂起(
+    world, submit, client, login
+):
+    from zhenwu.concerns import deadlines
+
+    d, h = world.users.dispatcher, world.users.handler
+    with time_machine.travel(local(2026, 9, 1, 9, 0), tick=False):
+        overdue = services.dispatch_concern(submit(text="很久以前的路坑").concern, by=d)
+        services.sign_for_concern(overdue, by=h)
+    with time_machine.travel(local(2026, 11, 30, 9, 0), tick=False):
+        late_resume = services.dispatch_concern(submit(text="等法院判决的路").concern, by=d)
+        early_resume = services.dispatch_concern(submit(text="等汛期结束的堤").concern, by=d)
+        services.sign_for_concern(early_resume, by=h)
+        deadlines.suspend_concern(late_resume, by=d, reason="等待法院判决", expected_resume=datetime.date(2027, 3, 1))
+        deadlines.suspend_concern(early_resume, by=d, reason="等待汛期结束", expected_resume=datetime.date(2027, 1, 4))
+        waiting = services.dispatch_concern(submit(text="还没签收的路坑").concern, by=d)
+    queue = list(Concern.objects.department_queue(world.cast.urban))
+    assert queue == [waiting, overdue, early_resume, late_resume]
+    assert [c.expected_resume for c in queue] == [None, None, datetime.date(2027, 1, 4), datetime.date(2027, 3, 1)]
+
+    login(h)
+    with time_machine.travel(local(2026, 12, 1, 9, 0), tick=False):
+        page = client.get("/concerns/queue/").content.decode()
+    row = page[page.index(f'id="concern-{early_resume.pk}"'):]
+    row = row[: row.index("</tr>")]
+    assert "已挂起" in row and '<span class="tag warn">挂起</span>' in row and "预计恢复</small> 01-04" in row
+    assert "已挂起的排在最后" in page

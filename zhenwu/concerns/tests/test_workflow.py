@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from zhenwu.audit.models import AuditEntry
-from zhenwu.concerns import services
+from zhenwu.concerns import callbacks, services
 from zhenwu.concerns.models import (
     CallBack,
     CallBackChannel,
@@ -117,14 +117,16 @@ def test_a_loader_replays_a_past_history_with_now_while_the_clock_is_elsewhere(s
     concern = services.resolve_concern(
         concern, by=u.handler, outcome=Outcome.PARTLY, text="已部分处理。", now=local(2026, 10, 14, 10, 0)
     )
-    concern = services.close_concern(concern, by=u.dispatcher, reason="未接通", now=local(2026, 10, 20, 9, 0))
+    for day in (15, 16, 19):  # three working days without an answer, then 联系不上
+        callbacks.record_call_back_attempt(concern, by=u.dispatcher, note="未接通", now=local(2026, 10, day, 9, 0))
+    concern = callbacks.record_unreachable(concern, by=u.dispatcher, now=local(2026, 10, 20, 9, 0))
     assert (concern.accepted_at, concern.dispatched_at, concern.responded_at, concern.resolved_at, concern.closed_at) == (
         local(2026, 9, 29, 10, 0), local(2026, 9, 29, 11, 0), local(2026, 9, 30, 15, 0), local(2026, 10, 14, 10, 0),
         local(2026, 10, 20, 9, 0),
     )
     times = list(ConcernEvent.objects.filter(concern=concern).order_by("id").values_list("at", flat=True))
     assert times == sorted(times) and times[-1] == local(2026, 10, 20, 9, 0)
-    assert CallBack.objects.get(concern=concern).at == local(2026, 10, 12, 9, 0)
+    assert CallBack.objects.get(concern=concern, result=CallBackResult.UNSATISFIED).at == local(2026, 10, 12, 9, 0)
 
 
 def test_dispatching_a_resolved_concern_is_refused_with_the_current_state(dispatched, world):
@@ -319,10 +321,16 @@ def test_call_back_rules(dispatched, world):
         services.record_call_back(dispatched, by=world.users.dispatcher, result="satisfied", solved=None)
 
 
-def test_a_resolved_concern_can_be_closed_without_a_verdict_and_reopened_later(dispatched, world):
+def test_a_resolved_concern_closes_without_a_verdict_only_as_unreachable_and_reopens_later(dispatched, world):
+    d = world.users.dispatcher
     services.resolve_concern(dispatched, by=world.users.handler, outcome=Outcome.FIXED, text="好了")
-    concern = services.close_concern(dispatched, by=world.users.dispatcher, reason="三次回访均未接通")
-    assert concern.status == Status.CLOSED and concern.callback_result == ""
+    assert not hasattr(services, "close_concern")  # no way around the call-back rule
+    with pytest.raises(TransitionNotAllowed, match="须在3个不同工作日"):
+        callbacks.record_unreachable(dispatched, by=d, reason="打不通")
+    for day in (2, 3, 4):
+        callbacks.record_call_back_attempt(dispatched, by=d, note="无人接听", now=local(2026, 11, day, 9, 0))
+    concern = callbacks.record_unreachable(dispatched, by=d)
+    assert concern.status == Status.CLOSED and concern.callback_result == CallBackResult.UNREACHABLE
     concern = services.reopen_concern(concern, by=world.users.dispatcher, reason="居民来电反映问题复发")
     assert concern.status == Status.IN_PROGRESS and concern.reopen_count == 1
     event = ConcernEvent.objects.filter(concern=concern, kind="reopened").get()

@@ -35,6 +35,7 @@ from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 
 from .. import access, rates_summary, services
+from ..board import board_filters, board_query_text
 from ..forms_public import (
     GARBLED,
     AddInformationForm,
@@ -46,9 +47,7 @@ from ..forms_public import (
     served_towns,
 )
 from ..models import (
-    CLOCK_STATUSES,
     MAX_PHOTOS_PER_CONCERN,
-    OPEN_STATUSES,
     PUBLIC_STATUSES,
     CallBackChannel,
     Category,
@@ -75,14 +74,6 @@ SIMILAR_MAX_CHARS = 500
 # (attempts, seconds) per client address; settings may override either.
 FOLLOW_FAILURE_LIMIT = (30, 600)  # wrong follow links before the address is refused
 SIMILAR_LIMIT = (120, 60)  # similar-concern look-ups (each segments its text)
-
-# Board status filter: what residents ask ("still being handled?"), not the internal states.
-STATUS_FILTERS = {
-    "processing": ("办理中", Q(status__in=[s for s in OPEN_STATUSES if s in PUBLIC_STATUSES])),
-    "overdue": ("已超期", None),  # open and past the resolution deadline; needs the time
-    "resolved": ("已办结待回访", Q(status=Status.RESOLVED)),
-    "closed": ("已关闭", Q(status=Status.CLOSED)),
-}
 
 # Events a reporter sees on their own follow page besides the public ones: what they added.
 REPORTER_OWN_KINDS = (EventKind.REPORTER_ADDED, EventKind.PHOTO_ADDED)
@@ -130,13 +121,6 @@ class _Page:
 
     def __len__(self):
         return len(self.object_list)
-
-
-def _villages(town=None):
-    qs = Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
-    if town is not None:
-        qs = qs.filter(path__startswith=town.path)
-    return list(qs.order_by("path").only("id", "name", "path"))
 
 
 def _pick(options, value):
@@ -255,11 +239,12 @@ def report(request):
                     reporter_phone=data["reporter_phone"],
                     latitude=data["latitude"] or None,
                     longitude=data["longitude"] or None,
+                    coord_system=data["coord_system"] or "wgs84",
                     photos=data["photos"],
                     idempotency_key=data["key"],
                 )
             except services.ConcernError as exc:
-                attach_errors(form, exc, fields={"latitude": None, "longitude": None})
+                attach_errors(form, exc, fields={"latitude": None, "longitude": None, "coord_system": None})
             else:
                 return _show_follow_link(
                     request,
@@ -386,6 +371,7 @@ def _render_follow(request, concern, token, is_reporter, *, forms=None, status=2
             "is_reporter": is_reporter,
             "editable": editable,
             "can_call_back": is_reporter and concern.status == Status.RESOLVED,
+            "redo_on_unsatisfied": services.reopens_on_unsatisfied(concern),
             "info_form": forms.get("info") or AddInformationForm(),
             "photos_form": forms.get("photos") or AddPhotosForm(),
             "callback_form": forms.get("callback") or CallBackForm(),
@@ -526,36 +512,17 @@ def board(request):
     number typed in the look-up box opens its page."""
     # The look-up box: a whole reference opens its page; anything else (part of a number, words of
     # a title) narrows the list below. `ref` is the box's former name, kept for old links.
-    q = (request.GET.get("q") or request.GET.get("ref") or "").strip()[:60]
+    q = board_query_text(request.GET)
     if q and Concern.objects.public().filter(reference=q.upper()).exists():
         return redirect("concerns:board_detail", q.upper())
 
     now = timezone.now()
-    towns = served_towns()
-    town = _pick(towns, request.GET.get("town")) if len(towns) > 1 else None
-    villages = _villages(town)
-    village = _pick(villages, request.GET.get("village"))
-    categories = list(
-        Category.objects.filter(is_active=True).order_by("sort_order", "code").only("id", "name")
-    )
-    category = _pick(categories, request.GET.get("category"))
-    status = request.GET.get("status") if request.GET.get("status") in STATUS_FILTERS else ""
-
-    concerns = _board_queryset()
-    if town is not None:
-        concerns = concerns.filter(town=town)
-    if village is not None:
-        concerns = concerns.filter(village=village)
-    if category is not None:
-        concerns = concerns.filter(category=category)
-    if status == "overdue":
-        concerns = concerns.filter(status__in=CLOCK_STATUSES, resolution_due__lt=now)
-    elif status:
-        concerns = concerns.filter(STATUS_FILTERS[status][1])
-    if q:
-        # Public fields only: titles are stored with numbers masked; the text is never searched here.
-        concerns = concerns.matching(q, fields=("title",))
-
+    filters = board_filters(request.GET)
+    # 列表 | 地图: the map view draws the same filters' concerns from board/map.json instead.
+    view = "map" if request.GET.get("view") == "map" else "list"
+    if view == "map":
+        return render(request, "concerns/public_board.html", {"view": view, **filters.context()})
+    concerns = filters.apply(_board_queryset(), now=now)
     page = _Page(concerns, int_or_none(request.GET.get("page")))
     rows = [
         {
@@ -567,19 +534,7 @@ def board(request):
         }
         for c in page
     ]
-    context = {
-        "page": page,
-        "rows": rows,
-        "towns": towns if len(towns) > 1 else [],
-        "town": town,
-        "villages": villages,
-        "village": village,
-        "categories": categories,
-        "category": category,
-        "status": status,
-        "q": q,
-        "status_filters": [(key, label) for key, (label, _q) in STATUS_FILTERS.items()],
-    }
+    context = {"view": view, "page": page, "rows": rows, **filters.context()}
     template = "concerns/public_board.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"

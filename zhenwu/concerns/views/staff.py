@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from zhenwu.core.roles import AREA_SCOPED, Role
 from zhenwu.lib.form_errors import attach_errors
 from zhenwu.lib.paging import paginate
+from zhenwu.lib.place_form import PlaceForm
 from zhenwu.org.models import Area, AreaLevel, Department
 from zhenwu.workdays import calendar as workdays
 
@@ -47,12 +48,12 @@ from ..forms_staff import (
     ProjectForm,
     ReasonForm,
     RecategoriseForm,
-    RegisterForm,
     ResolveForm,
     StageForm,
     SuperviseForm,
     UnreachableForm,
     UpdateForm,
+    register_form,
     resolution_photos,
 )
 from ..models import (
@@ -60,7 +61,6 @@ from ..models import (
     CLOCK_STATUSES,
     OPEN_STATUSES,
     CallBackChannel,
-    Category,
     Concern,
     ConcernPhoto,
     Notification,
@@ -79,8 +79,7 @@ from ..similar import find_similar_concerns
 INBOX_ROLES = access.DISPATCH_ROLES
 LIST_ROLES = AREA_SCOPED + (Role.HANDLER,)
 SUPERVISION_ROLES = access.SUPERVISE_ROLES
-# Staff who may register a call or a walk-in here: those with an area to file it under.
-REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GRID_WORKER)
+REGISTER_PAGE_ROLES = access.REGISTER_PAGE_ROLES
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -98,8 +97,7 @@ def _render_list(request, template, context):
     return render(request, template, context)
 
 
-def _active_categories():
-    return Category.objects.filter(is_active=True).only("id", "name", "code", "sort_order")
+_active_categories = services.active_categories
 
 
 def _town_departments(town_id):
@@ -161,7 +159,6 @@ REPLY_TARGETS = {
     "return": (Status.RETURNED, "reason"),
     "update": (Status.IN_PROGRESS, "text"),
     "resolve": (Status.RESOLVED, "text"),
-    "close": (Status.CLOSED, "reason"),
 }
 
 
@@ -174,19 +171,22 @@ def _project_choices(user, concern):
     )
 
 
-def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
+def _blank_form(action, concern, user, *, data=None, files=None, initial=None, rules=None):
     """The form of `action` on the concern page, unbound or bound to what was posted. Ids carry
-    the action's name so the page's many forms never share one."""
+    the action's name so the page's many forms never share one. `rules`: the category's setting in
+    the concern's town, when the caller has it already."""
     opts = {"auto_id": f"id_{action}_%s", "initial": initial or {}}
     if data is not None:
         opts["data"] = data
         opts["files"] = files
     if action == "dispatch":
-        if data is None and concern.category.default_department_id:
-            opts["initial"].setdefault("department", concern.category.default_department_id)
+        if data is None:
+            rules = rules or services.category_setting_for(concern.category, town_id=concern.town_id)
+            if rules.default_department is not None:
+                opts["initial"].setdefault("department", rules.default_department.pk)
         return DispatchForm(departments=_town_departments(concern.town_id), **opts)
     if action == "recategorise":
-        return RecategoriseForm(categories=_active_categories().exclude(pk=concern.category_id), **opts)
+        return RecategoriseForm(categories=_active_categories(concern.town_id).exclude(pk=concern.category_id), **opts)
     if action == "project":
         return ProjectForm(projects=_project_choices(user, concern), **opts)
     if action == "photos":
@@ -203,7 +203,6 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None):
         "call_back": CallBackForm,
         "call_attempt": CallAttemptForm,
         "unreachable": UnreachableForm,
-        "close": ReasonForm,
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
         **DEADLINE_FORMS,
@@ -237,7 +236,6 @@ ACTION_PANELS = [
     ("suspend", "挂起", "挂起", "concerns:concern_suspend"),
     ("return", "退单", "退回受理员", "concerns:concern_return"),
     ("decline", "不予受理", "不予受理", "concerns:concern_decline"),
-    ("close", "关闭（无法回访）", "关闭", "concerns:concern_close"),
     ("reopen", "重新办理", "重新办理", "concerns:concern_reopen"),
     ("recategorise", "调整类别", "调整类别", "concerns:concern_recategorise"),
     ("duplicate", "合并为重复件", "合并", "concerns:concern_duplicate"),
@@ -259,9 +257,10 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
     )
     progress = call_back_progress(concern) if concern.status == Status.RESOLVED else None
     actions = access.allowed_actions(user, concern, progress=progress)
+    rules = services.category_setting_for(concern.category, town_id=concern.town_id)
     forms = {}
     for action in sorted(actions):
-        form = _blank_form(action, concern, user)
+        form = _blank_form(action, concern, user, rules=rules)
         if form is not None:
             forms[action] = form
     failed_action = None
@@ -308,6 +307,7 @@ def _detail_context(request, concern, *, failed=None, error="", notice=""):
     text_masked = _mask_free_text(concern, events, call_backs, supervisions, similar)
     return {
         "concern": concern,
+        "category_rules": rules,
         "text_masked": text_masked,
         "actions": actions,
         "forms": forms,
@@ -554,15 +554,6 @@ def concern_call_back(request, pk):
 
 @login_required
 @require_POST
-def concern_close(request, pk):
-    def perform(concern, data):
-        services.close_concern(concern, by=request.user, reason=data["reason"])
-
-    return _act(request, pk, "close", perform, done="诉求已关闭")
-
-
-@login_required
-@require_POST
 def concern_reopen(request, pk):
     def perform(concern, data):
         services.reopen_concern(concern, by=request.user, reason=data["reason"])
@@ -654,17 +645,6 @@ def concern_photo(request, pk, photo_pk):
 # --- registration -------------------------------------------------------------------------------
 
 
-def _register_areas(user):
-    """Villages and grids the user may file a concern under, each village followed by its grids."""
-    area = user.area
-    if area.level == AreaLevel.GRID:
-        return Area.objects.filter(pk=area.pk)
-    return Area.objects.filter(
-        path__startswith=area.path,
-        level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY, AreaLevel.GRID),
-    ).order_by("path")
-
-
 @login_required
 def concern_register(request):
     """登记 a call or a walk-in on a resident's behalf (the reporter's details are optional)."""
@@ -672,29 +652,10 @@ def concern_register(request):
     _require_role(user, REGISTER_PAGE_ROLES, "此角色不能登记诉求")
     if not user.area_id:
         raise PermissionDenied("账号未设置所辖区域，不能登记诉求")
-    form = RegisterForm(
-        request.POST or None,
-        request.FILES or None,
-        categories=_active_categories(),
-        areas=_register_areas(user),
-    )
+    form = register_form(user, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            result = services.submit_concern(
-                text=data["text"],
-                title=data["title"],
-                category=data["category"],
-                area=data["area"],
-                channel=data["channel"],
-                urgency=data["urgency"],
-                address=data["address"],
-                reporter_name=data["reporter_name"],
-                reporter_phone=data["reporter_phone"],
-                photos=data["photos"],
-                idempotency_key=data["submission_key"] or None,
-                by=user,
-            )
+            result = services.submit_concern(**form.submit_arguments(), by=user)
         except services.ConcernPermissionDenied as exc:
             raise PermissionDenied(exc.message) from None
         except services.ConcernError as exc:
@@ -745,6 +706,7 @@ def inbox(request):
         Concern.objects.visible_to(user).inbox().for_list().select_related("category__default_department")
     )
     page = paginate(request, concerns)
+    services.attach_default_departments(page.object_list)
     return _render_list(request, "concerns/staff_inbox.html", {
         "page": page,
         "departments": _user_departments(user),
@@ -799,7 +761,7 @@ def concern_list(request):
     departments = _user_departments(user)
     villages = _user_villages(user)
     form = ConcernFilterForm(
-        request.GET or None, categories=_active_categories(), departments=departments, villages=villages
+        request.GET or None, categories=_active_categories(services.user_town_id(request.user)), departments=departments, villages=villages
     )
     concerns = Concern.objects.visible_to(user)
     if form.is_bound:
@@ -830,7 +792,7 @@ def concern_list(request):
     return _render_list(request, "concerns/staff_concern_list.html", {
         "page": page,
         "form": form,
-        "can_register": user.role in REGISTER_PAGE_ROLES and user.area_id is not None,
+        "can_register": access.can_register_for_residents(user),
         # Filters that could narrow this user's scope (a handler has one department, a village
         # secretary or grid worker one village).
         "show_department": user.role != Role.HANDLER,
@@ -947,6 +909,12 @@ def _project_context(request, project, *, failed=None, error=""):
         "can_manage": can_manage,
         "advance_form": failed_form if failed_key == "advance" else AdvanceForm(auto_id="id_advance_%s"),
         "advance_failed": failed_key == "advance",
+        "location_form": (
+            failed_form if failed_key == "location"
+            else PlaceForm(auto_id="id_location_%s", initial={
+                "latitude": project.latitude, "longitude": project.longitude})
+        ) if can_manage else None,
+        "location_failed": failed_key == "location",
         "failed_key": failed_key,
         "error": error,
         "concerns": list(concerns),
@@ -988,6 +956,20 @@ def project_advance(request, pk):
         services.advance_project_stage(project, by=request.user, on_date=data["on_date"], note=data["note"])
 
     return _project_act(request, project, "advance", form, perform, done="已进入下一阶段")
+
+
+@login_required
+@require_POST
+def project_location(request, pk):
+    """Set, correct or clear where the project's works are (those who may manage the project)."""
+    project = _get_project(request.user, pk)
+    form = PlaceForm(request.POST, auto_id="id_location_%s")
+
+    def perform(data):
+        services.set_project_location(project, by=request.user, **form.point())
+
+    return _project_act(request, project, "location", form, perform,
+                        done="已清除项目位置" if form.clears else "已保存项目位置")
 
 
 @login_required
@@ -1063,7 +1045,6 @@ urlpatterns = [
     path("<int:pk>/update/", concern_update, name="concern_update"),
     path("<int:pk>/resolve/", concern_resolve, name="concern_resolve"),
     path("<int:pk>/call-back/", concern_call_back, name="concern_call_back"),
-    path("<int:pk>/close/", concern_close, name="concern_close"),
     path("<int:pk>/reopen/", concern_reopen, name="concern_reopen"),
     path("<int:pk>/supervise/", concern_supervise, name="concern_supervise"),
     path("<int:pk>/project/", concern_project, name="concern_project"),
@@ -1073,6 +1054,7 @@ urlpatterns = [
     path("<int:pk>/reveal/<str:field>/", reporter_reveal, name="reporter_reveal"),
     path("projects/<int:pk>/", project_detail, name="project_detail"),
     path("projects/<int:pk>/advance/", project_advance, name="project_advance"),
+    path("projects/<int:pk>/location/", project_location, name="project_location"),
     path("projects/stages/<int:pk>/", project_stage, name="project_stage"),
     path("projects/stages/<int:pk>/documents/", project_document, name="project_document"),
     path("projects/documents/<int:pk>/", project_document_file, name="project_document_file"),

@@ -62,6 +62,9 @@ DISCOVERY = {
     "contact": (STR, True, False, None),
     "key_service": (STR, True, False, None),
 }
+# Not in GeoReport v2: our documented extension listing the towns a county deployment serves
+# (docs/api.md). Clients that do not know it ignore it; it is checked as strictly as the rest.
+JURISDICTION = {"jurisdiction_id": (STR, True, False, None), "name": (STR, True, False, None)}
 ENDPOINT = {
     "specification": (STR, True, False, None),
     "url": (STR, True, False, None),
@@ -151,7 +154,9 @@ def check_errors_json(data):
 
 
 def check_discovery_json(data):
-    check_object(data, DISCOVERY, extra=("endpoints",))
+    check_object(data, DISCOVERY, extra=("endpoints", "jurisdictions"))
+    for item in data.get("jurisdictions", []):
+        check_object(item, JURISDICTION)
     assert data["endpoints"]
     for endpoint in data["endpoints"]:
         check_object(endpoint, ENDPOINT, extra=("formats",))

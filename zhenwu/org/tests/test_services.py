@@ -160,6 +160,22 @@ def test_household_numbers_are_unique(cast):
         services.create_household(grid=cast.jiulong, number="JL-9999", address="村部")  # not a grid
 
 
+def test_a_household_may_carry_a_wgs84_point_given_whole(cast):
+    household = services.create_household(grid=cast.jiulong_grid, number="JL-0777", address="九龙村七组7号",
+                                           latitude="28.1712346", longitude="113.8312346")
+    household.refresh_from_db()
+    assert (str(household.latitude), str(household.longitude)) == ("28.171235", "113.831235")
+    services.update_household(household, latitude=None, longitude=None)
+    household.refresh_from_db()
+    assert household.latitude is None and household.longitude is None
+    with pytest.raises(ValidationError) as exc:
+        services.update_household(household, latitude="28.17")
+    assert exc.value.message_dict == {"longitude": ["纬度和经度须同时填写"]}
+    with pytest.raises(ValidationError) as exc:
+        services.update_household(household, latitude="north", longitude="113.8")
+    assert exc.value.message_dict == {"latitude": ["纬度格式不正确"]}
+
+
 def test_an_editor_revealing_a_number_gets_it_and_the_act_is_logged_under_their_name(cast):
     value = services.reveal_personal_number(cast.residents.jiulong, field="id_number", by=cast.users.grid_worker)
     assert value == "430181195001011236"

@@ -149,7 +149,8 @@ def household_create(request):
 @login_required
 def household_edit(request, pk):
     household = access.get_household_for_user(request.user, pk, for_change=True)
-    initial = {"grid": household.grid_id, "number": household.number, "address": household.address}
+    initial = {"grid": household.grid_id, "number": household.number, "address": household.address,
+               "latitude": household.latitude, "longitude": household.longitude}
     form = HouseholdForm(request.POST or None, initial=initial, grids=access.editable_grids(request.user))
     if request.method == "POST" and form.is_valid():
         try:

@@ -132,7 +132,7 @@ def test_the_dashboard_reads_a_bounded_number_of_queries(client, login, cast, re
     login(cast.users.leader)
     params = {"start": "2026-01-01", "end": "2026-12-31", "area": cast.town.pk}
     client.get("/reports/", params)
-    with django_assert_max_num_queries(30) as first:
+    with django_assert_max_num_queries(33) as first:  # 30, and the 民情分布 map's three
         client.get("/reports/", params)
     for n in range(100, 140):
         make_concern(cast, records[0].road, n, received=local(2026, 3, 1 + n % 28, 10, 0),
@@ -232,3 +232,33 @@ def test_every_panel_together_reads_a_fixed_number_of_queries(cast, records, dja
         panels = {p.key: p for p in dashboard(leader, flt, now=VISITS_NOW)}
     assert dict(panels["concerns"].figures)["受理诉求"] == 25
     assert len(first.captured_queries) <= 30  # 26 today: about six grouped queries per panel
+
+
+def concern_map_of(response):
+    data = re.search(r'<script id="concern-map-data" type="application/json">(.*?)</script>',
+                     response.content.decode(), re.S)
+    return json.loads(data.group(1))
+
+
+def test_the_dashboards_map_shades_villages_by_the_charts_counts_and_marks_overdue_concerns(
+    client, login, cast, records
+):
+    road = records[0].road
+    late = make_concern(cast, road, 90, received=local(2026, 10, 20, 9, 0), area=cast.jizhen_grid,
+                        status="in_progress", department=cast.urban,
+                        latitude="28.160000", longitude="113.650000")
+    make_concern(cast, road, 91, received=local(2026, 10, 21, 9, 0), area=cast.jizhen_grid, status="in_progress",
+                 department=cast.urban)  # overdue too, but without a point
+    login(cast.users.leader)
+    response = client.get("/reports/", {**OCTOBER, "area": cast.town.pk})
+    data = concern_map_of(response)
+    by_village = series(charts_of(response)["concerns_by_unit"], "受理")
+    assert data["dim"] == "village"
+    assert data["counts"] == {str(cast.jiulong.pk): by_village["九龙村"], str(cast.jizhen.pk): by_village["集镇村"]}
+    assert [c["ref"] for c in data["overdue"]] == [late.reference] and data["overdue_more"] is False
+    assert data["overdue"][0]["url"] == f"/concerns/{late.pk}/"
+    assert 'data-map="density"' in response.content.decode()
+
+    login(cast.users.secretary)  # her village only
+    data = concern_map_of(client.get("/reports/", OCTOBER))
+    assert set(data["counts"]) <= {str(cast.jiulong.pk)} and data["overdue"] == []

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ..dashboard import dashboard
+from ..dashboard_map import concern_map
 from ..filters import MAX_DASHBOARD_DAYS, filter_from_request, require_report_user
 
 
@@ -19,4 +20,5 @@ def dashboard_page(request):
         "flt": flt,
         "panels": panels,
         "chart_data": [chart.as_json() for panel in panels for chart in panel.charts],
+        "concern_map": concern_map(request.user, flt),
     })

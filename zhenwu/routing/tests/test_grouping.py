@@ -115,3 +115,52 @@ def test_a_weak_chain_does_not_make_one_group():
 def test_place_words_of_names():
     words = grouping.place_words(["石灰嘴村第一网格", "集里桥社区", "官桥社区居委会", "五组"])
     assert {"石灰嘴村第一网格", "石灰嘴村", "石灰嘴", "集里桥社区", "集里桥", "官桥社区居委会", "官桥"} <= words
+
+
+def test_a_mass_of_identical_reports_is_one_group_with_its_near_duplicates():
+    """Sixty residents send the same text (every word of it in most of the window), three others
+    say it in their own words: one group of all, however common its words are."""
+    def row(pk, title, text):
+        return SimpleNamespace(pk=pk, title=title, text=text, town_id=1, village_id="九龙村", category_id=ROAD)
+
+    same = [row(i, "石拱桥桥面开裂", "九龙村石拱桥桥面开裂，栏杆松动，很危险。") for i in range(60)]
+    own = [row(60, "石拱桥栏杆松动", "石拱桥栏杆松动，桥面开裂。"),
+           row(61, "石拱桥开裂", "九龙村的石拱桥桥面开裂栏杆松动，孩子过桥危险。"),
+           row(62, "石拱桥危险", "石拱桥桥面开裂，栏杆也松动了，危险。")]
+    other = [row(63, "路灯不亮", "九龙村二组路灯坏了一个月。")]
+    groups = grouping.group_rows(same + own + other, places=grouping.place_words(PLACES))
+    assert [g.members for g in groups] == [list(range(63))]
+    assert groups[0].representative == 0 and "石拱桥" in groups[0].words
+
+
+def test_landmarks_are_named_roads_companies_and_estates_never_kinds_of_things():
+    places = sorted(grouping.place_words(PLACES), key=len, reverse=True)
+    assert grouping.landmarks("我们门口那条岸山路是断头路", places) == {"岸山路"}
+    assert grouping.landmarks("宏达砂石有限公司的货车扬尘", places) == {"宏达砂石有限公司"}
+    assert grouping.landmarks("金桂花园小区门口垃圾没人收", places) == {"金桂花园"}
+    for generic in ("九龙村水泥路开裂", "学校门口路灯坏了", "村里养猪场很臭", "九龙村石拱桥开裂", "九龙村二组路面坑洼"):
+        assert grouping.landmarks(generic, places) == set(), generic
+    assert grouping.landmarks("梅杨线又塌方了", places, known={"梅杨线", "金桂苑"}) == {"梅杨线"}
+
+
+def test_one_named_road_groups_across_villages_and_an_unnamed_one_does_not():
+    """The same words about the 岸山路 from two villages are one matter (the road is the place);
+    about 'this cement road' they are two villages' roads, alike but not alike enough."""
+    def rows(road):
+        return [SimpleNamespace(pk=pk, title="", text=text.format(road=road), town_id=1, village_id=village,
+                                village=SimpleNamespace(name=village), category_id=ROAD)
+                for pk, village, text in ((1, "九龙村", "{road}断头路修不通，车开到头要倒回去，晚上很危险。"),
+                                          (2, "集镇村", "{road}修到一半断了，车开到头要倒回去，希望接通。"))]
+
+    places = grouping.place_words(PLACES)
+    named, unnamed = rows("岸山路"), rows("这条水泥路")
+    words = [grouping.matter_words(r.text, places) for r in unnamed]
+    assert grouping.SAME_VILLAGE_SCORE <= similarity(*words) < grouping.CROSS_VILLAGE_SCORE
+    assert [g.members for g in grouping.group_rows(named, places=places)] == [[0, 1]]
+    assert grouping.group_rows(unnamed, places=places) == []
+    for r in unnamed:
+        r.village_id = "九龙村"
+    assert [g.members for g in grouping.group_rows(unnamed, places=places)] == [[0, 1]]  # one village: one road
+    known = [SimpleNamespace(**{**vars(r), "village_id": v}) for r, v in zip(rows("梅杨线"), ("九龙村", "集镇村"), strict=True)]
+    assert grouping.group_rows(known, places=places) == []
+    assert [g.members for g in grouping.group_rows(known, places=places, known_landmarks={"梅杨线"})] == [[0, 1]]

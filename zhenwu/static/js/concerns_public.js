@@ -1,43 +1,8 @@
-// Residents' pages: the phone's location, copying the private link, checks on chosen photos.
+// Residents' pages: copying the private link, checks on chosen photos (the phone's location:
+// locate.js, loaded with the maps).
 // Progressive enhancement only: every form works without this file.
 (function () {
   "use strict";
-
-  function locate(button) {
-    var form = button.form || document;
-    var lat = form.querySelector("input[name=latitude]");
-    var lng = form.querySelector("input[name=longitude]");
-    var status = document.getElementById(button.getAttribute("data-status"));
-    var clear = document.getElementById(button.getAttribute("data-clear"));
-    if (!lat || !lng || !navigator.geolocation) { return; }
-    button.hidden = false;
-
-    function show(text, attached) {
-      if (status) { status.textContent = text; }
-      if (clear) { clear.hidden = !attached; }
-    }
-    if (lat.value && lng.value) { show("已附上位置", true); }
-
-    button.addEventListener("click", function () {
-      show("正在获取位置…", false);
-      button.disabled = true;
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        lat.value = pos.coords.latitude.toFixed(6);
-        lng.value = pos.coords.longitude.toFixed(6);
-        button.disabled = false;
-        show("已附上当前位置（精度约" + Math.round(pos.coords.accuracy) + "米）", true);
-      }, function (err) {
-        button.disabled = false;
-        show(err.code === 1 ? "未获得定位权限，可以不附位置直接提交" : "暂时无法获取位置，可以不附位置直接提交", false);
-      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-    });
-    if (clear) {
-      clear.addEventListener("click", function () {
-        lat.value = ""; lng.value = "";
-        show("已取消位置", false);
-      });
-    }
-  }
 
   function copier(button) {
     var input = document.getElementById(button.getAttribute("data-copy"));
@@ -156,7 +121,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-keep-typed]").forEach(keepTyped);
     document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
-    document.querySelectorAll("[data-locate]").forEach(locate);
     document.querySelectorAll("[data-copy]").forEach(copier);
     document.querySelectorAll("input[type=file][data-hint]").forEach(photoCheck);
     document.querySelectorAll("textarea[data-counter]").forEach(counter);

@@ -24,12 +24,22 @@
 //                          every 20 s while the page is open, and on the next load of the page.
 //   - Chosen files live in memory only: a retry on the same page sends them; after a reload they
 //     must be chosen again (the status line says so).
-//   - Events dispatched on the form: draft:saved, draft:pending, draft:sent (detail: {key}).
+//   - Events dispatched on the form: draft:saved, draft:pending, draft:sent, draft:queued (detail: {key}).
+//
+// The offline queue (phone roles, where base.html loads queue.js): a form that also names
+//   data-offline-kind="visit" data-offline-target="<id>" data-offline-base="<state>" data-offline-title="…"
+//   is not left pending in localStorage when the network fails (or the phone is offline): it goes
+//   into the IndexedDB queue (ZhenwuQueue) with its key and its photos (resized on the phone: at
+//   most MAX_SIDE px, JPEG), survives closing the browser, and is sent by the queue when the
+//   connection returns; the page then moves on to the record's page if it is still open. Opened
+//   as <form page>#queued=<key>, the form shows that queued record to be corrected and sent again.
 (function () {
   "use strict";
   var PREFIX = "zhenwu-draft:";
   var RETRY_MS = 20000;
   var SKIP = { csrfmiddlewaretoken: true };
+  var MAX_SIDE = 1600;
+  var JPEG_QUALITY = 0.82;
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) {
@@ -111,12 +121,40 @@
     try { return new URL(url, location.href).pathname.indexOf("/accounts/login") === 0; } catch (e) { return false; }
   }
 
+  function queue() {
+    return window.ZhenwuQueue && window.ZhenwuQueue.available() ? window.ZhenwuQueue : null;
+  }
+
+  // A photo as the queue keeps it: scaled down on the phone to MAX_SIDE px as a JPEG (a phone's
+  // 4,000 px photo is 3–6 MB; this is 200–400 KB); the file itself where the browser cannot.
+  function shrink(file) {
+    var raw = function () {
+      return file.arrayBuffer().then(function (data) { return { data: data, type: file.type, filename: file.name }; });
+    };
+    if (!/^image\//.test(file.type) || !window.createImageBitmap) return raw();
+    return createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY); });
+    }).then(function (blob) {
+      if (!blob) return raw();
+      return blob.arrayBuffer().then(function (data) {
+        return { data: data, type: "image/jpeg", filename: file.name.replace(/\.[^.]*$/, "") + ".jpg" };
+      });
+    }, raw);
+  }
+
   function Draft(form) {
     this.form = form;
     this.name = form.getAttribute("data-draft");
     this.keyField = form.elements[form.getAttribute("data-draft-key") || "idempotency_key"];
     this.sending = false;
     this.timer = null;
+    this.kind = form.getAttribute("data-offline-kind");
+    this.editing = null;  // the queued record being corrected (#queued=<key>)
     var saved = load(this.name);
     if (saved && saved.values) {
       restore(form, saved.values);
@@ -141,7 +179,107 @@
     });
     window.addEventListener("online", function () { if (self.pending) self.send(); });
     if (this.pending && navigator.onLine !== false) this.send();
+    document.addEventListener("queue:changed", function (evt) { self.queueChanged(evt.detail || {}); });
+    var q = this.queueable() && queue();
+    if (q && q.channel) q.channel.addEventListener("message", function (evt) { self.queueChanged(evt.data || {}); });
+    var match = /^#queued=([0-9a-fA-F-]{32,64})$/.exec(location.hash);
+    if (q && match) this.openQueued(match[1]);
   }
+
+  Draft.prototype.queueable = function () {
+    return !!(this.kind && queue());
+  };
+
+  Draft.prototype.openQueued = function (key) {
+    var self = this;
+    queue().get(key).then(function (record) {
+      if (!record) {
+        status(self.form, "这条记录已不在本机（可能已经送达）");
+        return;
+      }
+      self.editing = record;
+      var values = {};
+      record.fields.forEach(function (pair) {
+        var el = self.form.elements[pair[0]];
+        var multi = el && (el.type === "checkbox" || (el.length && el[0] && el[0].type === "checkbox") || el.multiple);
+        if (multi) (values[pair[0]] = values[pair[0]] || []).push(pair[1]);
+        else values[pair[0]] = pair[1];
+      });
+      restore(self.form, values);
+      if (self.keyField) self.keyField.value = record.key;
+      self.save();
+      status(self.form, "正在修改待发送的记录" + (record.message ? "：" + record.message : "") +
+             (record.files && record.files.length ? "（已保存的照片会一起发送，重新选择则替换）" : ""));
+    });
+  };
+
+  // Into the queue: the form's values, its photos (shrunk) and its key; the draft is done.
+  Draft.prototype.enqueue = function () {
+    var form = this.form, self = this, q = queue();
+    var fieldsOut = [];
+    var files = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name] || el.disabled || el.type === "submit" || el.type === "button") return;
+      if (el.type === "file") {
+        Array.prototype.forEach.call(el.files || [], function (file) { files.push({ name: el.name, file: file }); });
+      } else if ((el.type === "checkbox" || el.type === "radio") && !el.checked) {
+        return;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.selectedOptions, function (o) { fieldsOut.push([el.name, o.value]); });
+      } else {
+        fieldsOut.push([el.name, el.value]);
+      }
+    });
+    var before = this.editing;
+    return Promise.all(files.map(function (f) {
+      return shrink(f.file).then(function (kept) { kept.name = f.name; return kept; });
+    })).then(function (shrunk) {
+      var record = {
+        key: self.key() || uuid(),
+        user: document.body.getAttribute("data-offline-user"),
+        kind: self.kind,
+        target: form.getAttribute("data-offline-target") || "",
+        base: before ? (before.newBase || before.base) : (form.getAttribute("data-offline-base") || ""),
+        confirmed: before ? (before.confirmed || before.status === "conflict") : false,
+        title: form.getAttribute("data-offline-title") || document.title,
+        url: form.action,
+        formUrl: location.pathname,
+        fields: fieldsOut,
+        files: shrunk.length ? shrunk : (before ? before.files : []),
+        recordedAt: before ? before.recordedAt : new Date().toISOString(),
+        status: "waiting",
+        message: "",
+      };
+      return q.put(record);
+    }).then(function (record) {
+      self.finish();
+      drop(self.name);
+      self.queuedKey = record.key;
+      self.editing = null;
+      if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+      emit(form, "draft:queued", record.key);
+      return q.count(document.body.getAttribute("data-offline-user")).then(function (n) {
+        status(form, "已保存在本机，联网后自动发送（本机待发送" + n + "条）");
+        // A fresh form for the next record; this one waits in the queue under its own key.
+        form.reset();
+        if (self.keyField) self.keyField.value = uuid();
+        self.touched = false;
+        self.pending = false;
+        self.save();
+        q.requestSync();
+        // offline.js's flush looks again when another page still holds the sending lock.
+        if (navigator.onLine !== false) (window.ZhenwuOffline || q).flush();
+      });
+    });
+  };
+
+  // The queue sent the record this page just queued: go where the form would have gone.
+  Draft.prototype.queueChanged = function (detail) {
+    if (detail.type === "sent" && detail.key === this.queuedKey && detail.url) {
+      status(this.form, "已发送：" + (detail.message || ""));
+      location.assign(detail.url);
+    }
+  };
 
   Draft.prototype.key = function () { return this.keyField ? this.keyField.value : null; };
 
@@ -174,6 +312,10 @@
   Draft.prototype.send = function () {
     if (this.sending) return;
     var form = this.form, self = this;
+    if (this.queueable() && (this.editing || navigator.onLine === false)) {
+      this.enqueue();
+      return;
+    }
     this.sending = true;
     var buttons = form.querySelectorAll('button[type="submit"], input[type="submit"]');
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
@@ -223,7 +365,8 @@
       });
     }).catch(function () {
       done();
-      self.markPending();
+      if (self.queueable()) self.enqueue();
+      else self.markPending();
     });
   };
 

@@ -15,7 +15,7 @@ from zhenwu.core.roles import Role
 from zhenwu.lib.paging import paginate
 
 from .. import access, services
-from ..forms import AssignmentForm, FollowUpForm, GuidanceForm, SiteCheckForm, attach_errors
+from ..forms import AssignmentForm, FollowUpForm, GuidanceForm, attach_errors, site_check_form
 from ..models import InstructorAssignment, SiteCheckPhoto
 from .common import render_page, stored_file
 
@@ -156,17 +156,13 @@ def site_check_list(request):
 @login_required
 def site_check_create(request):
     user = request.user
-    if user.role not in access.GUIDANCE_ROLES:
+    if not access.can_record_site_checks(user):
         raise PermissionDenied("只有指导员或镇管理员可以登记阵地检查")
-    form = SiteCheckForm(request.POST or None, request.FILES or None, initial={"checked_on": timezone.localdate()},
-                         orgs=access.guidance_orgs(user).order_by("path"), campaigns=access.visible_campaigns(user))
+    form = site_check_form(user, request.POST or None, request.FILES or None,
+                           initial={"checked_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            check = services.record_site_check(
-                party_org=data["party_org"], checked_on=data["checked_on"], campaign=data["campaign"],
-                scores=form.scores(), notes=data["notes"], photos=data["photos"], by=user,
-            )
+            check = services.record_site_check(**form.check_arguments(), by=user)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -14,8 +14,8 @@ from zhenwu.lib.params import int_or_none
 from zhenwu.org.models import Member
 
 from .. import access, services
-from ..forms import EndMentorshipForm, HomeLessonForm, MentorshipForm, attach_errors
-from ..models import CampaignItem, ItemKind, MakeUpStatus, MakeUpTask
+from ..forms import EndMentorshipForm, MentorshipForm, attach_errors, home_lesson_form
+from ..models import MakeUpStatus, MakeUpTask
 from .common import render_page, stored_file
 
 
@@ -109,12 +109,6 @@ def lesson_list(request):
     })
 
 
-def _lesson_items(user):
-    campaigns = access.visible_campaigns(user)
-    return (CampaignItem.objects.filter(campaign__in=campaigns, kind=ItemKind.REQUIRED)
-            .select_related("campaign").order_by("-campaign__starts_on", "position"))
-
-
 @login_required
 def lesson_create(request):
     """A mentor (for their mentees), a secretary or town admin (for members in scope) or an
@@ -123,36 +117,22 @@ def lesson_create(request):
     user = request.user
     if not access.can_record_lessons(user):
         raise PermissionDenied("您没有需要送学的帮学对象")
-    members = access.lesson_members(user).select_related("party_org").order_by("party_org__path", "name")
-    own = access.member_for(user)
     is_instructor = user.role == Role.INSTRUCTOR
-    # The office (a secretary, the town admin) records lessons others delivered: it names the
-    # deliverer, a member or an instructor. An instructor or a mentor records their own lesson.
     is_office = user.role in access.SESSION_EDITOR_ROLES
-    mentors = instructors = None
-    if is_office:
-        mentors = access.members_in_scope(user).select_related("party_org").order_by("party_org__path", "name")
-        instructors = access.lesson_instructors(user)
     initial = {"given_on": timezone.localdate(), "confirmation": "signed"}
-    member = members.filter(pk=int_or_none(request.GET.get("member"))).first()
+    member = access.lesson_members(user).filter(pk=int_or_none(request.GET.get("member"))).first()
     if member is not None:
         initial["member"] = member
         initial["items"] = list(MakeUpTask.objects.filter(member=member, status=MakeUpStatus.OPEN)
                                 .values_list("item_id", flat=True))
     if is_office:
-        default_mentor = access.lesson_mentor_of(member) or own
+        default_mentor = access.lesson_mentor_of(member) or access.member_for(user)
         if default_mentor is not None and default_mentor.pk != getattr(member, "pk", None):
             initial["mentor"] = default_mentor
-    form = HomeLessonForm(request.POST or None, request.FILES or None, initial=initial, members=members,
-                          items=_lesson_items(user), mentors=mentors, instructors=instructors)
+    form = home_lesson_form(user, request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if is_instructor:
-            mentor, instructor = None, user
-        elif is_office:
-            mentor, instructor = data.get("mentor"), data.get("instructor")
-        else:
-            mentor, instructor = own, None
+        mentor, instructor = form.deliverers()
         try:
             lesson = services.record_home_lesson(
                 member=data["member"], mentor=mentor, instructor=instructor,

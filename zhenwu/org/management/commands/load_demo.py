@@ -53,7 +53,7 @@ class Command(BaseCommand):
         if result.loaded:
             c = result.counts
             self.stdout.write(
-                f"已载入演示镇 官桥镇：{c['villages']}个村（社区）、{c['grids']}个网格、{c['party_orgs']}个党组织、"
+                f"已载入演示镇 官桥镇：{c['villages']}个村（社区）、{c['grids']}个网格、示意边界{c['outlines']}条、{c['party_orgs']}个党组织、"
                 f"{c['departments']}个部门、{c['households']}户、{c['residents']}名居民、{c['members']}名党员、"
                 f"{c['accounts']}个账号，用时 {result.seconds:.1f} 秒"
             )

@@ -1,0 +1,208 @@
+"""The public board's map data: the board's concerns (its filters, zhenwu.concerns.board) that carry
+a location, binned server-side into cells sized by the map's zoom, so a view costs one grouped
+query and a bounded answer however many concerns a town has (bench/map.py).
+
+A cell is about CELL_PIXELS on screen at the requested zoom, widened when the box asked for would
+hold more than CELLS_ACROSS of them along its longer side (so at most MAX_CELLS). Each cell carries its count by the board's status words
+(办理中, 已超期, 已办结待回访, 已关闭) and the mean of its points, so a cell of one concern sits on
+that concern's spot and names it (reference and redacted title). Nothing personal leaves here: no
+reporter, no text, no address. Concerns of a category marked `coarse_on_map` are placed on a
+grid of COARSE_DEGREES (about 500 m) before anything else, so neither their cell nor the mean
+of a cell reveals their spot.
+"""
+
+import math
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Max, Min, Q, Value
+from django.db.models.functions import Cast
+
+from .models import CLOCK_STATUSES, Category, Concern, Status
+from .redaction import redact_concern_text
+
+CELL_PIXELS = 48
+CELLS_ACROSS = 20  # the box's longer side spans at most this many cells of the size asked for
+# The box widened to whole cells, and a point on its far edge: at most three cells more per side.
+MAX_CELLS = (CELLS_ACROSS + 3) ** 2
+MIN_ZOOM, MAX_ZOOM = 0, 20
+COARSE_DEGREES = 0.005  # ≈ 555 m of latitude, ≈ 490 m of longitude at 28°N
+BUCKETS = ("processing", "overdue", "resolved", "closed")
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
+class CellIndex(models.Func):
+    """floor((value + offset) / size) as an integer. The offset keeps the operand positive, so on
+    SQLite a cast (truncation, native) is the floor, without Django's FLOOR (a Python function)."""
+
+    output_field = models.IntegerField()
+
+    def __init__(self, value, *, offset, size):
+        super().__init__(value, Value(float(offset)), Value(float(size)))
+
+    def _parts(self, compiler, connection):
+        sqls, params = [], []
+        for expression in self.get_source_expressions():
+            sql, p = compiler.compile(expression)
+            sqls.append(sql)
+            params.extend(p)
+        return sqls, params
+
+    def as_sql(self, compiler, connection, **extra):
+        (value, offset, size), params = self._parts(compiler, connection)
+        return f"CAST(FLOOR(({value} + {offset}) / {size}) AS INTEGER)", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        (value, offset, size), params = self._parts(compiler, connection)
+        return f"CAST(({value} + {offset}) / {size} AS INTEGER)", params
+
+
+def parse_bbox(text):
+    """`west,south,east,north` in degrees (WGS-84), clamped to the world; None for anything else."""
+    try:
+        west, south, east, north = (float(part) for part in (text or "").split(","))
+    except ValueError:
+        return None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        return None
+    west, east = max(-180.0, min(180.0, west)), max(-180.0, min(180.0, east))
+    south, north = max(-90.0, min(90.0, south)), max(-90.0, min(90.0, north))
+    if west >= east or south >= north:
+        return None
+    return west, south, east, north
+
+
+def cell_degrees(zoom, bbox):
+    """The side of a cell: CELL_PIXELS at `zoom` (a 256-pixel tile spans 360 / 2**zoom degrees of
+    longitude), at least a CELLS_ACROSS-th of the box's longer side, rounded up to a power of two
+    so that nearby views share their cells."""
+    west, south, east, north = bbox
+    size = max(360.0 / 2**zoom * CELL_PIXELS / 256, max(east - west, north - south) / CELLS_ACROSS)
+    return 2.0 ** math.ceil(math.log2(size))
+
+
+def view_of(zoom, bbox):
+    """(zoom, cell side, box): the zoom within MIN_ZOOM..MAX_ZOOM, its cell side over `bbox`, and
+    the box widened to whole cells (None stays None: everywhere). Nearby views of one zoom share
+    their cells and their box, hence their answer (and its cache entry)."""
+    zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+    size = cell_degrees(zoom, bbox or WORLD)
+    if bbox is None:
+        return zoom, size, None
+    west, south, east, north = bbox
+    return zoom, size, (
+        max(-180.0, math.floor(west / size) * size), max(-90.0, math.floor(south / size) * size),
+        min(180.0, math.ceil(east / size) * size), min(90.0, math.ceil(north / size) * size),
+    )
+
+
+def _float(expression):
+    return Cast(expression, FloatField())
+
+
+def map_cells(concerns, *, zoom, bbox, now):
+    """The map's answer for `concerns` (a queryset of public concerns, the board's filters applied)
+    seen at `zoom` over `bbox` (None: everywhere, with the points' bounds for a first view).
+
+    Returns {"zoom", "cell", "total", "coarse", "bbox", "bounds", "cells": [...]}; a cell is
+    {"lat", "lng", "n", "s": {bucket: count}} and, holding one concern, also "ref", "title",
+    "bucket" and "coarse". `bbox` in the answer is the box counted: the one asked for, widened to
+    whole cells (view_of)."""
+    zoom, size, bbox = view_of(zoom, bbox)
+    coarse_ids = list(Category.objects.filter(coarse_on_map=True).values_list("pk", flat=True))
+    lat, lng = _float(F("latitude")), _float(F("longitude"))
+    rows = concerns.filter(latitude__isnull=False, longitude__isnull=False)
+    # A box's sides are whole multiples of a power-of-two cell: exact as decimals, compared with
+    # the stored columns as they are (concern_map_idx serves the range).
+    inside = None if bbox is None else Q(
+        latitude__gte=Decimal(bbox[1]), latitude__lte=Decimal(bbox[3]),
+        longitude__gte=Decimal(bbox[0]), longitude__lte=Decimal(bbox[2]),
+    )
+    if coarse_ids:
+        # Snapped to the coarse grid: round(v / step) * step, written with the cell helper.
+        def snapped(value):
+            index = CellIndex(value, offset=COARSE_DEGREES / 2 + 360, size=COARSE_DEGREES)
+            return ExpressionWrapper(
+                _float(index) * Value(COARSE_DEGREES) - Value(360.0), output_field=FloatField()
+            )
+
+        is_coarse = Q(category_id__in=coarse_ids)
+        slat, slng = snapped(lat), snapped(lng)
+        lat = models.Case(models.When(is_coarse, then=slat), default=lat, output_field=FloatField())
+        lng = models.Case(models.When(is_coarse, then=slng), default=lng, output_field=FloatField())
+        if bbox is not None:
+            # Where a point is shown decides whether it is in the box: a coarse one on its grid,
+            # at most half a step from its spot, so the stored range is widened by that much.
+            west, south, east, north = bbox
+            pad = Decimal(COARSE_DEGREES)
+            rows = rows.filter(
+                latitude__gte=Decimal(south) - pad, latitude__lte=Decimal(north) + pad,
+                longitude__gte=Decimal(west) - pad, longitude__lte=Decimal(east) + pad,
+            ).alias(slat=slat, slng=slng).filter(
+                (~is_coarse & inside)
+                | (is_coarse & Q(slat__gte=south, slat__lte=north, slng__gte=west, slng__lte=east))
+            )
+    elif inside is not None:
+        rows = rows.filter(inside)
+    overdue = Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)
+    aggregates = {
+        "n": Count("id"),
+        "lat": Avg("plat"),
+        "lng": Avg("plng"),
+        "overdue": Count("id", filter=overdue),
+        "resolved": Count("id", filter=Q(status=Status.RESOLVED)),
+        "closed": Count("id", filter=Q(status=Status.CLOSED)),
+        "first": Min("id"),
+    }
+    if bbox is None:
+        aggregates.update(south=Min("plat"), north=Max("plat"), west=Min("plng"), east=Max("plng"))
+    grouped = (
+        rows.order_by()
+        .annotate(plat=lat, plng=lng)
+        .annotate(
+            cy=CellIndex(F("plat"), offset=90, size=size),
+            cx=CellIndex(F("plng"), offset=180, size=size),
+        )
+        .values("cy", "cx")
+        .annotate(**aggregates)
+    )
+    cells, singles, total = [], {}, 0
+    bounds = None
+    for row in grouped:
+        counts = {"overdue": row["overdue"], "resolved": row["resolved"], "closed": row["closed"]}
+        counts["processing"] = row["n"] - sum(counts.values())
+        cell = {
+            "lat": round(row["lat"], 6),
+            "lng": round(row["lng"], 6),
+            "n": row["n"],
+            "s": {key: counts[key] for key in BUCKETS if counts[key]},
+        }
+        total += row["n"]
+        if row["n"] == 1:
+            singles[row["first"]] = cell
+        if bbox is None:
+            edges = (row["west"], row["south"], row["east"], row["north"])
+            bounds = edges if bounds is None else (
+                min(bounds[0], edges[0]), min(bounds[1], edges[1]), max(bounds[2], edges[2]), max(bounds[3], edges[3])
+            )
+        cells.append(cell)
+    if singles:
+        for concern in Concern.objects.filter(pk__in=list(singles)).only(
+            "id", "reference", "title", "reporter_name", "status", "resolution_due", "category_id"
+        ):
+            cell = singles[concern.pk]
+            cell.update(
+                ref=concern.reference,
+                title=redact_concern_text(concern, concern.title),
+                bucket=next(iter(cell["s"])),
+                coarse=concern.category_id in coarse_ids,
+            )
+    return {
+        "zoom": zoom,
+        "cell": size,
+        "total": total,
+        "coarse": bool(coarse_ids),
+        "bbox": list(bbox) if bbox else None,
+        "bounds": [round(v, 6) for v in bounds] if bounds else None,
+        "cells": cells,
+    }
