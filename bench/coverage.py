@@ -191,13 +191,13 @@ def child(quick):
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from scratch_db import migrate_database
 
     from zhenwu.study.coverage import write_coverage
 
-    call_command("migrate", verbosity=0)
+    migrate_database()
     size = QUICK if quick else FULL
     started = time.perf_counter()
     county = build_county(size, random.Random(20191014))

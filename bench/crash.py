@@ -91,9 +91,10 @@ def child_world(concerns=0):
     import django
 
     django.setup()
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    from scratch_db import migrate_database
+
+    migrate_database()
     sys.path.insert(0, str(HERE))
     from open311 import build_world
 

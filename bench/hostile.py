@@ -106,9 +106,10 @@ def setup_child():
     import django
 
     django.setup()
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    from scratch_db import migrate_database
+
+    migrate_database()
     sys.path.insert(0, str(HERE))
     from import_roster import build_town
 

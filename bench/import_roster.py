@@ -65,9 +65,10 @@ def child(size, kind):
     import django
 
     django.setup()
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    from scratch_db import migrate_database
+
+    migrate_database()
     sys.path.insert(0, str(HERE))
     from make_roster import write_roster
 

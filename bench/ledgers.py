@@ -51,16 +51,16 @@ def generate(n, towns):
     _setup()
     from concerns import build_world
     from concerns import generate as generate_concerns
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
+    from scratch_db import migrate_database
 
     from zhenwu.accounts.models import Role, User
     from zhenwu.concerns.models import Concern
     from zhenwu.lib.crypto import encrypt_text
     from zhenwu.org.models import Area
 
-    call_command("migrate", verbosity=0)
+    migrate_database()
     world = build_world(towns)
     started = time.perf_counter()
     generate_concerns(n, world, now=timezone.now(), years=1)

@@ -97,14 +97,14 @@ def child(n, towns, years, gets):
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
+    from scratch_db import migrate_database
 
     from zhenwu.concerns.models import Category, Concern
 
-    call_command("migrate", verbosity=0)
+    migrate_database()
     settings.ALLOWED_HOSTS = ["*"]
     settings.ZHENWU_BOARD_MAP_CACHE_SECONDS = 0  # every request computes its answer (see county_cached)
     world = kept_world()

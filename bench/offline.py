@@ -34,9 +34,10 @@ def setup(data_dir):
     import django
 
     django.setup()
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    from scratch_db import migrate_database
+
+    migrate_database()
 
 
 def bundle():

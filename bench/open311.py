@@ -286,13 +286,14 @@ def child(n, posts, gets):
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from scratch_db import migrate_database
 
     from zhenwu.accounts.models import Role, User
     from zhenwu.concerns.models import Concern
-    call_command("migrate", verbosity=0)
+
+    migrate_database()
     settings.ZHENWU_OPEN311_RATE_PER_MINUTE = 10_000_000
     settings.ALLOWED_HOSTS = ["*"]
     from django.utils import timezone

@@ -228,15 +228,15 @@ def child(size):
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
+    from scratch_db import migrate_database
 
     from zhenwu.accounts.models import Role
     from zhenwu.grid.models import HouseholdLink
 
-    call_command("migrate", verbosity=0)
+    migrate_database()
     settings.ALLOWED_HOSTS = ["*"]
     rng = random.Random(926)
     today = timezone.localdate()
