@@ -147,7 +147,7 @@ def request_extension(concern, *, by, reason, new_date, now=None):
     )
     _audit(extension, None, by=by, note=f"申请延期至{_day(new_date)}：{reason}")
     notify.notify_users(
-        list(notify.town_dispatchers(concern)) + list(notify.town_leaders(concern)),
+        list(notify.dispatchers_for(concern)) + list(notify.town_leaders(concern)),
         text=f"延期申请：诉求{concern.reference}申请延至{new_date:%m月%d日}（{reason[:40]}）",
         concern=concern,
         exclude=by,
