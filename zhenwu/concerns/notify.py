@@ -41,8 +41,14 @@ def _town_users(role, concern):
 
 
 def town_dispatchers(concern):
-    """The dispatchers of the concern's own town; the county's when the town has none (a concern
-    must reach someone who can act on it)."""
+    """Dispatchers whose area contains the concern: its town's and the county's above it."""
+    return _town_users(Role.DISPATCHER, concern)
+
+
+def own_town_dispatchers(concern):
+    """The dispatchers of the concern's own town, or the county's when the town has none (a
+    concern must reach someone who can act on it): whom a new concern, or one handed down (下派),
+    is announced to."""
     town = concern.town
     if town is None:
         return []
@@ -61,8 +67,8 @@ def county_dispatchers(concern):
 
 
 def dispatchers_for(concern):
-    """Whoever dispatches the concern now: the county centre's dispatchers while it holds the
-    concern (held_at_county), else the town's."""
+    """The dispatchers to tell about a concern no department holds: the county centre's while it
+    holds the concern (held_at_county), else the town's and the county's (town_dispatchers)."""
     return county_dispatchers(concern) if concern.held_at_county else town_dispatchers(concern)
 
 

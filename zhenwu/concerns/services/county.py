@@ -107,7 +107,7 @@ def hand_down_concern(concern, *, by, reason, now=None):
     )
     _audit(concern, before, by=by, note=f"下派{concern.town.name}：{reason}")
     notify.notify_users(
-        notify.town_dispatchers(concern),
+        notify.own_town_dispatchers(concern),
         text=f"县级受理中心下派诉求{concern.reference}：{reason[:80]}",
         concern=concern,
         exclude=by,
