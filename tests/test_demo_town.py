@@ -213,7 +213,7 @@ def test_the_printed_logins_work_through_the_login_form_and_each_sees_its_part(d
     rows = logins(demo.output)
     assert {username for _, username, _, _ in rows} == {
         "gq_admin", "gq_leader", "gq_dispatcher", "gq_handler", "gq_secretary", "gq_grid", "gq_instructor",
-        "gq_member",
+        "gq_member", "ly_dispatcher",
     }
     for _, username, password, scope in rows:
         response = client.post("/accounts/login/", {"username": username, "password": password})

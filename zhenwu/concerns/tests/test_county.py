@@ -417,3 +417,18 @@ def test_county_figures_agree_with_a_count_from_the_history(county, submit):
             transaction.set_rollback(True)
 
     check()
+
+
+def test_the_api_hands_a_concern_up_and_down_with_the_same_rules(county, submit, as_user):
+    concern = submit().concern
+    refused = as_user(county.gq.dispatcher, "post", f"/concerns/{concern.pk}/refer-up/", {"reason": ""})
+    assert refused.status_code == 400 and "reason" in refused.json()["errors"]
+    assert not refreshed(concern).held_at_county
+    up = as_user(county.gq.dispatcher, "post", f"/concerns/{concern.pk}/refer-up/", {"reason": "跨镇事项"}).json()
+    assert up["held_at_county"] is True
+    assert "dispatch" not in up["allowed_actions"] and "refer_up" not in up["allowed_actions"]
+    assert as_user(county.gq.dispatcher, "post", f"/concerns/{concern.pk}/hand-down/", {"reason": "x"}).status_code == 403
+    seen = as_user(county.dispatcher, "get", f"/concerns/{concern.pk}/").json()
+    assert {"dispatch", "hand_down"} <= set(seen["allowed_actions"])
+    down = as_user(county.dispatcher, "post", f"/concerns/{concern.pk}/hand-down/", {"reason": "属本镇职责"}).json()
+    assert down["held_at_county"] is False
