@@ -407,7 +407,7 @@ def pending_extensions_for(user):
     return (
         DeadlineExtension.objects.filter(
             status=ExtensionStatus.PENDING,
-            concern__in=Concern.objects.visible_to(user).filter(status__in=EXTENSION_STATES),
+            concern__in=Concern.objects.visible_to(user).held_by_level_of(user).filter(status__in=EXTENSION_STATES),
         )
         .exclude(requested_by=user)
         .select_related("concern", "concern__department", "concern__category", "requested_by")

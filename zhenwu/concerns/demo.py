@@ -1174,17 +1174,18 @@ def _story_echoes(*, people, now, seed=SEED):
 # Concerns the town handed up to the county centre (上报), so its pages are not empty: one still
 # waiting at the county (县级待派), one the county handed back down (下派, back in the town's
 # inbox), and one the county dispatched to 县住建局. (village, category, title, text, what the
-# county did, the town's reason, the county's reason, hours ago it came in)
+# county did, the town's reason, the county's reason, days ago it came in: a call in the morning of
+# the last working day on or before then, handed up and on within that working day)
 COUNTY_REFERRALS = [
     ("集镇村", "sewage", "集镇污水主管网与县城管网衔接处反复外溢",
      "集镇村老街污水主管网和县城来的主管网接口处，下雨就往外冒，臭味很大，镇里修过两次还是不行。",
-     "held", "接口属县级主管网，镇里无权改造", "", 30),
+     "held", "接口属县级主管网，镇里无权改造", "", 1),
     ("九龙村", "road", "九龙村组级公路路肩塌方",
      "九龙村三组组级公路路肩塌了一米多，晚上看不清，怕有人掉下去。",
-     "handed_down", "塌方较大，请县里协调", "组级公路由镇城建办负责养护，请镇里派单办理", 80),
+     "handed_down", "塌方较大，请县里协调", "组级公路由镇城建办负责养护，请镇里派单办理", 3),
     ("石灰嘴村", "road", "石灰嘴村跨镇县道桥梁栏杆损坏",
      "石灰嘴村通往邻镇的县道桥上，栏杆撞断了两段，学生每天从这里过，很危险。",
-     "county_department", "县道桥梁属县级养护范围", "", 150),
+     "county_department", "县道桥梁属县级养护范围", "", 6),
 ]
 
 
@@ -1203,15 +1204,17 @@ def _county_referrals(demo):
         return 0
     housing = Department.objects.filter(town=county_dispatcher.area, name="县住建局", is_active=True).first()
     made = 0
-    for village, code, title, text, outcome, up_reason, down_reason, hours in COUNTY_REFERRALS:
+    today = workdays.local_date(demo.now)
+    for village, code, title, text, outcome, up_reason, down_reason, days in COUNTY_REFERRALS:
         area = demo.grid_of.get(demo.villages[village].pk, demo.villages[village])
-        received = demo.now - datetime.timedelta(hours=hours)
+        day = workday_on_or_before(today - datetime.timedelta(days=days), demo.overrides)
+        received = _local(day, 9, 10)
         concern = submit_concern(text=text, title=title, category=demo.categories[code], area=area,
                                  channel=Channel.HOTLINE, by=people.dispatcher, received_at=received).concern
-        concern = accept_concern(concern, by=people.dispatcher, now=received + datetime.timedelta(minutes=20))
+        concern = accept_concern(concern, by=people.dispatcher, now=_local(day, 9, 40))
         concern = escalate_concern_to_county(concern, by=people.dispatcher, reason=up_reason,
-                                             now=received + datetime.timedelta(hours=1))
-        later = received + datetime.timedelta(hours=3)
+                                             now=_local(day, 10, 30))
+        later = _local(day, 15, 0)
         if outcome == "handed_down":
             hand_down_concern(concern, by=county_dispatcher, reason=down_reason, now=later)
         elif outcome == "county_department" and housing is not None:

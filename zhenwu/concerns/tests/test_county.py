@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from zhenwu.accounts.models import Role, User
 from zhenwu.accounts.navigation import menu_for
 from zhenwu.audit.models import AuditEntry
-from zhenwu.concerns import access, services
+from zhenwu.concerns import access, deadlines, services
 from zhenwu.concerns.county import county_figures
 from zhenwu.concerns.models import (
     CLOCK_STATUSES,
@@ -30,6 +30,7 @@ from zhenwu.concerns.models import (
 from zhenwu.concerns.rates import concern_rates
 from zhenwu.concerns.services import ConcernError, ConcernPermissionDenied
 from zhenwu.org.models import Department
+from zhenwu.workdays import calendar as workdays
 
 from .staff_helpers import text
 
@@ -179,6 +180,32 @@ def test_town_staff_cannot_act_on_a_county_held_concern_and_are_not_offered_the_
         services.record_call_back(concern, by=gq.dispatcher, result=CallBackResult.SATISFIED, solved=True)
     services.record_call_back(concern, by=county.dispatcher, result=CallBackResult.SATISFIED, solved=True)
     assert refreshed(concern).status == Status.CLOSED
+
+
+def test_the_call_back_and_extension_lists_hold_only_what_the_users_level_may_act_on(county, submit, client,
+                                                                                    login):
+    theirs = services.dispatch_concern(held(county, submit, title="县道桥梁栏杆损坏"), by=county.dispatcher,
+                                       department=county.housing)
+    ours = services.dispatch_concern(submit(title="九龙村路灯不亮").concern, by=county.gq.dispatcher)
+    for concern, handler in ((theirs, county.housing_handler), (ours, county.gq.handler)):
+        due = workdays.local_date(concern.resolution_due)
+        deadlines.request_extension(concern, by=handler, reason="等待材料", new_date=workdays.next_workday(due))
+    login(county.dispatcher)
+    body = client.get("/concerns/extensions/").content.decode()
+    assert "县道桥梁栏杆损坏" in body and "九龙村路灯不亮" not in body
+    login(county.gq.dispatcher)
+    body = client.get("/concerns/extensions/").content.decode()
+    assert "九龙村路灯不亮" in body and "县道桥梁栏杆损坏" not in body
+
+    for concern, handler in ((theirs, county.housing_handler), (ours, county.gq.handler)):
+        deadlines.decide_extension(refreshed(concern), by=county.dispatcher if concern == theirs
+                                   else county.gq.dispatcher, approve=True)
+        services.resolve_concern(refreshed(concern), by=handler, outcome="fixed", text="已修复。")
+    assert "九龙村路灯不亮" in client.get("/concerns/callbacks/").content.decode()
+    assert "县道桥梁栏杆损坏" not in client.get("/concerns/callbacks/").content.decode()
+    login(county.dispatcher)
+    body = client.get("/concerns/callbacks/").content.decode()
+    assert "县道桥梁栏杆损坏" in body and "九龙村路灯不亮" not in body
 
 
 def test_the_county_dispatcher_dispatches_to_county_departments_only(county, submit, client, login):
