@@ -459,3 +459,30 @@ def test_the_api_hands_a_concern_up_and_down_with_the_same_rules(county, submit,
     assert {"dispatch", "hand_down"} <= set(seen["allowed_actions"])
     down = as_user(county.dispatcher, "post", f"/concerns/{concern.pk}/hand-down/", {"reason": "属本镇职责"}).json()
     assert down["held_at_county"] is False
+
+
+def test_the_county_inbox_takes_the_same_number_of_queries_for_more_concerns(county, submit, client, login,
+                                                                           django_assert_num_queries):
+    login(county.dispatcher)
+    held(county, submit)
+    submit(area=county.lf.grid)
+    client.get("/concerns/inbox/")  # warm the session and the per-process caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/concerns/inbox/").status_code == 200
+    for _ in range(3):
+        held(county, submit)
+        submit(area=county.lf.grid)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get("/concerns/inbox/").status_code == 200
+
+
+def test_a_county_dispatcher_opens_the_home_page_and_each_page_of_its_menu(county, client, login):
+    login(county.dispatcher)
+    for item in menu_for(county.dispatcher):
+        assert client.get(item["url"]).status_code == 200, item
+    login(county.leader)
+    for item in menu_for(county.leader):
+        assert client.get(item["url"]).status_code == 200, item
