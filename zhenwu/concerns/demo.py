@@ -1203,7 +1203,7 @@ def _county_referrals(demo):
     if people.dispatcher is None or county_dispatcher is None:
         return 0
     housing = Department.objects.filter(town=county_dispatcher.area, name="县住建局", is_active=True).first()
-    made = 0
+    made = []
     today = workdays.local_date(demo.now)
     for village, code, title, text, outcome, up_reason, down_reason, days in COUNTY_REFERRALS:
         area = demo.grid_of.get(demo.villages[village].pk, demo.villages[village])
@@ -1220,9 +1220,11 @@ def _county_referrals(demo):
         elif outcome == "county_department" and housing is not None:
             dispatch_concern(concern, by=county_dispatcher, department=housing, note="请县住建局现场核查并修复",
                              now=later)
-        made += 1
+        made.append(concern.pk)
     complete_pending_intakes()
-    return made
+    # The nightly 督办 has run since: those past a deadline are escalated, as the history's are.
+    escalate_overdue_concerns(now=demo.now, concern_ids=made)
+    return len(made)
 
 
 def story_loaded():
