@@ -1,9 +1,19 @@
-"""Navigation by role. Each entry: (label, url name, roles that see it). Apps add their entries here
-as they land; a url name that does not resolve yet is skipped."""
+"""Navigation by role. Each entry: (label, url name, roles that see it); an entry named in
+MENU_TESTS is further limited to the users its test admits. Apps add their entries here as they
+land; a url name that does not resolve yet is skipped."""
 
 from django.urls import NoReverseMatch, reverse
 
 from zhenwu.core.roles import AREA_SCOPED, EVERYONE, ORG_SCOPED, STAFF, Role
+
+# org.AreaLevel.COUNTY (accounts sits below org and names the level by its stored value).
+COUNTY_LEVEL = "county"
+
+
+def at_county(user):
+    """A county account: its area is the county (县/市), above the towns."""
+    return getattr(user, "area_id", None) is not None and user.area.level == COUNTY_LEVEL
+
 
 MENU = [
     ("首页", "reports:home", EVERYONE),
@@ -28,6 +38,7 @@ MENU = [
     ("比赛", "activities:contest_list", ORG_SCOPED),
     ("榜样", "activities:role_model_list", EVERYONE),
     ("数据看板", "reports:dashboard", (Role.TOWN_ADMIN, Role.LEADER, Role.SECRETARY)),
+    ("县级看板", "reports:county_dashboard", (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)),
     ("台账", "reports:ledger_list", (Role.TOWN_ADMIN, Role.LEADER, Role.SECRETARY)),
     ("简报", "reports:briefing_list", (Role.TOWN_ADMIN, Role.LEADER)),
     ("热点", "routing:hot_issue_list", (Role.TOWN_ADMIN, Role.LEADER, Role.DISPATCHER)),
@@ -42,6 +53,8 @@ MENU = [
     ("审计日志", "audit:entry_list", (Role.TOWN_ADMIN,)),
     ("接口密钥", "api:key_list", (Role.TOWN_ADMIN,)),
 ]
+# Entries for some accounts of a role only: url name → test of the user.
+MENU_TESTS = {"reports:county_dashboard": at_county}
 
 
 def menu_for(user, current_path=""):
@@ -49,7 +62,7 @@ def menu_for(user, current_path=""):
     current path (/grid/meetings/3/ belongs to 民情茶室, not to 联户走访 at /grid/)."""
     items = []
     for label, name, roles in MENU:
-        if user.role not in roles:
+        if user.role not in roles or (name in MENU_TESTS and not MENU_TESTS[name](user)):
             continue
         try:
             url = reverse(name)

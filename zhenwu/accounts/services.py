@@ -27,7 +27,7 @@ from zhenwu.core.errors import DomainError
 from .models import Role, User
 
 # Area levels by code (accounts sits below org and names them without importing it).
-TOWN, VILLAGE, COMMUNITY, GRID = "town", "village", "community", "grid"
+COUNTY, TOWN, VILLAGE, COMMUNITY, GRID = "county", "town", "village", "community", "grid"
 
 
 class AccountError(DomainError):
@@ -208,8 +208,9 @@ class ScopeRule:
 
 SCOPE_RULES = {
     Role.TOWN_ADMIN: ScopeRule(area_levels=(TOWN,), party_org="required"),
-    Role.LEADER: ScopeRule(area_levels=(TOWN,), party_org="required"),
-    Role.DISPATCHER: ScopeRule(area_levels=(TOWN,)),
+    # A leader or dispatcher placed at the county is a county account (县级受理中心, county leaders).
+    Role.LEADER: ScopeRule(area_levels=(TOWN, COUNTY), party_org="required"),
+    Role.DISPATCHER: ScopeRule(area_levels=(TOWN, COUNTY)),
     Role.HANDLER: ScopeRule(department=True),
     Role.SECRETARY: ScopeRule(area_levels=(VILLAGE, COMMUNITY), party_org="required"),
     Role.GRID_WORKER: ScopeRule(area_levels=(GRID,)),

@@ -31,6 +31,30 @@ REGISTER_PAGE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.SECRETARY, Role.GR
 NOTE_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.HANDLER, Role.SECRETARY, Role.GRID_WORKER)
 # Who sets a town's own rules for the county's categories (default department, limits).
 CONFIGURE_ROLES = (Role.TOWN_ADMIN,)
+# The county centre (县级受理中心): a dispatcher or leader whose area is the county (not a town).
+COUNTY_CENTRE_ROLES = (Role.DISPATCHER, Role.LEADER)
+# Who in a town hands a concern up to the county (上报).
+REFER_UP_ROLES = (Role.TOWN_ADMIN, Role.DISPATCHER, Role.LEADER)
+# The states a concern is handed up or down in: waiting for a dispatch, no department holding it.
+REFERRAL_STATES = (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED)
+
+
+def works_at_county(user):
+    """Whether the account's area is a county (a county account acts on the concerns the county
+    centre holds, and on none its towns hold)."""
+    return getattr(user, "area_id", None) is not None and user.area.level == AreaLevel.COUNTY
+
+
+def is_county_account(user):
+    """A county dispatcher or leader (县级受理员 / 县领导): sees every town's concerns, works the
+    concerns handed up to the county."""
+    return role_of(user) in COUNTY_CENTRE_ROLES and works_at_county(user)
+
+
+def holds(user, concern):
+    """Whether `concern` is in the hands of the user's level: a concern the county centre holds
+    (held_at_county) is worked by county accounts only, the others by their town's staff only."""
+    return bool(concern.held_at_county) == works_at_county(user)
 
 
 def in_scope(user, concern):
@@ -54,8 +78,30 @@ def in_scope(user, concern):
 
 
 def can_dispatch(user, concern):
-    """Accept, decline, dispatch, re-categorise, link duplicates, reopen."""
-    return role_of(user) in DISPATCH_ROLES and in_scope(user, concern)
+    """Accept, decline, dispatch, re-categorise, link duplicates, reopen: the town's dispatchers
+    while the town holds the concern, the county's while the county centre holds it."""
+    return role_of(user) in DISPATCH_ROLES and in_scope(user, concern) and holds(user, concern)
+
+
+def can_refer_up(user, concern):
+    """上报: a town's dispatcher, leader or administrator hands one of its concerns up to the
+    county centre."""
+    return (
+        role_of(user) in REFER_UP_ROLES
+        and not works_at_county(user)
+        and not concern.held_at_county
+        and in_scope(user, concern)
+    )
+
+
+def can_hand_down(user, concern):
+    """下派: a county dispatcher hands a concern the county centre holds back down to its town."""
+    return (
+        role_of(user) in DISPATCH_ROLES
+        and works_at_county(user)
+        and concern.held_at_county
+        and in_scope(user, concern)
+    )
 
 
 def can_handle(user, concern):
@@ -63,7 +109,7 @@ def can_handle(user, concern):
     role = role_of(user)
     if role == Role.HANDLER:
         return concern.department_id is not None and concern.department_id == user.department_id
-    return role == Role.TOWN_ADMIN and in_scope(user, concern)
+    return role == Role.TOWN_ADMIN and in_scope(user, concern) and holds(user, concern)
 
 
 def can_publish_photos(user, concern):
@@ -77,7 +123,7 @@ def can_note(user, concern):
 
 
 def can_call_back(user, concern):
-    return role_of(user) in DISPATCH_ROLES and in_scope(user, concern)
+    return role_of(user) in DISPATCH_ROLES and in_scope(user, concern) and holds(user, concern)
 
 
 def can_supervise(user, concern):
@@ -85,7 +131,7 @@ def can_supervise(user, concern):
 
 
 def can_decide_extension(user, concern):
-    return role_of(user) in DEADLINE_ROLES and in_scope(user, concern)
+    return role_of(user) in DEADLINE_ROLES and in_scope(user, concern) and holds(user, concern)
 
 
 def may_decide_extensions(user):
@@ -94,7 +140,7 @@ def may_decide_extensions(user):
 
 
 def can_suspend(user, concern):
-    return role_of(user) in DEADLINE_ROLES and in_scope(user, concern)
+    return role_of(user) in DEADLINE_ROLES and in_scope(user, concern) and holds(user, concern)
 
 
 def can_register(user):
@@ -142,6 +188,8 @@ ACTION_STATES = {
     "project": (Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS),
     "photos": (Status.RECEIVED, Status.ACCEPTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS,
                Status.SUSPENDED, Status.RESOLVED),
+    "refer_up": REFERRAL_STATES,
+    "hand_down": REFERRAL_STATES,
 }
 _ACTION_RIGHTS = {
     "accept": can_dispatch,
@@ -165,6 +213,8 @@ _ACTION_RIGHTS = {
     "supervise": can_supervise,
     "project": lambda user, concern: can_dispatch(user, concern) or can_handle(user, concern),
     "photos": lambda user, concern: can_note(user, concern) or can_handle(user, concern),
+    "refer_up": can_refer_up,
+    "hand_down": can_hand_down,
 }
 
 

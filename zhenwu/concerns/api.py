@@ -204,6 +204,7 @@ class ConcernListItemSerializer(serializers.ModelSerializer):
             "resolution_due",
             "is_overdue",
             "is_supervised",
+            "held_at_county",
             "reopen_count",
             "duplicate_of",
             "project",
@@ -761,6 +762,10 @@ def _call(name, concern, user, data):
         )
     if name == "supervise":
         return services.supervise_concern(concern, by=user, note=data["note"])
+    if name == "refer-up":
+        return services.escalate_concern_to_county(concern, by=user, reason=data["reason"])
+    if name == "hand-down":
+        return services.hand_down_concern(concern, by=user, reason=data["reason"])
     if name == "extend":
         return deadlines.request_extension(concern, by=user, reason=data["reason"], new_date=data["new_date"])
     if name in ("extension-approve", "extension-refuse"):
@@ -794,6 +799,8 @@ ACTIONS = {
     "recategorise": (RecategoriseSerializer, "调整类别"),
     "duplicate": (DuplicateSerializer, "合并为重复件"),
     "supervise": (SuperviseSerializer, "领导督办"),
+    "refer-up": (ReasonSerializer, "上报县级受理中心（本镇民情受理员、镇领导，须写明理由）"),
+    "hand-down": (ReasonSerializer, "下派回镇办理（县级受理员，须写明理由）"),
     "extend": (ExtensionRequestSerializer, "申请延期（承办部门，须在办结期限内）"),
     "extension-approve": (ExtensionApproveSerializer, "批准待审批的延期申请（民情受理员、镇领导）"),
     "extension-refuse": (ExtensionRefuseSerializer, "不批准待审批的延期申请（须写明理由）"),

@@ -147,7 +147,7 @@ def request_extension(concern, *, by, reason, new_date, now=None):
     )
     _audit(extension, None, by=by, note=f"申请延期至{_day(new_date)}：{reason}")
     notify.notify_users(
-        list(notify.town_dispatchers(concern)) + list(notify.town_leaders(concern)),
+        list(notify.dispatchers_for(concern)) + list(notify.town_leaders(concern)),
         text=f"延期申请：诉求{concern.reference}申请延至{new_date:%m月%d日}（{reason[:40]}）",
         concern=concern,
         exclude=by,
@@ -407,7 +407,7 @@ def pending_extensions_for(user):
     return (
         DeadlineExtension.objects.filter(
             status=ExtensionStatus.PENDING,
-            concern__in=Concern.objects.visible_to(user).filter(status__in=EXTENSION_STATES),
+            concern__in=Concern.objects.visible_to(user).held_by_level_of(user).filter(status__in=EXTENSION_STATES),
         )
         .exclude(requested_by=user)
         .select_related("concern", "concern__department", "concern__category", "requested_by")

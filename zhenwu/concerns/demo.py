@@ -1171,6 +1171,62 @@ def _story_echoes(*, people, now, seed=SEED):
     return len(ROAD_ECHOES) + ROAD_FOLLOWERS
 
 
+# Concerns the town handed up to the county centre (上报), so its pages are not empty: one still
+# waiting at the county (县级待派), one the county handed back down (下派, back in the town's
+# inbox), and one the county dispatched to 县住建局. (village, category, title, text, what the
+# county did, the town's reason, the county's reason, days ago it came in: a call in the morning of
+# the last working day on or before then, handed up and on within that working day)
+COUNTY_REFERRALS = [
+    ("集镇村", "sewage", "集镇污水主管网与县城管网衔接处反复外溢",
+     "集镇村老街污水主管网和县城来的主管网接口处，下雨就往外冒，臭味很大，镇里修过两次还是不行。",
+     "held", "接口属县级主管网，镇里无权改造", "", 1),
+    ("九龙村", "road", "九龙村组级公路路肩塌方",
+     "九龙村三组组级公路路肩塌了一米多，晚上看不清，怕有人掉下去。",
+     "handed_down", "塌方较大，请县里协调", "组级公路由镇城建办负责养护，请镇里派单办理", 3),
+    ("石灰嘴村", "road", "石灰嘴村跨镇县道桥梁栏杆损坏",
+     "石灰嘴村通往邻镇的县道桥上，栏杆撞断了两段，学生每天从这里过，很危险。",
+     "county_department", "县道桥梁属县级养护范围", "", 6),
+]
+
+
+def _county_referrals(demo):
+    """COUNTY_REFERRALS through the services: registered by the town's dispatcher, handed up
+    (上报), then left with the county, handed down (下派) or dispatched to 县住建局."""
+    from .services import complete_pending_intakes, escalate_concern_to_county, hand_down_concern
+
+    people = demo.people
+    county_dispatcher = User.objects.filter(
+        role=Role.DISPATCHER, is_active=True, area__level=AreaLevel.COUNTY, area__path__in=[
+            demo.town.path[:end] for end in range(demo.town.steplen, len(demo.town.path), demo.town.steplen)
+        ],
+    ).order_by("id").first()
+    if people.dispatcher is None or county_dispatcher is None:
+        return 0
+    housing = Department.objects.filter(town=county_dispatcher.area, name="县住建局", is_active=True).first()
+    made = []
+    today = workdays.local_date(demo.now)
+    for village, code, title, text, outcome, up_reason, down_reason, days in COUNTY_REFERRALS:
+        area = demo.grid_of.get(demo.villages[village].pk, demo.villages[village])
+        day = workday_on_or_before(today - datetime.timedelta(days=days), demo.overrides)
+        received = _local(day, 9, 10)
+        concern = submit_concern(text=text, title=title, category=demo.categories[code], area=area,
+                                 channel=Channel.HOTLINE, by=people.dispatcher, received_at=received).concern
+        concern = accept_concern(concern, by=people.dispatcher, now=_local(day, 9, 40))
+        concern = escalate_concern_to_county(concern, by=people.dispatcher, reason=up_reason,
+                                             now=_local(day, 10, 30))
+        later = _local(day, 15, 0)
+        if outcome == "handed_down":
+            hand_down_concern(concern, by=county_dispatcher, reason=down_reason, now=later)
+        elif outcome == "county_department" and housing is not None:
+            dispatch_concern(concern, by=county_dispatcher, department=housing, note="请县住建局现场核查并修复",
+                             now=later)
+        made.append(concern.pk)
+    complete_pending_intakes()
+    # The nightly 督办 has run since: those past a deadline are escalated, as the history's are.
+    escalate_overdue_concerns(now=demo.now, concern_ids=made)
+    return len(made)
+
+
 def story_loaded():
     return Concern.objects.filter(idempotency_key__in=STORY_KEYS).exists()
 
@@ -1311,6 +1367,7 @@ def load_concerns_demo(town, *, now=None, count=HISTORY_COUNT, seed=SEED):
     for plan in sorted(replayed, key=lambda p: p.fields["received_at"]):
         replay(plan, now=now)
     _story_echoes(people=demo.people, now=now)
+    _county_referrals(demo)
     return DemoConcernsResult(loaded=True, seconds=time.perf_counter() - started,
                               counts=_counts(town, demo.categories))
 

@@ -114,9 +114,12 @@ class DispatchForm(StaffForm):
     )
     note = _text("派单说明（内部）", rows=2)
 
-    def __init__(self, *args, departments, **kwargs):
+    def __init__(self, *args, departments, county=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = departments
+        if county:  # the county centre names a county department; no category default applies
+            self.fields["department"].label = "县直承办部门"
+            self.fields["department"].empty_label = "请选择县直部门"
 
 
 class BulkDispatchForm(StaffForm):
@@ -163,6 +166,18 @@ class ReasonForm(StaffForm):
     """退单 and 重办: a reason is all they need."""
 
     reason = _text("理由")
+
+
+class ReferUpForm(StaffForm):
+    """上报: the town hands a concern up to the county centre, saying why."""
+
+    reason = _text("上报理由", placeholder="如：涉及跨镇或县直部门职责，本镇无法办理")
+
+
+class HandDownForm(StaffForm):
+    """下派: the county centre hands a concern back down to its town, saying why."""
+
+    reason = _text("下派理由", placeholder="如：属本镇职责，请本镇派单办理")
 
 
 class UpdateForm(StaffForm):

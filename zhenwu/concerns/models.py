@@ -124,6 +124,9 @@ class EventKind(models.TextChoices):
     SUSPENDED = "suspended", "挂起"
     RESUMED = "resumed", "恢复办理"
     PROJECT_DEADLINE = "project_deadline", "按项目计划调整期限"
+    # The county centre (县级受理中心): a town hands a concern up, the county hands it back down.
+    REFERRED_UP = "referred_up", "上报"
+    HANDED_DOWN = "handed_down", "下派"
 
 
 # Events a resident causes without an account (web form, follow page).
@@ -341,6 +344,9 @@ class Concern(models.Model):
     # 挂起: working days of finished suspensions, left out of resolution_workdays (the clock stops).
     suspended_workdays = models.PositiveIntegerField("挂起用时(工作日)", default=0)
     is_supervised = models.BooleanField("督办件", default=False)
+    # 县级受理中心: held by the county centre (handed up by its town, services.escalate_concern_to_county)
+    # until the county dispatches it to a county department or hands it back down to the town.
+    held_at_county = models.BooleanField("县级受理", default=False, db_default=False)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name="重复于",

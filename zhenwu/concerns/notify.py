@@ -41,7 +41,35 @@ def _town_users(role, concern):
 
 
 def town_dispatchers(concern):
+    """Dispatchers whose area contains the concern: its town's and the county's above it."""
     return _town_users(Role.DISPATCHER, concern)
+
+
+def own_town_dispatchers(concern):
+    """The dispatchers of the concern's own town, or the county's when the town has none (a
+    concern must reach someone who can act on it): whom a new concern, or one handed down (下派),
+    is announced to."""
+    town = concern.town
+    if town is None:
+        return []
+    own = list(User.objects.filter(role=Role.DISPATCHER, is_active=True, area_id=town.pk))
+    return own or county_dispatchers(concern)
+
+
+def county_dispatchers(concern):
+    """The dispatchers of the county centre above the concern's town (accounts whose area is an
+    ancestor of the town)."""
+    town = concern.town
+    if town is None:
+        return []
+    paths = [town.path[:end] for end in range(town.steplen, len(town.path), town.steplen)]
+    return list(User.objects.filter(role=Role.DISPATCHER, is_active=True, area__path__in=paths))
+
+
+def dispatchers_for(concern):
+    """The dispatchers to tell about a concern no department holds: the county centre's while it
+    holds the concern (held_at_county), else the town's and the county's (town_dispatchers)."""
+    return county_dispatchers(concern) if concern.held_at_county else town_dispatchers(concern)
 
 
 def town_leaders(concern):
@@ -49,11 +77,11 @@ def town_leaders(concern):
 
 
 def concern_handlers(concern):
-    """Who acts on the concern now: its department's handlers, or the town's dispatchers while no
-    department holds it."""
+    """Who acts on the concern now: its department's handlers, or its dispatchers (the town's, or
+    the county centre's while it holds the concern) while no department holds it."""
     if concern.department_id:
         return list(department_handlers(concern.department))
-    return list(town_dispatchers(concern))
+    return list(dispatchers_for(concern))
 
 
 def notify_users(users, *, text, concern=None, exclude=None):

@@ -12,6 +12,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from zhenwu.core.roles import AREA_SCOPED, TOWN_WIDE, Role
+from zhenwu.org.models import AreaLevel
 
 # A search box's text is bounded before it reaches a query: at most this many terms, each cut to
 # this many characters.
@@ -66,6 +67,12 @@ class ConcernQuerySet(models.QuerySet):
     def visible_to(self, user):
         q = concern_scope_q(user)
         return self.none() if q is None else self.filter(q)
+
+    def held_by_level_of(self, user):
+        """The concerns in the hands of `user`'s level: those the county centre holds
+        (held_at_county) for a county account, the others for a town's (access.holds)."""
+        area = user.area if getattr(user, "area_id", None) is not None else None
+        return self.filter(held_at_county=area is not None and area.level == AreaLevel.COUNTY)
 
     def for_list(self):
         """What list pages need, in one query: related names joined, heavy fields deferred."""

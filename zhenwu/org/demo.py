@@ -19,7 +19,7 @@ from zhenwu.lib.idnumber import check_digit
 from . import demo_map, services
 from .boundaries import save_boundaries
 from .geo import random_point_in
-from .models import Area, AreaLevel, Member, PartyOrg, PartyOrgKind, ResidentTag
+from .models import Area, AreaLevel, Department, Member, PartyOrg, PartyOrgKind, ResidentTag
 
 SEED = 20191012
 COUNTY_CODE = "430181"
@@ -65,6 +65,13 @@ DEPARTMENTS = [
     ("财政所", "财政预算、项目资金审批"),
 ]
 
+# The county's own departments (县直部门): the county centre dispatches what a town hands up to them.
+COUNTY_DEPARTMENTS = [
+    ("县住建局", "住房和城乡建设：跨镇道路桥梁、供排水主管网、农村危房改造"),
+    ("县交通运输局", "县道和农村公路养护、客运班线"),
+    ("县生态环境局", "跨镇水体污染、工业企业排污"),
+]
+
 SURNAMES = (
     "黎" * 9 + "李" * 8 + "刘" * 8 + "彭" * 7 + "罗" * 6 + "陈" * 6 + "张" * 5 + "王" * 5 + "周" * 4
     + "谭" * 4 + "唐" * 4 + "黄" * 4 + "尹" * 3 + "潘" * 3 + "邓" * 3 + "汤" * 3 + "杨" * 3 + "胡" * 2
@@ -103,7 +110,10 @@ DEMO_ACCOUNTS = [
     ("gq_grid", Role.GRID_WORKER, "九龙村网格员"),
     ("gq_instructor", Role.INSTRUCTOR, "主题教育指导员"),
     ("gq_member", Role.MEMBER, "尹东辉"),
+    ("ly_dispatcher", Role.DISPATCHER, "浏阳市民情受理员"),
 ]
+# Accounts placed at the county (浏阳市) rather than the town: the county centre (县级受理中心).
+COUNTY_ACCOUNTS = ("ly_dispatcher",)
 
 
 @dataclass
@@ -284,6 +294,10 @@ def load_demo_town():
         name: services.create_department(town=town, name=name, description=description)
         for name, description in DEPARTMENTS
     }
+    taken = set(Department.objects.filter(town=county).values_list("name", flat=True))
+    for name, description in COUNTY_DEPARTMENTS:
+        if name not in taken:
+            services.create_department(town=county, name=name, description=description)
 
     committee = services.create_party_org(name="中共官桥镇委员会", kind=PartyOrgKind.COMMITTEE, area=town)
     village_orgs, branches = {}, {}
@@ -444,6 +458,7 @@ def _load_accounts(town, committee, village_orgs, grids, departments, members):
     from zhenwu.accounts.services import check_scope
 
     jiulong = Area.objects.get(code=f"{TOWN_CODE}201")
+    county = Area.objects.get(code=COUNTY_CODE)
     scopes = {
         Role.TOWN_ADMIN: {"area": town, "party_org": committee},
         Role.LEADER: {"area": town, "party_org": committee},
@@ -461,8 +476,9 @@ def _load_accounts(town, committee, village_orgs, grids, departments, members):
     for username, role, full_name in DEMO_ACCOUNTS:
         if username in taken:
             continue
+        scope = {"area": county} if username in COUNTY_ACCOUNTS else scopes[role]
         user = User(username=username, role=role, full_name=full_name, must_change_password=False,
-                    password_changed_at=now, **check_scope(role=role, **scopes[role]))
+                    password_changed_at=now, **check_scope(role=role, **scope))
         if not checked:
             validate_password(DEMO_PASSWORD, user)
             checked = True

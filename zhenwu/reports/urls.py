@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import briefings, dashboard, dispatch_sheets, figures, home, ledgers
+from .views import briefings, county, dashboard, dispatch_sheets, figures, home, ledgers
 
 app_name = "reports"
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("reports/", dashboard.dashboard_page, name="dashboard"),
+    path("reports/county/", county.county_dashboard, name="county_dashboard"),
     path("reports/figures/<slug:key>/", figures.figure_records, name="figure_records"),
     path("reports/ledgers/", ledgers.ledger_list, name="ledger_list"),
     path("reports/ledgers/<int:pk>/", ledgers.ledger_job, name="ledger_job"),

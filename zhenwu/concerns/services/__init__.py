@@ -30,7 +30,8 @@ Deadlines (zhenwu.workdays.calendar, end of the due day, Asia/Shanghai):
   one working day and 特急 at the same working day.
 
 The package by topic (docs/architecture.md): common (errors, checks, event and audit writers),
-catalogue (the county's categories and each town's own rules), intake, workflow, escalation, projects. Callers use the names below through the package
+catalogue (the county's categories and each town's own rules), intake, workflow, county (上报 / 下派
+through the county centre), escalation, projects. Callers use the names below through the package
 (`from zhenwu.concerns import services`; `services.dispatch_concern(...)`).
 """
 
@@ -63,6 +64,12 @@ from .common import (
     reference_prefix,
     response_limit_days,
     validate_photos,
+)
+from .county import (
+    county_of,
+    dispatch_departments,
+    escalate_concern_to_county,
+    hand_down_concern,
 )
 from .escalation import (
     EscalationReport,
@@ -136,6 +143,10 @@ __all__ = [
     "allocate_references",
     "attach_default_departments",
     "complete_pending_intakes",
+    "county_of",
+    "dispatch_departments",
+    "escalate_concern_to_county",
+    "hand_down_concern",
     "decline_concern",
     "dispatch_concern",
     "dispatch_concerns",

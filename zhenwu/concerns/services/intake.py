@@ -202,7 +202,9 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
     and the dispatchers are read first, outside any transaction; the writes then run in one short
     transaction for the rows still pending. Several workers may run it: PostgreSQL skips rows
     another worker holds, SQLite's write lock serialises them, and a row another worker completed
-    meanwhile is left out. Returns how many concerns were done."""
+    meanwhile is left out. Returns how many concerns were done. The town's own dispatchers are
+    told, the county's only when the town has none (the county centre sees every town's inbox and
+    is not paged for each town's new concern)."""
     if not Concern.objects.filter(intake_pending=True).exists():
         return 0  # the idle pass reads the partial index and takes no write lock
     candidates = list(
@@ -213,7 +215,7 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
     dispatchers = {}
     for concern in candidates:
         if concern.town_id not in dispatchers:
-            dispatchers[concern.town_id] = list(notify.town_dispatchers(concern))
+            dispatchers[concern.town_id] = list(notify.own_town_dispatchers(concern))
     with transaction.atomic():
         pending = Concern.objects.filter(pk__in=[c.pk for c in candidates], intake_pending=True)
         if connection.vendor == "postgresql":

@@ -51,6 +51,7 @@ from .common import (
     response_limit_days,
     validate_photos,
 )
+from .county import dispatch_departments
 
 
 @transaction.atomic
@@ -120,12 +121,21 @@ def dispatch_concern(concern, *, by, department=None, note="", now=None):
     _require(access.can_dispatch(by, concern), "只有民情受理员可以派单")
     _check_state(concern, (Status.RECEIVED, Status.ACCEPTED, Status.RETURNED), "派单")
     rules = category_setting_for(concern.category, town_id=concern.town_id)
+    if concern.held_at_county:
+        # The county centre dispatches to the county's own departments only; the category's
+        # default is a town's, so it names one every time.
+        if department is None:
+            raise ConcernError("请选择县级承办部门", field="department")
+        if not isinstance(department, Department) or not department.is_active:
+            raise ConcernError("承办部门不存在或已停用", field="department")
+        if not dispatch_departments(concern).filter(pk=department.pk).exists():
+            raise ConcernError(f"{department.name}不是县直部门，县级受理中心只能派给县直部门", field="department")
     department = department or rules.default_department
     if department is None:
         raise ConcernError("请选择承办部门（该类别没有默认承办部门）", field="department")
     if not isinstance(department, Department) or not department.is_active:
         raise ConcernError("承办部门不存在或已停用", field="department")
-    if concern.town_id is not None and department.town_id != concern.town_id:
+    if not concern.held_at_county and concern.town_id is not None and department.town_id != concern.town_id:
         raise ConcernError(f"{department.name}不是本镇的部门，不能承办", field="department")
     note = _clean_text(note, label="派单说明", required=False, max_length=MAX_REASON_LENGTH)
     before = snapshot(concern)
@@ -218,7 +228,7 @@ def return_concern(concern, *, by, reason, now=None):
     )
     _audit(concern, before, by=by, note=f"{department.name}退单：{reason}")
     notify.notify_users(
-        notify.town_dispatchers(concern),
+        notify.dispatchers_for(concern),
         text=f"{department.name}退回诉求{concern.reference}：{reason[:80]}",
         concern=concern,
     )
@@ -564,6 +574,7 @@ def recategorise_concern(concern, *, by, category, reason="", now=None):
         and new_department.is_active
         and new_department.pk != concern.department_id
         and new_department.town_id == concern.town_id
+        and not concern.held_at_county  # a county department keeps what the county gave it
     )
     from_status = concern.status
     if rerouted:

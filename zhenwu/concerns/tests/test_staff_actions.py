@@ -73,6 +73,8 @@ def _service_calls(world, original):
             c, by=u, reason="等待法院判决", expected_resume=datetime.date(2099, 1, 1)
         ),
         "resume": lambda c, u: deadlines.resume_concern(c, by=u),
+        "refer_up": lambda c, u: services.escalate_concern_to_county(c, by=u, reason="涉及县直部门职责"),
+        "hand_down": lambda c, u: services.hand_down_concern(c, by=u, reason="属本镇职责"),
     }
 
 

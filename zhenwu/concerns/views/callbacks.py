@@ -25,11 +25,13 @@ ROW = "concerns/staff_callback_list.html#row"
 @login_required
 def callback_list(request):
     """回访: resolved concerns waiting for the resident's verdict, oldest resolution first, each
-    with its unanswered attempts of this round."""
+    with its unanswered attempts of this round; the county centre's own for a county account, the
+    town's own for a town's (who calls back follows who holds the concern)."""
     user = request.user
     staff._require_role(user, CALLBACK_ROLES, "回访列表仅供民情受理员使用")
     concerns = (
         Concern.objects.visible_to(user)
+        .held_by_level_of(user)
         .awaiting_call_back()
         .for_list()
         .defer(None)

@@ -44,10 +44,12 @@ from ..forms_staff import (
     DispatchForm,
     DocumentForm,
     DuplicateForm,
+    HandDownForm,
     PhotoForm,
     ProjectForm,
     ReasonForm,
     RecategoriseForm,
+    ReferUpForm,
     ResolveForm,
     StageForm,
     SuperviseForm,
@@ -180,11 +182,15 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None, r
         opts["data"] = data
         opts["files"] = files
     if action == "dispatch":
-        if data is None:
+        if data is None and not concern.held_at_county:
             rules = rules or services.category_setting_for(concern.category, town_id=concern.town_id)
             if rules.default_department is not None:
                 opts["initial"].setdefault("department", rules.default_department.pk)
-        return DispatchForm(departments=_town_departments(concern.town_id), **opts)
+        return DispatchForm(
+            departments=services.dispatch_departments(concern).only("id", "name", "town_id"),
+            county=concern.held_at_county,
+            **opts,
+        )
     if action == "recategorise":
         return RecategoriseForm(categories=_active_categories(concern.town_id).exclude(pk=concern.category_id), **opts)
     if action == "project":
@@ -205,6 +211,8 @@ def _blank_form(action, concern, user, *, data=None, files=None, initial=None, r
         "unreachable": UnreachableForm,
         "reopen": ReasonForm,
         "supervise": SuperviseForm,
+        "refer_up": ReferUpForm,
+        "hand_down": HandDownForm,
         **DEADLINE_FORMS,
     }.get(action)
     if form_class is None:
@@ -224,6 +232,8 @@ ACTION_PANELS = [
     ("sign", "签收", "签收派单", "concerns:concern_sign"),
     ("accept", "受理", "受理", "concerns:concern_accept"),
     ("dispatch", "派单", "派单", "concerns:concern_dispatch"),
+    ("hand_down", "下派到镇", "下派", "concerns:concern_hand_down"),
+    ("refer_up", "上报县级受理中心", "上报", "concerns:concern_refer_up"),
     ("update", "办理进展 / 内部备注", "保存", "concerns:concern_update"),
     ("resolve", "办结", "办结", "concerns:concern_resolve"),
     ("call_back", "电话回访", "登记回访结果", "concerns:concern_call_back"),
@@ -475,6 +485,24 @@ def concern_dispatch(request, pk):
 
 @login_required
 @require_POST
+def concern_refer_up(request, pk):
+    def perform(concern, data):
+        services.escalate_concern_to_county(concern, by=request.user, reason=data["reason"])
+
+    return _act(request, pk, "refer_up", perform, done="已上报县级受理中心")
+
+
+@login_required
+@require_POST
+def concern_hand_down(request, pk):
+    def perform(concern, data):
+        services.hand_down_concern(concern, by=request.user, reason=data["reason"])
+
+    return _act(request, pk, "hand_down", perform, done=lambda c: f"已下派{c.town.name}")
+
+
+@login_required
+@require_POST
 def concern_recategorise(request, pk):
     def perform(concern, data):
         services.recategorise_concern(concern, by=request.user, category=data["category"], reason=data["reason"])
@@ -697,13 +725,31 @@ def earlier_concerns(request):
 # --- work lists ----------------------------------------------------------------------------------
 
 
+def _county_towns(user):
+    """The towns under a county account's county, in the tree's order."""
+    return Area.objects.filter(path__startswith=user.area.path, level=AreaLevel.TOWN).order_by("path")
+
+
+def _chosen_town(request, towns):
+    """The town a county page's ?town= filter names (one of `towns`), or None for all of them."""
+    raw = request.GET.get("town", "")
+    if not raw.isdigit():
+        return None
+    return next((town for town in towns if town.pk == int(raw)), None)
+
+
 @login_required
 def inbox(request):
-    """受理台: new, accepted-but-not-dispatched and returned concerns, earliest deadline first."""
+    """受理台: new, accepted-but-not-dispatched and returned concerns, earliest deadline first.
+    A town's dispatcher sees those its town holds; a county account (the county centre) sees
+    two sections, 县级待派 (held at the county) and 各镇待派 (every town's), with a town filter."""
     user = request.user
     _require_role(user, INBOX_ROLES, "只有民情受理员可以使用受理台")
+    if access.works_at_county(user):
+        return _county_inbox(request)
     concerns = (
-        Concern.objects.visible_to(user).inbox().for_list().select_related("category__default_department")
+        Concern.objects.visible_to(user).inbox().filter(held_at_county=False).for_list()
+        .select_related("category__default_department")
     )
     page = paginate(request, concerns)
     services.attach_default_departments(page.object_list)
@@ -713,14 +759,44 @@ def inbox(request):
     })
 
 
+COUNTY_HELD_LIMIT = 200
+
+
+def _county_inbox(request):
+    """The county centre's 受理台: the concerns it holds (all of them, a short list by nature, up
+    to COUNTY_HELD_LIMIT) and, paged, every town's concerns waiting for the town's dispatch.
+    Nothing is bulk-dispatched here: each county-held concern is dispatched to a county department
+    or handed down from its own page, and the towns dispatch their own."""
+    user = request.user
+    towns = list(_county_towns(user))
+    town = _chosen_town(request, towns)
+    waiting = Concern.objects.visible_to(user).inbox().for_list().select_related("town")
+    if town is not None:
+        waiting = waiting.filter(town=town)
+    held = list(waiting.filter(held_at_county=True)[: COUNTY_HELD_LIMIT + 1])
+    page = paginate(request, waiting.filter(held_at_county=False))
+    return _render_list(request, "concerns/staff_county_inbox.html", {
+        "held": held[:COUNTY_HELD_LIMIT],
+        "held_more": len(held) > COUNTY_HELD_LIMIT,
+        "page": page,
+        "towns": towns,
+        "town": town,
+    })
+
+
 @login_required
 @require_POST
 def bulk_dispatch(request):
     """派单 several selected concerns at once: to one department, or each to its category's."""
     user = request.user
     _require_role(user, INBOX_ROLES, "只有民情受理员可以派单")
+    if access.works_at_county(user):
+        raise PermissionDenied("县级受理中心逐件派单或下派，不批量派单")
     posted = [int(i) for i in request.POST.getlist("ids") if str(i).isdigit()][:200]
-    inbox_ids = list(Concern.objects.visible_to(user).inbox().filter(pk__in=posted).values_list("pk", flat=True))
+    inbox_ids = list(
+        Concern.objects.visible_to(user).inbox().filter(pk__in=posted, held_at_county=False)
+        .values_list("pk", flat=True)
+    )
     form = BulkDispatchForm(request.POST, departments=_user_departments(user), ids=inbox_ids)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -807,11 +883,18 @@ def supervision(request):
     _require_role(user, SUPERVISION_ROLES, "督办列表仅供镇领导和镇管理员使用")
     now = timezone.now()
     late_response = Q(status__in=AWAITING_RESPONSE_STATUSES, responded_at__isnull=True, response_due__lt=now)
+    # A county account's list spans its towns: it may be narrowed to one (?town=).
+    towns = list(_county_towns(user)) if access.works_at_county(user) else []
+    town = _chosen_town(request, towns)
+    scoped = Concern.objects.visible_to(user)
+    if town is not None:
+        scoped = scoped.filter(town=town)
     concerns = (
-        Concern.objects.visible_to(user)
+        scoped
         .filter(status__in=OPEN_STATUSES)
         .filter(Q(is_supervised=True) | Q(status__in=CLOCK_STATUSES, resolution_due__lt=now) | late_response)
         .for_list()
+        .select_related("town")
         .prefetch_related(
             Prefetch(
                 "supervisions",
@@ -826,6 +909,8 @@ def supervision(request):
     return _render_list(request, "concerns/staff_supervision.html", {
         "page": page,
         "can_supervise": can_supervise,
+        "towns": towns,
+        "town": town,
     })
 
 
@@ -1038,6 +1123,8 @@ urlpatterns = [
     path("<int:pk>/accept/", concern_accept, name="concern_accept"),
     path("<int:pk>/decline/", concern_decline, name="concern_decline"),
     path("<int:pk>/dispatch/", concern_dispatch, name="concern_dispatch"),
+    path("<int:pk>/refer-up/", concern_refer_up, name="concern_refer_up"),
+    path("<int:pk>/hand-down/", concern_hand_down, name="concern_hand_down"),
     path("<int:pk>/recategorise/", concern_recategorise, name="concern_recategorise"),
     path("<int:pk>/duplicate/", concern_duplicate, name="concern_duplicate"),
     path("<int:pk>/sign/", concern_sign, name="concern_sign"),
