@@ -10,6 +10,7 @@ checked the user's scope.
 """
 
 from zhenwu.concerns import access as concern_access
+from zhenwu.concerns import services as concern_services
 from zhenwu.core.roles import TOWN_WIDE
 from zhenwu.core.slots import once_per_render, render_fragment
 
@@ -45,6 +46,9 @@ def suggestion_card(sender, *, context, concern, **kwargs):
             and suggestion.department_id
             and can_dispatch
             and concern.status in concern_access.ACTION_STATES["dispatch"]
+            # A county-held concern goes to a county department: a town's suggested office is
+            # not offered as a button the dispatch would then refuse.
+            and concern_services.dispatch_departments(concern).filter(pk=suggestion.department_id).exists()
         ),
         "can_undo": bool(suggestion and can_undo(user, suggestion)),
         "agrees": bool(

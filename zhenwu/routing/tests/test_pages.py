@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import PASSWORD
 from zhenwu.concerns.models import Channel, Concern, ConcernEvent, EventKind, Status
 from zhenwu.concerns.services import submit_concern
 from zhenwu.routing import hot, services
@@ -236,3 +237,35 @@ def test_demo_adds_village_names_and_trains_once(routing_world, history):
     assert RouterModel.objects.get().is_active
     assert extend_demo_town() == "智能分派：已有分派模型，未做修改。"
     assert RouterModel.objects.count() == 1 and RouterWord.objects.count() == 2
+
+
+def test_a_county_held_concern_offers_the_suggestion_as_a_button_only_for_a_county_department(
+        client, login, routing_world):
+    """The county centre dispatches only to county departments: a suggestion of the town's own
+    office stays on the card as information, never as a button the dispatch would refuse."""
+    from zhenwu.accounts.models import Role, User
+    from zhenwu.concerns import services as concern_services
+    from zhenwu.org.models import Department
+
+    w = routing_world
+    county_dispatcher = User(username="dispatch_ly", role=Role.DISPATCHER, area=w.cast.county)
+    county_dispatcher.set_password(PASSWORD)
+    county_dispatcher.save()
+    housing = Department.objects.create(name="县住建局", town=w.cast.county)
+    concern = make_concern(w.cast, category=w.road, title="县城管网衔接处溢水", text="县城管网衔接处溢水",
+                           status=Status.ACCEPTED)
+    concern = concern_services.escalate_concern_to_county(concern, by=w.users.dispatcher, reason="涉及县级主管网")
+    suggestion = RoutingSuggestion.objects.create(concern=concern, category=w.road, department=w.cast.urban,
+                                                  confidence=0.9, department_confidence=0.9)
+    login(county_dispatcher)
+    page = client.get(reverse("concerns:concern_detail", args=[concern.pk])).content.decode()
+    assert "智能分派建议" in page and w.cast.urban.name in page and "按建议派单" not in page
+    assert "类别默认" not in page  # the category's default department is the town's
+
+    suggestion.department = housing
+    suggestion.save()
+    page = client.get(reverse("concerns:concern_detail", args=[concern.pk])).content.decode()
+    assert "按建议派单（道路交通 → 县住建局）" in page
+    client.post(reverse("routing:apply_suggestion", args=[concern.pk]), {"suggestion": suggestion.pk})
+    concern = Concern.objects.get(pk=concern.pk)
+    assert concern.status == Status.DISPATCHED and concern.department == housing
