@@ -237,6 +237,13 @@ class ReportForm(forms.Form):
         return len(self.towns) > 1
 
     def _place_choices(self):
+        # Django reads a callable's choices each time the field is drawn or its required
+        # attribute is decided (twice per page): the list is built once per form.
+        if not hasattr(self, "_place_choice_list"):
+            self._place_choice_list = self._build_place_choices()
+        return self._place_choice_list
+
+    def _build_place_choices(self):
         if not self.asks_for_town:
             return [("", "请选择")] + place_choices()
         town = self.chosen_town()
