@@ -139,6 +139,9 @@ def submit_concern(
         reporter_phone=reporter_phone,
         reporter_phone_hash=blind_index(reporter_phone, purpose="concern_phone"),
         registered_by=by,
+        # Registered by the county centre (a 12345 call taken at the county): the county holds
+        # it, and dispatches it to a county department or hands it down (下派) to the town.
+        held_at_county=by is not None and access.works_at_county(by),
         follow_token_hash=hash_token(token),
         idempotency_key=idempotency_key,
         status=Status.RECEIVED,
@@ -204,7 +207,8 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
     another worker holds, SQLite's write lock serialises them, and a row another worker completed
     meanwhile is left out. Returns how many concerns were done. The town's own dispatchers are
     told, the county's only when the town has none (the county centre sees every town's inbox and
-    is not paged for each town's new concern)."""
+    is not paged for each town's new concern); a concern the county centre registered, and so
+    holds, is announced to the county's dispatchers."""
     if not Concern.objects.filter(intake_pending=True).exists():
         return 0  # the idle pass reads the partial index and takes no write lock
     candidates = list(
@@ -214,8 +218,11 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
     )
     dispatchers = {}
     for concern in candidates:
-        if concern.town_id not in dispatchers:
-            dispatchers[concern.town_id] = list(notify.own_town_dispatchers(concern))
+        holder = (concern.town_id, concern.held_at_county)
+        if holder not in dispatchers:
+            dispatchers[holder] = list(
+                notify.county_dispatchers(concern) if concern.held_at_county else notify.own_town_dispatchers(concern)
+            )
     with transaction.atomic():
         pending = Concern.objects.filter(pk__in=[c.pk for c in candidates], intake_pending=True)
         if connection.vendor == "postgresql":
@@ -233,7 +240,7 @@ def complete_pending_intakes(*, limit=INTAKE_BATCH):
 def _notify_dispatchers_of_new(concerns, dispatchers):
     rows = []
     for concern in concerns:
-        for user in dispatchers[concern.town_id]:
+        for user in dispatchers[(concern.town_id, concern.held_at_county)]:
             if user.pk != concern.registered_by_id:
                 rows.append(notify.notification_for(user, text=f"新诉求{concern.reference}：{concern.title}",
                                                     concern=concern))

@@ -21,6 +21,7 @@ from zhenwu.concerns.models import (
     CLOCK_STATUSES,
     OPEN_STATUSES,
     CallBackResult,
+    Channel,
     Concern,
     ConcernEvent,
     EventKind,
@@ -288,6 +289,30 @@ def test_new_concerns_notify_the_towns_own_dispatchers_or_the_countys_when_it_ha
     assert set(Notification.objects.filter(concern=there).values_list("recipient__username", flat=True)) == {
         county.dispatcher.username,
     }
+
+
+def test_a_call_the_county_centre_registers_is_held_by_the_county_and_handed_down_to_the_town(county, submit):
+    """A 12345 call taken at the county: the county holds it from the start, its other
+    dispatchers are told, the town is not; handed down, the town's dispatcher dispatches it."""
+    colleague = User(username="dispatch_ly2", role=Role.DISPATCHER, full_name="县受理员二", area=county.cast.county)
+    colleague.set_unusable_password()
+    colleague.save()
+    concern = submit(channel=Channel.HOTLINE, by=county.dispatcher).concern
+    assert refreshed(concern).held_at_county
+    services.complete_pending_intakes()
+    assert set(Notification.objects.filter(concern=concern).values_list("recipient__username", flat=True)) == {
+        colleague.username,
+    }
+    assert not access.can_dispatch(county.gq.dispatcher, refreshed(concern))
+    assert access.can_dispatch(county.dispatcher, refreshed(concern))
+
+    concern = services.hand_down_concern(refreshed(concern), by=county.dispatcher, reason="属镇管道路")
+    assert not concern.held_at_county and access.can_dispatch(county.gq.dispatcher, concern)
+    services.dispatch_concern(concern, by=county.gq.dispatcher, department=county.cast.urban)
+    assert kinds(concern)[-3:] == [EventKind.HANDED_DOWN, EventKind.ACCEPTED, EventKind.DISPATCHED]
+
+    town_call = submit(channel=Channel.HOTLINE, by=county.gq.dispatcher).concern
+    assert not refreshed(town_call).held_at_county  # a town's own registration stays with the town
 
 
 # --- county leaders: supervision, dashboard, menu ------------------------------------------------------
