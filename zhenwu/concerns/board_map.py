@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Max, Min, Q, Value
 from django.db.models.functions import Cast
 
-from .models import CLOCK_STATUSES, Category, Concern, Status
+from .models import CLOCK_STATUSES, MAP_BANDS_PER_DEGREE, Category, Concern, MapBand, Status
 from .redaction import redact_concern_text
 
 CELL_PIXELS = 48
@@ -29,6 +29,7 @@ MIN_ZOOM, MAX_ZOOM = 0, 20
 COARSE_DEGREES = 0.005  # ≈ 555 m of latitude, ≈ 490 m of longitude at 28°N
 BUCKETS = ("processing", "overdue", "resolved", "closed")
 WORLD = (-180.0, -90.0, 180.0, 90.0)
+MAX_BANDS = 300  # a box taller than this many latitude bands (3°) reads every located concern
 
 
 class CellIndex(models.Func):
@@ -96,6 +97,26 @@ def view_of(zoom, bbox):
     )
 
 
+def _bands(south, north):
+    """The latitude bands (models.MapBand) a point between `south` and `north` may be in, one more
+    on either side for the databases' rounding; None when the box spans more than MAX_BANDS."""
+    low = math.floor(south * MAP_BANDS_PER_DEGREE) - 1
+    high = math.ceil(north * MAP_BANDS_PER_DEGREE) + 1
+    return list(range(low, high + 1)) if high - low < MAX_BANDS else None
+
+
+def _in_box(rows, west, south, east, north):
+    """`rows` whose stored point is within the box (inclusive), read off concern_map_band_idx: for
+    each latitude band, one run of the index's longitudes."""
+    bands = _bands(south, north)
+    if bands is not None:
+        rows = rows.alias(map_band=MapBand("latitude")).filter(map_band__in=bands)
+    return rows.filter(
+        latitude__gte=Decimal(south), latitude__lte=Decimal(north),
+        longitude__gte=Decimal(west), longitude__lte=Decimal(east),
+    )
+
+
 def _float(expression):
     return Cast(expression, FloatField())
 
@@ -113,7 +134,7 @@ def map_cells(concerns, *, zoom, bbox, now):
     lat, lng = _float(F("latitude")), _float(F("longitude"))
     rows = concerns.filter(latitude__isnull=False, longitude__isnull=False)
     # A box's sides are whole multiples of a power-of-two cell: exact as decimals, compared with
-    # the stored columns as they are (concern_map_idx serves the range).
+    # the stored columns as they are (concern_map_band_idx serves the range).
     inside = None if bbox is None else Q(
         latitude__gte=Decimal(bbox[1]), latitude__lte=Decimal(bbox[3]),
         longitude__gte=Decimal(bbox[0]), longitude__lte=Decimal(bbox[2]),
@@ -134,16 +155,13 @@ def map_cells(concerns, *, zoom, bbox, now):
             # Where a point is shown decides whether it is in the box: a coarse one on its grid,
             # at most half a step from its spot, so the stored range is widened by that much.
             west, south, east, north = bbox
-            pad = Decimal(COARSE_DEGREES)
-            rows = rows.filter(
-                latitude__gte=Decimal(south) - pad, latitude__lte=Decimal(north) + pad,
-                longitude__gte=Decimal(west) - pad, longitude__lte=Decimal(east) + pad,
-            ).alias(slat=slat, slng=slng).filter(
+            pad = COARSE_DEGREES
+            rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad).alias(slat=slat, slng=slng).filter(
                 (~is_coarse & inside)
                 | (is_coarse & Q(slat__gte=south, slat__lte=north, slng__gte=west, slng__lte=east))
             )
-    elif inside is not None:
-        rows = rows.filter(inside)
+    elif bbox is not None:
+        rows = _in_box(rows, *bbox)
     overdue = Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)
     aggregates = {
         "n": Count("id"),
