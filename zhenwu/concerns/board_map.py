@@ -195,10 +195,11 @@ def map_cells(concerns, *, zoom, bbox, now):
     elif bbox is not None:
         rows = _in_box(rows, *bbox)
     overdue = Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)
+    # Closed first: most of a town's concerns are, and the buckets do not overlap.
     bucket = models.Case(
-        models.When(overdue, then=Value(1)),
-        models.When(status=Status.RESOLVED, then=Value(2)),
         models.When(status=Status.CLOSED, then=Value(3)),
+        models.When(status=Status.RESOLVED, then=Value(2)),
+        models.When(overdue, then=Value(1)),
         default=Value(0),
         output_field=models.IntegerField(),
     )

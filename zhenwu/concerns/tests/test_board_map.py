@@ -95,6 +95,24 @@ def test_an_overdue_concern_is_coloured_overdue(client, located):
     assert cell["bucket"] == "overdue"
 
 
+def test_points_on_the_edges_of_the_map_indexs_latitude_bands_are_counted(client, world, submit):
+    """The index is led by a latitude band (models.MapBand: latitude × 100, rounded on PostgreSQL,
+    truncated on SQLite after a float product): a point on a band's edge, or one a float puts just
+    below it, is still found in every box that holds it."""
+    d = world.users.dispatcher
+    # 28.125 × 100 = 2812.5 (a half, rounded up on PostgreSQL); 28.13 × 100 is 2812.9999… as a
+    # float; 28.140625 is a whole cell of a power-of-two size, so a box can end on it exactly.
+    lats = [Decimal("28.125"), Decimal("28.13"), Decimal("28.140625"), Decimal("28.2")]
+    for lat in lats:
+        services.accept_concern(submit(text="路灯不亮已经一周了", latitude=lat, longitude=Decimal("113.4")).concern, by=d)
+    for bbox in ("113.39,28.125,113.41,28.140625", "113.39,28.13,113.41,28.2", "113.3,28.0,113.5,28.3",
+                 "113.39,28.1251,113.41,28.1299"):
+        for zoom in (10, 16, 20):
+            data = client.get(URL, {"zoom": zoom, "bbox": bbox}).json()
+            west, south, east, north = data["bbox"]
+            assert data["total"] == sum(south <= float(lat) <= north for lat in lats), (bbox, zoom, data["bbox"])
+
+
 def test_the_cells_of_any_box_are_bounded():
     for zoom in (0, 5, 13, 20):
         for bbox in ((-180.0, -90.0, 180.0, 90.0), (0.0, 0.0, 360.0 / 1e6, 1e-7), (113.0, 28.0, 114.0, 28.001)):
