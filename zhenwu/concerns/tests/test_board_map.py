@@ -2,9 +2,9 @@
 by zoom; the counts add up to the filtered points; nothing personal; sensitive categories coarse."""
 
 import datetime
-import math
 import random
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.db import connection
@@ -15,7 +15,14 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from zhenwu.concerns import services
-from zhenwu.concerns.board_map import COARSE_DEGREES, MAX_CELLS, cell_degrees, parse_bbox, view_of
+from zhenwu.concerns.board_map import (
+    COARSE_DEGREES,
+    MAX_CELLS,
+    cell_degrees,
+    coarse_step,
+    parse_bbox,
+    view_of,
+)
 from zhenwu.concerns.models import CLOCK_STATUSES, Category, Concern, Status
 
 URL = "/concerns/board/map.json"
@@ -88,6 +95,22 @@ def test_a_sensitive_category_is_shown_on_its_coarse_grid_only(client, world, lo
         assert abs(got - float(exact)) <= COARSE_DEGREES / 2 + 1e-9
 
 
+def test_a_coarse_point_half_a_step_below_the_box_is_shown_on_its_edge_and_counted(client, world, submit):
+    """Halves go up, exactly: 28.1225 is shown at 28.125, the box's south edge, and counted;
+    28.122499 is shown at 28.12, outside it."""
+    Category.objects.filter(pk=world.sanitation.pk).update(coarse_on_map=True)
+    d = world.users.dispatcher
+    for lat in ("28.1225", "28.122499"):
+        services.accept_concern(submit(text="学校门口污水横流", category=world.sanitation, latitude=Decimal(lat),
+                                       longitude=Decimal("113.4")).concern, by=d)
+    data = client.get(URL, {"zoom": 16, "bbox": "113.39,28.125,113.41,28.14"}).json()
+    assert data["bbox"][1] == 28.125
+    (cell,) = data["cells"]
+    assert cell["n"] == 1 and cell["lat"] == 28.125
+    around = client.get(URL, {"zoom": 18, "bbox": "113.39,28.11,113.41,28.14"}).json()
+    assert sorted(c["lat"] for c in around["cells"]) == [28.12, 28.125]
+
+
 def test_an_overdue_concern_is_coloured_overdue(client, located):
     accepted = located[0]
     Concern.objects.filter(pk=accepted.pk).update(resolution_due=timezone.now() - datetime.timedelta(days=1))
@@ -149,6 +172,7 @@ def test_a_projects_page_shows_its_place_on_a_map_and_loads_maps_only_then(clien
 # --- the property: the binned counts are the filtered points' counts ---------------------------
 
 BOX = (113.30, 28.10, 113.50, 28.30)
+COARSE_DEGREES_EXACT = Decimal("0.005")
 STATUSES = [Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED, Status.RESOLVED, Status.CLOSED, Status.RECEIVED,
             Status.DECLINED]
 
@@ -184,11 +208,11 @@ def scattered(world, submit):
 
 
 def _shown(value, coarse):
-    """Where the map shows a coordinate: as stored, or on the coarse grid (the SQL's arithmetic)."""
-    value = float(value)
+    """Where the map shows a coordinate, exactly: as stored, or on the coarse grid (its step,
+    counted in whole millionths as the SQL counts it)."""
     if not coarse:
-        return value
-    return math.floor((value + (COARSE_DEGREES / 2 + 360)) / COARSE_DEGREES) * COARSE_DEGREES - 360.0
+        return Fraction(Decimal(value))
+    return coarse_step(value) * Fraction(COARSE_DEGREES_EXACT) - 360
 
 
 def _expected(points, *, now, bbox, category, status, village, coarse):
@@ -208,7 +232,8 @@ def _expected(points, *, now, bbox, category, status, village, coarse):
             continue
         if bbox:
             lat, lng = _shown(p.latitude, p.category_id in coarse), _shown(p.longitude, p.category_id in coarse)
-            if not (bbox[1] <= lat <= bbox[3] and bbox[0] <= lng <= bbox[2]):
+            west, south, east, north = (Fraction(edge) for edge in bbox)
+            if not (south <= lat <= north and west <= lng <= east):
                 continue
         counts[bucket] += 1
     return counts
