@@ -114,16 +114,18 @@ def _bands(south, north):
     return list(range(low, high + 1)) if high - low < MAX_BANDS else None
 
 
-def _in_box(rows, west, south, east, north):
+def _in_box(rows, west, south, east, north, *, latitudes=True):
     """`rows` whose stored point is within the box (inclusive), read off concern_map_band_idx: for
-    each latitude band, one run of the index's longitudes."""
+    each latitude band, one run of the index's longitudes. With `latitudes=False` the latitude's
+    range is left to the caller's own exact tests: repeated, the planner counts its selectivity
+    twice, expects a handful of rows, and sorts a town's 32,000 to group them instead of hashing."""
     bands = _bands(south, north)
     if bands is not None:
         rows = rows.alias(map_band=MapBand("latitude")).filter(map_band__in=bands)
-    return rows.filter(
-        latitude__gte=Decimal(south), latitude__lte=Decimal(north),
-        longitude__gte=Decimal(west), longitude__lte=Decimal(east),
-    )
+    rows = rows.filter(longitude__gte=Decimal(west), longitude__lte=Decimal(east))
+    if latitudes or bands is None:
+        rows = rows.filter(latitude__gte=Decimal(south), latitude__lte=Decimal(north))
+    return rows
 
 
 def _float(expression):
@@ -201,7 +203,7 @@ def map_cells(concerns, *, zoom, bbox, now):
             west, south, east, north = bbox
             pad = COARSE_DEGREES
             (south_c, north_c), (west_c, east_c) = _coarse_range(south, north), _coarse_range(west, east)
-            rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad).filter(
+            rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad, latitudes=False).filter(
                 (~is_coarse & inside)
                 | (is_coarse & Q(latitude__gte=south_c, latitude__lte=north_c,
                                  longitude__gte=west_c, longitude__lte=east_c))
