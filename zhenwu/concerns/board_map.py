@@ -13,12 +13,13 @@ of a cell reveals their spot.
 
 import math
 from decimal import Decimal
+from fractions import Fraction
 
-from django.db import models
-from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Max, Min, Q, Value
+from django.db import connections, models
+from django.db.models import ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.functions import Cast
 
-from .models import CLOCK_STATUSES, Category, Concern, Status
+from .models import CLOCK_STATUSES, MAP_BANDS_PER_DEGREE, Category, Concern, MapBand, Status
 from .redaction import redact_concern_text
 
 CELL_PIXELS = 48
@@ -27,34 +28,43 @@ CELLS_ACROSS = 20  # the box's longer side spans at most this many cells of the 
 MAX_CELLS = (CELLS_ACROSS + 3) ** 2
 MIN_ZOOM, MAX_ZOOM = 0, 20
 COARSE_DEGREES = 0.005  # ≈ 555 m of latitude, ≈ 490 m of longitude at 28°N
+MICRO = 1_000_000  # points are stored with six decimals: whole millionths of a degree
+COARSE_MICRO = 5000  # COARSE_DEGREES in millionths
 BUCKETS = ("processing", "overdue", "resolved", "closed")
 WORLD = (-180.0, -90.0, 180.0, 90.0)
+MAX_BANDS = 300  # a box taller than this many latitude bands (3°) reads every located concern
 
 
-class CellIndex(models.Func):
-    """floor((value + offset) / size) as an integer. The offset keeps the operand positive, so on
-    SQLite a cast (truncation, native) is the floor, without Django's FLOOR (a Python function)."""
+class Micro(models.Func):
+    """A stored coordinate in whole millionths of a degree, exactly (it has six decimals): the
+    numeric's product on PostgreSQL, rounded on SQLite, where it is a float."""
 
     output_field = models.IntegerField()
 
-    def __init__(self, value, *, offset, size):
-        super().__init__(value, Value(float(offset)), Value(float(size)))
-
-    def _parts(self, compiler, connection):
-        sqls, params = [], []
-        for expression in self.get_source_expressions():
-            sql, p = compiler.compile(expression)
-            sqls.append(sql)
-            params.extend(p)
-        return sqls, params
-
     def as_sql(self, compiler, connection, **extra):
-        (value, offset, size), params = self._parts(compiler, connection)
-        return f"CAST(FLOOR(({value} + {offset}) / {size}) AS INTEGER)", params
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"CAST({sql} * {MICRO} AS INTEGER)", params
 
     def as_sqlite(self, compiler, connection, **extra):
-        (value, offset, size), params = self._parts(compiler, connection)
-        return f"CAST(({value} + {offset}) / {size} AS INTEGER)", params
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"CAST(ROUND({sql} * {MICRO}) AS INTEGER)", params
+
+
+def coarse_step(value):
+    """The coarse grid's step (of COARSE_DEGREES, counted from -360°) nearest a stored coordinate,
+    halves up, in whole numbers: the Python twin of the SQL below (tests)."""
+    micro = int(Decimal(value) * MICRO)
+    return (micro + COARSE_MICRO // 2 + 360 * MICRO) // COARSE_MICRO
+
+
+def _coarse_range(low, high):
+    """The stored coordinates (Decimals) whose coarse step lies within [low, high] degrees:
+    from the first step at or above `low` less half a step, to the last at or below `high` plus
+    half a step less one millionth (coarse_step rounds halves up)."""
+    step = Fraction(COARSE_MICRO, MICRO)
+    first, last = math.ceil(Fraction(low) / step), math.floor(Fraction(high) / step)
+    return (Decimal(first * COARSE_MICRO - COARSE_MICRO // 2) / MICRO,
+            Decimal((last + 1) * COARSE_MICRO - COARSE_MICRO // 2 - 1) / MICRO)
 
 
 def parse_bbox(text):
@@ -96,8 +106,61 @@ def view_of(zoom, bbox):
     )
 
 
+def _bands(south, north):
+    """The latitude bands (models.MapBand) a point between `south` and `north` may be in, one more
+    on either side for the databases' rounding; None when the box spans more than MAX_BANDS."""
+    low = math.floor(south * MAP_BANDS_PER_DEGREE) - 1
+    high = math.ceil(north * MAP_BANDS_PER_DEGREE) + 1
+    return list(range(low, high + 1)) if high - low < MAX_BANDS else None
+
+
+def _in_box(rows, west, south, east, north, *, latitudes=True):
+    """`rows` whose stored point is within the box (inclusive), read off concern_map_band_idx: for
+    each latitude band, one run of the index's longitudes. With `latitudes=False` the latitude's
+    range is left to the caller's own exact tests: repeated, the planner counts its selectivity
+    twice, expects a handful of rows, and sorts a town's 32,000 to group them instead of hashing."""
+    bands = _bands(south, north)
+    if bands is not None:
+        rows = rows.alias(map_band=MapBand("latitude")).filter(map_band__in=bands)
+    rows = rows.filter(longitude__gte=Decimal(west), longitude__lte=Decimal(east))
+    if latitudes or bands is None:
+        rows = rows.filter(latitude__gte=Decimal(south), latitude__lte=Decimal(north))
+    return rows
+
+
 def _float(expression):
     return Cast(expression, FloatField())
+
+
+def _grouped(points, *, size, bounds):
+    """`points` (a values() queryset: id, plat and plng where shown, bucket 0-3 for 办理中, 已超期,
+    已办结待回访, 已关闭) grouped into cells of `size` degrees, with each cell's bounds if
+    `bounds`. A list of dicts.
+
+    Each point's place is computed once, in a subquery the PostgreSQL planner keeps apart (OFFSET
+    0); merged into the grouping, it was computed again for the cell and for the mean, and turning
+    a numeric into a float is the dearest step of the query (PostgreSQL 15 goes through text).
+    SQLite merges the subquery, as it did the single query before."""
+    connection = connections[points.db]
+    inner, inner_params = points.query.sql_with_params()
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+
+    def cell(column, offset):
+        if connection.vendor == "sqlite":  # a cast truncates: the floor of a positive operand
+            return f"CAST((p.{column} + %s) / %s AS INTEGER)", [float(offset), size]
+        return f"CAST(FLOOR((p.{column} + %s) / %s) AS INTEGER)", [float(offset), size]
+
+    (cy, cy_params), (cx, cx_params) = cell("plat", 90), cell("plng", 180)
+    columns = [f"{cy} AS cy", f"{cx} AS cx", "COUNT(*) AS n", "AVG(p.plat) AS lat", "AVG(p.plng) AS lng",
+               "COUNT(*) FILTER (WHERE p.bucket = 1) AS overdue", "COUNT(*) FILTER (WHERE p.bucket = 2) AS resolved",
+               "COUNT(*) FILTER (WHERE p.bucket = 3) AS closed", "MIN(p.id) AS first"]
+    if bounds:
+        columns += ["MIN(p.plat) AS south", "MAX(p.plat) AS north", "MIN(p.plng) AS west", "MAX(p.plng) AS east"]
+    sql = f"SELECT {', '.join(columns)} FROM ({inner}{fence}) AS p GROUP BY 1, 2"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cy_params, *cx_params, *inner_params])
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def map_cells(concerns, *, zoom, bbox, now):
@@ -113,59 +176,51 @@ def map_cells(concerns, *, zoom, bbox, now):
     lat, lng = _float(F("latitude")), _float(F("longitude"))
     rows = concerns.filter(latitude__isnull=False, longitude__isnull=False)
     # A box's sides are whole multiples of a power-of-two cell: exact as decimals, compared with
-    # the stored columns as they are (concern_map_idx serves the range).
+    # the stored columns as they are (concern_map_band_idx serves the range).
     inside = None if bbox is None else Q(
         latitude__gte=Decimal(bbox[1]), latitude__lte=Decimal(bbox[3]),
         longitude__gte=Decimal(bbox[0]), longitude__lte=Decimal(bbox[2]),
     )
     if coarse_ids:
-        # Snapped to the coarse grid: round(v / step) * step, written with the cell helper.
+        # On the coarse grid: the nearest step, counted exactly in millionths (coarse_step), then
+        # a float for the mean.
         def snapped(value):
-            index = CellIndex(value, offset=COARSE_DEGREES / 2 + 360, size=COARSE_DEGREES)
+            step = ExpressionWrapper(
+                (Micro(value) + Value(COARSE_MICRO // 2 + 360 * MICRO)) / Value(COARSE_MICRO),
+                output_field=models.IntegerField(),
+            )
             return ExpressionWrapper(
-                _float(index) * Value(COARSE_DEGREES) - Value(360.0), output_field=FloatField()
+                _float(step) * Value(COARSE_DEGREES) - Value(360.0), output_field=FloatField()
             )
 
         is_coarse = Q(category_id__in=coarse_ids)
-        slat, slng = snapped(lat), snapped(lng)
-        lat = models.Case(models.When(is_coarse, then=slat), default=lat, output_field=FloatField())
-        lng = models.Case(models.When(is_coarse, then=slng), default=lng, output_field=FloatField())
+        lat = models.Case(models.When(is_coarse, then=snapped(F("latitude"))), default=lat, output_field=FloatField())
+        lng = models.Case(models.When(is_coarse, then=snapped(F("longitude"))), default=lng, output_field=FloatField())
         if bbox is not None:
             # Where a point is shown decides whether it is in the box: a coarse one on its grid,
-            # at most half a step from its spot, so the stored range is widened by that much.
+            # at most half a step from its spot, so the stored range is widened by that much;
+            # whether its step is in the box is a range of stored values too (_coarse_range).
             west, south, east, north = bbox
-            pad = Decimal(COARSE_DEGREES)
-            rows = rows.filter(
-                latitude__gte=Decimal(south) - pad, latitude__lte=Decimal(north) + pad,
-                longitude__gte=Decimal(west) - pad, longitude__lte=Decimal(east) + pad,
-            ).alias(slat=slat, slng=slng).filter(
+            pad = COARSE_DEGREES
+            (south_c, north_c), (west_c, east_c) = _coarse_range(south, north), _coarse_range(west, east)
+            rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad, latitudes=False).filter(
                 (~is_coarse & inside)
-                | (is_coarse & Q(slat__gte=south, slat__lte=north, slng__gte=west, slng__lte=east))
+                | (is_coarse & Q(latitude__gte=south_c, latitude__lte=north_c,
+                                 longitude__gte=west_c, longitude__lte=east_c))
             )
-    elif inside is not None:
-        rows = rows.filter(inside)
+    elif bbox is not None:
+        rows = _in_box(rows, *bbox)
     overdue = Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)
-    aggregates = {
-        "n": Count("id"),
-        "lat": Avg("plat"),
-        "lng": Avg("plng"),
-        "overdue": Count("id", filter=overdue),
-        "resolved": Count("id", filter=Q(status=Status.RESOLVED)),
-        "closed": Count("id", filter=Q(status=Status.CLOSED)),
-        "first": Min("id"),
-    }
-    if bbox is None:
-        aggregates.update(south=Min("plat"), north=Max("plat"), west=Min("plng"), east=Max("plng"))
-    grouped = (
-        rows.order_by()
-        .annotate(plat=lat, plng=lng)
-        .annotate(
-            cy=CellIndex(F("plat"), offset=90, size=size),
-            cx=CellIndex(F("plng"), offset=180, size=size),
-        )
-        .values("cy", "cx")
-        .annotate(**aggregates)
+    # Closed first: most of a town's concerns are, and the buckets do not overlap.
+    bucket = models.Case(
+        models.When(status=Status.CLOSED, then=Value(3)),
+        models.When(status=Status.RESOLVED, then=Value(2)),
+        models.When(overdue, then=Value(1)),
+        default=Value(0),
+        output_field=models.IntegerField(),
     )
+    points = rows.order_by().values("id", plat=lat, plng=lng, bucket=bucket)
+    grouped = _grouped(points, size=size, bounds=bbox is None)
     cells, singles, total = [], {}, 0
     bounds = None
     for row in grouped:

@@ -86,9 +86,11 @@ class ConcernQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def public(self):
-        from .models import PUBLIC_STATUSES
+        from .models import PUBLIC_STATUSES, Status
 
-        return self.filter(status__in=PUBLIC_STATUSES)
+        # Closed first: most public concerns are, and PostgreSQL tests a short IN list in its
+        # order, row by row (the board map's scan tests a town's 32,000, bench/map.py).
+        return self.filter(status__in=(Status.CLOSED, *(s for s in PUBLIC_STATUSES if s != Status.CLOSED)))
 
     def overdue(self, now=None):
         """Open with the clock running (a suspended concern is never overdue) and past its

@@ -2,9 +2,9 @@
 by zoom; the counts add up to the filtered points; nothing personal; sensitive categories coarse."""
 
 import datetime
-import math
 import random
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.db import connection
@@ -15,7 +15,14 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from zhenwu.concerns import services
-from zhenwu.concerns.board_map import COARSE_DEGREES, MAX_CELLS, cell_degrees, parse_bbox, view_of
+from zhenwu.concerns.board_map import (
+    COARSE_DEGREES,
+    MAX_CELLS,
+    cell_degrees,
+    coarse_step,
+    parse_bbox,
+    view_of,
+)
 from zhenwu.concerns.models import CLOCK_STATUSES, Category, Concern, Status
 
 URL = "/concerns/board/map.json"
@@ -88,11 +95,45 @@ def test_a_sensitive_category_is_shown_on_its_coarse_grid_only(client, world, lo
         assert abs(got - float(exact)) <= COARSE_DEGREES / 2 + 1e-9
 
 
+def test_a_coarse_point_half_a_step_below_the_box_is_shown_on_its_edge_and_counted(client, world, submit):
+    """Halves go up, exactly: 28.1225 is shown at 28.125, the box's south edge, and counted;
+    28.122499 is shown at 28.12, outside it."""
+    Category.objects.filter(pk=world.sanitation.pk).update(coarse_on_map=True)
+    d = world.users.dispatcher
+    for lat in ("28.1225", "28.122499"):
+        services.accept_concern(submit(text="学校门口污水横流", category=world.sanitation, latitude=Decimal(lat),
+                                       longitude=Decimal("113.4")).concern, by=d)
+    data = client.get(URL, {"zoom": 16, "bbox": "113.39,28.125,113.41,28.14"}).json()
+    assert data["bbox"][1] == 28.125
+    (cell,) = data["cells"]
+    assert cell["n"] == 1 and cell["lat"] == 28.125
+    around = client.get(URL, {"zoom": 18, "bbox": "113.39,28.11,113.41,28.14"}).json()
+    assert sorted(c["lat"] for c in around["cells"]) == [28.12, 28.125]
+
+
 def test_an_overdue_concern_is_coloured_overdue(client, located):
     accepted = located[0]
     Concern.objects.filter(pk=accepted.pk).update(resolution_due=timezone.now() - datetime.timedelta(days=1))
     (cell,) = client.get(URL, {"zoom": 16}).json()["cells"]
     assert cell["bucket"] == "overdue"
+
+
+def test_points_on_the_edges_of_the_map_indexs_latitude_bands_are_counted(client, world, submit):
+    """The index is led by a latitude band (models.MapBand: latitude × 100, rounded on PostgreSQL,
+    truncated on SQLite after a float product): a point on a band's edge, or one a float puts just
+    below it, is still found in every box that holds it."""
+    d = world.users.dispatcher
+    # 28.125 × 100 = 2812.5 (a half, rounded up on PostgreSQL); 28.13 × 100 is 2812.9999… as a
+    # float; 28.140625 is a whole cell of a power-of-two size, so a box can end on it exactly.
+    lats = [Decimal("28.125"), Decimal("28.13"), Decimal("28.140625"), Decimal("28.2")]
+    for lat in lats:
+        services.accept_concern(submit(text="路灯不亮已经一周了", latitude=lat, longitude=Decimal("113.4")).concern, by=d)
+    for bbox in ("113.39,28.125,113.41,28.140625", "113.39,28.13,113.41,28.2", "113.3,28.0,113.5,28.3",
+                 "113.39,28.1251,113.41,28.1299"):
+        for zoom in (10, 16, 20):
+            data = client.get(URL, {"zoom": zoom, "bbox": bbox}).json()
+            west, south, east, north = data["bbox"]
+            assert data["total"] == sum(south <= float(lat) <= north for lat in lats), (bbox, zoom, data["bbox"])
 
 
 def test_the_cells_of_any_box_are_bounded():
@@ -131,6 +172,7 @@ def test_a_projects_page_shows_its_place_on_a_map_and_loads_maps_only_then(clien
 # --- the property: the binned counts are the filtered points' counts ---------------------------
 
 BOX = (113.30, 28.10, 113.50, 28.30)
+COARSE_DEGREES_EXACT = Decimal("0.005")
 STATUSES = [Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED, Status.RESOLVED, Status.CLOSED, Status.RECEIVED,
             Status.DECLINED]
 
@@ -166,11 +208,11 @@ def scattered(world, submit):
 
 
 def _shown(value, coarse):
-    """Where the map shows a coordinate: as stored, or on the coarse grid (the SQL's arithmetic)."""
-    value = float(value)
+    """Where the map shows a coordinate, exactly: as stored, or on the coarse grid (its step,
+    counted in whole millionths as the SQL counts it)."""
     if not coarse:
-        return value
-    return math.floor((value + (COARSE_DEGREES / 2 + 360)) / COARSE_DEGREES) * COARSE_DEGREES - 360.0
+        return Fraction(Decimal(value))
+    return coarse_step(value) * Fraction(COARSE_DEGREES_EXACT) - 360
 
 
 def _expected(points, *, now, bbox, category, status, village, coarse):
@@ -190,7 +232,8 @@ def _expected(points, *, now, bbox, category, status, village, coarse):
             continue
         if bbox:
             lat, lng = _shown(p.latitude, p.category_id in coarse), _shown(p.longitude, p.category_id in coarse)
-            if not (bbox[1] <= lat <= bbox[3] and bbox[0] <= lng <= bbox[2]):
+            west, south, east, north = (Fraction(edge) for edge in bbox)
+            if not (south <= lat <= north and west <= lng <= east):
                 continue
         counts[bucket] += 1
     return counts
