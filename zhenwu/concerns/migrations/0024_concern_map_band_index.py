@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('concerns', '0022_category_town'),
+        ('concerns', '0023_concern_held_at_county'),
     ]
 
     operations = [
