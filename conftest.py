@@ -47,6 +47,39 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def bench_migrated_sqlite(tmp_path_factory, worker_id):
+    """One migrated SQLite database for the benchmarks' --quick runs (bench/scratch_db.py), built
+    once per test run, under a lock, by whichever xdist worker needs it first; its path is handed
+    to the scripts in ZHENWU_BENCH_MIGRATED_SQLITE. (A fixture of this file, not of a
+    bench/conftest.py: bench is no package, and a second top-level `conftest` module would shadow
+    this one's PASSWORD for every test importing it.)"""
+    import fcntl
+    import os
+
+    from bench.scratch_db import TEMPLATE_VARIABLE, build_template
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the directory every worker's base directory sits in
+    path = shared / "bench-migrated.sqlite3"
+    with open(shared / "bench-migrated.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            data_dir = shared / "bench-migrated-data"
+            data_dir.mkdir(exist_ok=True)
+            build_template(path, data_dir)
+    os.environ[TEMPLATE_VARIABLE] = str(path)
+    yield path
+    os.environ.pop(TEMPLATE_VARIABLE, None)
+
+
+@pytest.fixture(autouse=True)
+def _bench_scratch_databases(request):
+    if request.node.nodeid.startswith("bench/"):
+        request.getfixturevalue("bench_migrated_sqlite")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Configuration kept in process memory does not outlive a test's rolled-back rows."""

@@ -221,6 +221,9 @@ ZHENWU_PUBLIC_RATES_CACHE_SECONDS = int(os.environ.get("ZHENWU_PUBLIC_RATES_CACH
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "zhenwu.accounts.backends.AccountBackend",  # ModelBackend, loading the account with its area
+    # Kept so that sessions signed in before AccountBackend stay valid (Django keeps the backend's
+    # path in the session); new sign-ins go through AccountBackend above.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
