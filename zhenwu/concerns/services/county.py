@@ -32,9 +32,7 @@ def county_of(town):
     """The county (县/市) above `town`, or None for a town without one."""
     if town is None:
         return None
-    step = town.steplen
-    prefixes = [town.path[:end] for end in range(step, len(town.path), step)]
-    return Area.objects.filter(path__in=prefixes, level=AreaLevel.COUNTY).order_by("-depth").first()
+    return Area.objects.get_ancestors(town).filter(level=AreaLevel.COUNTY).order_by("-depth").first()
 
 
 def dispatch_departments(concern):
@@ -48,6 +46,19 @@ def dispatch_departments(concern):
     return Department.objects.filter(town_id=concern.town_id, is_active=True)
 
 
+def _hand_over(concern, *, to_county, by, kind, reason, data, note, recipients, text, now):
+    """Move `concern` between its town and the county centre (held_at_county = `to_county`), with
+    its history event, audit entry and the notice to those who now hold it."""
+    before = snapshot(concern)
+    concern.held_at_county = to_county
+    concern.save()
+    _event(concern, kind=kind, by=by, at=now or timezone.now(), from_status=concern.status,
+           to_status=concern.status, reason=reason, data=data)
+    _audit(concern, before, by=by, note=note)
+    notify.notify_users(recipients, text=text, concern=concern, exclude=by)
+    return concern
+
+
 @transaction.atomic
 def escalate_concern_to_county(concern, *, by, reason, now=None):
     """上报: the town hands a concern that waits for its dispatch (待受理, 已受理 or 已退回) up to
@@ -59,28 +70,14 @@ def escalate_concern_to_county(concern, *, by, reason, now=None):
     county = county_of(concern.town)
     if county is None:
         raise ConcernError("本镇没有上级县(市)，不能上报")
-    before = snapshot(concern)
-    now = now or timezone.now()
-    concern.held_at_county = True
-    concern.save()
-    _event(
-        concern,
-        kind=EventKind.REFERRED_UP,
-        by=by,
-        at=now,
-        from_status=concern.status,
-        to_status=concern.status,
-        reason=reason,
+    return _hand_over(
+        concern, to_county=True, by=by, kind=EventKind.REFERRED_UP, reason=reason,
         data={"from": concern.town.name, "to": county.name},
-    )
-    _audit(concern, before, by=by, note=f"上报{county.name}县级受理中心：{reason}")
-    notify.notify_users(
-        notify.county_dispatchers(concern),
+        note=f"上报{county.name}县级受理中心：{reason}",
+        recipients=notify.county_dispatchers(concern),
         text=f"{concern.town.name}上报诉求{concern.reference}：{reason[:80]}",
-        concern=concern,
-        exclude=by,
+        now=now,
     )
-    return concern
 
 
 @transaction.atomic
@@ -91,25 +88,11 @@ def hand_down_concern(concern, *, by, reason, now=None):
     _require(access.can_hand_down(by, concern), "只有县级受理员可以下派县级受理中心的诉求")
     _check_state(concern, access.REFERRAL_STATES, "下派")
     reason = _clean_text(reason, label="下派理由", max_length=MAX_REASON_LENGTH, field="reason")
-    before = snapshot(concern)
-    now = now or timezone.now()
-    concern.held_at_county = False
-    concern.save()
-    _event(
-        concern,
-        kind=EventKind.HANDED_DOWN,
-        by=by,
-        at=now,
-        from_status=concern.status,
-        to_status=concern.status,
-        reason=reason,
+    return _hand_over(
+        concern, to_county=False, by=by, kind=EventKind.HANDED_DOWN, reason=reason,
         data={"to": concern.town.name},
-    )
-    _audit(concern, before, by=by, note=f"下派{concern.town.name}：{reason}")
-    notify.notify_users(
-        notify.own_town_dispatchers(concern),
+        note=f"下派{concern.town.name}：{reason}",
+        recipients=notify.own_town_dispatchers(concern),
         text=f"县级受理中心下派诉求{concern.reference}：{reason[:80]}",
-        concern=concern,
-        exclude=by,
+        now=now,
     )
-    return concern

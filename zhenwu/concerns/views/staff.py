@@ -748,7 +748,7 @@ def inbox(request):
     if access.works_at_county(user):
         return _county_inbox(request)
     concerns = (
-        Concern.objects.visible_to(user).inbox().filter(held_at_county=False).for_list()
+        Concern.objects.visible_to(user).inbox().held_by_level_of(user).for_list()
         .select_related("category__default_department")
     )
     page = paginate(request, concerns)
@@ -794,7 +794,7 @@ def bulk_dispatch(request):
         raise PermissionDenied("县级受理中心逐件派单或下派，不批量派单")
     posted = [int(i) for i in request.POST.getlist("ids") if str(i).isdigit()][:200]
     inbox_ids = list(
-        Concern.objects.visible_to(user).inbox().filter(pk__in=posted, held_at_county=False)
+        Concern.objects.visible_to(user).inbox().held_by_level_of(user).filter(pk__in=posted)
         .values_list("pk", flat=True)
     )
     form = BulkDispatchForm(request.POST, departments=_user_departments(user), ids=inbox_ids)
