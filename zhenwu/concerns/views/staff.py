@@ -31,6 +31,7 @@ from zhenwu.workdays import calendar as workdays
 
 from .. import access, services
 from ..callbacks import call_back_progress
+from ..county import county_towns
 from ..deadlines import pending_extension
 from ..forms_deadlines import ExtensionDecisionForm, ExtensionRequestForm, ResumeForm, SuspendForm
 from ..forms_staff import (
@@ -725,11 +726,6 @@ def earlier_concerns(request):
 # --- work lists ----------------------------------------------------------------------------------
 
 
-def _county_towns(user):
-    """The towns under a county account's county, in the tree's order."""
-    return Area.objects.filter(path__startswith=user.area.path, level=AreaLevel.TOWN).order_by("path")
-
-
 def _chosen_town(request, towns):
     """The town a county page's ?town= filter names (one of `towns`), or None for all of them."""
     raw = request.GET.get("town", "")
@@ -768,7 +764,7 @@ def _county_inbox(request):
     Nothing is bulk-dispatched here: each county-held concern is dispatched to a county department
     or handed down from its own page, and the towns dispatch their own."""
     user = request.user
-    towns = list(_county_towns(user))
+    towns = county_towns(user.area)
     town = _chosen_town(request, towns)
     waiting = Concern.objects.visible_to(user).inbox().for_list().select_related("town")
     if town is not None:
@@ -884,7 +880,7 @@ def supervision(request):
     now = timezone.now()
     late_response = Q(status__in=AWAITING_RESPONSE_STATUSES, responded_at__isnull=True, response_due__lt=now)
     # A county account's list spans its towns: it may be narrowed to one (?town=).
-    towns = list(_county_towns(user)) if access.works_at_county(user) else []
+    towns = county_towns(user.area) if access.works_at_county(user) else []
     town = _chosen_town(request, towns)
     scoped = Concern.objects.visible_to(user)
     if town is not None:
