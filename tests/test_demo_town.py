@@ -1,8 +1,9 @@
 """The demo town that `make run` loads (官桥镇 as in the reference story), checked app by app.
 
-Loading the town takes tens of seconds, so the module loads it ONCE inside a transaction that is
-rolled back when the module ends (as Django's setUpTestData does); each test runs in a savepoint of
-it, so what one test changes is gone before the next. A second `load_demo` must change nothing in
+Loading the town takes tens of seconds, so the module has it ONCE (on the in-memory SQLite test
+database, the copy a role walk of the same process loaded: see the `demo` fixture) under a
+transaction that is rolled back when the module ends (as Django's setUpTestData does); each test
+runs in a savepoint of it, so what one test changes is gone before the next. A second `load_demo` must change nothing in
 any app: that is one test, run on top of the first load. `make test` distributes the suite by file
 (`--dist loadfile`), so a parallel run loads the town once, not once per worker. (Not with
 `--dist loadgroup` and an xdist_group mark: pytest-xdist 3.8 tags grouped tests through
@@ -13,6 +14,7 @@ import io
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -116,25 +118,44 @@ def load():
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo town, loaded once for the module and rolled back after it."""
-    media = tmp_path_factory.mktemp("demo_media")
-    with override_settings(MEDIA_ROOT=str(media)):
-        with django_db_blocker.unblock():
-            outer = transaction.atomic()
-            outer.__enter__()
+    """The demo town, loaded once for the module and gone after it.
+
+    On the in-memory SQLite test database the town is the process's shared copy
+    (tests/demo_snapshot.py: a role walk in the same process loaded it already, or this module
+    loads it and leaves the copy to the walks); the database as it was is put back afterwards. On
+    any other database it is loaded inside a transaction rolled back after the module."""
+    from django.db import connection
+
+    from tests import demo_snapshot
+
+    with django_db_blocker.unblock():
+        snapshot = pristine = None
+        if demo_snapshot.can_snapshot(connection):
+            pristine = demo_snapshot.copy_of(connection)
+            snapshot = demo_snapshot.demo_town(connection, lambda: tmp_path_factory.mktemp("demo_media"))
+            media, output = Path(snapshot.media), snapshot.output
+        outer = transaction.atomic()
+        outer.__enter__()
+        if snapshot is None:
+            media = tmp_path_factory.mktemp("demo_media")
             try:
-                output = load()
+                with override_settings(MEDIA_ROOT=str(media)):
+                    output = load()
             except BaseException:
                 transaction.set_rollback(True)
                 outer.__exit__(None, None, None)
                 raise
-        try:
+    try:
+        with override_settings(MEDIA_ROOT=str(media)):
             yield SimpleNamespace(output=output, media=media)
-        finally:
-            with django_db_blocker.unblock():
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
-            cache.clear()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            if pristine is not None:
+                demo_snapshot.restore(connection, pristine)
+                pristine.close()
+        cache.clear()
 
 
 def within(value, expected, tolerance=0.10):

@@ -230,17 +230,12 @@ def browser_login():
     return _login
 
 
-# The demo town as loaded once in this test process: a private in-memory SQLite copy of the test
-# database and the media folder its files went to (see demo_town).
-_DEMO_SNAPSHOTS = {}
-
-
 @pytest.fixture
 def demo_town(transactional_db, settings, tmp_path, tmp_path_factory):
     """The demo town (load_demo), committed so the live server sees it; flushed after the test.
 
     Loading it takes about a minute, so on the in-memory SQLite test database it is loaded once
-    per test process and copied aside with SQLite's backup API; every later test gets the copy
+    per test process and copied aside (tests/demo_snapshot.py); every later test gets the copy
     back in about a second (the role walks, one test per role, would otherwise load it nine times).
     What a test changes is flushed after it, as for any transactional test, and never reaches
     the copy.
@@ -248,38 +243,19 @@ def demo_town(transactional_db, settings, tmp_path, tmp_path_factory):
     The role walks that use it check what pages show, which does not depend on the database
     engine; CI runs the suite on SQLite and on PostgreSQL, and walking twice would cost four
     minutes of its twenty, so on PostgreSQL they are skipped (ZHENWU_WALK_ON_POSTGRES=1 walks)."""
-    import sqlite3
-
-    from django.core.cache import caches
     from django.core.management import call_command
     from django.db import connection
+
+    from tests import demo_snapshot
 
     if connection.vendor != "sqlite" and os.environ.get("ZHENWU_WALK_ON_POSTGRES") != "1":
         pytest.skip("the role walk runs in the SQLite half of CI (ZHENWU_WALK_ON_POSTGRES=1 to walk here)")
 
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    if not demo_snapshot.can_snapshot(connection):
         settings.MEDIA_ROOT = str(tmp_path / "media")
         with open(os.devnull, "w") as out:
             call_command("load_demo", stdout=out)
         return
 
-    from django.contrib.contenttypes.models import ContentType
-
-    connection.ensure_connection()
-    snapshot = _DEMO_SNAPSHOTS.get(connection.settings_dict["NAME"])
-    if snapshot is None:
-        media = tmp_path_factory.mktemp("demo-media")
-        settings.MEDIA_ROOT = str(media)
-        with open(os.devnull, "w") as out:
-            call_command("load_demo", stdout=out)
-        copy = sqlite3.connect(":memory:", check_same_thread=False)
-        connection.connection.backup(copy)
-        _DEMO_SNAPSHOTS[connection.settings_dict["NAME"]] = (copy, str(media))
-    else:
-        copy, media = snapshot
-        settings.MEDIA_ROOT = media
-        copy.backup(connection.connection)
-        # The flush before this test recreated content types under new ids; the copy has the old.
-        ContentType.objects.clear_cache()
-        for cache in caches.all():
-            cache.clear()
+    snapshot = demo_snapshot.demo_town(connection, lambda: tmp_path_factory.mktemp("demo-media"))
+    settings.MEDIA_ROOT = snapshot.media
