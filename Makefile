@@ -23,7 +23,7 @@ run: venv
 
 # The full suite (set DATABASE_URL to run it on PostgreSQL).
 test: venv
-	$(BIN)/pytest -n 2 --dist loadfile --max-worker-restart=0 -q
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart=0 -q
 
 lint: venv
 	$(BIN)/ruff check .

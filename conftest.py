@@ -1,6 +1,7 @@
 """The named cast every test can use: one town with two villages, their grids and branches, and
 one account of each role (two grid workers in different grids)."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -22,7 +23,11 @@ def pytest_configure(config):
 
 # The files whose tests take longest in all (the demo town is loaded in each, then walked role by
 # role or checked app by app). `make test` hands whole files to its two workers in collection order
-# (--dist loadfile); started first, they run beside the rest instead of after it.
+# (--dist loadfile --no-loadscope-reorder: without it pytest-xdist sorts files by their number of
+# tests, which sent the walks, four and five tests long, near the end of the run); started first,
+# they run beside the rest instead of after it. Each worker starts on one walk file and the first
+# to want more gets test_demo_town, which then reuses the demo town that walk loaded
+# (tests/demo_snapshot.py).
 LONGEST_FILES = ("tests/browser/test_role_walk.py", "tests/browser/test_role_walk_village.py", "tests/test_demo_town.py")
 
 
@@ -48,10 +53,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def bench_migrated_sqlite(tmp_path_factory, worker_id):
-    """One migrated SQLite database for the benchmarks' --quick runs (bench/scratch_db.py), built
-    once per test run, under a lock, by whichever xdist worker needs it first; its path is handed
-    to the scripts in ZHENWU_BENCH_MIGRATED_SQLITE. (A fixture of this file, not of a
+def migrated_sqlite_template(tmp_path_factory, worker_id):
+    """One migrated SQLite database for the benchmarks' --quick runs (bench/scratch_db.py) and the
+    tests that set up a real installation (see `migrated_sqlite`), built once per test run, under
+    a lock, by whichever xdist worker needs it first; its path is handed to the scripts in
+    ZHENWU_BENCH_MIGRATED_SQLITE. (A fixture of this file, not of a
     bench/conftest.py: bench is no package, and a second top-level `conftest` module would shadow
     this one's PASSWORD for every test importing it.)"""
     import fcntl
@@ -74,10 +80,20 @@ def bench_migrated_sqlite(tmp_path_factory, worker_id):
     os.environ.pop(TEMPLATE_VARIABLE, None)
 
 
+@pytest.fixture
+def migrated_sqlite(migrated_sqlite_template):
+    """A function placing a copy of the migrated SQLite database at a path: a new installation's
+    database whose `manage.py migrate` then has nothing to apply (migrating from nothing costs
+    about 27 s of CPU). The copy holds only what migrating writes (content types, permissions)."""
+    from bench.scratch_db import copy_sqlite
+
+    return lambda path: copy_sqlite(migrated_sqlite_template, Path(path))
+
+
 @pytest.fixture(autouse=True)
 def _bench_scratch_databases(request):
     if request.node.nodeid.startswith("bench/"):
-        request.getfixturevalue("bench_migrated_sqlite")
+        request.getfixturevalue("migrated_sqlite_template")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 Migrating an empty database costs about 27 s of CPU on this machine kind (Django re-renders the
 model states of some ninety migrations), and the suite's --quick runs paid it a dozen times. When
 the suite names a database migrated in advance (ZHENWU_BENCH_MIGRATED_SQLITE, built once per test
-run by the root conftest.py's bench_migrated_sqlite), a new scratch SQLite database starts as a
+run by the root conftest.py's migrated_sqlite_template), a new scratch SQLite database starts as a
 copy of it, and `migrate` then has nothing left to apply. Run by hand (no variable), or on PostgreSQL, or on a kept database,
 a script migrates as before.
 """

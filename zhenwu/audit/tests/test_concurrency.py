@@ -57,7 +57,10 @@ def test_concurrent_writers_on_the_sqlite_test_database_leave_a_verifiable_chain
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite test: runs in the SQLite suite")
-def test_eight_concurrent_writers_on_a_sqlite_file_database_leave_one_unforked_verifiable_chain(tmp_path):
+def test_eight_concurrent_writers_on_a_sqlite_file_database_leave_one_unforked_verifiable_chain(
+    tmp_path, migrated_sqlite
+):
+    migrated_sqlite(tmp_path / "writers.sqlite3")  # the writers' `migrate` then applies nothing
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'writers.sqlite3'}")
     result = subprocess.run(
         [sys.executable, "-c", "from zhenwu.audit.tests.writers import main; main()"],

@@ -127,7 +127,8 @@ def backup_while_writing_then_restore(tmp, source_url, target_url):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite variant")
-def test_backup_during_writes_restores_into_a_fresh_sqlite_installation(tmp_path):
+def test_backup_during_writes_restores_into_a_fresh_sqlite_installation(tmp_path, migrated_sqlite):
+    migrated_sqlite(tmp_path / "source.sqlite3")  # the source's `migrate` then applies nothing
     manifest = backup_while_writing_then_restore(
         tmp_path, f"sqlite:///{tmp_path}/source.sqlite3", f"sqlite:///{tmp_path}/target.sqlite3"
     )
