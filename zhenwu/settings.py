@@ -204,6 +204,9 @@ else:
             "OPTIONS": {"size_limit": 256 * 2**20},
         }
     }
+# Fragments every visitor sees alike, drawn once per web worker and keyed by a version the
+# page computes (the resident's form: zhenwu.concerns.report_form_cache); process memory.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
 
 # Rate limits (django-ratelimit, zhenwu.lib.ratelimits) count in this cache. Its checks want a
 # cache with atomic increments: Redis is one (Django's own backend, which the library does not
