@@ -15,7 +15,8 @@ def pytest_configure(config):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Each test process keeps its own counters (the shared file cache would mix parallel workers).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+                       "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}}
     # Tests read live rates (the locmem cache outlives a test); the page cache's own tests turn it on.
     settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 0
     settings.ZHENWU_BOARD_MAP_CACHE_SECONDS = 0  # likewise the board's map data
@@ -100,9 +101,12 @@ def _bench_scratch_databases(request):
 def _fresh_process_caches():
     """Configuration kept in process memory does not outlive a test's rolled-back rows."""
     yield
+    from django.core.cache import caches
+
     from zhenwu.open311.api import clear_config_cache
 
     clear_config_cache()
+    caches["fragments"].clear()
 
 
 def build_second_town(county):

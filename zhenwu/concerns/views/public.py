@@ -57,7 +57,6 @@ from ..models import (
     ConcernPhoto,
     EventKind,
     PhotoKind,
-    PhotoSettings,
     Project,
     ProjectStage,
     Status,
@@ -65,6 +64,7 @@ from ..models import (
 from ..photos import is_visible, split_photos, visible_photos
 from ..rates import EMPTY_LABELS, SKIP, combine_rows, group_labels, summarise
 from ..redaction import redact_concern_text, redact_text
+from ..report_form_cache import FRAGMENT_SECONDS, report_form_state
 from ..similar import find_similar_concerns
 
 PAGE_SIZE = 20
@@ -261,16 +261,22 @@ def report(request):
             form.data["key"] = new_submission_key()
     else:
         form = ReportForm(initial={"key": new_submission_key(), "town": request.GET.get("town")})
+    state = report_form_state()
+    max_photo_bytes = services.max_photo_bytes()
     return render(
         request,
         "concerns/public_report.html",
         {
             "form": form,
             "photos_lost": photos_lost,
-            "max_photo_bytes": services.max_photo_bytes(),
-            "max_photo_mb": services.max_photo_bytes() // (1024 * 1024),
+            "max_photo_bytes": max_photo_bytes,
+            "max_photo_mb": max_photo_bytes // (1024 * 1024),
             # What the form promises about publication must hold in every town it serves.
-            "photos_reviewed": not PhotoSettings.objects.filter(public_by_default=True).exists(),
+            "photos_reviewed": state.photos_reviewed,
+            # The fields of an empty form are drawn once per worker and version (report_form_cache).
+            "fields_version": None if form.is_bound or state.version is None else (
+                f"{state.version}:{max_photo_bytes}:{int_or_none(form.initial.get('town'))}"),
+            "fragment_seconds": FRAGMENT_SECONDS,
         },
         status=status,
     )
