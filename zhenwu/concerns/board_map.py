@@ -102,19 +102,17 @@ def _bands(south, north):
     return list(range(low, high + 1)) if high - low < MAX_BANDS else None
 
 
-def _in_box(rows, west, south, east, north, *, latitudes=True):
-    """`rows` whose stored point is within the box (millionths, inclusive), read off
-    concern_map_micro_idx: for each latitude band, one run of the index's longitudes. With
-    `latitudes=False` the latitude's range is left to the caller's own exact tests: repeated, the
-    planner counts its selectivity twice, expects a handful of rows, and sorts a town's 32,000 to
-    group them instead of hashing."""
+def _in_box(rows, west, south, east, north):
+    """`rows` whose stored point may be within the box (millionths, inclusive), read off
+    concern_map_micro_idx: for each latitude band, one run of the index's longitudes. The bands
+    cover more latitudes than the box: the caller tests them exactly (map_cells), except for a
+    box taller than MAX_BANDS, read by its range."""
     bands = _bands(south, north)
     if bands is not None:
         rows = rows.alias(map_band=MicroBand("latitude_micro")).filter(map_band__in=bands)
-    rows = rows.filter(longitude_micro__gte=west, longitude_micro__lte=east)
-    if latitudes or bands is None:
+    else:
         rows = rows.filter(latitude_micro__gte=south, latitude_micro__lte=north)
-    return rows
+    return rows.filter(longitude_micro__gte=west, longitude_micro__lte=east)
 
 
 def _cell(column, offset, size, vendor):
@@ -131,7 +129,7 @@ def _cell(column, offset, size, vendor):
 
 def _grouped(points, *, size, bounds):
     """`points` (a values() queryset: id, plat and plng, the points where shown in millionths,
-    bucket 0-3 for 办理中, 已超期, 已办结待回访, 已关闭) grouped into cells of `size` degrees,
+    plat NULL for a point outside the box, bucket 0-3 for 办理中, 已超期, 已办结待回访, 已关闭) grouped into cells of `size` degrees,
     with each cell's bounds if `bounds`. A list of tuples (cy, cx, n, sum of plat, sum of plng,
     overdue, resolved, closed, first id[, south, north, west, east]).
 
@@ -147,7 +145,7 @@ def _grouped(points, *, size, bounds):
                "COUNT(*) FILTER (WHERE p.bucket = 3)", "MIN(p.id)"]
     if bounds:
         columns += ["MIN(p.plat)", "MAX(p.plat)", "MIN(p.plng)", "MAX(p.plng)"]
-    sql = f"SELECT {', '.join(columns)} FROM ({inner}{fence}) AS p GROUP BY 1, 2"
+    sql = f"SELECT {', '.join(columns)} FROM ({inner}{fence}) AS p WHERE p.plat IS NOT NULL GROUP BY 1, 2"
     with connection.cursor() as cursor:
         cursor.execute(sql, inner_params)
         return cursor.fetchall()
@@ -168,35 +166,44 @@ def map_cells(concerns, *, zoom, bbox, now):
     coarse_ids = list(Category.objects.filter(coarse_on_map=True).values_list("pk", flat=True))
     lat, lng = F("latitude_micro"), F("longitude_micro")
     rows = concerns.filter(latitude_micro__isnull=False, longitude_micro__isnull=False)
+    is_coarse = Q(category_id__in=coarse_ids)
+
+    def snapped(value):
+        """On the coarse grid: the nearest step, halves up (coarse_step), in millionths."""
+        return ExpressionWrapper(
+            (value + Value(COARSE_MICRO // 2 + 360 * MICRO)) / Value(COARSE_MICRO) * Value(COARSE_MICRO)
+            - Value(360 * MICRO),
+            output_field=IntegerField(),
+        )
+
     if bbox is not None:
+        # The index reads the box, widened by half a coarse step where a category is coarse (such
+        # a point is at most that far from where it is shown); whether a point is shown in the
+        # box is then tested exactly in its latitude's expression, NULL outside (_grouped drops
+        # those). Kept out of the WHERE clause, the tests do not shrink the planner's estimate of
+        # the rows (it would count the box's selectivity twice, expect a handful, and sort a
+        # town's 32,000 to group them instead of hashing).
         (south, north), (west, east) = _micro_range(bbox[1], bbox[3]), _micro_range(bbox[0], bbox[2])
-        inside = Q(latitude_micro__gte=south, latitude_micro__lte=north,
-                   longitude_micro__gte=west, longitude_micro__lte=east)
-    if coarse_ids:
-        # On the coarse grid: the nearest step, halves up (coarse_step), in millionths.
-        def snapped(value):
-            return ExpressionWrapper(
-                (value + Value(COARSE_MICRO // 2 + 360 * MICRO)) / Value(COARSE_MICRO) * Value(COARSE_MICRO)
-                - Value(360 * MICRO),
+        pad = COARSE_MICRO if coarse_ids else 0
+        rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad)
+        inside = Q(latitude_micro__range=(south, north), longitude_micro__range=(west, east))
+        shown_lat = Case(When(inside, then=lat), default=None, output_field=IntegerField())
+        if coarse_ids:
+            # A coarse point's step is in the box for a range of stored values (_coarse_range).
+            (south_c, north_c), (west_c, east_c) = _coarse_range(bbox[1], bbox[3]), _coarse_range(bbox[0], bbox[2])
+            coarse_inside = Q(latitude_micro__range=(south_c, north_c), longitude_micro__range=(west_c, east_c))
+            shown_lat = Case(
+                When(is_coarse, then=Case(When(coarse_inside, then=snapped(lat)), default=None,
+                                          output_field=IntegerField())),
+                When(inside, then=lat),
+                default=None,
                 output_field=IntegerField(),
             )
-
-        is_coarse = Q(category_id__in=coarse_ids)
+        lat = shown_lat
+    elif coarse_ids:
         lat = Case(When(is_coarse, then=snapped(lat)), default=lat, output_field=IntegerField())
+    if coarse_ids:
         lng = Case(When(is_coarse, then=snapped(lng)), default=lng, output_field=IntegerField())
-        if bbox is not None:
-            # Where a point is shown decides whether it is in the box: a coarse one on its grid,
-            # at most half a step from its spot, so the stored range is widened by that much;
-            # whether its step is in the box is a range of stored values too (_coarse_range).
-            pad = COARSE_MICRO
-            (south_c, north_c), (west_c, east_c) = _coarse_range(bbox[1], bbox[3]), _coarse_range(bbox[0], bbox[2])
-            rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad, latitudes=False).filter(
-                (~is_coarse & inside)
-                | (is_coarse & Q(latitude_micro__gte=south_c, latitude_micro__lte=north_c,
-                                 longitude_micro__gte=west_c, longitude_micro__lte=east_c))
-            )
-    elif bbox is not None:
-        rows = _in_box(rows, west, south, east, north)
     overdue = Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)
     # Closed first: most of a town's concerns are, and the buckets do not overlap.
     bucket = Case(
