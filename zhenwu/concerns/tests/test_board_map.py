@@ -150,7 +150,7 @@ def test_the_cells_of_any_box_are_bounded():
 def test_nearby_views_share_one_answer_kept_a_minute(client, settings, located, django_assert_num_queries):
     settings.ZHENWU_BOARD_MAP_CACHE_SECONDS = 60
     first = client.get(URL, {"zoom": 16, "bbox": "113.4001,28.1901,113.4199,28.2099"}).json()
-    with django_assert_num_queries(3):  # the filters' lists only: the cells come from the cache
+    with django_assert_num_queries(1):  # the served towns only: the cells come from the cache
         again = client.get(URL, {"zoom": 16, "bbox": "113.4002,28.1902,113.4198,28.2098"}).json()
     assert again == first and first["total"] == 1
 
@@ -286,3 +286,26 @@ def test_the_binned_counts_equal_an_independent_count_of_the_filtered_points(
             assert abs(cell["lat"] - float(point.latitude)) <= COARSE_DEGREES / 2 + 1e-9
         else:
             assert (cell["lat"], cell["lng"]) == (float(point.latitude), float(point.longitude))
+
+
+@pytest.mark.django_db
+def test_the_maps_filters_choose_what_the_boards_form_chooses(world, second_town):
+    """The map resolves its filters without listing the form's options (board_filters with
+    options=False); whatever is asked, it picks the same town, village and category as the list."""
+    from zhenwu.concerns.board import board_filters
+
+    Category.objects.filter(pk=world.lamp.pk).update(is_active=False)
+    town, other = world.cast.town.pk, second_town.town.pk
+    jiulong, xinan = world.cast.jiulong.pk, second_town.village.pk
+    asked = [
+        {}, {"town": town}, {"town": other}, {"town": "x"}, {"town": 999999},
+        {"village": jiulong}, {"village": xinan}, {"town": town, "village": jiulong},
+        {"town": town, "village": xinan}, {"town": other, "village": xinan}, {"village": town},
+        {"category": world.road.pk}, {"category": world.lamp.pk}, {"category": "1e3"}, {"village": ""},
+        {"status": "overdue", "q": "路灯", "category": world.sanitation.pk},
+    ]
+    for params in asked:
+        full, lean = board_filters(params), board_filters(params, options=False)
+        assert [getattr(full.town, "pk", None), getattr(full.village, "pk", None), getattr(full.category, "pk", None),
+                full.status, full.q] == [getattr(lean.town, "pk", None), getattr(lean.village, "pk", None),
+                                   getattr(lean.category, "pk", None), lean.status, lean.q], params
