@@ -128,10 +128,11 @@ def _cell(column, offset, size, vendor):
 
 
 def _grouped(points, *, size, bounds):
-    """`points` (a values() queryset: id, plat and plng, the points where shown in millionths,
-    plat NULL for a point outside the box, bucket 0-3 for 办理中, 已超期, 已办结待回访, 已关闭) grouped into cells of `size` degrees,
-    with each cell's bounds if `bounds`. A list of tuples (cy, cx, n, sum of plat, sum of plng,
-    overdue, resolved, closed, first id[, south, north, west, east]).
+    """`points` (a values() queryset: id; plat and plng, where each point is shown, in
+    millionths, plat NULL for a point outside the box; bucket 0-3 for 办理中, 已超期, 已办结待回访,
+    已关闭) grouped into cells of `size` degrees, with each cell's bounds if `bounds`. A list of
+    tuples (cy, cx, n, sum of plat, sum of plng, overdue, resolved, closed, first id[, south,
+    north, west, east]).
 
     Each point's place is computed once, in a subquery both databases keep apart (OFFSET 0 on
     PostgreSQL; LIMIT -1 on SQLite, which flattens a subquery without a limit into the grouping):
