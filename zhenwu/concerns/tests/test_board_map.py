@@ -119,9 +119,9 @@ def test_an_overdue_concern_is_coloured_overdue(client, located):
 
 
 def test_points_on_the_edges_of_the_map_indexs_latitude_bands_are_counted(client, world, submit):
-    """The index is led by a latitude band (models.MapBand: latitude × 100, rounded on PostgreSQL,
-    truncated on SQLite after a float product): a point on a band's edge, or one a float puts just
-    below it, is still found in every box that holds it."""
+    """The index is led by a latitude band (models.MicroBand: the latitude in whole millionths,
+    from the generated column, divided by 10,000): a point on a band's edge, one a float product
+    would put just below it, or one on a cell's edge, is found in every box that holds it."""
     d = world.users.dispatcher
     # 28.125 × 100 = 2812.5 (a half, rounded up on PostgreSQL); 28.13 × 100 is 2812.9999… as a
     # float; 28.140625 is a whole cell of a power-of-two size, so a box can end on it exactly.
