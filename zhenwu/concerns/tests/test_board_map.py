@@ -309,3 +309,24 @@ def test_the_maps_filters_choose_what_the_boards_form_chooses(world, second_town
         assert [getattr(full.town, "pk", None), getattr(full.village, "pk", None), getattr(full.category, "pk", None),
                 full.status, full.q] == [getattr(lean.town, "pk", None), getattr(lean.village, "pk", None),
                                    getattr(lean.category, "pk", None), lean.status, lean.q], params
+
+
+def test_the_database_keeps_every_points_millionths_whoever_writes_it(world, submit):
+    """latitude_micro / longitude_micro (generated, stored) follow every write: the intake, a
+    queryset update, raw SQL, and a point taken away; exactly, where a float product is not."""
+    from django.db import connection
+
+    concern = submit(text="路灯不亮已经一周了", latitude=Decimal("28.13"), longitude=Decimal("113.400001")).concern
+
+    def micro():
+        return tuple(Concern.objects.filter(pk=concern.pk).values_list("latitude_micro", "longitude_micro")[0])
+
+    assert micro() == (28_130_000, 113_400_001)
+    Concern.objects.filter(pk=concern.pk).update(latitude=Decimal("-0.000001"), longitude=Decimal("-179.999999"))
+    assert micro() == (-1, -179_999_999)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Concern._meta.db_table} SET latitude = %s WHERE id = %s",
+                       [Decimal("89.999999"), concern.pk])
+    assert micro() == (89_999_999, -179_999_999)
+    Concern.objects.filter(pk=concern.pk).update(latitude=None, longitude=None)
+    assert micro() == (None, None)
