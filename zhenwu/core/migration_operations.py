@@ -177,10 +177,10 @@ class AddStoredGeneratedFields(Operation):
     """Add stored generated columns (GeneratedField, db_persist=True) to one model, all in one
     ALTER TABLE on PostgreSQL: adding a stored generated column rewrites the table (under an
     ACCESS EXCLUSIVE lock, the indexes rebuilt), so several columns cost one rewrite, not one
-    each. SQLite cannot add a stored column to a table: it is rebuilt once with them all (its
-    triggers are dropped with it; the migration puts back those it needs). Not atomic-safe on
-    its own: use it in a migration that may hold the table's lock for the rewrite. See docs/operations.md
-    for when such a migration may run."""
+    each. SQLite cannot add a stored column to a table: it is rebuilt once with them all, as
+    Django rebuilds a table for an altered column (its triggers are dropped with it: the migration
+    puts back those it needs). Either way the table is locked for the rewrite: see
+    docs/operations.md ("Upgrades") for when such a migration may run."""
 
     reversible = True
 
