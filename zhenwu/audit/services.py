@@ -86,7 +86,9 @@ def _snapshot_plan(model):
         plan = tuple(
             (field.attname, field, _kind(field))
             for field in model._meta.concrete_fields
-            if not field.name.endswith("_hash") and field.name != "password"
+            # Generated columns are the database's copy of other fields (and stale on an
+            # instance after an update): not logged.
+            if not field.name.endswith("_hash") and field.name != "password" and not field.generated
         )
         _PLANS[model] = plan
     return plan

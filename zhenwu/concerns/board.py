@@ -89,20 +89,46 @@ def board_query_text(params):
     return (params.get("q") or params.get("ref") or "").strip()[:Q_MAX_CHARS]
 
 
-def board_filters(params):
+def board_filters(params, *, options=True):
     """The filters a request's GET parameters choose (three small queries: towns, villages,
-    categories, which the form lists anyway)."""
+    categories, which the form lists anyway). With `options=False` (the map's data, which draws
+    no form) the same choices are made without listing the options: the towns, then a village
+    and a category only where one is asked for, one row each (`villages` and `categories` are
+    then empty)."""
     towns = served_towns()
     town = _pick(towns, params.get("town")) if len(towns) > 1 else None
-    villages = _villages(town)
-    categories = list(Category.objects.filter(is_active=True).order_by("sort_order", "code").only("id", "name"))
+    if options:
+        villages = _villages(town)
+        categories = list(Category.objects.filter(is_active=True).order_by("sort_order", "code").only("id", "name"))
+        village, category = _pick(villages, params.get("village")), _pick(categories, params.get("category"))
+    else:
+        villages, categories = [], []
+        village, category = _village(town, params.get("village")), _category(params.get("category"))
     return BoardFilters(
         towns=towns,
         town=town,
         villages=villages,
-        village=_pick(villages, params.get("village")),
+        village=village,
         categories=categories,
-        category=_pick(categories, params.get("category")),
+        category=category,
         status=params.get("status") if params.get("status") in STATUS_FILTERS else "",
         q=board_query_text(params),
     )
+
+
+def _village(town, value):
+    """The village or community `value` names, among the town's where a town is chosen (as
+    _pick over _villages(town) would find it)."""
+    pk = int_or_none(value)
+    if pk is None:
+        return None
+    qs = Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY), pk=pk)
+    if town is not None:
+        qs = qs.filter(path__startswith=town.path)
+    return qs.only("id", "name", "path").first()
+
+
+def _category(value):
+    """The active category `value` names (as _pick over the form's categories would find it)."""
+    pk = int_or_none(value)
+    return None if pk is None else Category.objects.filter(is_active=True, pk=pk).only("id", "name").first()

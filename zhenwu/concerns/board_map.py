@@ -15,11 +15,10 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import connections, models
-from django.db.models import ExpressionWrapper, F, FloatField, Q, Value
-from django.db.models.functions import Cast
+from django.db import connections
+from django.db.models import Case, ExpressionWrapper, F, IntegerField, Q, Value, When
 
-from .models import CLOCK_STATUSES, MAP_BANDS_PER_DEGREE, Category, Concern, MapBand, Status
+from .models import CLOCK_STATUSES, MAP_BANDS_PER_DEGREE, MICRODEGREES, Category, Concern, MicroBand, Status
 from .redaction import redact_concern_text
 
 CELL_PIXELS = 48
@@ -28,26 +27,11 @@ CELLS_ACROSS = 20  # the box's longer side spans at most this many cells of the 
 MAX_CELLS = (CELLS_ACROSS + 3) ** 2
 MIN_ZOOM, MAX_ZOOM = 0, 20
 COARSE_DEGREES = 0.005  # ≈ 555 m of latitude, ≈ 490 m of longitude at 28°N
-MICRO = 1_000_000  # points are stored with six decimals: whole millionths of a degree
+MICRO = MICRODEGREES  # points are stored with six decimals: whole millionths of a degree
 COARSE_MICRO = 5000  # COARSE_DEGREES in millionths
 BUCKETS = ("processing", "overdue", "resolved", "closed")
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 MAX_BANDS = 300  # a box taller than this many latitude bands (3°) reads every located concern
-
-
-class Micro(models.Func):
-    """A stored coordinate in whole millionths of a degree, exactly (it has six decimals): the
-    numeric's product on PostgreSQL, rounded on SQLite, where it is a float."""
-
-    output_field = models.IntegerField()
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.get_source_expressions()[0])
-        return f"CAST({sql} * {MICRO} AS INTEGER)", params
-
-    def as_sqlite(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.get_source_expressions()[0])
-        return f"CAST(ROUND({sql} * {MICRO}) AS INTEGER)", params
 
 
 def coarse_step(value):
@@ -57,14 +41,18 @@ def coarse_step(value):
     return (micro + COARSE_MICRO // 2 + 360 * MICRO) // COARSE_MICRO
 
 
+def _micro_range(low, high):
+    """The whole millionths within [low, high] degrees (floats or Fractions), exactly."""
+    return math.ceil(Fraction(low) * MICRO), math.floor(Fraction(high) * MICRO)
+
+
 def _coarse_range(low, high):
-    """The stored coordinates (Decimals) whose coarse step lies within [low, high] degrees:
+    """The stored coordinates (in millionths) whose coarse step lies within [low, high] degrees:
     from the first step at or above `low` less half a step, to the last at or below `high` plus
     half a step less one millionth (coarse_step rounds halves up)."""
     step = Fraction(COARSE_MICRO, MICRO)
     first, last = math.ceil(Fraction(low) / step), math.floor(Fraction(high) / step)
-    return (Decimal(first * COARSE_MICRO - COARSE_MICRO // 2) / MICRO,
-            Decimal((last + 1) * COARSE_MICRO - COARSE_MICRO // 2 - 1) / MICRO)
+    return first * COARSE_MICRO - COARSE_MICRO // 2, (last + 1) * COARSE_MICRO - COARSE_MICRO // 2 - 1
 
 
 def parse_bbox(text):
@@ -107,60 +95,62 @@ def view_of(zoom, bbox):
 
 
 def _bands(south, north):
-    """The latitude bands (models.MapBand) a point between `south` and `north` may be in, one more
-    on either side for the databases' rounding; None when the box spans more than MAX_BANDS."""
-    low = math.floor(south * MAP_BANDS_PER_DEGREE) - 1
-    high = math.ceil(north * MAP_BANDS_PER_DEGREE) + 1
+    """The latitude bands (models.MicroBand) of the latitudes from `south` to `north` (in
+    millionths); None when the box spans more than MAX_BANDS."""
+    band = MICRO // MAP_BANDS_PER_DEGREE
+    low, high = (south + 90 * MICRO) // band, (north + 90 * MICRO) // band
     return list(range(low, high + 1)) if high - low < MAX_BANDS else None
 
 
-def _in_box(rows, west, south, east, north, *, latitudes=True):
-    """`rows` whose stored point is within the box (inclusive), read off concern_map_band_idx: for
-    each latitude band, one run of the index's longitudes. With `latitudes=False` the latitude's
-    range is left to the caller's own exact tests: repeated, the planner counts its selectivity
-    twice, expects a handful of rows, and sorts a town's 32,000 to group them instead of hashing."""
+def _in_box(rows, west, south, east, north):
+    """`rows` whose stored point may be within the box (millionths, inclusive), read off
+    concern_map_micro_idx: for each latitude band, one run of the index's longitudes. The bands
+    cover more latitudes than the box: the caller tests them exactly (map_cells), except for a
+    box taller than MAX_BANDS, read by its range."""
     bands = _bands(south, north)
     if bands is not None:
-        rows = rows.alias(map_band=MapBand("latitude")).filter(map_band__in=bands)
-    rows = rows.filter(longitude__gte=Decimal(west), longitude__lte=Decimal(east))
-    if latitudes or bands is None:
-        rows = rows.filter(latitude__gte=Decimal(south), latitude__lte=Decimal(north))
-    return rows
+        rows = rows.alias(map_band=MicroBand("latitude_micro")).filter(map_band__in=bands)
+    else:
+        rows = rows.filter(latitude_micro__gte=south, latitude_micro__lte=north)
+    return rows.filter(longitude_micro__gte=west, longitude_micro__lte=east)
 
 
-def _float(expression):
-    return Cast(expression, FloatField())
+def _cell(column, offset, size, vendor):
+    """SQL of the cell (of `size` degrees, a power of two) of `column` (millionths, at least
+    -`offset` degrees), counted from -`offset`: an integer division of a non-negative integer,
+    exact. A million is 2**6 * 15625, so the cell's side in millionths is 15625 * 2**(6 + e)
+    for size 2**e: a whole number down to 1/64°, a fraction below (multiplied out in 64 bits)."""
+    shift = 6 + round(math.log2(size))
+    if shift >= 0:
+        return f"(p.{column} + {offset * MICRO}) / {15625 << shift}"
+    wide = f"CAST(p.{column} AS BIGINT)" if vendor == "postgresql" else f"p.{column}"
+    return f"(({wide} + {offset * MICRO}) * {1 << -shift}) / 15625"
 
 
 def _grouped(points, *, size, bounds):
-    """`points` (a values() queryset: id, plat and plng where shown, bucket 0-3 for 办理中, 已超期,
-    已办结待回访, 已关闭) grouped into cells of `size` degrees, with each cell's bounds if
-    `bounds`. A list of dicts.
+    """`points` (a values() queryset: id; plat and plng, where each point is shown, in
+    millionths, plat NULL for a point outside the box; bucket 0-3 for 办理中, 已超期, 已办结待回访,
+    已关闭) grouped into cells of `size` degrees, with each cell's bounds if `bounds`. A list of
+    tuples (cy, cx, n, sum of plat, sum of plng, overdue, resolved, closed, first id[, south,
+    north, west, east]).
 
-    Each point's place is computed once, in a subquery the PostgreSQL planner keeps apart (OFFSET
-    0); merged into the grouping, it was computed again for the cell and for the mean, and turning
-    a numeric into a float is the dearest step of the query (PostgreSQL 15 goes through text).
-    SQLite merges the subquery, as it did the single query before."""
+    Each point's place is computed once, in a subquery both databases keep apart (OFFSET 0 on
+    PostgreSQL; LIMIT -1 on SQLite, which flattens a subquery without a limit into the grouping):
+    merged, it was computed again for the test, the cell and the sum (on SQLite a third of the
+    query's time, bench/map.py)."""
     connection = connections[points.db]
     inner, inner_params = points.query.sql_with_params()
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
-
-    def cell(column, offset):
-        if connection.vendor == "sqlite":  # a cast truncates: the floor of a positive operand
-            return f"CAST((p.{column} + %s) / %s AS INTEGER)", [float(offset), size]
-        return f"CAST(FLOOR((p.{column} + %s) / %s) AS INTEGER)", [float(offset), size]
-
-    (cy, cy_params), (cx, cx_params) = cell("plat", 90), cell("plng", 180)
-    columns = [f"{cy} AS cy", f"{cx} AS cx", "COUNT(*) AS n", "AVG(p.plat) AS lat", "AVG(p.plng) AS lng",
-               "COUNT(*) FILTER (WHERE p.bucket = 1) AS overdue", "COUNT(*) FILTER (WHERE p.bucket = 2) AS resolved",
-               "COUNT(*) FILTER (WHERE p.bucket = 3) AS closed", "MIN(p.id) AS first"]
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1"
+    cy, cx = _cell("plat", 90, size, connection.vendor), _cell("plng", 180, size, connection.vendor)
+    columns = [f"{cy} AS cy", f"{cx} AS cx", "COUNT(*)", "SUM(p.plat)", "SUM(p.plng)",
+               "COUNT(*) FILTER (WHERE p.bucket = 1)", "COUNT(*) FILTER (WHERE p.bucket = 2)",
+               "COUNT(*) FILTER (WHERE p.bucket = 3)", "MIN(p.id)"]
     if bounds:
-        columns += ["MIN(p.plat) AS south", "MAX(p.plat) AS north", "MIN(p.plng) AS west", "MAX(p.plng) AS east"]
-    sql = f"SELECT {', '.join(columns)} FROM ({inner}{fence}) AS p GROUP BY 1, 2"
+        columns += ["MIN(p.plat)", "MAX(p.plat)", "MIN(p.plng)", "MAX(p.plng)"]
+    sql = f"SELECT {', '.join(columns)} FROM ({inner}{fence}) AS p WHERE p.plat IS NOT NULL GROUP BY 1, 2"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*cy_params, *cx_params, *inner_params])
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(sql, inner_params)
+        return cursor.fetchall()
 
 
 def map_cells(concerns, *, zoom, bbox, now):
@@ -170,80 +160,90 @@ def map_cells(concerns, *, zoom, bbox, now):
     Returns {"zoom", "cell", "total", "coarse", "bbox", "bounds", "cells": [...]}; a cell is
     {"lat", "lng", "n", "s": {bucket: count}} and, holding one concern, also "ref", "title",
     "bucket" and "coarse". `bbox` in the answer is the box counted: the one asked for, widened to
-    whole cells (view_of)."""
+    whole cells (view_of).
+
+    Points are read in whole millionths of a degree (the generated columns latitude_micro and
+    longitude_micro), so every test and sum below is exact integer arithmetic."""
     zoom, size, bbox = view_of(zoom, bbox)
     coarse_ids = list(Category.objects.filter(coarse_on_map=True).values_list("pk", flat=True))
-    lat, lng = _float(F("latitude")), _float(F("longitude"))
-    rows = concerns.filter(latitude__isnull=False, longitude__isnull=False)
-    # A box's sides are whole multiples of a power-of-two cell: exact as decimals, compared with
-    # the stored columns as they are (concern_map_band_idx serves the range).
-    inside = None if bbox is None else Q(
-        latitude__gte=Decimal(bbox[1]), latitude__lte=Decimal(bbox[3]),
-        longitude__gte=Decimal(bbox[0]), longitude__lte=Decimal(bbox[2]),
-    )
-    if coarse_ids:
-        # On the coarse grid: the nearest step, counted exactly in millionths (coarse_step), then
-        # a float for the mean.
-        def snapped(value):
-            step = ExpressionWrapper(
-                (Micro(value) + Value(COARSE_MICRO // 2 + 360 * MICRO)) / Value(COARSE_MICRO),
-                output_field=models.IntegerField(),
-            )
-            return ExpressionWrapper(
-                _float(step) * Value(COARSE_DEGREES) - Value(360.0), output_field=FloatField()
-            )
+    lat, lng = F("latitude_micro"), F("longitude_micro")
+    rows = concerns.filter(latitude_micro__isnull=False, longitude_micro__isnull=False)
+    is_coarse = Q(category_id__in=coarse_ids)
 
-        is_coarse = Q(category_id__in=coarse_ids)
-        lat = models.Case(models.When(is_coarse, then=snapped(F("latitude"))), default=lat, output_field=FloatField())
-        lng = models.Case(models.When(is_coarse, then=snapped(F("longitude"))), default=lng, output_field=FloatField())
-        if bbox is not None:
-            # Where a point is shown decides whether it is in the box: a coarse one on its grid,
-            # at most half a step from its spot, so the stored range is widened by that much;
-            # whether its step is in the box is a range of stored values too (_coarse_range).
-            west, south, east, north = bbox
-            pad = COARSE_DEGREES
-            (south_c, north_c), (west_c, east_c) = _coarse_range(south, north), _coarse_range(west, east)
-            rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad, latitudes=False).filter(
-                (~is_coarse & inside)
-                | (is_coarse & Q(latitude__gte=south_c, latitude__lte=north_c,
-                                 longitude__gte=west_c, longitude__lte=east_c))
+    def snapped(value):
+        """On the coarse grid: the nearest step, halves up (coarse_step), in millionths."""
+        return ExpressionWrapper(
+            (value + Value(COARSE_MICRO // 2 + 360 * MICRO)) / Value(COARSE_MICRO) * Value(COARSE_MICRO)
+            - Value(360 * MICRO),
+            output_field=IntegerField(),
+        )
+
+    if bbox is not None:
+        # The index reads the box, widened by half a coarse step where a category is coarse (such
+        # a point is at most that far from where it is shown); whether a point is shown in the
+        # box is then tested exactly in its latitude's expression, NULL outside (_grouped drops
+        # those). Kept out of the WHERE clause, the tests do not shrink the planner's estimate of
+        # the rows (it would count the box's selectivity twice, expect a handful, and sort a
+        # town's 32,000 to group them instead of hashing).
+        (south, north), (west, east) = _micro_range(bbox[1], bbox[3]), _micro_range(bbox[0], bbox[2])
+        pad = COARSE_MICRO if coarse_ids else 0
+        rows = _in_box(rows, west - pad, south - pad, east + pad, north + pad)
+        inside = Q(latitude_micro__range=(south, north), longitude_micro__range=(west, east))
+        shown_lat = Case(When(inside, then=lat), default=None, output_field=IntegerField())
+        if coarse_ids:
+            # A coarse point's step is in the box for a range of stored values (_coarse_range).
+            (south_c, north_c), (west_c, east_c) = _coarse_range(bbox[1], bbox[3]), _coarse_range(bbox[0], bbox[2])
+            coarse_inside = Q(latitude_micro__range=(south_c, north_c), longitude_micro__range=(west_c, east_c))
+            shown_lat = Case(
+                When(is_coarse, then=Case(When(coarse_inside, then=snapped(lat)), default=None,
+                                          output_field=IntegerField())),
+                When(inside, then=lat),
+                default=None,
+                output_field=IntegerField(),
             )
-    elif bbox is not None:
-        rows = _in_box(rows, *bbox)
+        lat = shown_lat
+    elif coarse_ids:
+        lat = Case(When(is_coarse, then=snapped(lat)), default=lat, output_field=IntegerField())
+    if coarse_ids:
+        lng = Case(When(is_coarse, then=snapped(lng)), default=lng, output_field=IntegerField())
     overdue = Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)
     # Closed first: most of a town's concerns are, and the buckets do not overlap.
-    bucket = models.Case(
-        models.When(status=Status.CLOSED, then=Value(3)),
-        models.When(status=Status.RESOLVED, then=Value(2)),
-        models.When(overdue, then=Value(1)),
+    bucket = Case(
+        When(status=Status.CLOSED, then=Value(3)),
+        When(status=Status.RESOLVED, then=Value(2)),
+        When(overdue, then=Value(1)),
         default=Value(0),
-        output_field=models.IntegerField(),
+        output_field=IntegerField(),
     )
     points = rows.order_by().values("id", plat=lat, plng=lng, bucket=bucket)
-    grouped = _grouped(points, size=size, bounds=bbox is None)
     cells, singles, total = [], {}, 0
     bounds = None
-    for row in grouped:
-        counts = {"overdue": row["overdue"], "resolved": row["resolved"], "closed": row["closed"]}
-        counts["processing"] = row["n"] - sum(counts.values())
+    for _cy, _cx, n, lat_sum, lng_sum, overdue_n, resolved_n, closed_n, first, *edges in _grouped(
+        points, size=size, bounds=bbox is None
+    ):
+        counts = {"processing": n - overdue_n - resolved_n - closed_n, "overdue": overdue_n,
+                  "resolved": resolved_n, "closed": closed_n}
+        # The mean of whole millionths: one division of two exact integers, so a cell of one
+        # concern sits exactly on its stored point.
         cell = {
-            "lat": round(row["lat"], 6),
-            "lng": round(row["lng"], 6),
-            "n": row["n"],
+            "lat": round(int(lat_sum) / (n * MICRO), 6),
+            "lng": round(int(lng_sum) / (n * MICRO), 6),
+            "n": n,
             "s": {key: counts[key] for key in BUCKETS if counts[key]},
         }
-        total += row["n"]
-        if row["n"] == 1:
-            singles[row["first"]] = cell
-        if bbox is None:
-            edges = (row["west"], row["south"], row["east"], row["north"])
+        total += n
+        if n == 1:
+            singles[first] = cell
+        if edges:
+            south_e, north_e, west_e, east_e = edges
+            edges = (west_e, south_e, east_e, north_e)
             bounds = edges if bounds is None else (
                 min(bounds[0], edges[0]), min(bounds[1], edges[1]), max(bounds[2], edges[2]), max(bounds[3], edges[3])
             )
         cells.append(cell)
     if singles:
         for concern in Concern.objects.filter(pk__in=list(singles)).only(
-            "id", "reference", "title", "reporter_name", "status", "resolution_due", "category_id"
+            "id", "reference", "title", "reporter_name", "category_id"
         ):
             cell = singles[concern.pk]
             cell.update(
@@ -258,6 +258,6 @@ def map_cells(concerns, *, zoom, bbox, now):
         "total": total,
         "coarse": bool(coarse_ids),
         "bbox": list(bbox) if bbox else None,
-        "bounds": [round(v, 6) for v in bounds] if bounds else None,
+        "bounds": [round(v / MICRO, 6) for v in bounds] if bounds else None,
         "cells": cells,
     }

@@ -171,3 +171,61 @@ def move_content_types(models, *, from_app, to_app):
         return run
 
     return RunPython(relabel(from_app, to_app), relabel(to_app, from_app))
+
+
+class AddStoredGeneratedFields(Operation):
+    """Add stored generated columns (GeneratedField, db_persist=True) to one model, all in one
+    ALTER TABLE on PostgreSQL: adding a stored generated column rewrites the table (under an
+    ACCESS EXCLUSIVE lock, the indexes rebuilt), so several columns cost one rewrite, not one
+    each. SQLite cannot add a stored column to a table: it is rebuilt once with them all, as
+    Django rebuilds a table for an altered column (its triggers are dropped with it: the migration
+    puts back those it needs). Either way the table is locked for the rewrite: see
+    docs/operations.md ("Upgrades") for when such a migration may run."""
+
+    reversible = True
+
+    def __init__(self, model_name, fields):
+        self.model_name = model_name
+        self.fields = fields
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"model_name": self.model_name, "fields": self.fields}
+
+    def state_forwards(self, app_label, state):
+        for name, field in self.fields:
+            state.add_field(app_label, self.model_name.lower(), name, field, True)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        fields = [model._meta.get_field(name) for name, _field in self.fields]
+        if schema_editor.connection.vendor == "sqlite":
+            # Rebuilt as the new state's model: every column but the generated ones is copied.
+            schema_editor._remake_table(model)
+            return
+        if schema_editor.connection.vendor != "postgresql":
+            for field in fields:
+                schema_editor.add_field(model, field)
+            return
+        clauses, params = [], []
+        for field in fields:
+            definition, field_params = schema_editor.column_sql(model, field)
+            clauses.append(f"ADD COLUMN {schema_editor.quote_name(field.column)} {definition}")
+            params.extend(field_params)
+        schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(model._meta.db_table)} {', '.join(clauses)}",
+                              params or None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        for name, _field in reversed(self.fields):
+            schema_editor.remove_field(model, model._meta.get_field(name))
+
+    def describe(self):
+        return f"Add stored generated fields {', '.join(name for name, _f in self.fields)} to {self.model_name}"
+
+    @property
+    def migration_name_fragment(self):
+        return f"{self.model_name.lower()}_{'_'.join(name for name, _f in self.fields)}"

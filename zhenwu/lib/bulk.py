@@ -75,7 +75,7 @@ def insert_many(model, objs, *, batch_size=2000):
         ids = _next_ids_sqlite(conn, meta.db_table, len(objs))
     else:
         ids = _next_ids_postgresql(conn, meta.db_table, pk.column, len(objs))
-    fields = [f for f in meta.concrete_fields if f is not pk]
+    fields = [f for f in meta.concrete_fields if f is not pk and not f.generated]  # the database computes those
 
     # Per field, worked out once: an auto_now column is one value for every row (`constant`);
     # a pass-through field lists the value types it passes unchanged (`types`).

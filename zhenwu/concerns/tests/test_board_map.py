@@ -119,9 +119,9 @@ def test_an_overdue_concern_is_coloured_overdue(client, located):
 
 
 def test_points_on_the_edges_of_the_map_indexs_latitude_bands_are_counted(client, world, submit):
-    """The index is led by a latitude band (models.MapBand: latitude × 100, rounded on PostgreSQL,
-    truncated on SQLite after a float product): a point on a band's edge, or one a float puts just
-    below it, is still found in every box that holds it."""
+    """The index is led by a latitude band (models.MicroBand: the latitude in whole millionths,
+    from the generated column, divided by 10,000): a point on a band's edge, one a float product
+    would put just below it, or one on a cell's edge, is found in every box that holds it."""
     d = world.users.dispatcher
     # 28.125 × 100 = 2812.5 (a half, rounded up on PostgreSQL); 28.13 × 100 is 2812.9999… as a
     # float; 28.140625 is a whole cell of a power-of-two size, so a box can end on it exactly.
@@ -150,7 +150,7 @@ def test_the_cells_of_any_box_are_bounded():
 def test_nearby_views_share_one_answer_kept_a_minute(client, settings, located, django_assert_num_queries):
     settings.ZHENWU_BOARD_MAP_CACHE_SECONDS = 60
     first = client.get(URL, {"zoom": 16, "bbox": "113.4001,28.1901,113.4199,28.2099"}).json()
-    with django_assert_num_queries(3):  # the filters' lists only: the cells come from the cache
+    with django_assert_num_queries(1):  # the served towns only: the cells come from the cache
         again = client.get(URL, {"zoom": 16, "bbox": "113.4002,28.1902,113.4198,28.2098"}).json()
     assert again == first and first["total"] == 1
 
@@ -286,3 +286,47 @@ def test_the_binned_counts_equal_an_independent_count_of_the_filtered_points(
             assert abs(cell["lat"] - float(point.latitude)) <= COARSE_DEGREES / 2 + 1e-9
         else:
             assert (cell["lat"], cell["lng"]) == (float(point.latitude), float(point.longitude))
+
+
+@pytest.mark.django_db
+def test_the_maps_filters_choose_what_the_boards_form_chooses(world, second_town):
+    """The map resolves its filters without listing the form's options (board_filters with
+    options=False); whatever is asked, it picks the same town, village and category as the list."""
+    from zhenwu.concerns.board import board_filters
+
+    Category.objects.filter(pk=world.lamp.pk).update(is_active=False)
+    town, other = world.cast.town.pk, second_town.town.pk
+    jiulong, xinan = world.cast.jiulong.pk, second_town.village.pk
+    asked = [
+        {}, {"town": town}, {"town": other}, {"town": "x"}, {"town": 999999},
+        {"village": jiulong}, {"village": xinan}, {"town": town, "village": jiulong},
+        {"town": town, "village": xinan}, {"town": other, "village": xinan}, {"village": town},
+        {"category": world.road.pk}, {"category": world.lamp.pk}, {"category": "1e3"}, {"village": ""},
+        {"status": "overdue", "q": "路灯", "category": world.sanitation.pk},
+    ]
+    for params in asked:
+        full, lean = board_filters(params), board_filters(params, options=False)
+        assert [getattr(full.town, "pk", None), getattr(full.village, "pk", None), getattr(full.category, "pk", None),
+                full.status, full.q] == [getattr(lean.town, "pk", None), getattr(lean.village, "pk", None),
+                                   getattr(lean.category, "pk", None), lean.status, lean.q], params
+
+
+def test_the_database_keeps_every_points_millionths_whoever_writes_it(world, submit):
+    """latitude_micro / longitude_micro (generated, stored) follow every write: the intake, a
+    queryset update, raw SQL, and a point taken away; exactly, where a float product is not."""
+    from django.db import connection
+
+    concern = submit(text="路灯不亮已经一周了", latitude=Decimal("28.13"), longitude=Decimal("113.400001")).concern
+
+    def micro():
+        return tuple(Concern.objects.filter(pk=concern.pk).values_list("latitude_micro", "longitude_micro")[0])
+
+    assert micro() == (28_130_000, 113_400_001)
+    Concern.objects.filter(pk=concern.pk).update(latitude=Decimal("-0.000001"), longitude=Decimal("-179.999999"))
+    assert micro() == (-1, -179_999_999)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Concern._meta.db_table} SET latitude = %s WHERE id = %s",
+                       [Decimal("89.999999"), concern.pk])
+    assert micro() == (89_999_999, -179_999_999)
+    Concern.objects.filter(pk=concern.pk).update(latitude=None, longitude=None)
+    assert micro() == (None, None)

@@ -30,7 +30,7 @@ def board_map_data(request):
     """The board's filters (town, village, category, status, q) plus `zoom` and `bbox`
     (west,south,east,north in WGS-84; none: everywhere, with the points' bounds). A parameter
     that names nothing is ignored, as on the board."""
-    filters = board_filters(request.GET)
+    filters = board_filters(request.GET, options=False)
     now = timezone.now()
     zoom = int_or_none(request.GET.get("zoom"))
     zoom, _size, bbox = view_of(DEFAULT_ZOOM if zoom is None else zoom, parse_bbox(request.GET.get("bbox")))
