@@ -247,8 +247,25 @@ def _load_labelled_rows(objs, conn):
         with conn.execute_wrapper(counting):
             _label(rows[0])
         if reads:
-            keys = [f.name for f in model._meta.concrete_fields if f.is_relation and (f.many_to_one or f.one_to_one)]
-            models.prefetch_related_objects(rows, *keys)
+            for field in model._meta.concrete_fields:
+                if field.is_relation and (field.many_to_one or field.one_to_one):
+                    _attach_related(rows, field)
+
+
+def _attach_related(rows, field, chunk=500):
+    """Load the rows `field` (a foreign key) points to, `chunk` keys per query, onto `rows`. (Not
+    prefetch_related_objects: on SQLite its lookup of a few thousand keys becomes a chain of ORs
+    deeper than SQLite parses.)"""
+    pending = [row for row in rows if getattr(row, field.attname) is not None and not field.is_cached(row)]
+    keys = list({getattr(row, field.attname) for row in pending})
+    manager = field.related_model._base_manager
+    found = {}
+    for start in range(0, len(keys), chunk):
+        found.update(manager.in_bulk(keys[start:start + chunk], field_name=field.target_field.name))
+    for row in pending:
+        target = found.get(getattr(row, field.attname))
+        if target is not None:
+            field.set_cached_value(row, target)
 
 
 def _actor_fields(actor):
