@@ -167,6 +167,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE instead of polling in SQLite's busy handler: the next writer starts the
     # moment the last one commits (zhenwu/core/sqlite_backend/base.py).
     DATABASES["default"]["ENGINE"] = "zhenwu.core.sqlite_backend"
+    # Tests: an in-memory database, as for Django's own engine (pytest-django recognises only
+    # that engine's name and would otherwise give each xdist worker a file named after NAME).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
     # synchronous=FULL: a commit is on disk (WAL fsync) before the resident sees the reference
     # number, power loss included; NORMAL survives a killed process but may lose the last
     # commits on power loss. See docs/operations.md for the cost.
