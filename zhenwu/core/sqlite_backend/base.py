@@ -3,11 +3,13 @@
 With `transaction_mode` IMMEDIATE every atomic block begins with `BEGIN IMMEDIATE`, which takes
 SQLite's write lock. A writer that finds it held waits in SQLite's busy handler, which sleeps and
 polls with growing sleeps (up to 100 ms): a writer that just missed the lock sleeps on long after
-it was released, and under load that is the tail (p99 1.3-1.7 s for the resident's form at ~70 ms
-p50, bench/http_bench.py). Here a writer first takes an exclusive `flock` on `<database>.writer-lock`
-and holds it until its COMMIT or ROLLBACK: every queued writer (web workers, the background
-worker, management commands: every process using this backend) blocks in the kernel, which wakes
-the waiters the moment the lock is released, so the hand-over costs microseconds.
+it was released, and under load that is the tail (p99 1.5-2.5 s for the resident's form and
+Open311 at a p50 of ~90-130 ms, bench/http_bench.py). Here a writer first takes an exclusive
+`flock` on `<database>.writer-lock` and holds it until its COMMIT or ROLLBACK: every queued writer
+(web workers, the background worker, management commands: every process using this backend)
+blocks in the kernel, which wakes the waiters the moment the lock is released. (A woken waiter
+still needs its process's GIL back, twice, since it waits through a helper thread: under CPU
+load that can take a few milliseconds, still far less than the busy handler's sleeps.)
 
 - The wait is bounded by the connection's `timeout` option (ZHENWU_DB_LOCK_TIMEOUT): a writer that
   waited that long gets the same error as a busy timeout ("database is locked"), which
@@ -92,6 +94,7 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
         path = self.writer_lock_path()
         if path is None:
             return super()._start_transaction_under_autocommit()
+        self._release_writer_lock()  # never held here; if it were, this connection would wait on itself
         timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5.0))
         start = time.monotonic()
         try:
