@@ -24,8 +24,8 @@ the order rotated each of --reps repetitions:
 Per target: successes per second (only answers checked as above count), latency p50/p95/p99 of
 the measured request (the POST for the forms; the whole operation for the mix), CPU per success
 of the web workers and of the background worker (utime+stime from /proc/<pid>/stat over the
-target's windows), and lock waits per success: SQLite, time the web workers spent in
-`BEGIN IMMEDIATE` (bench/http_hooks.py); PostgreSQL, backends seen waiting on a lock
+target's windows), and lock waits per success: SQLite, time the web workers spent starting a
+transaction (the writer queue's wait and `BEGIN IMMEDIATE`, bench/http_hooks.py); PostgreSQL, backends seen waiting on a lock
 (pg_stat_activity, sampled every 20 ms) times the interval. At the end: RSS and PSS of each web
 worker and of the background worker.
 """

@@ -163,6 +163,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # about 2.7 ms of CPU (the schema read, the PRAGMAs, Django's functions), a quarter of a small
     # request's. Between requests a connection holds no transaction, so no WAL snapshot either.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
+    # Django's backend, with writers queued on an OS lock (flock on <database>.writer-lock) before
+    # BEGIN IMMEDIATE instead of polling in SQLite's busy handler: the next writer starts the
+    # moment the last one commits (zhenwu/core/sqlite_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "zhenwu.core.sqlite_backend"
+    # Tests: an in-memory database, as for Django's own engine (pytest-django recognises only
+    # that engine's name and would otherwise give each xdist worker a file named after NAME).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
     # synchronous=FULL: a commit is on disk (WAL fsync) before the resident sees the reference
     # number, power loss included; NORMAL survives a killed process but may lose the last
     # commits on power loss. See docs/operations.md for the cost.

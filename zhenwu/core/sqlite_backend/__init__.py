@@ -1,0 +1,1 @@
+"""Django's SQLite backend with a queue for writers (see base.py); settings.py selects it."""
