@@ -26,11 +26,20 @@ STATUS_FILTERS = {
 Q_MAX_CHARS = 60
 
 
-def _villages(town=None):
+def _village_options(town=None):
+    """The villages and communities the filter offers: the town's where a town is chosen."""
     qs = Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY))
     if town is not None:
         qs = qs.filter(path__startswith=town.path)
-    return list(qs.order_by("path").only("id", "name", "path"))
+    return qs.only("id", "name", "path")
+
+
+def _category_options():
+    return Category.objects.filter(is_active=True).only("id", "name")
+
+
+def _villages(town=None):
+    return list(_village_options(town).order_by("path"))
 
 
 def _pick(options, value):
@@ -99,7 +108,7 @@ def board_filters(params, *, options=True):
     town = _pick(towns, params.get("town")) if len(towns) > 1 else None
     if options:
         villages = _villages(town)
-        categories = list(Category.objects.filter(is_active=True).order_by("sort_order", "code").only("id", "name"))
+        categories = list(_category_options().order_by("sort_order", "code"))
         village, category = _pick(villages, params.get("village")), _pick(categories, params.get("category"))
     else:
         villages, categories = [], []
@@ -117,18 +126,13 @@ def board_filters(params, *, options=True):
 
 
 def _village(town, value):
-    """The village or community `value` names, among the town's where a town is chosen (as
-    _pick over _villages(town) would find it)."""
+    """The village or community `value` names among those the filter offers (as _pick over
+    _villages(town) would find it), one row."""
     pk = int_or_none(value)
-    if pk is None:
-        return None
-    qs = Area.objects.filter(level__in=(AreaLevel.VILLAGE, AreaLevel.COMMUNITY), pk=pk)
-    if town is not None:
-        qs = qs.filter(path__startswith=town.path)
-    return qs.only("id", "name", "path").first()
+    return None if pk is None else _village_options(town).filter(pk=pk).first()
 
 
 def _category(value):
     """The active category `value` names (as _pick over the form's categories would find it)."""
     pk = int_or_none(value)
-    return None if pk is None else Category.objects.filter(is_active=True, pk=pk).only("id", "name").first()
+    return None if pk is None else _category_options().filter(pk=pk).first()
