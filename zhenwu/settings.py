@@ -6,6 +6,7 @@ ZHENWU_BLIND_INDEX_KEY; see docs/deploy.md.
 """
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -163,6 +164,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # about 2.7 ms of CPU (the schema read, the PRAGMAs, Django's functions), a quarter of a small
     # request's. Between requests a connection holds no transaction, so no WAL snapshot either.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
+    # On SQLite no process loads psycopg. Django REST Framework imports
+    # django.contrib.postgres.fields (and with it psycopg, about 10 MB in every web worker) only
+    # to map PostgreSQL's own model fields, of which a SQLite installation has none; its import
+    # is optional (try/except ImportError). A None entry in sys.modules makes that import fail
+    # as if psycopg were absent, as Python's import system documents. Backup and restore import
+    # psycopg themselves, and only on PostgreSQL.
+    sys.modules.setdefault("django.contrib.postgres.fields", None)
     # Django's backend, with writers queued on an OS lock (flock on <database>.writer-lock) before
     # BEGIN IMMEDIATE instead of polling in SQLite's busy handler: the next writer starts the
     # moment the last one commits (zhenwu/core/sqlite_backend/base.py).

@@ -37,3 +37,27 @@ def test_warm_up_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("ZHENWU_WARM_UP", "0")
     monkeypatch.setattr(warmup, "STEPS", (lambda: pytest.fail("warm-up ran although turned off"),))
     assert warmup.warm_up() == 0.0
+
+
+def test_a_warmed_sqlite_web_worker_loads_neither_psycopg_nor_the_package_of_rjieba(tmp_path):
+    """What a web worker on SQLite holds after the WSGI module's warm-up (every view imported, the
+    dictionary built): no psycopg (Django REST Framework's optional PostgreSQL import is refused,
+    zhenwu.settings), no `rjieba` package with its unused default segmenter. In a fresh process,
+    as gunicorn's master loads it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from zhenwu.wsgi import application\n"
+        "import rest_framework.compat as compat\n"
+        "print(json.dumps([m for m in ('psycopg', 'django.contrib.postgres.fields', 'rjieba') if sys.modules.get(m)]"
+        " + ([] if compat.postgres_fields is None else ['postgres_fields'])))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ZHENWU_WARM_UP")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'z.sqlite3'}", ZHENWU_DATA_DIR=str(tmp_path),
+               DJANGO_SETTINGS_MODULE="zhenwu.settings")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
