@@ -14,7 +14,9 @@ cut with it freely; each holds the dictionary (~25 MB), hence at most KEEP_SEGME
 per process besides the shared one.
 """
 
+import os
 import re
+import sys
 import threading
 
 # A token worth a feature: CJK, letters or digits (punctuation, emoji and spaces are dropped).
@@ -27,23 +29,38 @@ _segmenters = {}  # word list (sorted tuple) → rjieba.Jieba
 _shared = {"words": frozenset(), "jieba": None}
 
 
-_rjieba_default_cleared = []
+_jieba_class = []
 
 
-def _rjieba():
-    """The rjieba module, its import-time default segmenter emptied: importing rjieba builds one
-    with the whole dictionary (about 16 MB of memory in every process) that Zhenwu never uses,
-    since each segmenter here is built with the town's words."""
-    import rjieba
+def _jieba():
+    """rjieba's `Jieba` class, without running the package's `__init__`: importing `rjieba` builds
+    a default segmenter with the whole dictionary (33 MB at its peak, 17 MB of it kept after
+    `clear()`, in every web worker) that Zhenwu never uses, since each segmenter here is built
+    with the town's words. The compiled module is loaded from the package's directory by the
+    import system's own extension loader, under its own name (`rjieba.rjieba`)."""
+    if not _jieba_class:
+        import importlib.machinery
+        import importlib.util
 
-    if not _rjieba_default_cleared:
-        rjieba._DEFAULT_JIEBA.clear()
-        _rjieba_default_cleared.append(True)
-    return rjieba
+        module = sys.modules.get("rjieba.rjieba")
+        if module is None:
+            package = importlib.util.find_spec("rjieba")  # finds the package, runs nothing
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = os.path.join(package.submodule_search_locations[0], "rjieba" + suffix)
+                if os.path.exists(path):
+                    break
+            else:
+                raise ImportError("rjieba's compiled module was not found")
+            loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", path)
+            module = importlib.util.module_from_spec(importlib.util.spec_from_loader("rjieba.rjieba", loader))
+            loader.exec_module(module)
+            sys.modules["rjieba.rjieba"] = module  # one instance, should the package be imported later
+        _jieba_class.append(module.Jieba)
+    return _jieba_class[0]
 
 
 def _build(words):
-    jieba = _rjieba().Jieba()
+    jieba = _jieba()()
     for word in sorted(words):
         jieba.add_word(word, max(jieba.suggest_freq(word), MIN_WORD_FREQ), None)
     return jieba
