@@ -8,6 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connections
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from zhenwu.audit.models import AuditEntry
@@ -44,11 +45,51 @@ def test_unapplied_migrations_turn_health_503(client, monkeypatch):
     import zhenwu.ops.health as health
 
     monkeypatch.setattr(health, "_migrations_applied", False)
-    with mock.patch("zhenwu.ops.health.MigrationExecutor") as executor:
-        executor.return_value.migration_plan.return_value = [("concerns", "0099_new")]
+    on_disk = health.disk_migration_names()
+    with mock.patch("zhenwu.ops.health.disk_migration_names", return_value=on_disk | {("concerns", "0099_new")}):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["migrations"] is False and "migrations: 1 unapplied" in response.json()["errors"]
+
+
+def test_disk_migration_names_are_the_loaders_without_importing_them():
+    """The health check's names are exactly what Django's own loader reads from disk, and
+    reading them imports no migration module."""
+    import json
+    import subprocess
+    import sys
+
+    import zhenwu.ops.health as health
+
+    names = health.disk_migration_names()
+    assert names == set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    # In a fresh process (this one imported every migration to build the test database).
+    script = (
+        "import django, json, sys; django.setup();"
+        "from zhenwu.ops.health import disk_migration_names;"
+        "n = len(disk_migration_names());"
+        "print(json.dumps([n, [m for m in sys.modules if '.migrations.0' in m]]))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    count, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert count == len(names) and imported == []
+    assert ("concerns", "0026_concern_map_micro_index") in names
+
+
+def test_a_migration_recorded_as_unapplied_turns_health_503(client, monkeypatch):
+    """Against the real table: remove one applied record and the check counts it waiting."""
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    import zhenwu.ops.health as health
+
+    monkeypatch.setattr(health, "_migrations_applied", False)
+    assert health.check_migrations() == (True, 0)
+    monkeypatch.setattr(health, "_migrations_applied", False)
+    MigrationRecorder(connection).record_unapplied("concerns", "0026_concern_map_micro_index")
+    assert health.check_migrations() == (False, 1)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and "migrations: 1 unapplied" in response.json()["errors"]
 
 
 def test_unwritable_media_turns_health_503(client, settings, tmp_path):
