@@ -91,7 +91,10 @@ def _concern_cards(user):
     linked to the list that shows them."""
     now = timezone.now()
     is_open = Q(status__in=OPEN_STATUSES)
-    counts = Concern.objects.visible_to(user).aggregate(
+    # Every card counts open or resolved concerns: the aggregate reads only those (an index on
+    # status), not the town's whole history, most of which is closed.
+    active = (*OPEN_STATUSES, Status.RESOLVED)
+    counts = Concern.objects.visible_to(user).filter(status__in=active).aggregate(
         open=Count("id", filter=is_open),
         overdue=Count("id", filter=Q(status__in=CLOCK_STATUSES, resolution_due__lt=now)),
         inbox=Count("id", filter=Q(status__in=(Status.RECEIVED, Status.ACCEPTED, Status.RETURNED))),

@@ -562,6 +562,7 @@ def test_each_role_sees_its_concern_counts_on_the_home_page(client, login, make,
     time_machine.move_to(local(2026, 4, 1, 9, 0), tick=False)
     make("received", area=world.cast.jiulong_grid2)
     make("in_progress", area=world.cast.jizhen_grid, category=world.sanitation)
+    make("closed", area=world.cast.jiulong_grid)  # history: on no card
 
     expected = {
         "dispatcher": {"待受理派单": 1, "未办结": 3, "超期": 1, "待回访": 1},
