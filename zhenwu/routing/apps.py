@@ -17,3 +17,12 @@ class RoutingConfig(AppConfig):
         # Its fragments on the concern pages fill the slots those pages offer (concerns.signals).
         concern_detail_cards.connect(suggestion_card, dispatch_uid="zhenwu.routing.suggestion_card")
         inbox_row_category.connect(suggestion_hint, dispatch_uid="zhenwu.routing.suggestion_hint")
+
+    def warm_up(self):
+        """At a web worker's boot (zhenwu.ops.warmup, in gunicorn's master before it forks): teach
+        the shared segmenter the towns' place words. The hot issues page teaches them on first
+        use, and the segmenter then builds a new dictionary; built in each worker, that was 25 MB
+        of private memory per worker; built here, once, the workers share it."""
+        from .hot import town_places
+
+        return len(town_places())

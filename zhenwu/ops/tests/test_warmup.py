@@ -21,6 +21,29 @@ def test_warm_up_imports_the_views_and_loads_the_segmenter_dictionary(monkeypatc
     assert warmup.load_urls() > 10  # the project's URL patterns
 
 
+def test_warm_up_teaches_the_towns_place_words_before_the_dictionary_is_built(cast, monkeypatch):
+    """The router's app step (RoutingConfig.warm_up) teaches the shared segmenter the towns' place
+    words in the warming process, so the hot issues page, which needs them, finds them taught and
+    builds no dictionary of its own in a forked worker."""
+    from django.db import connection
+
+    from zhenwu.org.models import Area
+    from zhenwu.routing import hot
+
+    monkeypatch.setattr(hot, "_taught", frozenset())
+    monkeypatch.setitem(segmenter._shared, "words", frozenset())
+    monkeypatch.setitem(segmenter._shared, "jieba", None)
+    monkeypatch.delenv("ZHENWU_WARM_UP", raising=False)
+    warmup.warm_up()
+    assert {"九龙村", "九龙"} <= segmenter._shared["words"]
+    assert set(Area.objects.values_list("name", flat=True)) <= segmenter._shared["words"]
+    built = segmenter._shared["jieba"]
+    assert built is not None
+    hot.town_places()  # what the hot issues page calls
+    assert segmenter._shared["jieba"] is built
+    assert connection.in_atomic_block  # the test's transaction was left alone
+
+
 def test_a_failing_step_is_logged_and_the_others_still_run(caplog, monkeypatch):
     ran = []
 
