@@ -64,7 +64,7 @@ def test_warm_up_can_be_turned_off(monkeypatch):
 
 def test_a_warmed_sqlite_web_worker_loads_neither_psycopg_nor_the_package_of_rjieba(tmp_path):
     """What a web worker on SQLite holds after the WSGI module's warm-up (every view imported, the
-    dictionary built): no psycopg (Django REST Framework's optional PostgreSQL import is refused,
+    dictionary built, then every object frozen out of the collector's reach: gc.freeze): no psycopg (Django REST Framework's optional PostgreSQL import is refused,
     zhenwu.settings), no `rjieba` package with its unused default segmenter. In a fresh process,
     as gunicorn's master loads it."""
     import json
@@ -75,9 +75,11 @@ def test_a_warmed_sqlite_web_worker_loads_neither_psycopg_nor_the_package_of_rji
     script = (
         "import json, sys\n"
         "from zhenwu.wsgi import application\n"
+        "import gc\n"
         "import rest_framework.compat as compat\n"
         "print(json.dumps([m for m in ('psycopg', 'django.contrib.postgres.fields', 'rjieba') if sys.modules.get(m)]"
-        " + ([] if compat.postgres_fields is None else ['postgres_fields'])))\n"
+        " + ([] if compat.postgres_fields is None else ['postgres_fields'])"
+        " + ([] if gc.get_freeze_count() > 10000 else ['objects not frozen'])))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ZHENWU_WARM_UP")}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'z.sqlite3'}", ZHENWU_DATA_DIR=str(tmp_path),
