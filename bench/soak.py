@@ -1,13 +1,15 @@
 """Soak benchmark: mixed traffic at half capacity for a set time against the real server; prints
-error counts, latency percentiles per time slice, and the memory (RSS) of the gunicorn workers at
-the start and the end.
+error counts, latency percentiles per time slice, the memory (RSS) of the gunicorn workers at the
+start and the end, and at the end each process's RSS, PSS and USS (web workers and background
+worker).
 
     .venv/bin/python bench/soak.py --duration 600            # SQLite, ten minutes
     .venv/bin/python bench/soak.py --pg --duration 600       # a scratch PostgreSQL database
     .venv/bin/python bench/soak.py --quick                   # a few seconds (run by bench/test_soak.py)
 
 A scratch installation (as bench/crash.py builds it, plus --concerns generated concerns) is
-served by gunicorn with the flags of `manage.py serve`. The mix, per operation:
+served by gunicorn with the flags of `manage.py serve`, with the background worker (`run_worker`)
+beside it as in production. The mix, per operation:
   resident  30%  GET the phone form, POST it (its one-time key)         -> 200 with a reference
   board     15%  GET the public board 公示栏                              -> 200
   staff     25%  a leader's session: the concern list, the home page     -> 200 (no redirect)
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +33,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from crash import CSRF_RE, REFERENCE_RE, Resident, Server, free_port, run_child, scratch_env  # noqa: E402
@@ -131,17 +135,41 @@ def drive(url, world, clients, seconds, rate=None, pool=None):
     return samples
 
 
+def memory_detail_mb(pid):
+    """{rss, pss, uss} in MB of a process, or None. RSS counts every page the process maps, the
+    ones it shares with gunicorn's master and the other workers (--preload) included; PSS divides
+    each shared page among the processes that map it; USS is the memory only this process holds,
+    what one more worker costs."""
+    if pid is None:
+        return None
+    fields = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = line.split(":", 1)
+            fields[name] = int(value.split()[0]) / 1024
+    except (OSError, ValueError):
+        return None
+    return {"rss": round(fields.get("Rss", 0), 1), "pss": round(fields.get("Pss", 0), 1),
+            "uss": round(fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0), 1)}
+
+
 def run(*, pg=False, duration=300, probe=15, clients=8, workers=3, concerns=20000, slices=10):
     with tempfile.TemporaryDirectory(prefix="zhenwu-soak-") as tmp:
         env, drop = scratch_env(tmp, pg=pg)
         # Four clients from one address post the residents' share of the mix: the anonymous-write
         # limits (kept, so their checks stay in the measured cost) are raised above the soak's rate.
         env["ZHENWU_ANONYMOUS_WRITE_RATES"] = "address=1000000/10m,browser=1000000/10m,all=1000000/10m"
-        server = None
+        server = worker = None
         try:
             world = run_child(env, "--child-world", str(concerns))
             server = Server(env, free_port(), workers, Path(tmp) / "server.log")
             server.start()
+            # The background worker runs beside the server, as `manage.py serve` runs it: it does
+            # the intake's second half (the dispatchers' notices, the router's suggestions).
+            with open(Path(tmp) / "worker.log", "ab") as log:
+                worker = subprocess.Popen(
+                    [sys.executable, "manage.py", "run_worker", "--parent-pid", str(os.getpid())],
+                    cwd=ROOT, env=env, stdout=log, stderr=log)
             # The clients keep their sessions through warm-up, probe and soak, as people do: each
             # leader logs in once, before anything is measured. (A login hashes the password on
             # purpose, 0.3-0.5 s of CPU; when each phase logged in anew, eight logins fell into
@@ -157,7 +185,15 @@ def run(*, pg=False, duration=300, probe=15, clients=8, workers=3, concerns=2000
             rss_start = server.rss_mb()
             samples = drive(server.url, world, clients, duration, rate=rate, pool=pool)
             rss_end = server.rss_mb()
+            memory_end = {pid: memory_detail_mb(pid) for pid in server.worker_pids()}
+            memory_end["worker"] = memory_detail_mb(worker.pid if worker.poll() is None else None)
         finally:
+            if worker and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
             if server:
                 server.stop()
             if drop:
@@ -180,7 +216,7 @@ def run(*, pg=False, duration=300, probe=15, clients=8, workers=3, concerns=2000
         "concerns": concerns, "capacity": round(capacity, 1), "rate": round(rate, 1), "requests": len(samples),
         "achieved": round(len(samples) / duration, 1), "errors": len(errors), "error_examples": sorted(set(errors))[:8],
         "probe_errors": len(warm_errors), "probe_error_examples": sorted({s[3] for s in warm_errors})[:8], "slices": rows, "by_kind": by_kind,
-        "rss_start": rss_start, "rss_end": rss_end,
+        "rss_start": rss_start, "rss_end": rss_end, "memory_end": memory_end,
     }
 
 
@@ -213,7 +249,11 @@ def main(argv=None):
     growth = end - start
     print(f"worker RSS start {start:.1f} MB, end {end:.1f} MB ({len(r['rss_end'])} workers), growth "
           f"{growth:+.1f} MB ({(growth / start * 100) if start else 0:+.1f}%)")
-    print(json.dumps({"rss_start": r["rss_start"], "rss_end": r["rss_end"]}))
+    for pid, m in r["memory_end"].items():
+        if m:
+            name = "background worker" if pid == "worker" else f"web worker {pid}"
+            print(f"  {name} at the end: RSS {m['rss']:.1f} MB, PSS {m['pss']:.1f} MB, USS {m['uss']:.1f} MB")
+    print(json.dumps({"rss_start": r["rss_start"], "rss_end": r["rss_end"], "memory_end": r["memory_end"]}))
     if r["errors"]:
         raise SystemExit(1)
     return r
