@@ -14,6 +14,7 @@ cut with it freely; each holds the dictionary (~25 MB), hence at most KEEP_SEGME
 per process besides the shared one.
 """
 
+import functools
 import os
 import re
 import sys
@@ -29,34 +30,30 @@ _segmenters = {}  # word list (sorted tuple) → rjieba.Jieba
 _shared = {"words": frozenset(), "jieba": None}
 
 
-_jieba_class = []
-
-
+@functools.cache
 def _jieba():
     """rjieba's `Jieba` class, without running the package's `__init__`: importing `rjieba` builds
     a default segmenter with the whole dictionary (33 MB at its peak, 17 MB of it kept after
     `clear()`, in every web worker) that Zhenwu never uses, since each segmenter here is built
     with the town's words. The compiled module is loaded from the package's directory by the
     import system's own extension loader, under its own name (`rjieba.rjieba`)."""
-    if not _jieba_class:
-        import importlib.machinery
-        import importlib.util
+    import importlib.machinery
+    import importlib.util
 
-        module = sys.modules.get("rjieba.rjieba")
-        if module is None:
-            package = importlib.util.find_spec("rjieba")  # finds the package, runs nothing
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                path = os.path.join(package.submodule_search_locations[0], "rjieba" + suffix)
-                if os.path.exists(path):
-                    break
-            else:
-                raise ImportError("rjieba's compiled module was not found")
-            loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", path)
-            module = importlib.util.module_from_spec(importlib.util.spec_from_loader("rjieba.rjieba", loader))
-            loader.exec_module(module)
-            sys.modules["rjieba.rjieba"] = module  # one instance, should the package be imported later
-        _jieba_class.append(module.Jieba)
-    return _jieba_class[0]
+    module = sys.modules.get("rjieba.rjieba")
+    if module is None:
+        package = importlib.util.find_spec("rjieba")  # finds the package, runs nothing
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(package.submodule_search_locations[0], "rjieba" + suffix)
+            if os.path.exists(path):
+                break
+        else:
+            raise ImportError("rjieba's compiled module was not found")
+        loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", path)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader("rjieba.rjieba", loader))
+        loader.exec_module(module)
+        sys.modules["rjieba.rjieba"] = module  # one instance, should the package be imported later
+    return module.Jieba
 
 
 def _build(words):
