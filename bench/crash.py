@@ -7,7 +7,9 @@ killed (SIGKILL) at random moments under full intake load?
     .venv/bin/python bench/crash.py --kills 50 --clients 12 --workers 3
 
 A scratch installation (temporary data directory, SQLite file or throwaway PostgreSQL database)
-is migrated and given a town, categories and an Open311 key. The real server (gunicorn with the
+is migrated and given a town, categories and an Open311 key (under the test suite, which names its
+migrated SQLite database in ZHENWU_BENCH_MIGRATED_SQLITE, a new SQLite file starts as a copy of it:
+bench/scratch_db.py; run by hand, it migrates from nothing). The real server (gunicorn with the
 flags of `manage.py serve`) is started in its own process group; client threads submit concerns
 as fast as they can, through the resident's phone form (GET the form, POST it with its one-time
 key) and through Open311 (POST requests.json). A killer sends SIGKILL to the whole process group
