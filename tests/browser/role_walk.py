@@ -130,8 +130,9 @@ def walk(contexts, base, start_paths, *, role):
         for width, page in pages.items():
             console_csp.clear()
             page.goto(base + path, wait_until="load")
-            # A chart's tooltip is drawn on hover: hover one. (Asked with evaluate: a locator's
-            # first use on a page costs ~50 ms of setting up Playwright's selector engine there.)
+            # A chart's tooltip is drawn on hover: hover one. (Asked with evaluate, the same CSS
+            # selector, our pages having no shadow roots for Playwright's engine to pierce: a
+            # locator's first use on a page costs ~30-50 ms of setting up that engine there.)
             if page.evaluate("() => document.querySelector('[data-chart][data-rendered]') !== null"):
                 page.locator("[data-chart][data-rendered]").first.hover()
                 page.wait_for_timeout(200)
