@@ -7,7 +7,9 @@ killed (SIGKILL) at random moments under full intake load?
     .venv/bin/python bench/crash.py --kills 50 --clients 12 --workers 3
 
 A scratch installation (temporary data directory, SQLite file or throwaway PostgreSQL database)
-is migrated and given a town, categories and an Open311 key. The real server (gunicorn with the
+is migrated and given a town, categories and an Open311 key (under the test suite, which names its
+migrated SQLite database in ZHENWU_BENCH_MIGRATED_SQLITE, a new SQLite file starts as a copy of it:
+bench/scratch_db.py; run by hand, it migrates from nothing). The real server (gunicorn with the
 flags of `manage.py serve`) is started in its own process group; client threads submit concerns
 as fast as they can, through the resident's phone form (GET the form, POST it with its one-time
 key) and through Open311 (POST requests.json). A killer sends SIGKILL to the whole process group
@@ -56,16 +58,22 @@ def free_port():
 
 
 def scratch_env(tmp, pg=False):
-    """(env of a fresh installation under tmp, function dropping its PostgreSQL database)."""
+    """(env of a fresh installation under tmp, function dropping its PostgreSQL database). The
+    installation's own settings replace the caller's ZHENWU_* ones, except the suite's migrated
+    SQLite template (bench/scratch_db.py), which a new SQLite file starts as a copy of."""
+    sys.path.insert(0, str(HERE))
+    from scratch_db import TEMPLATE_VARIABLE
+
     drop = None
     if pg:
-        sys.path.insert(0, str(HERE))
         from open311 import _postgres_database
 
         url, drop = _postgres_database(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
     else:
         url = f"sqlite:///{tmp}/crash.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHENWU_", "PYTEST", "DJANGO_"))}
+    if os.environ.get(TEMPLATE_VARIABLE):
+        env[TEMPLATE_VARIABLE] = os.environ[TEMPLATE_VARIABLE]
     env.update(
         DATABASE_URL=url, ZHENWU_DATA_DIR=str(tmp), ZHENWU_MEDIA_ROOT=str(Path(tmp) / "media"),
         DJANGO_SETTINGS_MODULE="zhenwu.settings", ZHENWU_DEBUG="0", ZHENWU_LOG_LEVEL="WARNING",
