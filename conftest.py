@@ -20,6 +20,7 @@ def pytest_configure(config):
     # Tests read live rates (the locmem cache outlives a test); the page cache's own tests turn it on.
     settings.ZHENWU_PUBLIC_RATES_CACHE_SECONDS = 0
     settings.ZHENWU_BOARD_MAP_CACHE_SECONDS = 0  # likewise the board's map data
+    settings.ZHENWU_OPEN311_LIST_CACHE_SECONDS = 0  # and Open311's lists of requests
 
 
 # The files whose tests take longest in all (the demo town is loaded in each, then walked role by

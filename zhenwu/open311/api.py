@@ -49,6 +49,7 @@ from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.validators import EmailValidator, URLValidator
@@ -162,7 +163,11 @@ def render(fmt, root, data, *, status=200, headers=None):
         )
     else:
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    response = HttpResponse(body.encode("utf-8"), status=status, content_type=FORMATS[fmt])
+    return _response(fmt, body.encode("utf-8"), status=status, headers=headers)
+
+
+def _response(fmt, body, *, status=200, headers=None):
+    response = HttpResponse(body, status=status, content_type=FORMATS[fmt])
     response["Access-Control-Allow-Origin"] = "*"
     for name, value in (headers or {}).items():
         response[name] = value
@@ -620,6 +625,34 @@ def _get_requests(request, fmt):
         queryset = queryset.filter(received_at__gte=start, received_at__lte=end)
     page = _positive_int(params.get("page"), "page", default=1, maximum=1_000_000)
     page_size = _positive_int(params.get("page_size"), "page_size", default=MAX_RESULTS, maximum=MAX_RESULTS)
+    key = None
+    seconds = getattr(settings, "ZHENWU_OPEN311_LIST_CACHE_SECONDS", LIST_CACHE_SECONDS)
+    if not ids and seconds > 0:
+        key = _list_cache_key(request, fmt, town)
+        kept = cache.get(key)
+        if kept is not None:
+            body, headers = kept
+            return _response(fmt, body, headers=headers)
+    response = _list_response(request, fmt, queryset, page, page_size)
+    if key is not None:
+        cache.set(key, (response.content, {"Link": response["Link"]} if response.has_header("Link") else {}), seconds)
+    return response
+
+
+# A list of requests (no service_request_id) is kept this long per query: a public feed, read by
+# aggregators that poll it, and its default page is a thousand requests (38 ms of CPU on a town of
+# 20,000 concerns). A request is seen in the list at most this late; its own URL
+# (requests/<id>.json) and service_request_id queries are always read live.
+LIST_CACHE_SECONDS = 60
+
+
+def _list_cache_key(request, fmt, town):
+    query = sorted((k, v) for k, values in request.GET.lists() for v in values)
+    chosen = [town.pk, fmt, request.build_absolute_uri(request.path), query]
+    return "open311:requests:" + hashlib.sha256(json.dumps(chosen, ensure_ascii=False).encode()).hexdigest()
+
+
+def _list_response(request, fmt, queryset, page, page_size):
     offset = (page - 1) * page_size
     rows = list(_request_rows(queryset.order_by("-received_at", "-id"))[offset : offset + page_size + 1])
     headers = {}

@@ -430,6 +430,44 @@ def test_a_list_holds_at_most_1000_requests_and_pages_beyond(client, o3, django_
         assert [r["service_request_id"] for r in page][0] == "BK-2026-000984"
 
 
+def test_a_list_is_kept_a_minute_per_query_while_ids_and_one_request_stay_live(
+    client, o3, submit, settings, django_assert_max_num_queries
+):
+    """ZHENWU_OPEN311_LIST_CACHE_SECONDS (60 in production; 0 in the other tests): the same list
+    query within the minute is answered from the cache, byte for byte and with its Link; another
+    query, the other format, a service_request_id query and a request's own URL are read live."""
+    settings.ZHENWU_OPEN311_LIST_CACHE_SECONDS = 60
+    with time_machine.travel(local(2026, 10, 8, 9, 0), tick=False):
+        bulk_concerns(o3, 12, start=local(2026, 10, 1, 0, 0))
+        first = client.get(f"{BASE}/requests.json", {"page_size": "10"})
+        assert len(first.json()) == 10 and 'rel="next"' in first["Link"]
+        new = submit().concern
+        with django_assert_max_num_queries(1):  # the jurisdiction's town; no list query
+            again = client.get(f"{BASE}/requests.json", {"page_size": "10"})
+        assert again.content == first.content and again["Link"] == first["Link"]
+        assert again["Content-Type"] == first["Content-Type"]
+        assert new.reference not in again.content.decode()
+        # Another query, the other format: read now, so they show the new concern.
+        assert new.reference in client.get(f"{BASE}/requests.json", {"page_size": "11"}).content.decode()
+        assert new.reference in client.get(f"{BASE}/requests.xml", {"page_size": "10"}).content.decode()
+        by_id = client.get(f"{BASE}/requests.json", {"service_request_id": new.reference}).json()
+        assert [r["service_request_id"] for r in by_id] == [new.reference]
+        assert client.get(f"{BASE}/requests/{new.reference}.json").json()[0]["service_request_id"] == new.reference
+    with time_machine.travel(local(2026, 10, 8, 9, 2), tick=False):
+        cache.clear()  # locmem's expiry reads the real clock: what a minute later looks like
+        assert new.reference in client.get(f"{BASE}/requests.json", {"page_size": "10"}).content.decode()
+
+
+def test_errors_are_never_kept(client, o3, settings):
+    settings.ZHENWU_OPEN311_LIST_CACHE_SECONDS = 60
+    for _ in range(2):
+        response = client.get(f"{BASE}/requests.json", {"status": "lost"})
+        assert response.status_code == 400
+    assert not [k for k in cache._cache if "open311:requests:" in k]  # locmem's own store
+    assert client.get(f"{BASE}/requests.json").status_code == 200
+    assert len([k for k in cache._cache if "open311:requests:" in k]) == 1
+
+
 # --- jurisdiction ----------------------------------------------------------------------------
 
 
