@@ -13,12 +13,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("ZHENWU_BIND_HOST", "127.0.0.1"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("ZHENWU_WEB_WORKERS", "3")))
+        parser.add_argument("--threads", type=int, default=web_threads(), help="threads per web worker")
 
-    def handle(self, *args, port, host, workers, **options):
+    def handle(self, *args, port, host, workers, threads, **options):
         python = sys.executable
         # The worker exits by itself if this process dies without stopping it.
         worker = subprocess.Popen([python, "manage.py", "run_worker", "--parent-pid", str(os.getpid())])
-        server = subprocess.Popen(gunicorn_argv(python=python, host=host, port=port, workers=workers))
+        server = subprocess.Popen(gunicorn_argv(python=python, host=host, port=port, workers=workers,
+                                                threads=threads))
         self.stdout.write(f"镇务通已启动：http://{host}:{port}/  （Ctrl+C 停止）")
         self.stdout.flush()
 
@@ -37,14 +39,19 @@ class Command(BaseCommand):
                 worker.kill()
 
 
-def gunicorn_argv(*, python, host, port, workers):
+def web_threads():
+    """Threads per web worker: ZHENWU_WEB_THREADS, default 4."""
+    return int(os.environ.get("ZHENWU_WEB_THREADS", "4"))
+
+
+def gunicorn_argv(*, python, host, port, workers, threads=None):
     """The server's command line; the benchmarks (bench/http_bench.py, crash.py, soak.py) run the same."""
     argv = [
         os.path.join(os.path.dirname(python), "gunicorn"),
         "zhenwu.wsgi:application",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
-        "--threads", "4",
+        "--threads", str(threads or web_threads()),
         "--timeout", "60",
         "--graceful-timeout", "20",
         "--access-logfile", "-",
