@@ -21,27 +21,21 @@ def test_warm_up_imports_the_views_and_loads_the_segmenter_dictionary(monkeypatc
     assert warmup.load_urls() > 10  # the project's URL patterns
 
 
-def test_warm_up_teaches_the_towns_place_words_before_the_dictionary_is_built(cast, monkeypatch):
-    """The router's app step (RoutingConfig.warm_up) teaches the shared segmenter the towns' place
-    words in the warming process, so the hot issues page, which needs them, finds them taught and
-    builds no dictionary of its own in a forked worker."""
+def test_warm_up_runs_each_apps_own_step_and_leaves_a_callers_transaction_open(db, monkeypatch):
+    """An AppConfig's `warm_up()` runs with the others (the router's app teaches the towns' place
+    words: zhenwu/routing/tests/test_warm_up.py); connections are closed afterwards, for the
+    fork, except one inside a transaction (here the test's)."""
+    from django.apps import apps
     from django.db import connection
 
-    from zhenwu.org.models import Area
-    from zhenwu.routing import hot
-
-    monkeypatch.setattr(hot, "_taught", frozenset())
-    monkeypatch.setitem(segmenter._shared, "words", frozenset())
-    monkeypatch.setitem(segmenter._shared, "jieba", None)
+    ran = []
+    config = apps.get_app_config("ops")
+    monkeypatch.setattr(config, "warm_up", lambda: ran.append("ops"), raising=False)
     monkeypatch.delenv("ZHENWU_WARM_UP", raising=False)
+    assert "ops" in warmup.warm_apps() and ran == ["ops"]
     warmup.warm_up()
-    assert {"九龙村", "九龙"} <= segmenter._shared["words"]
-    assert set(Area.objects.values_list("name", flat=True)) <= segmenter._shared["words"]
-    built = segmenter._shared["jieba"]
-    assert built is not None
-    hot.town_places()  # what the hot issues page calls
-    assert segmenter._shared["jieba"] is built
-    assert connection.in_atomic_block  # the test's transaction was left alone
+    assert ran == ["ops", "ops"]
+    assert connection.in_atomic_block and connection.connection is not None
 
 
 def test_a_failing_step_is_logged_and_the_others_still_run(caplog, monkeypatch):
