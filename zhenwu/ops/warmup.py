@@ -33,9 +33,14 @@ def warm_apps():
     done = []
     for config in apps.get_app_configs():
         step = getattr(config, "warm_up", None)
-        if callable(step):
+        if not callable(step):
+            continue
+        try:
             step()
-            done.append(config.label)
+        except Exception:  # noqa: BLE001 - one app's warming failing leaves the others to run
+            logger.warning("warm-up incomplete: %s.warm_up", config.label, exc_info=True)
+            continue
+        done.append(config.label)
     return done
 
 

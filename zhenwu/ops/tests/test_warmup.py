@@ -38,6 +38,23 @@ def test_warm_up_runs_each_apps_own_step_and_leaves_a_callers_transaction_open(d
     assert connection.in_atomic_block and connection.connection is not None
 
 
+def test_a_failing_app_step_is_logged_and_the_other_apps_still_warm(caplog, monkeypatch):
+    from django.apps import apps
+
+    ran = []
+
+    def broken():
+        raise RuntimeError("no database yet")
+
+    monkeypatch.setattr(apps.get_app_config("ops"), "warm_up", broken, raising=False)
+    monkeypatch.setattr(apps.get_app_config("audit"), "warm_up", lambda: ran.append("audit"), raising=False)
+    monkeypatch.setattr(apps.get_app_config("routing"), "warm_up", lambda: ran.append("routing"), raising=False)
+    with caplog.at_level(logging.WARNING, logger="zhenwu.ops.warmup"):
+        done = warmup.warm_apps()
+    assert "warm-up incomplete: ops.warm_up" in caplog.text
+    assert sorted(ran) == ["audit", "routing"] and "ops" not in done and {"audit", "routing"} <= set(done)
+
+
 def test_a_failing_step_is_logged_and_the_others_still_run(caplog, monkeypatch):
     ran = []
 
