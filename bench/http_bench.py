@@ -48,7 +48,7 @@ sys.path.insert(0, str(HERE))
 
 from crash import CSRF_RE, REFERENCE_RE, Resident, Server, free_port, run_child, scratch_env  # noqa: E402
 from soak import Client as MixClient  # noqa: E402
-from soak import pct  # noqa: E402
+from soak import memory_detail_mb, pct  # noqa: E402
 
 TARGETS = ["floor", "form", "form_photo", "open311", "board", "inbox", "mix"]
 DISPATCHER = "bench_dispatcher"
@@ -93,17 +93,10 @@ def cpu_seconds(pid):
 
 
 def memory_mb(pid):
-    """(RSS, PSS) in MB: PSS shares pages among the processes mapping them (what --preload saves)."""
-    rss = pss = 0.0
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Rss:"):
-                rss = int(line.split()[1]) / 1024
-            elif line.startswith("Pss:"):
-                pss = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return round(rss, 1), round(pss, 1)
+    """(RSS, PSS) in MB: PSS shares pages among the processes mapping them (what --preload saves);
+    read as the soak reads them (soak.memory_detail_mb)."""
+    memory = memory_detail_mb(pid) or {}
+    return memory.get("rss", 0.0), memory.get("pss", 0.0)
 
 
 class LockWaits:
