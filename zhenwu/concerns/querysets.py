@@ -74,10 +74,12 @@ class ConcernQuerySet(models.QuerySet):
         area = user.area if getattr(user, "area_id", None) is not None else None
         return self.filter(held_at_county=area is not None and area.level == AreaLevel.COUNTY)
 
-    def for_list(self):
-        """What list pages need, in one query: related names joined, heavy fields deferred."""
+    def for_list(self, *, keep=()):
+        """What list pages need, in one query: related names joined, heavy fields deferred, except
+        those named in `keep` (the API's list redacts titles with the reporter's name: loaded
+        with the row, it is not fetched again row by row)."""
         return self.select_related("category", "department", "village", "area", "project").defer(
-            *LIST_DEFERRED
+            *(name for name in LIST_DEFERRED if name not in keep)
         )
 
     def open(self):
