@@ -6,7 +6,7 @@ files first: see pytest_collection_modifyitems in conftest.py)."""
 
 import pytest
 
-from tests.browser.role_walk import walk_role
+from tests.browser.role_walk import _fetch, walk_role
 
 pytestmark = pytest.mark.browser
 
@@ -22,3 +22,22 @@ def test_a_town_office_role_meets_no_broken_link_empty_date_sideways_page_englis
 ):
     problems = walk_role(browser, live_server, browser_login, username, tmp_path)
     assert not problems, "\n".join(problems)
+
+
+def test_the_walks_link_check_sees_what_the_server_answers(live_server, transactional_db):
+    """The walk's own link check (role_walk._fetch, sent outside the browser with its cookies)
+    tells a missing page, a refused page and a followed redirect apart."""
+    from django.test import Client
+
+    from zhenwu.accounts.models import Role, User
+
+    member = User.objects.create_user(username="walk_member", password="x-Walk-2026", role=Role.MEMBER,
+                                       full_name="党员")
+    client = Client()
+    client.force_login(member)
+    cookies = [{"name": "sessionid", "value": client.cookies["sessionid"].value}]
+    assert _fetch(live_server.url + "/no-such-page/", cookies) == (404, True)
+    assert _fetch(live_server.url + "/concerns/list/", cookies) == (403, True)
+    assert _fetch(live_server.url + "/", cookies) == (200, True)
+    # Signed out, a staff page redirects to the sign-in page, which is followed.
+    assert _fetch(live_server.url + "/concerns/list/", []) == (200, True)
