@@ -289,7 +289,8 @@ SESSION_ENGINE = _SESSION_ENGINES[os.environ.get("ZHENWU_SESSION_ENGINE", "db")]
 # Idle logout: the session lives 30 minutes past the last request, to within a minute: it is saved
 # (its expiry moved on) at most once a minute, not on every request (SessionIdleClockMiddleware).
 SESSION_COOKIE_AGE = 30 * 60
-ZHENWU_SESSION_REFRESH_SECONDS = 60
+# (At most half the idle limit: a longer interval would sign out a user who is still working.)
+ZHENWU_SESSION_REFRESH_SECONDS = min(int(os.environ.get("ZHENWU_SESSION_REFRESH_SECONDS", "60")), SESSION_COOKIE_AGE // 2)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
