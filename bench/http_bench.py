@@ -48,11 +48,10 @@ sys.path.insert(0, str(HERE))
 
 from crash import CSRF_RE, REFERENCE_RE, Resident, Server, free_port, run_child, scratch_env  # noqa: E402
 from soak import Client as MixClient  # noqa: E402
-from soak import memory_detail_mb, pct  # noqa: E402
+from soak import cpu_seconds, memory_detail_mb, pct  # noqa: E402
 
 TARGETS = ["floor", "form", "form_photo", "open311", "board", "inbox", "mix"]
 DISPATCHER = "bench_dispatcher"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 # --- the scratch installation (children run with the installation's environment) ----------------
@@ -82,14 +81,6 @@ def child_extra():
 
 
 # --- processes: CPU, memory, lock waits ---------------------------------------------------------
-
-
-def cpu_seconds(pid):
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def memory_mb(pid):

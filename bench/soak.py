@@ -135,6 +135,59 @@ def drive(url, world, clients, seconds, rate=None, pool=None):
     return samples
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """CPU seconds (user + system) a process has used, 0.0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def machine_cpu_seconds():
+    """(busy, all) CPU seconds of the whole machine since boot, every core counted (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went over a window: the web workers, the background worker, this process
+    (the load generator: the clients' threads) and the rest of the machine (the database server
+    on PostgreSQL, gunicorn's master, the system)."""
+
+    def __init__(self, server, worker):
+        self.server, self.worker = server, worker
+
+    def _read(self):
+        pids = self.server.worker_pids()
+        busy, whole = machine_cpu_seconds()
+        return {"web": sum(cpu_seconds(p) for p in pids), "worker": cpu_seconds(self.worker.pid),
+                "generator": time.process_time(), "busy": busy, "whole": whole}
+
+    def __enter__(self):
+        self.start = self._read()
+        return self
+
+    def __exit__(self, *exc):
+        end = self._read()
+        self.spent = {key: end[key] - self.start[key] for key in end}
+
+    def per_operation_ms(self, operations):
+        """{web, worker, generator, other}: ms of CPU per operation; `idle_share`: the share of
+        the machine's cores left idle over the window."""
+        spent = dict(self.spent)
+        other = spent["busy"] - spent["web"] - spent["worker"] - spent["generator"]
+        figures = {key: round(spent[key] / operations * 1000, 2) if operations else None
+                   for key in ("web", "worker", "generator")}
+        figures["other"] = round(max(other, 0) / operations * 1000, 2) if operations else None
+        figures["idle_share"] = round(1 - spent["busy"] / spent["whole"], 3) if spent["whole"] else None
+        return figures
+
+
 def memory_detail_mb(pid):
     """{rss, pss, uss} in MB of a process, or None. RSS counts every page the process maps, the
     ones it shares with gunicorn's master and the other workers (--preload) included; PSS divides
@@ -178,7 +231,9 @@ def run(*, pg=False, duration=300, probe=15, clients=8, workers=3, concerns=2000
             for client in pool:
                 client.login()
             drive(server.url, world, clients, min(probe, 5), pool=pool)  # warm-up: imports, caches
-            warm = drive(server.url, world, clients, probe, pool=pool)
+            with CpuMeter(server, worker) as meter:
+                warm = drive(server.url, world, clients, probe, pool=pool)
+            probe_cpu = meter.per_operation_ms(len(warm))
             warm_errors = [s for s in warm if s[3]]
             capacity = len(warm) / probe
             rate = capacity / 2
@@ -215,7 +270,8 @@ def run(*, pg=False, duration=300, probe=15, clients=8, workers=3, concerns=2000
         "database": "postgresql" if pg else "sqlite", "duration": duration, "clients": clients, "workers": workers,
         "concerns": concerns, "capacity": round(capacity, 1), "rate": round(rate, 1), "requests": len(samples),
         "achieved": round(len(samples) / duration, 1), "errors": len(errors), "error_examples": sorted(set(errors))[:8],
-        "probe_errors": len(warm_errors), "probe_error_examples": sorted({s[3] for s in warm_errors})[:8], "slices": rows, "by_kind": by_kind,
+        "probe_errors": len(warm_errors), "probe_error_examples": sorted({s[3] for s in warm_errors})[:8],
+        "probe_cpu_ms": probe_cpu, "slices": rows, "by_kind": by_kind,
         "rss_start": rss_start, "rss_end": rss_end, "memory_end": memory_end,
     }
 
@@ -241,6 +297,9 @@ def main(argv=None):
     print(f"errors {r['errors']} of {r['requests']} operations (capacity probe: {r['probe_errors']} errors"
           + (f": {', '.join(r['probe_error_examples'])})" if r["probe_error_examples"] else ")")
           + (f": {', '.join(r['error_examples'])}" if r["error_examples"] else ""))
+    c = r["probe_cpu_ms"]
+    print(f"capacity probe, CPU per operation: web workers {c['web']} ms, background worker {c['worker']} ms, "
+          f"load generator {c['generator']} ms, rest of the machine {c['other']} ms; cores idle {c['idle_share']:.0%}")
     for row in r["slices"]:
         print(f"  {row['from']:>5}-{row['to']:<5}s  n {row['n']:>6}  errors {row['errors']}  "
               f"p50 {row['p50']} ms  p95 {row['p95']} ms  p99 {row['p99']} ms")
@@ -253,7 +312,8 @@ def main(argv=None):
         if m:
             name = "background worker" if pid == "worker" else f"web worker {pid}"
             print(f"  {name} at the end: RSS {m['rss']:.1f} MB, PSS {m['pss']:.1f} MB, USS {m['uss']:.1f} MB")
-    print(json.dumps({"rss_start": r["rss_start"], "rss_end": r["rss_end"], "memory_end": r["memory_end"]}))
+    print(json.dumps({"rss_start": r["rss_start"], "rss_end": r["rss_end"], "memory_end": r["memory_end"],
+                      "probe_cpu_ms": r["probe_cpu_ms"]}))
     if r["errors"]:
         raise SystemExit(1)
     return r
