@@ -20,4 +20,7 @@ def test_the_crash_benchmark_runs_in_quick_mode_and_loses_nothing():
     kills, confirmed, lost, duplicates = (int(n) for n in re.search(
         r"kills (\d+)  confirmed (\d+) .*lost (\d+)  duplicates (\d+)", lines[1]).groups())
     assert kills == 2 and confirmed > 0 and lost == 0 and duplicates == 0
+    form, open311 = (int(n) for n in re.search(r"\(form (\d+), open311 (\d+)\)", lines[1]).groups())
+    assert form > 0 and open311 > 0  # both paths went through the kills
+    assert lines[3].endswith("client errors 0")  # nothing refused (a 429 once starved the form path)
     assert "审计链完整" in lines[3] and "integrity ok" in lines[3]
