@@ -208,10 +208,7 @@ def memory_detail_mb(pid):
 
 def run(*, pg=False, duration=300, probe=15, clients=8, workers=3, concerns=20000, slices=10):
     with tempfile.TemporaryDirectory(prefix="zhenwu-soak-") as tmp:
-        env, drop = scratch_env(tmp, pg=pg)
-        # Four clients from one address post the residents' share of the mix: the anonymous-write
-        # limits (kept, so their checks stay in the measured cost) are raised above the soak's rate.
-        env["ZHENWU_ANONYMOUS_WRITE_RATES"] = "address=1000000/10m,browser=1000000/10m,all=1000000/10m"
+        env, drop = scratch_env(tmp, pg=pg)  # with the anonymous-write limits raised
         server = worker = None
         try:
             world = run_child(env, "--child-world", str(concerns))
