@@ -24,6 +24,11 @@ the order rotated each of --reps repetitions:
   board       GET the public board 公示栏                                   -> 200
   inbox       a dispatcher's GET /concerns/inbox/                         -> 200 (no redirect)
   mix         bench/soak.py's mix (resident 30%, board 15%, staff 25%, API 20%, Open311 10%)
+  peer_post   the peer's public form, POST alone: django-helpdesk 2.6.1 (bench/peer_helpdesk.py),
+              served beside ours by its own gunicorn with our server's flags and as many workers
+              -> 302 to the new ticket's page; its page is fetched once per client, as form_post's
+  peer_view   the same POST and the ticket's page it redirects to: what its submitter waits for
+              before a page shows, which our form's POST answers with directly
 
 Per target: successes per second (only answers checked as above count), latency p50/p95/p99 of
 the measured request (the POST for the forms; the whole operation for the mix), CPU per success
@@ -31,7 +36,8 @@ of the web workers and of the background worker (utime+stime from /proc/<pid>/st
 target's windows), and lock waits per success: SQLite, time the web workers spent starting a
 transaction (the writer queue's wait and `BEGIN IMMEDIATE`, bench/http_hooks.py); PostgreSQL, backends seen waiting on a lock
 (pg_stat_activity, sampled every 20 ms) times the interval. At the end: RSS and PSS of each web
-worker and of the background worker.
+worker and of the background worker (and of the peer's web workers). With the peer's targets, a
+line per peer target compares form_post with it: the rates, the p99s and the web CPU per success.
 """
 
 import argparse
@@ -52,10 +58,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from crash import CSRF_RE, REFERENCE_RE, Resident, Server, free_port, run_child, scratch_env  # noqa: E402
+from peer_helpdesk import PeerClient, PeerServer  # noqa: E402
 from soak import Client as MixClient  # noqa: E402
 from soak import cpu_seconds, memory_detail_mb, pct  # noqa: E402
 
-TARGETS = ["floor", "form", "form_post", "form_photo", "open311", "board", "inbox", "mix"]
+TARGETS = ["floor", "form", "form_post", "form_photo", "open311", "board", "inbox", "mix", "peer_post", "peer_view"]
 DISPATCHER = "bench_dispatcher"
 
 
@@ -99,8 +106,9 @@ class LockWaits:
     """Seconds spent waiting for locks so far, summed over the web workers (SQLite) or sampled
     from pg_stat_activity (PostgreSQL)."""
 
-    def __init__(self, stats_dir, pg_url=None, interval=0.02):
+    def __init__(self, stats_dir, pg_url=None, interval=0.02, also=()):
         self.stats_dir, self.pg_url, self.interval = Path(stats_dir), pg_url, interval
+        self.names = [pg_url.rsplit("/", 1)[1], *also] if pg_url else []
         self.sampled, self.stop = 0.0, threading.Event()
         if pg_url:
             self.thread = threading.Thread(target=self._sample, daemon=True)
@@ -109,12 +117,11 @@ class LockWaits:
     def _sample(self):
         import psycopg
 
-        name = self.pg_url.rsplit("/", 1)[1]
         with psycopg.connect(self.pg_url, autocommit=True) as conn:
             while not self.stop.wait(self.interval):
                 waiting = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-                    [name]).fetchone()[0]
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s) AND wait_event_type = 'Lock'",
+                    [self.names]).fetchone()[0]
                 self.sampled += waiting * self.interval
 
     def seconds(self):
@@ -147,10 +154,11 @@ def photo_bytes():
 class Client:
     """One client thread's sessions; `operation(target)` returns (seconds measured, error or None)."""
 
-    def __init__(self, url, world, client_id, photo):
+    def __init__(self, url, world, client_id, photo, peer_url=None):
         import requests
 
         self.url, self.world, self.photo = url, world, photo
+        self.peer = PeerClient(peer_url, client_id) if peer_url else None
         self.resident = Resident(url, world, 2000 + client_id)
         self.mix = MixClient(url, world, client_id)
         self.floor = requests.Session()
@@ -192,6 +200,8 @@ class Client:
             took = time.perf_counter() - start
             ok = response.status_code == 200 and REFERENCE_RE.search(response.text)
             return took, None if ok else f"{target} {response.status_code}"
+        if target in ("peer_post", "peer_view"):
+            return self.peer.post(view=target == "peer_view")
         if target == "open311":
             start = time.perf_counter()
             response = self.resident.http.post(self.url + "/open311/v2/requests.json", timeout=30, data={
@@ -258,7 +268,7 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
         stats_dir.mkdir()
         # (scratch_env raises the anonymous-write limits above the clients' rate.)
         env.update(ZHENWU_BENCH_FLOOR="1", ZHENWU_BENCH_STATS_DIR=str(stats_dir))
-        server = worker = waits = None
+        server = worker = waits = peer = None
         try:
             world = run_child(env, "--child-world", str(concerns))
             env["ZHENWU_BENCH_PASSWORD"] = world["password"]
@@ -270,9 +280,13 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
                 worker = subprocess.Popen(
                     [sys.executable, "manage.py", "run_worker", "--parent-pid", str(os.getpid())],
                     cwd=ROOT, env=env, stdout=log, stderr=log)
-            waits = LockWaits(stats_dir, pg_url=env["DATABASE_URL"] if pg else None)
+            if any(t.startswith("peer_") for t in targets):
+                peer = PeerServer(tmp, free_port(), workers, pg_url=env["DATABASE_URL"] if pg else None)
+                peer.start(Path(tmp) / "peer.log")
+            waits = LockWaits(stats_dir, pg_url=env["DATABASE_URL"] if pg else None,
+                              also=[peer.database] if peer and pg else ())
             photo = photo_bytes()
-            pool = [Client(server.url, world, i, photo) for i in range(clients)]
+            pool = [Client(server.url, world, i, photo, peer_url=peer and peer.url) for i in range(clients)]
             for target in targets:  # warm-up: imports, caches, first logins
                 window(pool, target, warmup)
             totals = {t: {"ok": 0, "errors": [], "times": [], "seconds": 0.0, "web": 0.0, "worker": 0.0, "wait": 0.0}
@@ -280,19 +294,20 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
             for rep in range(reps):
                 shift = rep % len(targets)
                 for target in targets[shift:] + targets[:shift]:
-                    web_pids = server.worker_pids()
-                    web0 = sum(cpu_seconds(p) for p in web_pids)
+                    web = peer if target.startswith("peer_") else server  # whose web workers serve it
+                    web0 = sum(cpu_seconds(p) for p in web.worker_pids())
                     worker0, wait0, t0 = cpu_seconds(worker.pid), waits.seconds(), time.monotonic()
                     samples = window(pool, target, seconds)
                     row = totals[target]
                     row["seconds"] += time.monotonic() - t0
-                    row["web"] += sum(cpu_seconds(p) for p in server.worker_pids()) - web0
+                    row["web"] += sum(cpu_seconds(p) for p in web.worker_pids()) - web0
                     row["worker"] += cpu_seconds(worker.pid) - worker0
                     row["wait"] += waits.seconds() - wait0
                     row["ok"] += sum(1 for _, e in samples if e is None)
                     row["errors"] += [e for _, e in samples if e]
                     row["times"] += [took for took, e in samples if e is None]
-            memory = {"web": {pid: memory_mb(pid) for pid in server.worker_pids()}, "worker": memory_mb(worker.pid)}
+            memory = {"web": {pid: memory_mb(pid) for pid in server.worker_pids()}, "worker": memory_mb(worker.pid),
+                      "peer": {pid: memory_mb(pid) for pid in peer.worker_pids()} if peer else {}}
         finally:
             if waits:
                 waits.close()
@@ -301,6 +316,8 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
                 worker.wait(timeout=30)
             if server:
                 server.stop()
+            if peer:
+                peer.stop()
             if drop:
                 drop()
     rows = {}
@@ -313,8 +330,18 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
             "web_cpu_ms": round(row["web"] / ok * 1000, 2), "worker_cpu_ms": round(row["worker"] / ok * 1000, 2),
             "lock_wait_ms": round(row["wait"] / ok * 1000, 2),
         }
+        if target.startswith("peer_"):
+            # The peer has no background worker; on SQLite its lock waits are not measured (the
+            # hooks that time them are our server's).
+            rows[target]["worker_cpu_ms"] = None
+            if not pg:
+                rows[target]["lock_wait_ms"] = None
     return {"database": "postgresql" if pg else "sqlite", "clients": clients, "workers": workers, "reps": reps,
             "seconds": seconds, "concerns": concerns, "targets": rows, "memory": memory}
+
+
+def _or_dash(value):
+    return "-" if value is None else value
 
 
 def main(argv=None):
@@ -350,10 +377,18 @@ def main(argv=None):
         ratio = f"  {row['per_s'] / floor['per_s']:.2f}x floor, p99 {row['p99'] / floor['p99']:.1f}x" if (
             floor and target != "floor" and floor["per_s"] and floor["p99"]) else ""
         print(f"{target:<11} {row['per_s']:>7} {row['p50']:>8} {row['p95']:>8} {row['p99']:>8} {row['web_cpu_ms']:>8} "
-              f"{row['worker_cpu_ms']:>7} {row['lock_wait_ms']:>9}  {row['errors']:>6}{ratio}")
+              f"{_or_dash(row['worker_cpu_ms']):>7} {_or_dash(row['lock_wait_ms']):>9}  {row['errors']:>6}{ratio}")
+    ours = r["targets"].get("form_post")
+    for name in ("peer_post", "peer_view"):
+        peer = r["targets"].get(name)
+        if ours and peer and peer["per_s"] and ours["web_cpu_ms"]:
+            print(f"form_post against {name}: {ours['per_s'] / peer['per_s']:.2f}x its rate, p99 "
+                  f"{ours['p99'] / peer['p99']:.2f}x its p99, {peer['web_cpu_ms'] / ours['web_cpu_ms']:.2f}x less web CPU")
     web = r["memory"]["web"]
     print("memory (RSS/PSS MB): web workers " + ", ".join(f"{rss}/{pss}" for rss, pss in web.values())
-          + f"; background worker {r['memory']['worker'][0]}/{r['memory']['worker'][1]}")
+          + f"; background worker {r['memory']['worker'][0]}/{r['memory']['worker'][1]}"
+          + ("; peer's web workers " + ", ".join(f"{rss}/{pss}" for rss, pss in r["memory"]["peer"].values())
+             if r["memory"]["peer"] else ""))
     print(json.dumps({t: row for t, row in r["targets"].items()}, ensure_ascii=False))
     errors = sum(row["errors"] for row in r["targets"].values())
     if errors:
