@@ -35,7 +35,9 @@ the measured request (the POST for the forms; the whole operation for the mix), 
 of the web workers and of the background worker (utime+stime from /proc/<pid>/stat over the
 target's windows), and lock waits per success: SQLite, time the web workers spent starting a
 transaction (the writer queue's wait and `BEGIN IMMEDIATE`, bench/http_hooks.py); PostgreSQL, backends seen waiting on a lock
-(pg_stat_activity, sampled every 20 ms) times the interval. At the end: RSS and PSS of each web
+(pg_stat_activity, sampled every 20 ms) times the interval; on SQLite also how long the web
+workers' transactions held the write lock, per transaction (BEGIN IMMEDIATE's end to the COMMIT's:
+with writers queued, successes per second cannot pass 1 / that hold). At the end: RSS and PSS of each web
 worker and of the background worker (and of the peer's web workers). With the peer's targets, a
 line per peer target compares form_post with it: the rates, the p99s and the web CPU per success.
 """
@@ -127,12 +129,26 @@ class LockWaits:
     def seconds(self):
         if self.pg_url:
             return self.sampled
-        total = 0.0
+        return self._summed()[0]
+
+    def held(self):
+        """(seconds, transactions): on SQLite, the web workers' transactions from the end of their
+        BEGIN IMMEDIATE to their COMMIT or ROLLBACK, the time they held the write lock; (0, 0) on
+        PostgreSQL, whose locks are taken inside the transaction."""
+        if self.pg_url:
+            return 0.0, 0
+        summed = self._summed()
+        return summed[2], summed[3]
+
+    def _summed(self):
+        total = [0.0, 0, 0.0, 0]
         for path in self.stats_dir.glob("lockwait-*"):
             try:
-                total += float(path.read_text().split()[0])
+                fields = path.read_text().split()
+                values = [float(fields[0]), int(fields[1]), float(fields[2]), int(fields[3])]
             except (OSError, ValueError, IndexError):
                 continue
+            total = [a + b for a, b in zip(total, values, strict=True)]
         return total
 
     def close(self):
@@ -289,7 +305,8 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
             pool = [Client(server.url, world, i, photo, peer_url=peer and peer.url) for i in range(clients)]
             for target in targets:  # warm-up: imports, caches, first logins
                 window(pool, target, warmup)
-            totals = {t: {"ok": 0, "errors": [], "times": [], "seconds": 0.0, "web": 0.0, "worker": 0.0, "wait": 0.0}
+            totals = {t: {"ok": 0, "errors": [], "times": [], "seconds": 0.0, "web": 0.0, "worker": 0.0, "wait": 0.0,
+                          "held": 0.0, "holds": 0}
                       for t in targets}
             for rep in range(reps):
                 shift = rep % len(targets)
@@ -297,12 +314,16 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
                     web = peer if target.startswith("peer_") else server  # whose web workers serve it
                     web0 = sum(cpu_seconds(p) for p in web.worker_pids())
                     worker0, wait0, t0 = cpu_seconds(worker.pid), waits.seconds(), time.monotonic()
+                    held0, holds0 = waits.held()
                     samples = window(pool, target, seconds)
                     row = totals[target]
                     row["seconds"] += time.monotonic() - t0
                     row["web"] += sum(cpu_seconds(p) for p in web.worker_pids()) - web0
                     row["worker"] += cpu_seconds(worker.pid) - worker0
                     row["wait"] += waits.seconds() - wait0
+                    held1, holds1 = waits.held()
+                    row["held"] += held1 - held0
+                    row["holds"] += holds1 - holds0
                     row["ok"] += sum(1 for _, e in samples if e is None)
                     row["errors"] += [e for _, e in samples if e]
                     row["times"] += [took for took, e in samples if e is None]
@@ -329,13 +350,15 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
             "p95": round(pct(row["times"], 95), 1), "p99": round(pct(row["times"], 99), 1),
             "web_cpu_ms": round(row["web"] / ok * 1000, 2), "worker_cpu_ms": round(row["worker"] / ok * 1000, 2),
             "lock_wait_ms": round(row["wait"] / ok * 1000, 2),
+            # SQLite: mean write-lock hold of the web workers' transactions in the target's windows
+            "lock_held_ms": round(row["held"] / row["holds"] * 1000, 2) if row["holds"] else None,
         }
         if target.startswith("peer_"):
             # The peer has no background worker; on SQLite its lock waits are not measured (the
             # hooks that time them are our server's).
             rows[target]["worker_cpu_ms"] = None
             if not pg:
-                rows[target]["lock_wait_ms"] = None
+                rows[target]["lock_wait_ms"] = rows[target]["lock_held_ms"] = None
     return {"database": "postgresql" if pg else "sqlite", "clients": clients, "workers": workers, "reps": reps,
             "seconds": seconds, "concerns": concerns, "targets": rows, "memory": memory}
 
@@ -371,13 +394,14 @@ def main(argv=None):
           f"+ background worker, {r['clients']} clients, {r['reps']} x {r['seconds']} s per target, "
           f"{os.cpu_count()} CPUs")
     print(f"{'target':<11} {'ok/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'web CPU':>8} {'worker':>7} "
-          f"{'lock wait':>9}  errors   (CPU and waits in ms per success)")
+          f"{'lock wait':>9} {'held':>6}  errors   (CPU and waits in ms per success; held: ms per transaction)")
     floor = r["targets"].get("floor")
     for target, row in r["targets"].items():
         ratio = f"  {row['per_s'] / floor['per_s']:.2f}x floor, p99 {row['p99'] / floor['p99']:.1f}x" if (
             floor and target != "floor" and floor["per_s"] and floor["p99"]) else ""
         print(f"{target:<11} {row['per_s']:>7} {row['p50']:>8} {row['p95']:>8} {row['p99']:>8} {row['web_cpu_ms']:>8} "
-              f"{_or_dash(row['worker_cpu_ms']):>7} {_or_dash(row['lock_wait_ms']):>9}  {row['errors']:>6}{ratio}")
+              f"{_or_dash(row['worker_cpu_ms']):>7} {_or_dash(row['lock_wait_ms']):>9} {_or_dash(row['lock_held_ms']):>6}  "
+              f"{row['errors']:>6}{ratio}")
     ours = r["targets"].get("form_post")
     for name in ("peer_post", "peer_view"):
         peer = r["targets"].get(name)

@@ -27,6 +27,9 @@ def test_the_http_benchmark_runs_in_quick_mode_without_errors():
         assert row["ok"] > 0 and row["errors"] == 0, target
         assert row["per_s"] > 0 and 0 < row["p50"] <= row["p95"] <= row["p99"], target
     assert rows["form"]["web_cpu_ms"] > 0  # CPU read from /proc: the figures are real
+    # SQLite: the intake's transaction held the write lock a measurable time; the floor (one
+    # autocommit INSERT) and the board open no transaction.
+    assert rows["form_post"]["lock_held_ms"] > 0 and rows["floor"]["lock_held_ms"] is None
     assert re.search(r"0\.\d\dx floor|\d+\.\d\dx floor", proc.stdout)
     web, worker, peer = re.search(
         r"web workers ([\d./, ]+); background worker ([\d.]+)/[\d.]+; peer's web workers ([\d./, ]+)$", lines[-2]).groups()
@@ -34,6 +37,7 @@ def test_the_http_benchmark_runs_in_quick_mode_without_errors():
     assert all(float(pair.split("/")[0]) > 20 for pair in peer.split(", "))
     # The peer's web workers did the peer's work; it has no background worker of ours to charge.
     assert rows["peer_post"]["web_cpu_ms"] > 0 and rows["peer_post"]["worker_cpu_ms"] is None
+    assert rows["peer_post"]["lock_held_ms"] is None  # not measured in the peer's server
     # Its POST and page cost more than its POST alone: the page was really fetched.
     assert rows["peer_view"]["web_cpu_ms"] > rows["peer_post"]["web_cpu_ms"]
     assert re.search(r"form_post against peer_post: [\d.]+x its rate", proc.stdout)
