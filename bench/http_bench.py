@@ -405,9 +405,9 @@ def main(argv=None):
     ours = r["targets"].get("form_post")
     for name in ("peer_post", "peer_view"):
         peer = r["targets"].get(name)
-        if ours and peer and peer["per_s"] and ours["web_cpu_ms"]:
+        if ours and peer and peer["per_s"] and peer["p99"] and ours["web_cpu_ms"]:
             print(f"form_post against {name}: {ours['per_s'] / peer['per_s']:.2f}x its rate, p99 "
-                  f"{ours['p99'] / peer['p99']:.2f}x its p99, {peer['web_cpu_ms'] / ours['web_cpu_ms']:.2f}x less web CPU")
+                  f"{ours['p99'] / peer['p99']:.2f}x its p99; its web CPU per success {peer['web_cpu_ms'] / ours['web_cpu_ms']:.2f}x ours")
     web = r["memory"]["web"]
     print("memory (RSS/PSS MB): web workers " + ", ".join(f"{rss}/{pss}" for rss, pss in web.values())
           + f"; background worker {r['memory']['worker'][0]}/{r['memory']['worker'][1]}"
