@@ -269,3 +269,27 @@ def test_a_resident_who_looks_at_a_similar_concern_comes_back_to_what_they_typed
     added = ConcernEvent.objects.get(concern=result.concern, kind=EventKind.REPORTER_ADDED)
     assert added.internal_note == typed and added.actor_label == "跟进人" and not added.is_public
     assert ConcernFollower.objects.filter(concern=result.concern).count() == 1
+
+
+def test_a_resident_on_a_slow_network_sees_no_error_from_the_similar_check(phone_page, cast, sanitation):
+    """The similar-concern check runs as the resident picks the place, the category and types. On a
+    slow network the next one is due while the last is still on its way: it waits its turn
+    (hx-sync "queue last"), where cancelling the one on its way ("replace") made htmx report an
+    error in the browser's console (htmx:sendAbort) each time. The form sent meanwhile goes
+    through, without an error either."""
+    page = phone_page
+    errors, held = [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    # Hold every similar check: none is answered before the form is sent.
+    page.route("**/concerns/report/similar/", lambda route: held.append(route))
+    page.goto("/concerns/report/")
+    with page.expect_request("**/concerns/report/similar/"):
+        page.get_by_label("所在村（社区）或网格").select_option(label="九龙村（不清楚网格）")
+    page.get_by_label("反映的问题").fill("九龙村村口的垃圾桶满了没人清运，气味很大。")
+    page.get_by_label("问题类别").select_option(label="环境卫生")  # the next check is due now
+    page.wait_for_timeout(1000)  # and the typing delay has passed
+    assert len(held) == 1  # the first is still on its way; the next waits for it
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("heading", name="提交成功")).to_be_visible()
+    assert Concern.objects.count() == 1
+    assert errors == []
