@@ -179,14 +179,21 @@ class Server:
         self.proc = None
         self.url = f"http://127.0.0.1:{port}"
 
-    def start(self, timeout=60):
+    cwd = ROOT
+
+    def command(self):
+        """The server's command line: `manage.py serve`'s (a subclass may serve another application
+        with the same flags, bench/peer_helpdesk.py)."""
         sys.path.insert(0, str(ROOT))
         from zhenwu.jobs.management.commands.serve import gunicorn_argv
 
         argv = gunicorn_argv(python=sys.executable, host="127.0.0.1", port=self.port, workers=self.workers)
+        return argv + list(self.extra_args)
+
+    def start(self, timeout=60):
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until killed
         self.proc = subprocess.Popen(
-            argv + list(self.extra_args), cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
+            self.command(), cwd=self.cwd, env=self.env, stdout=log, stderr=log, start_new_session=True,
         )
         log.close()
         self.wait_up(timeout)

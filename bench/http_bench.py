@@ -298,7 +298,7 @@ def run(*, pg=False, targets=TARGETS, seconds=15.0, reps=5, clients=8, workers=2
                     cwd=ROOT, env=env, stdout=log, stderr=log)
             if any(t.startswith("peer_") for t in targets):
                 peer = PeerServer(tmp, free_port(), workers, pg_url=env["DATABASE_URL"] if pg else None)
-                peer.start(Path(tmp) / "peer.log")
+                peer.start()
             waits = LockWaits(stats_dir, pg_url=env["DATABASE_URL"] if pg else None,
                               also=[peer.database] if peer and pg else ())
             photo = photo_bytes()

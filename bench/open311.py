@@ -375,13 +375,14 @@ def child(n, posts, gets):
     }, ensure_ascii=False))
 
 
-def _postgres_database(url):
+def _postgres_database(url, prefix="zhenwu_bench"):
     """A throwaway database on the server DATABASE_URL names: (its URL, a function that drops it).
-    Also used by bench/concerns.py and bench/coverage.py."""
+    Also used by bench/concerns.py, bench/coverage.py and, with its own prefix beside ours,
+    bench/peer_helpdesk.py."""
     import psycopg
 
     parsed = urlparse(url)
-    name = f"zhenwu_bench_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

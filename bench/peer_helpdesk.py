@@ -21,10 +21,14 @@ from urllib.parse import urlparse
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from crash import CSRF_RE, Server  # noqa: E402
+from open311 import _postgres_database  # noqa: E402
+
 SITE = HERE / "peer"
 REQUIREMENTS = SITE / "requirements.txt"
 VENV = ROOT / ".venv-peer"
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 QUEUE_RE = re.compile(r'<select name="queue"[^>]*>.*?<option value="(\d+)"', re.S)
 
 
@@ -42,49 +46,31 @@ def ensure_venv(venv=VENV):
     return python
 
 
-class PeerServer:
+class PeerServer(Server):
     """The peer's installation (a fresh SQLite file under `tmp`, or a fresh PostgreSQL database on
-    the server `pg_url` names) and its gunicorn, in its own process group."""
+    the server `pg_url` names) served by bench/crash.py's Server: its start, stop and worker
+    processes, with the peer's application in the command line."""
+
+    cwd = SITE
 
     def __init__(self, tmp, port, workers, pg_url=None):
         self.python = ensure_venv()
-        self.port, self.workers, self.pg_url = port, workers, pg_url
-        self.data = Path(tmp) / "peer"
-        self.data.mkdir(parents=True, exist_ok=True)
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = self.drop = None
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHENWU_", "PYTEST", "DJANGO_", "PEER_"))}
-        self.env.update(PEER_DATA_DIR=str(self.data), DJANGO_SETTINGS_MODULE="peer_site.settings",
-                        PYTHONPATH=str(SITE))
+        data = Path(tmp) / "peer"
+        data.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHENWU_", "PYTEST", "DJANGO_", "PEER_"))}
+        env.update(PEER_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="peer_site.settings", PYTHONPATH=str(SITE))
+        self.drop = self.database = None
         if pg_url:
-            self._create_database(pg_url)
+            url, self.drop = _postgres_database(pg_url, prefix="zhenwu_peer")
+            parsed = urlparse(url)
+            self.database = parsed.path.lstrip("/")
+            env.update(PEER_PG_NAME=self.database, PEER_PG_HOST=parsed.hostname or "127.0.0.1",
+                       PEER_PG_PORT=str(parsed.port or 5432), PEER_PG_USER=parsed.username or "postgres")
+        super().__init__(env, port, workers, data / "server.log")
 
-    def _create_database(self, pg_url):
-        import psycopg
-
-        parsed = urlparse(pg_url)
-        name = f"zhenwu_peer_{os.getpid()}"
-        admin = parsed._replace(path="/postgres").geturl()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-        def drop():
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        self.drop, self.database = drop, name
-        self.env.update(PEER_PG_NAME=name, PEER_PG_HOST=parsed.hostname or "127.0.0.1",
-                        PEER_PG_PORT=str(parsed.port or 5432), PEER_PG_USER=parsed.username or "postgres")
-
-    def manage(self, *args):
-        subprocess.run([str(self.python), str(SITE / "manage.py"), *args], cwd=SITE, env=self.env, check=True,
-                       capture_output=True, text=True)
-
-    def start(self, log_path, timeout=60):
-        """Migrate, open one queue to public submissions, serve."""
-        self.manage("migrate", "--verbosity", "0")
-        self.manage("shell", "-c", "from helpdesk.models import Queue; "
-                    "Queue.objects.create(title='民情反映', slug='public', allow_public_submission=True)")
+    def command(self):
+        """Our server's flags (`manage.py serve`'s gunicorn_argv), the peer's python and application,
+        and gunicorn's own access logger instead of our redacting one."""
         sys.path.insert(0, str(ROOT))
         from zhenwu.jobs.management.commands.serve import gunicorn_argv
 
@@ -92,45 +78,21 @@ class PeerServer:
         argv[1] = "peer_site.wsgi:application"
         at = argv.index("--logger-class")
         del argv[at:at + 2]
-        with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen(argv, cwd=SITE, env=self.env, stdout=log, stderr=log, start_new_session=True)
-        self._wait_up(timeout, log_path)
+        return argv
 
-    def _wait_up(self, timeout, log_path):
-        import requests
+    def manage(self, *args):
+        subprocess.run([str(self.python), str(SITE / "manage.py"), *args], cwd=SITE, env=self.env, check=True,
+                       capture_output=True, text=True)
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"peer server exited with {self.proc.returncode}; see {log_path}")
-            try:
-                requests.get(self.url + "/healthz", timeout=2)
-                return
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise SystemExit(f"peer server not up after {timeout} s; see {log_path}")
-
-    def worker_pids(self):
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.proc.pid:
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
+    def start(self, timeout=60):
+        """Migrate, open one queue to public submissions, serve."""
+        self.manage("migrate", "--verbosity", "0")
+        self.manage("shell", "-c", "from helpdesk.models import Queue; "
+                    "Queue.objects.create(title='民情反映', slug='public', allow_public_submission=True)")
+        super().start(timeout)
 
     def stop(self):
-        import signal
-
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        super().stop()
         if self.drop:
             self.drop()
             self.drop = None
