@@ -73,3 +73,40 @@ def test_the_bulk_rows_are_what_the_services_write_for_the_same_history(settings
     assert any(h["supervisions"] for h in replayed) and any(h["concern"]["reopen_count"] for h in replayed)
     assert any(h["attempts"] for h in replayed)
     assert any(h["concern"]["callback_result"] == "unreachable" for h in replayed)
+
+
+# Staff act in office hours (8:30–17:30 local) on working days. The demo's history is generated
+# back from the moment it is loaded, so the rule is checked for loads at several moments, not only
+# the one a test run happens to start at. A load on 2026-02-24 had a handler answer at 17:39: ten
+# minutes after a dispatch at 17:29.
+STAFF_KINDS = {"accepted", "dispatched", "updated", "resolved", "closed", "merged", "project_stage",
+               "called_back"}
+LOAD_MOMENTS = ["2026-02-24 07:50", "2026-02-24 17:45", "2026-10-09 12:10", "2026-12-07 23:30"]
+
+
+def test_the_generated_history_keeps_staff_in_office_hours_whenever_it_is_loaded(settings, tmp_path):
+    import dataclasses
+    import datetime
+
+    from zhenwu.workdays import calendar as workdays
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    load_demo_town()
+    town = Area.objects.get(code=TOWN_CODE)
+    base = demo.demo_town(town, now=timezone.now())
+    outside, checked = [], 0
+    for moment in LOAD_MOMENTS:
+        now = datetime.datetime.fromisoformat(moment).replace(tzinfo=workdays.local_zone())
+        overrides = demo._calendar(demo.workday_overrides(), workdays.local_date(now))
+        plans = demo.generated_plans(dataclasses.replace(base, now=now, overrides=overrides), count=1000)
+        for plan in plans:
+            for event in plan.events:
+                if event["kind"] not in STAFF_KINDS or event["actor"] is None:
+                    continue
+                checked += 1
+                local = event["at"].astimezone(workdays.local_zone())
+                if not (datetime.time(8, 30) <= local.time() <= datetime.time(17, 30)
+                        and workdays.is_workday(local.date(), overrides)):
+                    outside.append((moment, event["kind"], local))
+    assert checked > 10_000
+    assert outside == []

@@ -740,7 +740,9 @@ def _generated_plan(i, rng, *, now, town, grids, categories, weights, people, ov
         if responded > response_due:  # in time: the last office hours before the deadline
             responded = _office_before(response_due - datetime.timedelta(hours=rng.uniform(0.5, 3)), rng,
                                        overrides)
-        responded = max(responded, dispatched + datetime.timedelta(minutes=10))
+        # Ten minutes at least after the dispatch, and still in office hours (a dispatch at 17:25
+        # is answered the next working morning, not at 17:35).
+        responded = _in_office(max(responded, dispatched + datetime.timedelta(minutes=10)), rng, overrides)
     else:
         responded = _in_office(response_due + datetime.timedelta(hours=rng.uniform(10, 60)), rng, overrides)
     if responded > now:
