@@ -1034,28 +1034,31 @@ def _tell_story(*, now, town, villages, grid_of, categories, departments, people
     # The plan is made at 立项 (the stages so far kept to it): the concern's resolution deadline
     # follows its current stage's planned end, so the project on schedule is never overdue.
     planned_end = dict(zip(PROJECT_STAGE_ORDER, stage_ends, strict=False))
-    planned_end.update({kind: end for kind, (_start, end, _note) in _later_stages(today).items()})
+    planned_end.update({kind: end for kind, (_start, end, _note) in _later_stages(today, approved).items()})
     plan.steps.append(("plan", started + datetime.timedelta(minutes=30), dict(by=handler, planned_end=planned_end)))
     plan.steps.append(("supervise", office(responded + datetime.timedelta(days=20)),
                        dict(by=people.leader, note="列入镇重点督办项目，按月通报进度")))
     concern = replay(plan, now=now)
-    _plan_the_rest(concern.project, by=handler, today=today)
+    _plan_the_rest(concern.project, by=handler, today=today, approved=approved)
 
 
-def _later_stages(today):
-    """The stages still ahead of 岸山路拉通: {kind: (planned start, planned end, note)}."""
-    next_year = today.year + 1
+def _later_stages(today, approved):
+    """The stages still ahead of 岸山路拉通: {kind: (planned start, planned end, note)}. As in the
+    story, the project passed 财政审批 (`approved`) and is to be finished in the first half of the
+    year after it: counted from the approval, not from `today` (loaded on 4 January, a December
+    approval is to be finished by this June, not in eighteen months)."""
+    next_year = approved.year + 1
     return {
-        ProjectStageKind.TENDERING: (None, today + datetime.timedelta(days=45), "招标文件编制中，预计明年上半年完工。"),
+        ProjectStageKind.TENDERING: (None, today + datetime.timedelta(days=45), f"招标文件编制中，预计{next_year}年上半年完工。"),
         ProjectStageKind.CONSTRUCTION: (today + datetime.timedelta(days=50), datetime.date(next_year, 5, 31), None),
         ProjectStageKind.COMPLETION: (datetime.date(next_year, 6, 1), datetime.date(next_year, 6, 30), None),
     }
 
 
-def _plan_the_rest(project, *, by, today):
+def _plan_the_rest(project, *, by, today, approved):
     """The finished stages' planned ends are their actual ones; 招投标, 施工 and 竣工验收 are planned
-    to finish in the first half of next year."""
-    planned = _later_stages(today)
+    to finish in the first half of the year after 财政审批 (`approved`)."""
+    planned = _later_stages(today, approved)
     for stage in project.stages.order_by("order"):
         if stage.actual_end:
             update_project_stage(stage, by=by, planned_end=stage.actual_end)
