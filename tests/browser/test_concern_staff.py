@@ -106,3 +106,50 @@ def test_a_concern_is_worked_from_inbox_to_reopening_on_phones(browser, live_ser
     assert Concern.objects.get(pk=concern.pk).callback_result == "unsatisfied"
     handler_context.close()
     dispatcher_context.close()
+
+
+def test_a_search_typed_while_the_last_is_on_its_way_shows_the_latest_and_no_error(
+    browser, live_server, browser_login, cast, concern
+):
+    """Search-as-you-type on a slow network. The search runs on input events, as Chinese arrives
+    from an input method, a paste or WeChat's voice input: the list's old trigger, keyup, never
+    fired for text inserted without keys (Playwright types Chinese that way). A search due while
+    the last is still on its way waits for it (hx-sync "queue last") and then runs, so the list
+    ends on what was typed last. Cancelling the one on its way ("replace") made htmx report
+    htmx:sendAbort as an error in the console."""
+    from tests.browser.conftest import PHONE, _context
+
+    category = concern.category
+    other = submit_concern(text="九龙村二组路灯坏了三盏，晚上路过很黑。", category=category,
+                           area=cast.jiulong_grid, channel=Channel.WEB).concern
+    context = _context(browser, live_server, **PHONE)
+    page = context.new_page()
+    browser_login(page, cast.users.dispatcher)
+    page.goto("/concerns/list/")
+    expect(page.locator("#results")).to_contain_text("共 2 件")
+
+    errors, sent, held = [], [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    def hold_the_first(route):  # the first search is held on its way; the others go through
+        sent.append(route.request.url)
+        if len(sent) == 1:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/concerns/list/?*", hold_the_first)
+    search = page.get_by_label("搜索")
+    with page.expect_request("**/concerns/list/?*"):
+        search.press_sequentially("污水")  # the first search, after the typing delay: held on its way
+    search.fill("")
+    search.press_sequentially("路灯")  # the next is due now
+    page.wait_for_timeout(1000)
+    assert len(sent) == 1  # it waits for the one on its way
+    held[0].continue_()  # the first arrives; the waiting one runs after it
+    expect(page.locator("#results")).to_contain_text("共 1 件")
+    expect(page.locator("#results")).to_contain_text(other.title)
+    expect(page.locator("#results")).not_to_contain_text(concern.title)
+    assert "q=%E8%B7%AF%E7%81%AF" in page.url
+    assert errors == []
+    context.close()
