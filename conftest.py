@@ -9,7 +9,22 @@ import pytest
 PASSWORD = "Zhenwu#2026"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", metavar="WHEN",
+        help="run with the clock moved to WHEN (ISO 8601, e.g. 2027-01-04T10:00+08:00) and ticking on; "
+             "the demo and many fixtures count back from now, so this finds tests and data that break "
+             "as the calendar moves on. The browser's own clock is not moved: add -m 'not browser'.",
+    )
+
+
 def pytest_configure(config):
+    clock = config.getoption("--clock")
+    if clock:  # in each xdist worker too (they get the same options)
+        import time_machine
+
+        config._zhenwu_clock = time_machine.travel(clock, tick=True)
+        config._zhenwu_clock.start()
     # The cast hashes nine passwords per test; PBKDF2 at production strength makes that ~3 s.
     from django.conf import settings
 
