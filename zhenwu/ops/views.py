@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from zhenwu.accounts.decorators import town_admin_required
+from zhenwu.workdays.calendar import unknown_schedule_years, workday_overrides
 
 from .backup import backup_time, default_backup_dir
 from .command_runs import command_states
@@ -76,6 +77,7 @@ def status(request):
         "backup_dir": default_backup_dir(),
         "vendor": connection.vendor,
         "log_json": getattr(settings, "ZHENWU_LOG_JSON", False),
+        "calendar_years_unknown": unknown_schedule_years(timezone.localdate(), workday_overrides()),
     })
 
 

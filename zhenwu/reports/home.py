@@ -23,6 +23,7 @@ from zhenwu.org.models import (
     ResidentTag,
     town_of,
 )
+from zhenwu.workdays.calendar import unknown_schedule_years, workday_overrides
 
 HOUSEHOLD_ROLES = AREA_SCOPED
 MEMBER_ROLES = ORG_SCOPED
@@ -78,6 +79,9 @@ def home_context(user):
 
     if role in CONCERN_ROLES:
         context["concern_cards"] = _concern_cards(user)
+
+    if role == Role.TOWN_ADMIN:  # who can enter the year's holidays
+        context["calendar_years_unknown"] = unknown_schedule_years(timezone.localdate(), workday_overrides())
 
     if role == Role.MEMBER:
         context["own_member"] = own_member

@@ -142,3 +142,22 @@ def workday_overrides():
     from .models import WorkdayOverride  # the functions above need no app registry
 
     return dict(WorkdayOverride.objects.values_list("date", "is_workday"))
+
+
+def schedule_known(year, overrides: Mapping | None = None):
+    """Whether `year`'s public holidays are known: the package has the year, or the town has
+    entered its schedule as overrides (at least one weekday of the year marked as a day off; 元旦
+    or 春节 alone makes one). Otherwise the year's deadlines count 元旦, 春节 and 国庆 as working days."""
+    try:
+        _official(datetime.date(year, 1, 1))
+        return True
+    except NotImplementedError:
+        pass
+    return any(day.year == year and not is_work and day.weekday() < 5 for day, is_work in (overrides or {}).items())
+
+
+def unknown_schedule_years(today, overrides: Mapping | None = None):
+    """The years, among this one and (from November, when the State Council publishes it) the
+    next, whose holidays are not known (schedule_known)."""
+    years = [today.year, today.year + 1] if today.month >= 11 else [today.year]
+    return [year for year in years if not schedule_known(year, overrides)]

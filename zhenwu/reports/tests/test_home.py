@@ -1,3 +1,4 @@
+import datetime
 import re
 
 import pytest
@@ -100,3 +101,32 @@ def test_the_home_page_query_count_does_not_grow_with_the_town(client, cast, log
     with django_assert_max_num_queries(len(small.captured_queries)):
         body = _text(client.get("/"))
     assert _card(body, "住户") == 33 and _card(body, "党员") == 22
+
+
+def test_the_town_admin_is_told_when_a_years_holidays_are_not_known(client, cast, login, time_machine):
+    """In November 2099 neither 2099 nor 2100 is in chinesecalendar: the admin's home and the
+    status page say so and link to 工作日调整; entering 2100's 元旦 leaves 2099 only. Other roles'
+    home pages do not carry it (only the admin can act on it)."""
+    from zhenwu.workdays.models import WorkdayOverride
+
+    time_machine.move_to("2099-11-05T10:00+08:00", tick=False)
+    admin = cast.users.town_admin
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    login(admin)
+    for path in ("/", "/ops/"):
+        body = _text(client.get(path))
+        assert "2099年、2100年的节假日和调休安排尚未录入" in body
+        assert 'href="/admin/workdays/workdayoverride/"' in body
+    WorkdayOverride.objects.create(date=datetime.date(2100, 1, 1), is_workday=False, note="元旦")
+    body = _text(client.get("/"))
+    assert "2099年的节假日和调休安排尚未录入" in body and "2100年" not in body
+    client.logout()
+    login(cast.users.leader)
+    assert "节假日和调休安排尚未录入" not in _text(client.get("/"))
+
+
+def test_the_town_admin_sees_no_calendar_notice_when_the_years_are_known(client, cast, login, time_machine):
+    time_machine.move_to("2026-06-01T10:00+08:00", tick=False)
+    login(cast.users.town_admin)
+    assert 'data-testid="calendar-notice"' not in client.get("/").content.decode()

@@ -155,3 +155,20 @@ def test_the_towns_overrides_are_read_as_a_date_map_in_one_query(db, django_asse
         overrides = workdays.workday_overrides()
     assert overrides == {D(2026, 10, 8): False, D(2026, 10, 11): True}
     assert workdays.add_workdays_date(local(2026, 10, 7, 10, 0), 1, overrides) == D(2026, 10, 9)
+
+
+def test_a_years_schedule_is_known_from_the_package_or_from_the_towns_entered_holidays():
+    assert workdays.schedule_known(2026)  # chinesecalendar has it
+    assert not workdays.schedule_known(2099)  # nobody has it
+    # The town entered the year's 元旦 (a Thursday) as a day off: the year is known.
+    assert workdays.schedule_known(2099, {D(2099, 1, 1): False})
+    # A weekend made a working day (调休) alone, or a day off in another year, is not a schedule.
+    assert not workdays.schedule_known(2099, {D(2099, 1, 3): True, D(2098, 12, 31): False})
+    assert not workdays.schedule_known(2099, {D(2099, 1, 4): False})  # a Sunday: off anyway
+
+
+def test_next_years_schedule_is_asked_for_from_november():
+    assert workdays.unknown_schedule_years(D(2099, 10, 31)) == [2099]
+    assert workdays.unknown_schedule_years(D(2099, 11, 1)) == [2099, 2100]
+    assert workdays.unknown_schedule_years(D(2099, 11, 1), {D(2099, 10, 1): False}) == [2100]
+    assert workdays.unknown_schedule_years(D(2026, 6, 1)) == []
