@@ -8,7 +8,7 @@ from zhenwu.lib.csp_report import csp_report
 from zhenwu.lib.reading_mode import switch_reading_mode
 from zhenwu.open311.api import not_found as open311_not_found
 from zhenwu.open311.urls import key_urlpatterns
-from zhenwu.ops.views import healthz
+from zhenwu.ops.views import favicon, healthz
 
 admin.site.site_header = "镇务通 配置管理"
 admin.site.site_title = "镇务通"
@@ -39,6 +39,7 @@ urlpatterns = [
     path("routing/", include("zhenwu.routing.urls")),
     path("ops/", include("zhenwu.ops.urls")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("audit/", include("zhenwu.audit.urls")),
     path("jobs/", include("zhenwu.jobs.urls")),
     path("admin/", admin.site.urls),

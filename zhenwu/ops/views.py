@@ -5,7 +5,9 @@ import datetime
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -85,3 +87,10 @@ def healthz(request):
     """/healthz, for load balancers and monitoring: database, migrations, media, periodic commands,
     version (zhenwu.ops.health; HTTP 503 when unhealthy). Open to anyone, signed in or not."""
     return healthz_response(request)
+
+
+def favicon(request):
+    """/favicon.ico: pages that do not name their icon (the admin's, a PDF opened in the browser)
+    make the browser ask for it; answer with ours, not a 404 in the log and the console. The
+    static URL is looked up per request: in production it comes from collectstatic's manifest."""
+    return HttpResponsePermanentRedirect(static("img/favicon.png"))

@@ -191,3 +191,9 @@ def test_json_log_lines_carry_the_request_id():
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "abc123" and line["message"] == "诉求 MQ-1 已受理"
     assert line["level"] == "WARNING" and line["logger"] == "zhenwu.x" and line["reference"] == "MQ-1"
+
+
+def test_the_browsers_own_favicon_request_gets_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.png")
+    assert client.get(response["Location"]).status_code == 200
