@@ -55,9 +55,12 @@ def _run_longest_first(items):
 
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL (CI's second half), the tests that do not depend on the database engine are
-    not run again: browser tests (what pages show and do) and the benchmarks' quick runs (each
-    builds its own scratch SQLite database). They run in the SQLite half; together they would cost
-    CI about eight of its twenty minutes twice. ZHENWU_FULL_ON_POSTGRES=1 runs them here too."""
+    not run again: browser tests (what pages show and do), the benchmarks' quick runs (each
+    builds its own scratch SQLite database) and the demo town's checks of its own data
+    (tests/test_demo_town.py: a load of about 85 s on PostgreSQL, then what the generated history
+    says; the bulk rows against the services' rows, tests/test_demo_replay.py, do run here). They
+    run in the SQLite half; together they would cost CI about nine of its twenty minutes twice.
+    ZHENWU_FULL_ON_POSTGRES=1 runs them here too."""
     import os
 
     _run_longest_first(items)
@@ -65,7 +68,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="engine-independent: run in the SQLite half (ZHENWU_FULL_ON_POSTGRES=1 runs it)")
     for item in items:
-        if item.get_closest_marker("browser") or item.nodeid.startswith("bench/"):
+        if item.get_closest_marker("browser") or item.nodeid.startswith(("bench/", "tests/test_demo_town.py")):
             item.add_marker(skip)
 
 
